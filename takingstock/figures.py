@@ -1,0 +1,697 @@
+"""The house chart style, figure checks, and writing figures to disk and to notebooks.
+
+Method
+------
+Every figure of the project is a plotly figure drawn with one template, ``TEMPLATE_NAME``,
+registered here and nowhere else (``register_template()``; calling it twice is harmless).
+The template fixes readable type (sans-serif, 14 px body, 18 px titles), white backgrounds with
+light grid lines, and the Okabe–Ito palette, which stays distinguishable for the common forms
+of colour blindness.
+
+Countries keep one colour in every figure: ``country_colour(name)`` looks the canonical state
+name up in a fixed table for the states that recur in this subject (Soviet Union, Russia,
+China, United States, ...), and gives any other name a colour chosen by a hash of the name, so
+the same name always gets the same colour, in every figure, notebook and run. "unknown" and
+"other" are always greys, so they never look like a state.
+
+Each figure must have a title, axis titles (for charts with axes), a source line, and alt text:
+``check_figure`` raises ``FigureError`` when one is missing, and ``save_figure`` / ``show``
+call it. The source line is a plotly annotation under the plot (``add_source``).
+
+Outputs
+-------
+``save_figure(fig, name, alt=..., source=..., figures_dir=...)`` writes
+
+* ``<name>.html``: a small page holding the interactive figure; it loads the single shared
+  ``plotly.min.js`` in the same folder (written once), never a copy of its own;
+* ``<name>.svg`` and ``<name>.png``: static images drawn by kaleido in a headless Chromium.
+
+Caveats
+-------
+* Kaleido needs a Chrome or Chromium. We look for ``BROWSER_PATH``, then ``/usr/bin/chromium``
+  and the usual names on ``PATH``. Without one (or when the export fails or passes
+  ``EXPORT_TIMEOUT_S``), the static files are skipped, a single notice is printed per process,
+  and the HTML is still written: a run never fails for want of a browser.
+* One kaleido browser is kept open for the whole process (``kaleido.start_sync_server``), which
+  brings an export from ~2.5 s to ~0.25 s per figure; it is closed at exit.
+* Text from the data (designations, country names) reaches the figure's JSON. plotly escapes
+  ``<``, ``>`` and ``/`` in that JSON; ``_safe_json_html`` checks the embedded script anyway
+  and escapes ``</`` itself if a future plotly stops doing so, so a label such as
+  ``</script><script>...`` cannot end the script block. Alt text is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import shutil
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from takingstock import io as tsio
+
+TEMPLATE_NAME = "takingstock"
+
+# Okabe & Ito (2008), "Color Universal Design": eight colours safe for colour-blind readers.
+OKABE_ITO = [
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#56B4E9",  # sky blue
+    "#CC79A7",  # reddish purple
+    "#F0E442",  # yellow
+    "#000000",  # black
+]
+# Extra colours for states beyond the fixed table (Paul Tol's "muted" scheme, also
+# colour-blind safe); a name's hash picks one, so it never changes between figures.
+EXTRA_COLOURS = [
+    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933",
+    "#DDCC77", "#CC6677", "#882255", "#AA4499",
+]
+UNKNOWN_COLOUR = "#BBBBBB"
+OTHER_COLOUR = "#7F7F7F"
+
+# Fixed colours for the states that recur in this subject (canonical crosswalk names, lower
+# case, plus a few spellings met in sources).
+_FIXED_COUNTRY_COLOURS = {
+    "soviet union": OKABE_ITO[3],  # vermillion
+    "russia": OKABE_ITO[5],  # reddish purple
+    "china": OKABE_ITO[6],  # yellow
+    "united states": OKABE_ITO[0],  # blue
+    "iraq": OKABE_ITO[2],  # bluish green
+    "yugoslavia": OKABE_ITO[1],  # orange
+    "serbia": "#F5C266",  # light orange (Yugoslavia's successor)
+    "romania": OKABE_ITO[4],  # sky blue
+    "iran": OKABE_ITO[7],  # black
+    "belgium": EXTRA_COLOURS[0],
+    "germany": EXTRA_COLOURS[2],
+    "east germany": EXTRA_COLOURS[3],
+    "hungary": EXTRA_COLOURS[4],
+    "bulgaria": EXTRA_COLOURS[6],
+    "czechoslovakia": EXTRA_COLOURS[7],
+    "france": EXTRA_COLOURS[1],
+    "united kingdom": EXTRA_COLOURS[8],
+}
+_COUNTRY_ALIASES = {
+    "ussr": "soviet union",
+    "usa": "united states",
+    "us": "united states",
+    "united states of america": "united states",
+    "uk": "united kingdom",
+    "prc": "china",
+    "people's republic of china": "china",
+    "russian federation": "russia",
+}
+BLOC_COLOURS = {
+    "Warsaw Pact": OKABE_ITO[3],
+    "NATO": OKABE_ITO[0],
+    "China": OKABE_ITO[6],
+    "non-aligned/other": OKABE_ITO[2],
+    "unknown": UNKNOWN_COLOUR,
+    "other": OTHER_COLOUR,
+}
+
+SOURCE_ANNOTATION_NAME = "source-line"
+EXPORT_TIMEOUT_S = 120.0
+STATIC_FORMATS = ("svg", "png")
+PLOTLYJS_NAME = "plotly.min.js"
+_WIDTH, _HEIGHT = 900, 560
+
+
+class FigureError(ValueError):
+    """A figure lacks something every figure must have (title, axis title, source, alt)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Template and colours
+# ---------------------------------------------------------------------------------------------
+
+
+def register_template(make_default: bool = True) -> str:
+    """Register the house template as ``TEMPLATE_NAME`` (idempotent) and return its name.
+
+    Args:
+        make_default: also make it plotly's default template for this process.
+    """
+    if TEMPLATE_NAME not in pio.templates:
+        font = "Source Sans Pro, Arial, Helvetica, sans-serif"
+        axis = dict(
+            gridcolor="#E5E5E5",
+            linecolor="#555555",
+            zerolinecolor="#BBBBBB",
+            ticks="outside",
+            tickcolor="#555555",
+            title=dict(font=dict(size=14), standoff=10),
+            automargin=True,
+        )
+        pio.templates[TEMPLATE_NAME] = go.layout.Template(
+            layout=dict(
+                font=dict(family=font, size=14, color="#222222"),
+                title=dict(font=dict(size=18), x=0.0, xanchor="left", xref="paper"),
+                colorway=OKABE_ITO,
+                paper_bgcolor="white",
+                plot_bgcolor="white",
+                xaxis=axis,
+                yaxis=axis,
+                legend=dict(font=dict(size=13), bgcolor="rgba(255,255,255,0.8)"),
+                margin=dict(l=70, r=30, t=80, b=110),
+                hoverlabel=dict(font=dict(family=font, size=13)),
+                colorscale=dict(sequential="Cividis"),
+                bargap=0.2,
+            )
+        )
+    if make_default:
+        pio.templates.default = TEMPLATE_NAME
+    return TEMPLATE_NAME
+
+
+def _country_key(name: object) -> str:
+    key = " ".join(str(name).strip().lower().split())
+    return _COUNTRY_ALIASES.get(key, key)
+
+
+def country_colour(name: object) -> str:
+    """Return the house colour of a country (same name -> same colour, in every figure).
+
+    "unknown"/empty names are light grey and "other" is mid grey. Names not in the fixed
+    table get a colour picked by an MD5 hash of the normalised name (stable across runs,
+    unlike Python's ``hash``).
+    """
+    if name is None or (isinstance(name, float) and pd.isna(name)):
+        return UNKNOWN_COLOUR
+    key = _country_key(name)
+    if key in ("", "unknown", "n/a"):
+        return UNKNOWN_COLOUR
+    if key.startswith("other"):
+        return OTHER_COLOUR
+    if key in _FIXED_COUNTRY_COLOURS:
+        return _FIXED_COUNTRY_COLOURS[key]
+    digest = int(hashlib.md5(key.encode("utf-8")).hexdigest(), 16)
+    return EXTRA_COLOURS[digest % len(EXTRA_COLOURS)]
+
+
+def colour_map(names: Iterable[object]) -> dict[str, str]:
+    """Map every name to its ``country_colour`` (for plotly's ``color_discrete_map``)."""
+    return {str(n): country_colour(n) for n in names}
+
+
+def bloc_colour(bloc: object) -> str:
+    """Return the house colour of a Cold-War bloc (grey when not one of the four blocs)."""
+    return BLOC_COLOURS.get(str(bloc), OTHER_COLOUR)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks, source line
+# ---------------------------------------------------------------------------------------------
+
+
+def _text(title: object) -> str:
+    if title is None:
+        return ""
+    text = getattr(title, "text", title)
+    return "" if text is None else str(text).strip()
+
+
+def _has_cartesian_axes(fig: go.Figure) -> bool:
+    return any(
+        getattr(t, "type", None) not in ("pie", "sunburst", "treemap", "table", "sankey")
+        and hasattr(t, "xaxis")
+        for t in fig.data
+    )
+
+
+def add_source(fig: go.Figure, source: str) -> go.Figure:
+    """Put (or replace) the source line under the plot area and return the figure."""
+    source = (source or "").strip()
+    if not source:
+        raise FigureError("a figure needs a source line (source=...)")
+    others = [a for a in fig.layout.annotations if a.name != SOURCE_ANNOTATION_NAME]
+    fig.layout.annotations = others
+    fig.add_annotation(
+        name=SOURCE_ANNOTATION_NAME,
+        text=html.escape(source, quote=False),
+        xref="paper",
+        yref="paper",
+        x=0.0,
+        y=0.0,
+        yshift=-75,
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        align="left",
+        font=dict(size=11, color="#555555"),
+    )
+    return fig
+
+
+def source_of(fig: go.Figure) -> str:
+    """Return the figure's source line text ("" when it has none)."""
+    for ann in fig.layout.annotations:
+        if ann.name == SOURCE_ANNOTATION_NAME:
+            return html.unescape(ann.text or "")
+    return ""
+
+
+def check_figure(fig: go.Figure, alt: str | None = None) -> None:
+    """Raise ``FigureError`` unless the figure has a title, axis titles, a source and alt text.
+
+    Axis titles are required on the first x and y axes of charts that have axes (bars, lines,
+    heatmaps); a colour bar or a pie has none to check. ``alt`` is checked only when given
+    (``save_figure`` and ``show`` always give it).
+    """
+    problems = []
+    if not _text(fig.layout.title):
+        problems.append("no title (layout.title.text)")
+    if _has_cartesian_axes(fig):
+        if not _text(fig.layout.xaxis.title):
+            problems.append("no x-axis title")
+        if not _text(fig.layout.yaxis.title):
+            problems.append("no y-axis title")
+    if not source_of(fig):
+        problems.append("no source line (figures.add_source)")
+    if alt is not None and not str(alt).strip():
+        problems.append("no alt text")
+    if problems:
+        title = _text(fig.layout.title) or "<untitled>"
+        raise FigureError(f"figure {title!r}: " + "; ".join(problems))
+
+
+def finish(
+    fig: go.Figure, *, title: str, x_title: str | None, y_title: str | None, source: str
+) -> go.Figure:
+    """Apply the house template, title, axis titles and source line; return the figure."""
+    register_template()
+    fig.update_layout(template=TEMPLATE_NAME, title=dict(text=title))
+    if x_title is not None:
+        fig.update_xaxes(title_text=x_title)
+    if y_title is not None:
+        fig.update_yaxes(title_text=y_title)
+    return add_source(fig, source)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML (files and notebook display)
+# ---------------------------------------------------------------------------------------------
+
+_VISUALLY_HIDDEN = (
+    "position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;"
+    "clip:rect(0,0,0,0);white-space:nowrap;border:0;"
+)
+
+
+def _safe_json_html(div: str) -> str:
+    """Make sure no ``</`` from data sits inside the figure's inline script.
+
+    plotly writes the figure JSON with ``<`` escaped as ``\\u003c``; the only literal ``</`` in
+    the div must then be plotly's own closing tags. If a future plotly stopped escaping, a
+    label ``</script>`` would show up as more than one ``</script`` per ``<script``: we then
+    raise rather than write an unsafe page.
+    """
+    opens = div.lower().count("<script")
+    closes = div.lower().count("</script")
+    if opens != closes:
+        raise FigureError("figure JSON contains an unescaped '</script' (unsafe to embed)")
+    return div
+
+
+def figure_div(fig: go.Figure, *, include_plotlyjs: bool | str = False) -> str:
+    """Return the figure's ``<div>`` (no plotly.js inside unless asked), checked for safety."""
+    div = pio.to_html(
+        fig,
+        include_plotlyjs=include_plotlyjs,
+        full_html=False,
+        config={"displaylogo": False, "responsive": True},
+        default_width="100%",
+        default_height=f"{_HEIGHT}px",
+    )
+    return _safe_json_html(div)
+
+
+def figure_html(fig: go.Figure, alt: str) -> str:
+    """Return a ``<figure>`` holding the figure's div, with the alt text for screen readers.
+
+    The ``<figure>`` carries ``role="figure"`` and ``aria-label`` = alt text; a visually hidden
+    ``<figcaption>`` repeats it so it is also read in order. Alt text is HTML-escaped.
+    """
+    alt_esc = html.escape(str(alt), quote=True)
+    return (
+        f'<figure class="ts-figure" role="figure" aria-label="{alt_esc}" style="margin:0">'
+        f"{figure_div(fig)}"
+        f'<figcaption class="visually-hidden" style="{_VISUALLY_HIDDEN}">{alt_esc}</figcaption>'
+        "</figure>"
+    )
+
+
+def _page(fig: go.Figure, alt: str) -> str:
+    title = html.escape(_text(fig.layout.title))
+    alt_esc = html.escape(str(alt), quote=True)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{title}</title>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<script src="{PLOTLYJS_NAME}" charset="utf-8"></script>\n'
+        "</head>\n<body>\n<main>\n"
+        f'<figure role="figure" aria-label="{alt_esc}" style="margin:0">\n'
+        f"{figure_div(fig)}\n"
+        f'<figcaption style="{_VISUALLY_HIDDEN}">{alt_esc}</figcaption>\n'
+        "</figure>\n</main>\n</body>\n</html>\n"
+    )
+
+
+def ensure_plotlyjs(figures_dir: str | os.PathLike) -> Path:
+    """Write the one shared ``plotly.min.js`` into ``figures_dir`` if it is missing or stale."""
+    from plotly.offline import get_plotlyjs
+
+    target = Path(figures_dir) / PLOTLYJS_NAME
+    js = get_plotlyjs()
+    if not target.exists() or target.stat().st_size != len(js.encode("utf-8")):
+        tsio.write_text(target, js)
+    return target
+
+
+def show(fig: go.Figure, alt: str) -> None:
+    """Display a figure in a notebook: plotly's own JSON for JupyterLab, HTML for the rest.
+
+    The bundle holds ``application/vnd.plotly.v1+json`` (drawn by JupyterLab's plotly
+    renderer), ``text/html`` (the figure div without plotly.js, inside an accessible
+    ``<figure>``; the briefing page loads the shared plotly.min.js in its ``<head>``) and
+    ``text/plain`` (the alt text).
+    """
+    from IPython.display import display
+
+    check_figure(fig, alt)
+    bundle = {
+        "application/vnd.plotly.v1+json": fig.to_plotly_json(),
+        "text/html": figure_html(fig, alt),
+        "text/plain": f"[figure] {alt}",
+    }
+    display(bundle, raw=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Static export (kaleido)
+# ---------------------------------------------------------------------------------------------
+
+_notice_given = False
+_static_disabled = False
+_server_started = False
+_lock = threading.Lock()
+
+
+def _notice(message: str) -> None:
+    """Print the static-export notice once per process."""
+    global _notice_given
+    if not _notice_given:
+        _notice_given = True
+        print(f"[figures] {message}", file=sys.stderr)
+
+
+def find_browser() -> str | None:
+    """Return the path of a Chrome/Chromium kaleido can use, or None."""
+    candidates = [os.environ.get("BROWSER_PATH", ""), "/usr/bin/chromium"]
+    candidates += [shutil.which(n) or "" for n in ("chromium", "chromium-browser", "google-chrome")]
+    for c in candidates:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    return None
+
+
+def _start_server(browser: str) -> None:
+    global _server_started
+    if _server_started:
+        return
+    import atexit
+
+    import kaleido
+
+    os.environ.setdefault("BROWSER_PATH", browser)
+    kaleido.start_sync_server(silence_warnings=True)
+    _server_started = True
+    atexit.register(_stop_server)
+
+
+def _stop_server() -> None:
+    global _server_started
+    if _server_started:
+        try:
+            import kaleido
+
+            kaleido.stop_sync_server(silence_warnings=True)
+        except Exception:  # noqa: BLE001 - shutting down; nothing useful to do
+            pass
+        _server_started = False
+
+
+def export_static(
+    figs: Sequence[go.Figure], paths: Sequence[Path], *, timeout: float | None = None
+) -> list[Path]:
+    """Write static images (format from each path's suffix) in one batched kaleido call.
+
+    Returns the paths written; returns [] (with one notice per process) when no browser is
+    found, the export raises, or it takes longer than ``timeout`` seconds (default
+    ``EXPORT_TIMEOUT_S``); after a failure static export stays off for the process.
+    Each image is written to a temporary name and moved into place (atomic).
+    """
+    global _static_disabled
+    if not figs:
+        return []
+    if _static_disabled:
+        return []
+    browser = find_browser()
+    if browser is None:
+        _static_disabled = True
+        _notice(
+            "no Chrome/Chromium found: static SVG/PNG figures are skipped (the HTML figures "
+            "are written). Install one with `apt-get install chromium` or set BROWSER_PATH."
+        )
+        return []
+    timeout = EXPORT_TIMEOUT_S if timeout is None else timeout
+    tmp_paths = [p.with_name(f".{p.stem}.tmp{os.getpid()}{p.suffix}") for p in paths]
+    error: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _start_server(browser)
+                pio.write_images(
+                    list(figs),
+                    [str(t) for t in tmp_paths],
+                    format=[p.suffix.lstrip(".") for p in paths],
+                    width=_WIDTH,
+                    height=_HEIGHT,
+                )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            error.append(exc)
+
+    with _lock:
+        worker = threading.Thread(target=work, name="kaleido-export", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        failed = None
+        if worker.is_alive():
+            failed = f"static export took longer than {timeout:.0f} s"
+        elif error:
+            failed = f"static export failed ({type(error[0]).__name__}: {error[0]})"
+        if failed:
+            _static_disabled = True
+            for t in tmp_paths:
+                t.unlink(missing_ok=True)
+            _notice(f"{failed}; static SVG/PNG figures are skipped for this run.")
+            return []
+        for t, p in zip(tmp_paths, paths):
+            os.replace(t, p)
+    return list(paths)
+
+
+def save_figure(
+    fig: go.Figure,
+    name: str,
+    *,
+    alt: str,
+    source: str,
+    figures_dir: str | os.PathLike,
+    static: bool = True,
+) -> dict[str, Path]:
+    """Write ``<name>.html`` (+ ``.svg`` and ``.png``) into ``figures_dir``; return what was written.
+
+    Args:
+        fig: the figure (its title and axis titles must be set).
+        name: file stem, e.g. ``02_amnesty_2015_manufacture_shares``.
+        alt: alt text for screen readers (one or two sentences saying what the chart shows).
+        source: the source line printed under the figure (replaces any earlier one).
+        figures_dir: the output folder (``output_dir/figures``).
+        static: write SVG and PNG too (skipped with one notice when no browser).
+
+    Returns:
+        ``{"html": path, "svg": path, "png": path}`` for the files actually written.
+    """
+    if not name or "/" in name or name.startswith("."):
+        raise FigureError(f"bad figure name {name!r}")
+    figures_dir = Path(figures_dir)
+    add_source(fig, source)
+    check_figure(fig, alt)
+    fig.layout.meta = {"alt": str(alt), "name": name}
+    ensure_plotlyjs(figures_dir)
+    written = {"html": tsio.write_text(figures_dir / f"{name}.html", _page(fig, alt))}
+    if static:
+        targets = [figures_dir / f"{name}.{fmt}" for fmt in STATIC_FORMATS]
+        for path in export_static([fig] * len(targets), targets):
+            written[path.suffix.lstrip(".")] = path
+    return written
+
+
+# ---------------------------------------------------------------------------------------------
+# Chart builders shared by the notebooks
+# ---------------------------------------------------------------------------------------------
+
+
+def bar_shares(
+    df: pd.DataFrame,
+    *,
+    label_col: str,
+    share_col: str = "share",
+    count_col: str | None = "count",
+    title: str,
+    source: str,
+    x_title: str = "Share of the catalogue (%)",
+    y_title: str = "Country",
+    colours: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Horizontal bars of percentage shares, largest on top, one house colour per label.
+
+    ``df`` is a breakdown table (e.g. ``breakdowns.top_n``), with "other" and "unknown" rows
+    kept; they are drawn last, in grey. ``colours`` overrides the colours (default:
+    ``country_colour``; pass ``BLOC_COLOURS`` for blocs).
+    """
+    d = df.copy()
+    d[label_col] = d[label_col].astype(str)
+    tail = d[label_col].str.lower().isin(["other", "unknown"]) | d[label_col].str.lower().str.startswith("other ")
+    d = pd.concat([d[~tail].sort_values(share_col, ascending=False), d[tail]])
+    d = d.iloc[::-1]  # plotly draws the first bar at the bottom
+    labels = d[label_col].tolist()
+    colour_of = (lambda n: colours.get(n, OTHER_COLOUR)) if colours else country_colour
+    text = [f"{s:.1f}%" for s in d[share_col]]
+    custom = d[count_col].tolist() if count_col and count_col in d else None
+    fig = go.Figure(
+        go.Bar(
+            x=d[share_col].tolist(),
+            y=labels,
+            orientation="h",
+            marker_color=[colour_of(n) for n in labels],
+            text=text,
+            textposition="outside",
+            customdata=custom,
+            hovertemplate="%{y}: %{x:.1f}%" + (" (%{customdata:,})" if custom else "") + "<extra></extra>",
+        )
+    )
+    fig.update_layout(showlegend=False, height=max(360, 32 * len(labels) + 200))
+    fig.update_xaxes(rangemode="tozero")
+    return finish(fig, title=title, x_title=x_title, y_title=y_title, source=source)
+
+
+def stacked_bars(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    colour: str,
+    title: str,
+    source: str,
+    x_title: str,
+    y_title: str,
+    x_order: Sequence[str] | None = None,
+    colours: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Bars of ``y`` by ``x``, stacked by ``colour`` (e.g. items by period, stacked by country).
+
+    ``df`` is long: one row per (x, colour). Colours come from ``colours`` or
+    ``country_colour``; ``x_order`` fixes the order of the bars.
+    """
+    fig = go.Figure()
+    order = list(x_order) if x_order is not None else list(dict.fromkeys(df[x].astype(str)))
+    for key, part in df.groupby(colour, sort=False):
+        part = part.set_index(part[x].astype(str)).reindex(order)
+        name = str(key)
+        c = colours.get(name, OTHER_COLOUR) if colours else country_colour(name)
+        fig.add_trace(go.Bar(x=order, y=part[y].fillna(0).tolist(), name=name, marker_color=c))
+    fig.update_layout(barmode="stack", legend_title_text=colour.replace("_", " "))
+    fig.update_xaxes(categoryorder="array", categoryarray=order)
+    return finish(fig, title=title, x_title=x_title, y_title=y_title, source=source)
+
+
+def heatmap(
+    matrix: pd.DataFrame,
+    *,
+    title: str,
+    source: str,
+    x_title: str,
+    y_title: str,
+    colorbar_title: str = "Items",
+) -> go.Figure:
+    """A heatmap of a matrix (rows on y, columns on x) with the values written in the cells."""
+    z = matrix.to_numpy()
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[str(c) for c in matrix.columns],
+            y=[str(i) for i in matrix.index],
+            colorscale="Cividis",
+            text=z,
+            texttemplate="%{text:,}",
+            colorbar=dict(title=dict(text=colorbar_title)),
+            hovertemplate="%{y} / %{x}: %{z:,}<extra></extra>",
+        )
+    )
+    fig.update_layout(height=max(400, 30 * len(matrix.index) + 220))
+    fig.update_yaxes(autorange="reversed")
+    return finish(fig, title=title, x_title=x_title, y_title=y_title, source=source)
+
+
+def time_series(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str | Sequence[str],
+    title: str,
+    source: str,
+    x_title: str,
+    y_title: str,
+    names: Mapping[str, str] | None = None,
+    bands: Sequence[tuple[float, float, str]] = (),
+    kind: str = "bar",
+) -> go.Figure:
+    """Series of one or more columns against ``x`` (years), as bars or lines.
+
+    ``bands`` shades spans of ``x`` (start, end, label), e.g. historical periods; ``names``
+    gives legend names for the columns.
+    """
+    ys = [y] if isinstance(y, str) else list(y)
+    fig = go.Figure()
+    for i, col in enumerate(ys):
+        label = (names or {}).get(col, col)
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        if kind == "bar":
+            fig.add_trace(go.Bar(x=df[x].tolist(), y=df[col].tolist(), name=label, marker_color=colour))
+        else:
+            fig.add_trace(
+                go.Scatter(x=df[x].tolist(), y=df[col].tolist(), name=label, mode="lines+markers",
+                           line=dict(color=colour))
+            )
+    for start, end, label in bands:
+        fig.add_vrect(
+            x0=start, x1=end, fillcolor="#999999", opacity=0.12, line_width=0,
+            annotation_text=html.escape(str(label), quote=False), annotation_position="top left",
+            annotation_font_size=11,
+        )
+    fig.update_layout(showlegend=len(ys) > 1)
+    return finish(fig, title=title, x_title=x_title, y_title=y_title, source=source)

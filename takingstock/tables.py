@@ -1,0 +1,158 @@
+"""Tables: written to disk as CSV and Markdown, shown in notebooks as accessible HTML.
+
+Method
+------
+``save_table(df, name, tables_dir=..., caption=...)`` writes ``<name>.csv`` (the numbers as
+computed, for reuse) and ``<name>.md`` (the caption, then a pipe table with formatted numbers,
+for reading), each atomically through ``takingstock.io``. ``show(df, caption)`` displays the
+same formatted table in a notebook as HTML with a ``<caption>`` and ``<th scope="col">``.
+
+Number formatting (``format_frame``): a column is a *share* when its name is ``share`` or
+starts or ends with ``share`` (``share_published``, ``unknown_share``...); shares are
+percentages (0-100) and print with one decimal and a ``%`` sign (``28.4%``). Integer columns
+print with thousands separators (``1,730``). Missing values print as an empty cell in
+Markdown and as an en dash in HTML. The CSV keeps full precision.
+
+Caveats
+-------
+Every header and cell is text from data as far as we are concerned: in HTML it is escaped
+with ``html.escape``; in Markdown ``|`` is escaped as ``\\|``, HTML special characters as
+entities and line breaks become spaces, so a designation such as ``<script>`` or ``A|B``
+cannot break the table or inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from takingstock import io as tsio
+
+
+class TableError(ValueError):
+    """A table cannot be written (bad name, empty caption)."""
+
+
+def is_share_column(name: object) -> bool:
+    """True for columns holding percentage shares (``share``, ``share_*``, ``*_share``)."""
+    n = str(name).lower()
+    return n == "share" or n.startswith("share_") or n.endswith("_share") or n.endswith("share_pct")
+
+
+def format_share(value: object) -> str:
+    """Format a percentage share with one decimal: ``28.43`` -> ``"28.4%"`` ("" if missing)."""
+    if value is None or pd.isna(value):
+        return ""
+    return f"{float(value):.1f}%"
+
+
+def format_count(value: object) -> str:
+    """Format a count with thousands separators: ``1730`` -> ``"1,730"`` ("" if missing)."""
+    if value is None or pd.isna(value):
+        return ""
+    f = float(value)
+    return f"{int(f):,}" if f.is_integer() else f"{f:,.2f}"
+
+
+def format_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``df`` with every cell as display text (shares, counts formatted)."""
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        s = df[col]
+        if is_share_column(col) and pd.api.types.is_numeric_dtype(s):
+            out[col] = [format_share(v) for v in s]
+        elif pd.api.types.is_bool_dtype(s):
+            out[col] = ["" if pd.isna(v) else ("yes" if v else "no") for v in s]
+        elif pd.api.types.is_integer_dtype(s):
+            out[col] = [format_count(v) for v in s]
+        elif pd.api.types.is_float_dtype(s):
+            out[col] = ["" if pd.isna(v) else (format_count(v) if float(v).is_integer() else f"{v:,.2f}") for v in s]
+        else:
+            out[col] = ["" if (v is None or (not isinstance(v, (list, tuple)) and pd.isna(v))) else str(v) for v in s]
+    return out
+
+
+def _md_cell(text: object) -> str:
+    t = html.escape(str(text), quote=False)
+    t = " ".join(t.splitlines())
+    return t.replace("|", "\\|")
+
+
+def to_markdown(df: pd.DataFrame, caption: str) -> str:
+    """Render ``df`` as a Markdown pipe table under a bold caption line (cells escaped)."""
+    shown = format_frame(df)
+    header = [_md_cell(c) for c in shown.columns]
+    numeric = [
+        pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns
+    ]
+    lines = [f"**{_md_cell(caption)}**", ""]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
+    for row in shown.itertuples(index=False):
+        lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def to_html(df: pd.DataFrame, caption: str) -> str:
+    """Render ``df`` as an HTML table: escaped caption, ``<th scope="col">``, escaped cells."""
+    shown = format_frame(df)
+    numeric = [
+        pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns
+    ]
+    parts = ['<table class="ts-table">', f"<caption>{html.escape(str(caption))}</caption>", "<thead><tr>"]
+    parts += [f'<th scope="col">{html.escape(str(c))}</th>' for c in shown.columns]
+    parts.append("</tr></thead><tbody>")
+    for row in shown.itertuples(index=False):
+        cells = []
+        for v, num in zip(row, numeric):
+            style = ' style="text-align:right"' if num else ""
+            cells.append(f"<td{style}>{html.escape(v) if v != '' else '&ndash;'}</td>")
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+class HTMLTable:
+    """A table displayed as HTML in notebooks (``_repr_html_``), as text elsewhere."""
+
+    def __init__(self, df: pd.DataFrame, caption: str):
+        self.df, self.caption = df, caption
+
+    def _repr_html_(self) -> str:
+        return to_html(self.df, self.caption)
+
+    def __repr__(self) -> str:
+        return f"{self.caption}\n{format_frame(self.df).to_string(index=False)}"
+
+
+def show(df: pd.DataFrame, caption: str) -> None:
+    """Display ``df`` in a notebook as an accessible HTML table with every cell escaped."""
+    from IPython.display import display
+
+    display(HTMLTable(df, caption))
+
+
+def save_table(
+    df: pd.DataFrame, name: str, *, tables_dir: str | os.PathLike, caption: str
+) -> dict[str, Path]:
+    """Write ``<name>.csv`` and ``<name>.md`` into ``tables_dir`` atomically; return the paths.
+
+    Args:
+        df: the table (its index is not written; reset it first if it carries data).
+        name: file stem, e.g. ``02_car_2014_ammunition_manufacture``.
+        tables_dir: the output folder (``output_dir/tables``).
+        caption: one sentence saying what the table shows (first line of the Markdown).
+    """
+    if not name or "/" in name or name.startswith("."):
+        raise TableError(f"bad table name {name!r}")
+    if not str(caption).strip():
+        raise TableError(f"table {name!r} needs a caption")
+    tables_dir = Path(tables_dir)
+    csv_path = tables_dir / f"{name}.csv"
+    with tsio.atomic_path(csv_path) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8")
+    md_path = tsio.write_text(tables_dir / f"{name}.md", to_markdown(df, caption))
+    return {"csv": csv_path, "md": md_path}

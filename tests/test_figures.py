@@ -1,0 +1,149 @@
+"""Tests of the house figure machinery (takingstock.figures)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from takingstock import figures
+
+XSS = "<script>alert(1)</script>"
+BREAKOUT = "</script><script>alert(2)</script>"
+
+
+def _shares():
+    return pd.DataFrame(
+        {"state": ["Soviet Union", "China", "United States", "other", "unknown"],
+         "count": [492, 445, 323, 300, 170],
+         "share": [28.44, 25.72, 18.67, 17.34, 9.83]}
+    )
+
+
+def _fig(title="Shares", source="Source: test"):
+    return figures.bar_shares(_shares(), label_col="state", title=title, source=source)
+
+
+def test_register_template_is_idempotent():
+    assert figures.register_template() == figures.TEMPLATE_NAME
+    first = figures.pio.templates[figures.TEMPLATE_NAME]
+    figures.register_template()
+    assert figures.pio.templates[figures.TEMPLATE_NAME] is first
+    assert list(first.layout.colorway)[:2] == ["#0072B2", "#E69F00"]
+
+
+def test_country_colour_is_stable_and_consistent_across_figures():
+    assert figures.country_colour("Soviet Union") == figures.country_colour("USSR") == "#D55E00"
+    assert figures.country_colour(" china ") == figures.country_colour("China")
+    assert figures.country_colour("unknown") == figures.UNKNOWN_COLOUR
+    assert figures.country_colour("other (12 countries)") == figures.OTHER_COLOUR
+    # a name outside the fixed table still gets the same colour every time
+    assert figures.country_colour("Montenegro") == figures.country_colour("montenegro")
+    a = _fig()
+    b = figures.stacked_bars(
+        pd.DataFrame({"period": ["1970s", "1970s", "1980s"], "state": ["China", "Soviet Union", "China"],
+                      "count": [3, 4, 5]}),
+        x="period", y="count", colour="state", title="By period", source="s",
+        x_title="Period", y_title="Items")
+    colours_a = dict(zip(a.data[0].y, a.data[0].marker.color))
+    colours_b = {t.name: t.marker.color for t in b.data}
+    assert colours_a["China"] == colours_b["China"] == "#F0E442"
+    assert colours_a["Soviet Union"] == colours_b["Soviet Union"]
+
+
+def test_bar_shares_orders_largest_on_top_and_keeps_unknown():
+    fig = _fig()
+    labels = list(fig.data[0].y)[::-1]  # top to bottom
+    assert labels == ["Soviet Union", "China", "United States", "other", "unknown"]
+    assert fig.data[0].text[-1] == "28.4%"
+
+
+def test_check_figure_requires_title_axes_source_and_alt():
+    fig = go.Figure(go.Bar(x=["a"], y=[1]))
+    with pytest.raises(figures.FigureError, match="no title.*no x-axis title.*no y-axis title.*no source"):
+        figures.check_figure(fig)
+    fig = _fig()
+    figures.check_figure(fig, "alt")
+    with pytest.raises(figures.FigureError, match="no alt text"):
+        figures.check_figure(fig, " ")
+    fig.update_xaxes(title_text="")
+    with pytest.raises(figures.FigureError, match="x-axis"):
+        figures.check_figure(fig)
+
+
+def test_save_figure_html_uses_shared_plotlyjs(tmp_path):
+    out = figures.save_figure(_fig(), "t_one", alt="Alt & text", source="Source: mine",
+                              figures_dir=tmp_path, static=False)
+    figures.save_figure(_fig(), "t_two", alt="x", source="Source: mine", figures_dir=tmp_path, static=False)
+    page = out["html"].read_text()
+    assert '<script src="plotly.min.js"' in page
+    assert len(page) < 200_000  # no plotly.js inside
+    assert (tmp_path / "plotly.min.js").stat().st_size > 3_000_000
+    assert sorted(p.name for p in tmp_path.glob("*.js")) == ["plotly.min.js"]
+    assert 'aria-label="Alt &amp; text"' in page
+    assert "Source: mine" in page and "<title>Shares</title>" in page
+
+
+def test_escaping_in_figure_html_and_show(tmp_path, monkeypatch):
+    df = _shares()
+    df.loc[0, "state"] = BREAKOUT
+    fig = figures.bar_shares(df, label_col="state", title=XSS, source=XSS)
+    html_ = figures.figure_html(fig, alt=XSS)
+    assert "<script>alert" not in html_
+    assert html_.lower().count("<script") == html_.lower().count("</script") == 1
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    figures.show(fig, alt=XSS)
+    bundle = shown[0]
+    assert "<script>alert" not in bundle["text/html"]
+    assert 'aria-label="&lt;script&gt;' in bundle["text/html"]
+    assert "<figcaption" in bundle["text/html"]
+    assert bundle["application/vnd.plotly.v1+json"]["data"][0]["type"] == "bar"
+    json.dumps(bundle["application/vnd.plotly.v1+json"])  # serialisable for the notebook
+    page = figures.save_figure(fig, "xss", alt=XSS, source=XSS, figures_dir=tmp_path, static=False)["html"]
+    assert "<script>alert" not in page.read_text()
+
+
+def test_unsafe_json_is_refused():
+    with pytest.raises(figures.FigureError):
+        figures._safe_json_html('<div><script>var a="</script><script>x</script>";</script></div>')
+
+
+def test_no_browser_skips_static_with_one_notice(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(figures, "find_browser", lambda: None)
+    monkeypatch.setattr(figures, "_static_disabled", False)
+    monkeypatch.setattr(figures, "_notice_given", False)
+    a = figures.save_figure(_fig(), "nb1", alt="a", source="s", figures_dir=tmp_path)
+    b = figures.save_figure(_fig(), "nb2", alt="a", source="s", figures_dir=tmp_path)
+    assert set(a) == set(b) == {"html"}
+    err = capsys.readouterr().err
+    assert err.count("no Chrome/Chromium found") == 1
+
+
+@pytest.mark.slow
+def test_svg_and_png_export_with_chromium(tmp_path, monkeypatch):
+    if figures.find_browser() is None:
+        pytest.skip("no Chromium installed")
+    monkeypatch.setattr(figures, "_static_disabled", False)
+    out = figures.save_figure(_fig(title="CAR 2014 shares"), "static", alt="a", source="Source: CAR",
+                              figures_dir=tmp_path)
+    assert set(out) == {"html", "svg", "png"}
+    svg = out["svg"].read_text()
+    assert svg.startswith("<svg") and "CAR 2014 shares" in svg and "Source: CAR" in svg
+    assert out["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_heatmap_and_time_series_have_titles():
+    m = pd.DataFrame({"China": [1, 2], "Soviet Union": [3, 0]}, index=["rifle", "pistol"])
+    h = figures.heatmap(m, title="Matrix", source="s", x_title="Country", y_title="Category")
+    figures.check_figure(h, "alt")
+    assert list(h.data[0].x) == ["China", "Soviet Union"]
+    ts = figures.time_series(pd.DataFrame({"year": [1980, 1981], "tiv": [1.0, 2.0]}), x="year", y="tiv",
+                             title="TS", source="s", x_title="Year", y_title="TIV",
+                             bands=[(1980, 1988, "Iran-Iraq war")])
+    figures.check_figure(ts, "alt")
+    assert figures.source_of(ts) == "s"

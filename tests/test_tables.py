@@ -1,0 +1,60 @@
+"""Tests of takingstock.tables: CSV + Markdown output, HTML display, escaping, formatting."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from takingstock import tables
+
+XSS = "<script>alert(1)</script>"
+
+
+def _df():
+    return pd.DataFrame(
+        {"state": ["Soviet Union", "China", XSS, "A|B"],
+         "count": pd.array([492, 445, 323, 1], dtype="Int64"),
+         "share": [492 / 1730 * 100, 445 / 1730 * 100, 323 / 1730 * 100, 1 / 1730 * 100],
+         "share_published": [28.4, None, 18.7, None]}
+    )
+
+
+def test_formatting_of_shares_and_counts():
+    assert tables.format_share(492 / 1730 * 100) == "28.4%"
+    assert tables.format_count(1730) == "1,730"
+    shown = tables.format_frame(_df())
+    assert shown.loc[0, "share"] == "28.4%" and shown.loc[1, "share"] == "25.7%"
+    assert shown.loc[1, "share_published"] == ""
+    assert shown.loc[0, "count"] == "492"
+    assert tables.is_share_column("unknown_share") and not tables.is_share_column("shares_count")
+
+
+def test_save_table_writes_csv_and_escaped_markdown(tmp_path):
+    out = tables.save_table(_df(), "02_test", tables_dir=tmp_path, caption="Cartridges | by <country>")
+    back = pd.read_csv(out["csv"])
+    assert back["count"].sum() == 1261
+    assert back.loc[2, "state"] == XSS  # CSV keeps the data as is
+    md = out["md"].read_text()
+    assert md.splitlines()[0] == "**Cartridges \\| by &lt;country&gt;**"
+    assert "| A\\|B |" in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "<script>" not in md
+    assert "| Soviet Union | 492 | 28.4% | 28.4% |" in md
+    assert not list(tmp_path.glob(".*"))
+
+
+def test_save_table_refuses_empty_caption(tmp_path):
+    with pytest.raises(tables.TableError):
+        tables.save_table(_df(), "x", tables_dir=tmp_path, caption=" ")
+
+
+def test_show_escapes_every_cell_and_header(monkeypatch):
+    df = _df().rename(columns={"state": "<b>state</b>"})
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    tables.show(df, caption=XSS)
+    html_ = shown[0]._repr_html_()
+    assert "<script>" not in html_ and "<b>" not in html_
+    assert "<caption>&lt;script&gt;alert(1)&lt;/script&gt;</caption>" in html_
+    assert html_.count('<th scope="col">') == 4
+    assert "&lt;b&gt;state&lt;/b&gt;" in html_
+    assert "28.4%" in html_ and "&ndash;" in html_
