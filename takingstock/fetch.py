@@ -1,0 +1,240 @@
+"""Download SIPRI's whole trade register from its public API into ``data/raw/sipri/``.
+
+Method
+------
+SIPRI's web application talks to an undocumented JSON API. We POST one filter body asking for
+every deal with a delivery year from 1950 to the current year, plus the open deals (ordered,
+nothing delivered yet), with no recipient or supplier filter: the answer is the whole register
+(about 30,000 deals, a few MB) as a trade-register CSV export, base64-encoded in the ``bytes``
+field of a JSON object. Filtering happens locally, afterwards.
+
+Caveats
+-------
+* The API has no published contract and may change. So nothing is trusted: the answer must be
+  JSON, must have ``bytes``, must decode from base64, must parse with
+  :func:`takingstock.sipri.read_register`, and must hold a plausible number of deals
+  (``min_deals``; the real register has ~30,000). Any failure raises :class:`FetchError` with a
+  message that says which of these went wrong.
+* The download is written to a temporary file and moved into place only after all checks
+  pass, so a failed or partial download never replaces a good file.
+* The file is named after SIPRI's release date from the export's preamble
+  (``sipri_trade_register_<YYYY-MM-DD>.csv``), or today's date when the preamble lacks one;
+  a sidecar ``.meta.yml`` records URL, request body, fetch time, release date, sha256, deal
+  count and SIPRI's terms.
+* Terms: the data is SIPRI's. Credit "SIPRI Arms Transfers Database"; calculations are ours,
+  not SIPRI's; no commercial use without SIPRI's agreement. The file is git-ignored and must
+  never be committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import datetime as _dt
+import hashlib
+import json
+import socket
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from . import paths
+from .io import atomic_path, write_text
+from .sipri import SipriFormatError, read_register
+
+__all__ = ["DEFAULT_API", "FetchError", "request_body", "fetch_register", "main"]
+
+DEFAULT_API = "https://atbackend.sipri.org/api/p/trades/trade-register-csv/"
+DEFAULT_MIN_DEALS = 20000
+SIPRI_TERMS = (
+    "Data: SIPRI Arms Transfers Database (https://www.sipri.org/databases/armstransfers). "
+    "Credit SIPRI; calculations made from the data are not SIPRI's; no commercial use "
+    "without SIPRI's agreement. Do not commit this file."
+)
+
+
+class FetchError(RuntimeError):
+    """The download failed or the answer was not a usable SIPRI register (says why)."""
+
+
+def _filter(field: str, value1="", value2="", list_data=None) -> dict:
+    return {
+        "field": field, "oldField": "", "condition": "contains",
+        "value1": value1, "value2": value2, "listData": list_data or [],
+    }
+
+
+def request_body(year_from: int = 1950, year_to: int | None = None) -> dict:
+    """The JSON filter body: all deals delivered in ``year_from..year_to`` plus open deals.
+
+    No recipient filter, so the answer is the whole register.
+    """
+    year_to = year_to or _dt.date.today().year
+    return {
+        "filters": [
+            _filter("Delivery year", year_from, year_to),
+            _filter("opendeals"),
+        ],
+        "logic": "AND",
+    }
+
+
+def _say(progress: bool, msg: str) -> None:
+    if progress:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def _download(url: str, body: dict, timeout: float, progress: bool) -> bytes:
+    """POST ``body`` and return the raw answer, reporting progress in 256 KiB steps."""
+    data = json.dumps(body).encode("utf-8")
+    req = urllib.request.Request(
+        url, data=data, method="POST",
+        headers={"Content-Type": "application/json", "Accept": "application/json",
+                 "User-Agent": "taking-stock (research pipeline)"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            total = resp.headers.get("Content-Length")
+            chunks, got = [], 0
+            while True:
+                block = resp.read(1 << 18)
+                if not block:
+                    break
+                chunks.append(block)
+                got += len(block)
+                of = f" of {int(total) / 1e6:.1f} MB" if total else ""
+                _say(progress, f"  received {got / 1e6:.1f} MB{of}")
+            if total and got < int(total):
+                raise FetchError(f"{url}: answer cut short ({got} of {total} bytes)")
+            return b"".join(chunks)
+    except urllib.error.HTTPError as exc:
+        raise FetchError(f"{url}: the server answered HTTP {exc.code} {exc.reason}") from exc
+    except (socket.timeout, TimeoutError) as exc:
+        raise FetchError(f"{url}: no complete answer within {timeout:g} s (timeout)") from exc
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, (socket.timeout, TimeoutError)):
+            raise FetchError(f"{url}: no answer within {timeout:g} s (timeout)") from exc
+        raise FetchError(f"{url}: network failure: {exc.reason}") from exc
+    except OSError as exc:
+        raise FetchError(f"{url}: network failure: {exc}") from exc
+
+
+def _decode_answer(raw: bytes, url: str) -> bytes:
+    """The CSV bytes inside the JSON answer (clear errors for each way it can be wrong)."""
+    try:
+        answer = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        start = raw[:60].decode("utf-8", "replace")
+        raise FetchError(f"{url}: the answer is not JSON (it begins {start!r})") from exc
+    if not isinstance(answer, dict) or "bytes" not in answer:
+        keys = sorted(answer) if isinstance(answer, dict) else type(answer).__name__
+        raise FetchError(f"{url}: the JSON answer has no 'bytes' field (found: {keys})")
+    try:
+        return base64.b64decode(answer["bytes"], validate=True)
+    except (binascii.Error, TypeError, ValueError) as exc:
+        raise FetchError(f"{url}: the 'bytes' field is not valid base64 ({exc})") from exc
+
+
+def fetch_register(
+    dest_dir: str | Path = paths.SIPRI_RAW,
+    *,
+    url: str = DEFAULT_API,
+    timeout: float = 60,
+    progress: bool = True,
+    min_deals: int = DEFAULT_MIN_DEALS,
+    body: dict | None = None,
+) -> Path:
+    """Download the whole register, check it, and write it with a sidecar into ``dest_dir``.
+
+    Args:
+        dest_dir: the folder (created if missing); default ``data/raw/sipri``.
+        url: the API endpoint.
+        timeout: seconds to wait for the server (connection and each read).
+        progress: print progress lines to stderr.
+        min_deals: the fewest deals a plausible register has.
+        body: the request body (default :func:`request_body`).
+
+    Returns:
+        The path of the CSV written.
+
+    Raises:
+        FetchError: network failure or timeout, HTTP error, non-JSON answer, no ``bytes``,
+            bad base64, not a SIPRI register, empty register, implausibly few deals. Nothing
+            in ``dest_dir`` is replaced then.
+    """
+    dest_dir = Path(dest_dir)
+    body = body or request_body()
+    _say(progress, f"Fetching the SIPRI trade register from {url} (timeout {timeout:g} s)...")
+    raw = _download(url, body, timeout, progress)
+    csv_bytes = _decode_answer(raw, url)
+    # check it parses, in a scratch file (never in dest_dir)
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = Path(scratch) / "register.csv"
+        probe.write_bytes(csv_bytes)
+        try:
+            reg = read_register(probe)
+        except SipriFormatError as exc:
+            raise FetchError(f"{url}: the answer is not a usable SIPRI register: {exc}") from exc
+    n = len(reg.deals)
+    if n < min_deals:
+        raise FetchError(
+            f"{url}: only {n} deals in the answer; the whole register has about 30,000 "
+            f"(minimum accepted: {min_deals}). Nothing was written."
+        )
+    stamp = (reg.release_date or _dt.date.today()).isoformat()
+    target = dest_dir / f"sipri_trade_register_{stamp}.csv"
+    meta = {
+        "file": target.name,
+        "source": "SIPRI Arms Transfers Database, trade register (all suppliers, all recipients)",
+        "url": url,
+        "request_body": body,
+        "fetched_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "sipri_release_date": reg.release_date.isoformat() if reg.release_date else None,
+        "sha256": hashlib.sha256(csv_bytes).hexdigest(),
+        "bytes": len(csv_bytes),
+        "deals": n,
+        "terms": SIPRI_TERMS,
+    }
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(csv_bytes)
+    write_text(target.with_name(target.name + ".meta.yml"),
+               yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
+    _say(progress, f"Wrote {target} ({n} deals, {reg.release_label}).")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python pipeline.py fetch-sipri [--dest DIR] [--url URL] [--timeout S]``.
+
+    Returns 0 on success, 1 (with a one-line message on stderr) when the fetch failed.
+    """
+    parser = argparse.ArgumentParser(
+        prog="fetch-sipri",
+        description="Download SIPRI's whole arms-transfers trade register into data/raw/sipri/.",
+    )
+    parser.add_argument("--dest", default=str(paths.SIPRI_RAW), help="folder to write into")
+    parser.add_argument("--url", default=DEFAULT_API, help="API endpoint")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds to wait (default 60)")
+    parser.add_argument("--min-deals", type=int, default=DEFAULT_MIN_DEALS,
+                        help="fewest deals accepted as a whole register")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    args = parser.parse_args(argv)
+    try:
+        fetch_register(args.dest, url=args.url, timeout=args.timeout,
+                       progress=not args.quiet, min_deals=args.min_deals)
+    except FetchError as exc:
+        print(f"fetch-sipri failed: {exc}", file=sys.stderr)
+        print("You can also download the register by hand from "
+              "https://armstrade.sipri.org/ and place the CSV in data/raw/sipri/.",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
