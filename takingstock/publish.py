@@ -26,8 +26,9 @@ numbers that each notebook wrote through :func:`write_summary`.
   dropped. Text, errors and LaTeX are escaped by nbconvert; our own header and index are
   rendered with Jinja autoescaping.
 * **Headings.** The page ``h1`` is the notebook's first level-1 Markdown heading (else the
-  summary title, else the file stem); that heading is removed from the body and every other
-  Markdown heading moves one level down, so a page has exactly one ``h1``.
+  summary title, else the file stem); that heading is removed from the body and any later
+  level-1 heading becomes level 2, so a page has exactly one ``h1``. Notebooks write
+  ``# Title`` once, then one ``## Finding`` per finding.
 * **Atomic.** Everything is written to a temporary folder beside ``briefings_dir`` and swapped
   in at the end; if any page fails, the previous briefings stay as they were.
 
@@ -136,3 +137,639 @@ def read_summary(summaries_dir: str | os.PathLike, stem: str) -> dict | None:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data
+
+
+# --------------------------------------------------------------------------------------------
+# Sanitising outputs
+# --------------------------------------------------------------------------------------------
+
+import html as _html  # noqa: E402
+import re  # noqa: E402
+import warnings  # noqa: E402
+
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+
+#: Tags an output's HTML may keep (everything else is escaped and shows as text).
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
+        "details", "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5",
+        "h6", "hr", "i", "img", "li", "ol", "p", "pre", "small", "span", "strong", "sub",
+        "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    }
+)
+ALLOWED_ATTRIBUTES = {
+    "*": ["class", "id", "role", "title", "lang", "style", "aria-label", "aria-describedby",
+          "aria-labelledby", "aria-hidden", "data-alt"],
+    "a": ["href", "class", "id", "title"],
+    "img": ["src", "alt", "width", "height", "class"],
+    "th": ["scope", "colspan", "rowspan", "class", "id", "style"],
+    "td": ["colspan", "rowspan", "class", "id", "style", "headers"],
+    "table": ["class", "id", "summary", "style"],
+}
+ALLOWED_PROTOCOLS = ["http", "https", "mailto", "data"]
+
+_SCRIPT_RE = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+_PLOTLY_HEAD_RE = re.compile(
+    r"^\s*window\.PLOTLYENV\s*=\s*window\.PLOTLYENV\s*\|\|\s*\{\};\s*"
+    r"if\s*\(\s*document\.getElementById\(\s*\"(?P<id>[A-Za-z0-9_-]+)\"\s*\)\s*\)\s*\{\s*"
+    r"Plotly\.newPlot\(\s*\"(?P<id2>[A-Za-z0-9_-]+)\"\s*,",
+    re.DOTALL,
+)
+_PLACEHOLDER = "TAKINGSTOCKPLOTLYSCRIPT{}X"
+
+
+class UnsafeOutputError(ValueError):
+    """An output carried a script that is not a plain plotly figure call."""
+
+
+class UnsafeOutputWarning(UserWarning):
+    """A script in an output was escaped instead of run."""
+
+
+def _json_for_script(value: Any) -> str:
+    """JSON text that cannot end a ``<script>`` element or open a comment."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("/", "\\/"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text
+
+
+def parse_plotly_script(script: str) -> tuple[str, list, dict, dict]:
+    """Parse plotly's own figure script into ``(div_id, data, layout, config)``.
+
+    Only the exact shape plotly's ``to_html`` writes is accepted: the ``PLOTLYENV`` line, a
+    ``getElementById`` guard and one ``Plotly.newPlot(id, data, layout[, config])`` call whose
+    arguments are JSON literals. Anything else (an extra statement, a function, a variable)
+    raises :class:`UnsafeOutputError`.
+    """
+    match = _PLOTLY_HEAD_RE.match(script)
+    if not match or match["id"] != match["id2"]:
+        raise UnsafeOutputError("script is not a plotly figure call")
+    decoder = json.JSONDecoder()
+    pos = match.end()
+    args = []
+    while True:
+        while pos < len(script) and script[pos] in " \t\r\n":
+            pos += 1
+        try:
+            value, pos = decoder.raw_decode(script, pos)
+        except json.JSONDecodeError as exc:
+            raise UnsafeOutputError(f"plotly call argument {len(args) + 2} is not JSON") from exc
+        args.append(value)
+        while pos < len(script) and script[pos] in " \t\r\n":
+            pos += 1
+        if pos < len(script) and script[pos] == ",":
+            pos += 1
+            continue
+        break
+    rest = script[pos:]
+    if not re.fullmatch(r"\)\s*;?\s*\}\s*;?\s*", rest):
+        raise UnsafeOutputError("unexpected code after the plotly call")
+    if len(args) not in (2, 3) or not isinstance(args[0], list):
+        raise UnsafeOutputError("plotly call must have data, layout and optional config")
+    data, layout = args[0], args[1]
+    config = args[2] if len(args) == 3 else {}
+    if not isinstance(layout, dict) or not isinstance(config, dict):
+        raise UnsafeOutputError("plotly layout and config must be JSON objects")
+    return match["id"], data, layout, config
+
+
+def plotly_script(div_id: str, data: list, layout: dict, config: dict) -> str:
+    """Our own, canonical figure script (JSON escaped so it cannot break out)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", div_id):
+        raise UnsafeOutputError(f"bad plotly div id {div_id!r}")
+    return (
+        "<script>\n"
+        f'if (document.getElementById("{div_id}")) {{\n'
+        f'  Plotly.newPlot("{div_id}", {_json_for_script(data)}, {_json_for_script(layout)}, '
+        f"{_json_for_script(config)});\n"
+        "}\n</script>"
+    )
+
+
+def clean_markup(markup: str) -> str:
+    """Allow-list clean of HTML: disallowed tags are escaped (shown as text), not executed."""
+    import bleach
+    from bleach.css_sanitizer import CSSSanitizer
+
+    return bleach.clean(
+        markup,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        css_sanitizer=CSSSanitizer(),
+        strip=False,
+        strip_comments=True,
+    )
+
+
+def _is_plotly_library(script: str) -> bool:
+    """True for plotly.js itself or plotly's notebook set-up snippet (both dropped)."""
+    head = script.lstrip()[:400]
+    return (
+        head.startswith("window.PlotlyConfig")
+        or ("plotly.js v" in head and len(script) > 100_000)
+    )
+
+
+def sanitize_output_html(markup: str) -> str:
+    """Make one ``text/html`` output safe to publish, keeping plotly figures working.
+
+    Each ``<script>`` must be a plotly figure call (see :func:`parse_plotly_script`); it is
+    replaced by our own script rebuilt from the parsed JSON. Every other piece of markup goes
+    through :func:`clean_markup`.
+
+    A script that is not a plotly figure call is escaped (it shows as text and never runs)
+    and an :class:`UnsafeOutputWarning` is issued.
+    """
+    scripts: list[str] = []
+    rejected: list[str] = []
+
+    def _keep(match: re.Match) -> str:
+        attrs = match.group(1).strip().lower()
+        try:
+            if attrs and attrs not in ('type="text/javascript"', "type='text/javascript'"):
+                raise UnsafeOutputError(f"script with attributes {attrs!r} is not allowed")
+            scripts.append(plotly_script(*parse_plotly_script(match.group(2))))
+        except UnsafeOutputError as exc:
+            if _is_plotly_library(match.group(2)):
+                return ""  # the page loads the one shared plotly.min.js instead
+            rejected.append(str(exc))
+            return _html.escape(match.group(0))  # shown as text, never run
+        return _PLACEHOLDER.format(len(scripts) - 1)
+
+    body = _SCRIPT_RE.sub(_keep, markup)
+    cleaned = clean_markup(body)
+    for i, script in enumerate(scripts):
+        token = _PLACEHOLDER.format(i)
+        if cleaned.count(token) != 1:
+            raise UnsafeOutputError("a plotly script sat where it cannot be restored")
+        cleaned = cleaned.replace(token, script)
+    for reason in rejected:
+        warnings.warn(f"an output script was escaped, not run: {reason}", UnsafeOutputWarning,
+                      stacklevel=2)
+    return cleaned
+
+
+def _figure_from_json(fig_json: Mapping) -> str:
+    """A plotly div for an output that carries only the plotly mimetype (no HTML)."""
+    import uuid
+
+    layout = dict(fig_json.get("layout") or {})
+    title = layout.get("title")
+    if isinstance(title, Mapping):
+        title = title.get("text")
+    alt = str(title or "Chart (no text alternative was given)")
+    div_id = str(uuid.uuid4())
+    return (
+        f'<figure class="ts-figure" role="group" aria-label="{_html.escape(alt)}">'
+        f'<div id="{div_id}" class="plotly-graph-div" style="height:100%; width:100%;"></div>'
+        + plotly_script(div_id, list(fig_json.get("data") or []), layout,
+                        {"responsive": True})
+        + f"<figcaption>{_html.escape(alt)}</figcaption></figure>"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook -> page body
+# --------------------------------------------------------------------------------------------
+
+from nbconvert.preprocessors import Preprocessor  # noqa: E402
+
+REMOVE_CELL_TAG = "remove-cell"
+REMOVE_OUTPUT_TAG = "remove-output"
+_DROPPED_MIMETYPES = (
+    "application/javascript",
+    "application/vnd.jupyter.widget-view+json",
+    "application/vnd.jupyter.widget-state+json",
+)
+_HEADING_RE = re.compile(r"^(#{1,6})(\s+.*)$")
+_FENCE_RE = re.compile(r"^\s*(```|~~~)")
+
+
+def _markdown_headings(source: str) -> list[tuple[int, int, str]]:
+    """``(line number, level, text)`` of every ATX heading outside code fences."""
+    found, fenced = [], False
+    for i, line in enumerate(source.splitlines()):
+        if _FENCE_RE.match(line):
+            fenced = not fenced
+            continue
+        match = None if fenced else _HEADING_RE.match(line)
+        if match:
+            found.append((i, len(match.group(1)), match.group(2).strip().rstrip("#").strip()))
+    return found
+
+
+def notebook_title(nb) -> str | None:
+    """The text of the notebook's first level-1 Markdown heading, or ``None``."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or REMOVE_CELL_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        for _, level, text in _markdown_headings(cell.source):
+            if level == 1:
+                return text
+    return None
+
+
+def demote_headings(source: str, *, drop_first_h1: bool) -> tuple[str, bool]:
+    """Turn level-1 Markdown headings into level-2 ones; other levels stay as written.
+
+    With ``drop_first_h1`` the first level-1 heading is removed instead (it becomes the page
+    ``h1``). Returns the new source and whether a heading was dropped.
+    """
+    lines = source.splitlines()
+    dropped = False
+    remove = None
+    for number, level, _ in _markdown_headings(source):
+        if level != 1:
+            continue
+        if drop_first_h1 and not dropped:
+            remove, dropped = number, True
+        else:
+            lines[number] = "#" + lines[number]
+    if remove is not None:
+        del lines[remove]
+    return "\n".join(lines), dropped
+
+
+class BriefingPreprocessor(Preprocessor):
+    """Prepare an executed notebook for publication (see the module docstring)."""
+
+    def preprocess(self, nb, resources):
+        drop_h1 = True
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source, dropped = demote_headings(cell.source, drop_first_h1=drop_h1)
+                drop_h1 = drop_h1 and not dropped
+            elif cell.cell_type == "code":
+                cell.source = ""  # belt and braces: no code can reach the page
+                cell.outputs = [o for o in (self._clean(o, i) for i, o in enumerate(cell.outputs)) if o]
+            elif cell.cell_type == "raw":
+                cell.source = ""
+        return nb, resources
+
+    @staticmethod
+    def _clean(output, index):
+        if output.get("output_type") not in ("display_data", "execute_result"):
+            return output  # streams and errors are escaped by nbconvert
+        data = output.get("data", {})
+        for mime in _DROPPED_MIMETYPES:
+            data.pop(mime, None)
+        if "text/html" in data:
+            data["text/html"] = sanitize_output_html("".join(data["text/html"]))
+        elif PLOTLY_MIMETYPE in data:
+            data["text/html"] = _figure_from_json(data[PLOTLY_MIMETYPE])
+        data.pop(PLOTLY_MIMETYPE, None)
+        if "text/markdown" in data:
+            data["text/markdown"] = clean_markup("".join(data["text/markdown"]))
+        if not data:
+            return None
+        return output
+
+
+def _exporter():
+    """An HTMLExporter on the ``basic`` template: cells only, no code, no prompts."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {REMOVE_CELL_TAG}
+    config.TagRemovePreprocessor.remove_all_outputs_tags = {REMOVE_OUTPUT_TAG}
+    config.HTMLExporter.exclude_input = True
+    config.HTMLExporter.exclude_input_prompt = True
+    config.HTMLExporter.exclude_output_prompt = True
+    config.HTMLExporter.sanitize_html = False  # we sanitise ourselves, see the docstring
+    exporter = HTMLExporter(config=config, template_name="basic")
+    exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
+    exporter.register_preprocessor(BriefingPreprocessor(), enabled=True)
+    return exporter
+
+
+def render_body(nb) -> str:
+    """The HTML of a notebook's cells, ready to sit inside our page template."""
+    body, _ = _exporter().from_notebook_node(nb)
+    return body
+
+
+# --------------------------------------------------------------------------------------------
+# Pages, index and the atomic swap
+# --------------------------------------------------------------------------------------------
+
+import csv  # noqa: E402
+import datetime as _dt  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import uuid as _uuid  # noqa: E402
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+PLOTLYJS_NAME = "plotly.min.js"
+INDEX_NAME = "index.html"
+#: Notebooks listed first in the index, in this order; the rest follow by file name.
+INDEX_FIRST = ("05_claims",)
+SIPRI_CREDIT = (
+    "Information from the SIPRI Arms Transfers Database, "
+    "https://www.sipri.org/databases/armstransfers; calculations by taking-stock, not SIPRI."
+)
+LICENCE_NOTE = (
+    "Briefings, code and derived tables by the taking-stock contributors; see the project's "
+    "README for the licence. Source data keep their publishers' terms (see each raw file's "
+    "sidecar)."
+)
+#: Pages bigger than this (without plotly.js) are reported by the tests.
+MAX_PAGE_BYTES = 1_000_000
+
+
+class BriefingError(RuntimeError):
+    """A briefing could not be built; the message names the notebook."""
+
+
+def _template_env():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+    )
+
+
+def _css():
+    import markupsafe
+
+    return markupsafe.Markup((TEMPLATES_DIR / "briefing.css").read_text(encoding="utf-8"))
+
+
+def raw_data_versions(raw_dir: str | os.PathLike) -> list[tuple[str, str]]:
+    """``(file, sha256)`` for every raw data file, sorted by name.
+
+    Uses ``takingstock.provenance.raw_data_versions`` when that module provides it, else
+    hashes every non-hidden file under ``raw_dir`` (SIPRI exports in ``sipri/`` included).
+    """
+    raw_dir = Path(raw_dir)
+    try:
+        from takingstock import provenance  # type: ignore[attr-defined]
+
+        versions = provenance.raw_data_versions(raw_dir)
+    except (ImportError, AttributeError):
+        versions = None
+    rows: list[tuple[str, str]] = []
+    if isinstance(versions, Mapping):
+        rows = [(str(k), str(v)) for k, v in versions.items()]
+    elif versions is not None and hasattr(versions, "to_dict"):  # a DataFrame
+        versions = versions.to_dict("records")
+    if not rows and versions is not None and not isinstance(versions, Mapping):
+        for item in versions:
+            if isinstance(item, Mapping):
+                name = item.get("file") or item.get("path") or item.get("name")
+                rows.append((str(name), str(item.get("sha256"))))
+            else:
+                name, digest = item
+                rows.append((str(name), str(digest)))
+    if not rows and raw_dir.is_dir():
+        for path in sorted(raw_dir.rglob("*")):
+            rel = path.relative_to(raw_dir)
+            if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                rows.append((rel.as_posix(), io.sha256_file(path)))
+    return sorted(rows)
+
+
+def read_sources(raw_dir: str | os.PathLike) -> list[dict]:
+    """The sources listed in ``raw_dir/sources.csv`` (empty when the file is missing).
+
+    Only ``http(s)`` URLs become links. Raises ``ValueError`` naming the file and row when a
+    row has no title.
+    """
+    path = Path(raw_dir) / "sources.csv"
+    if not path.is_file():
+        return []
+    out = []
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row_no, row in enumerate(csv.DictReader(handle), start=1):
+            title = (row.get("title") or "").strip()
+            if not title:
+                raise ValueError(f"{path}: row {row_no}, column 'title' is empty")
+            url = (row.get("url") or "").strip()
+            out.append(
+                {
+                    "title": title,
+                    "publisher": (row.get("publisher") or "").strip(),
+                    "date": (row.get("date") or "").strip(),
+                    "url": url if re.match(r"^https?://", url, re.IGNORECASE) else "",
+                }
+            )
+    return out
+
+
+def current_git_commit(root: str | os.PathLike | None = None) -> str:
+    """The commit checked out in ``root`` (the project by default), or ``"unknown"``."""
+    from takingstock import paths
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=str(root or paths.ROOT), capture_output=True,
+            text=True, timeout=10, check=True,
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _display_parameters(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Parameters as ``(name, JSON text)``, project paths shown relative to the project."""
+    from takingstock import paths
+
+    root = str(paths.ROOT) + os.sep
+    rows = []
+    for name, value in params.items():
+        if isinstance(value, str) and value.startswith(root):
+            value = value[len(root):]
+        rows.append((str(name), json.dumps(_jsonable(value), ensure_ascii=False)))
+    return rows
+
+
+def _stem_title(stem: str) -> str:
+    return re.sub(r"^\d+_", "", stem).replace("_", " ").strip().capitalize() or stem
+
+
+def _page_order(stems: Iterable[str]) -> list[str]:
+    stems = list(stems)
+    first = [s for s in INDEX_FIRST if s in stems]
+    return first + sorted(s for s in stems if s not in first)
+
+
+def render_page(
+    nb_path: str | os.PathLike,
+    *,
+    summary: Mapping | None,
+    data_versions: list[tuple[str, str]],
+    sources: list[dict],
+    built_at: str,
+    git_commit: str,
+    sipri_release: str | None,
+) -> tuple[str, dict]:
+    """Render one executed notebook to a full HTML page.
+
+    Returns the page HTML and an index entry ``{stem, href, title, summary, headlines}``.
+    """
+    import markupsafe
+    import nbformat
+
+    nb_path = Path(nb_path)
+    try:
+        nb = nbformat.read(nb_path, as_version=4)
+    except Exception as exc:  # nbformat raises several kinds
+        raise BriefingError(f"{nb_path}: cannot read the executed notebook: {exc}") from exc
+    stem = nb_path.stem
+    summary = dict(summary or {})
+    title = notebook_title(nb) or summary.get("title") or _stem_title(stem)
+    params = dict(nb.metadata.get("papermill", {}).get("parameters") or {})
+    if not params and isinstance(summary.get("parameters"), Mapping):
+        params = dict(summary["parameters"])
+    try:
+        body = render_body(nb)
+    except Exception as exc:
+        raise BriefingError(f"{nb_path}: rendering failed: {exc}") from exc
+    headlines = [
+        {"label": str(h.get("label", "")), "value": str(h.get("value", ""))}
+        for h in summary.get("headlines") or []
+        if isinstance(h, Mapping)
+    ]
+    uses_sipri = "sipri_register" in params
+    page = _template_env().get_template("briefing.html.j2").render(
+        title=title,
+        summary=summary.get("summary", ""),
+        headlines=headlines,
+        built_at=built_at,
+        git_commit=git_commit,
+        sipri_release=sipri_release if uses_sipri else None,
+        parameters=_display_parameters(params),
+        data_versions=data_versions,
+        sources=sources,
+        sipri_credit=SIPRI_CREDIT,
+        licence=LICENCE_NOTE,
+        plotlyjs=PLOTLYJS_NAME,
+        css=_css(),
+        body=markupsafe.Markup(body),  # built by nbconvert from sanitised outputs
+    )
+    entry = {
+        "stem": stem,
+        "href": f"{stem}.html",
+        "title": title,
+        "summary": summary.get("summary", ""),
+        "headlines": headlines,
+    }
+    return page, entry
+
+
+def render_index(
+    entries: list[dict],
+    *,
+    data_versions: list[tuple[str, str]],
+    sources: list[dict],
+    built_at: str,
+    git_commit: str,
+    sipri_release: str | None,
+) -> str:
+    """The ``index.html`` listing every page (entries already in display order)."""
+    return _template_env().get_template("index.html.j2").render(
+        pages=entries,
+        built_at=built_at,
+        git_commit=git_commit,
+        sipri_release=sipri_release,
+        data_versions=data_versions,
+        sources=sources,
+        sipri_credit=SIPRI_CREDIT,
+        licence=LICENCE_NOTE,
+        css=_css(),
+    )
+
+
+def _swap_in(tmp_dir: Path, final: Path) -> None:
+    """Replace ``final`` by ``tmp_dir``; put the old folder back if the move fails."""
+    old = None
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{_uuid.uuid4().hex[:8]}"
+        os.replace(final, old)
+    try:
+        os.replace(tmp_dir, final)
+    except BaseException:
+        if old is not None:
+            os.replace(old, final)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_briefings(
+    notebooks: list[Path],
+    *,
+    summaries_dir: str | os.PathLike,
+    briefings_dir: str | os.PathLike,
+    raw_dir: str | os.PathLike,
+    sipri_release: str | _dt.date | None = None,
+    git_commit: str | None = None,
+    built_at: str | _dt.datetime | None = None,
+) -> list[Path]:
+    """Render the executed notebooks into ``briefings_dir`` (see the module docstring).
+
+    Args:
+        notebooks: executed notebooks (``output/notebooks/*.ipynb``); page ``<stem>.html``.
+        summaries_dir: where the notebooks wrote ``<stem>.json`` summaries.
+        briefings_dir: the folder to (re)build, e.g. ``output/briefings``.
+        raw_dir: the raw data folder, for the checksums and ``sources.csv``.
+        sipri_release: release date of the SIPRI export used, shown on SIPRI pages.
+        git_commit: commit of the code; found with ``git`` when ``None``.
+        built_at: build time; now (UTC) when ``None``.
+
+    Returns:
+        The pages written, in index order, then ``index.html``.
+
+    Raises:
+        BriefingError: naming the notebook, when one cannot be rendered. The previous
+            ``briefings_dir`` is then left untouched.
+    """
+    from plotly.offline import get_plotlyjs
+
+    final = Path(briefings_dir)
+    notebooks = [Path(p) for p in notebooks]
+    stems = [p.stem for p in notebooks]
+    dupes = sorted({s for s in stems if stems.count(s) > 1})
+    if dupes:
+        raise BriefingError(f"two notebooks share the page name(s) {dupes}")
+    if built_at is None:
+        built_at = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    built = built_at.isoformat() if hasattr(built_at, "isoformat") else str(built_at)
+    release = sipri_release.isoformat() if hasattr(sipri_release, "isoformat") else sipri_release
+    common = {
+        "data_versions": raw_data_versions(raw_dir),
+        "sources": read_sources(raw_dir),
+        "built_at": built,
+        "git_commit": git_commit or current_git_commit(),
+        "sipri_release": release or None,
+    }
+    by_stem = dict(zip(stems, notebooks))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        os.chmod(tmp_dir, 0o755)
+        entries, written = [], []
+        for stem in _page_order(stems):
+            page, entry = render_page(
+                by_stem[stem], summary=read_summary(summaries_dir, stem), **common
+            )
+            io.write_text(tmp_dir / entry["href"], page)
+            entries.append(entry)
+            written.append(final / entry["href"])
+        io.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
+        io.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common))
+        _swap_in(tmp_dir, final)
+    finally:
+        if tmp_dir.exists():
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+    return written + [final / INDEX_NAME]
