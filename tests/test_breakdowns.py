@@ -1,0 +1,150 @@
+"""Tests of takingstock.breakdowns on the real committed catalogues and on invented rows."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from takingstock import breakdowns as b
+from takingstock import paths
+
+
+@pytest.fixture(scope="module")
+def processed():
+    """The processed catalogue built from the committed raw catalogues (as step 01 does)."""
+    catalogue = pytest.importorskip("takingstock.catalogue")
+    return catalogue.clean_catalogues(str(paths.RAW / "catalogue_*.csv")).clean
+
+
+def _share(table, state):
+    return float(table.loc[table["state"] == state, "share"].iloc[0])
+
+
+def test_car_2014_shares(processed):
+    t = b.by_country(b.select_catalogue(processed, "car_2014_ammunition"))
+    assert t["count"].sum() == 1730
+    assert round(_share(t, "Soviet Union"), 1) == 28.4  # 492/1730 (USSR + Russia, one figure)
+    assert round(_share(t, "China"), 1) == 25.7  # 445/1730
+    assert round(_share(t, "United States"), 1) == 18.7  # 323/1730
+    assert t.iloc[-1]["state"] == "unknown" and t.iloc[-1]["count"] == 349  # kept, last
+    assert round(t["share"].sum(), 6) == 100
+
+
+def test_car_2017_china_and_eu(processed):
+    car17 = b.select_catalogue(processed, "car_2017_weapons")
+    t = b.by_country(car17)
+    assert t["count"].sum() == 1832
+    assert round(_share(t, "China"), 1) == 43.5
+    eu = b.eu_share(car17)
+    assert eu["count"] == 595  # Romania 222, Hungary 132, Bulgaria 97, Germany 66, Poland 40, Czechia 38
+    assert round(eu["share"], 1) == 32.5
+    assert eu["members_present"] == ["Bulgaria", "Czechia", "Germany", "Hungary", "Poland", "Romania"]
+
+
+def test_published_vs_recomputed_agree(processed):
+    t = b.published_vs_recomputed(processed)
+    assert set(t["catalogue"]) == {"car_2017_weapons"}
+    assert len(t) == 12
+    assert t["difference_pp"].abs().max() < 0.05  # every published share matches to rounding
+    china = t[t["state"] == "China"].iloc[0]
+    assert china["share_published"] == 43.5 and round(china["share"], 2) == 43.50
+
+
+def test_distinct_countries_of_the_report_catalogue(processed):
+    ai = b.select_catalogue(processed, "amnesty_2015")
+    made = b.distinct_countries(ai, "manufacture")
+    assert made["n"] == 11
+    assert "Islamic State" in made["excluded"] and "unknown" in made["excluded"]
+    assert "Islamic State" not in made["countries"]
+    anyrole = b.distinct_countries_any(ai)
+    assert anyrole["n"] == 13  # adds France and the Soviet Union (design only)
+    assert {"France", "Soviet Union"} <= set(anyrole["countries"])
+
+
+def test_unknown_shown_and_blocs(processed):
+    ai = b.select_catalogue(processed, "amnesty_2015")
+    t = b.by_country(ai)
+    assert t.iloc[-1]["state"] == "unknown" and t.iloc[-1]["count"] == 9
+    blocs = b.by_bloc(ai)
+    assert blocs.iloc[-1]["bloc"] == "unknown"
+    assert blocs["count"].sum() == len(ai) == 48
+    assert int(blocs.loc[blocs["bloc"] == "China", "count"].iloc[0]) == 7
+
+
+def test_top_n_folds_other_keeps_unknown(processed):
+    t = b.top_n(b.by_country(b.select_catalogue(processed, "car_2017_weapons")), 3)
+    assert list(t["state"]) == ["China", "Romania", "Russia", "other (9 countries)", "unknown"]
+    assert t.loc[3, "count"] == 1832 - 797 - 222 - 176 - 83
+    assert round(t["share"].sum(), 6) == 100
+    with pytest.raises(b.BreakdownError):
+        b.top_n(t, 0)
+
+
+def test_category_matrix_sums_to_counts(processed):
+    ai = b.select_catalogue(processed, "amnesty_2015")
+    m = b.category_matrix(ai, n=5)
+    assert m["total"].sum() == 48
+    assert m.loc["improvised", "Islamic State"] == 4
+    assert list(m.columns)[-2:] == ["unknown", "total"]
+
+
+def test_fold_successors_merges_soviet_union_into_russia(processed):
+    ai = b.select_catalogue(processed, "amnesty_2015")
+    folded = b.fold_successors(ai)
+    design = b.by_country(folded, "design")
+    assert "Soviet Union" not in set(design["state"])
+    before = b.by_country(ai, "design")
+    assert int(design.loc[design["state"] == "Russia", "count"].iloc[0]) == int(
+        before.loc[before["state"].isin(["Russia", "Soviet Union"]), "count"].sum())
+
+
+def test_eras_and_year_filter(processed):
+    from takingstock import eras
+
+    ai = b.select_catalogue(processed, "amnesty_2015")
+    dec = b.by_decade(ai)
+    assert dec.iloc[-1]["decade"] == "unknown"
+    assert round(b.unknown_share(dec, "decade"), 1) == round(42 / 48 * 100, 1)
+    per = b.by_period(ai, eras.load_periods())
+    assert len(per) == 8 and per["count"].sum() == 48 and per["count"].dtype == "int64"
+    f = b.filter_years(ai, 1970, 1990)
+    assert len(f) == 4 and f.attrs["year_filter"]["rows_unknown_year"] == 42
+    assert "42 have no known year" in b.year_filter_note(f)
+    assert len(b.filter_years(ai, 0, 0)) == 48 and b.year_filter_note(b.filter_years(ai)) == ""
+    with pytest.raises(b.BreakdownError):
+        b.filter_years(ai, 2000, 1990)
+
+
+def _synthetic(n):
+    rng = np.random.default_rng(4)
+    states = np.array(["China", "Soviet Union", "United States", "unknown", "Romania"])
+    isos = np.array(["CHN", "SUN", "USA", "XUN", "ROU"])
+    k = rng.integers(0, 5, n)
+    return pd.DataFrame({
+        "catalogue": "mine", "record_id": np.arange(n).astype(str), "category": "rifle",
+        "manufacture_state": states[k], "manufacture_iso": isos[k], "manufacture_bloc": "x",
+        "design_state": states[k], "design_iso": isos[k], "design_bloc": "x",
+        "count": np.ones(n, dtype="int64"), "decade": "1970s",
+    })
+
+
+def test_missing_column_is_named():
+    with pytest.raises(b.BreakdownError, match="manufacture_iso"):
+        b.by_country(pd.DataFrame({"manufacture_state": ["China"], "count": [1]}))
+    with pytest.raises(b.BreakdownError, match="not in the processed catalogue"):
+        b.select_catalogue(_synthetic(3), "nope")
+
+
+def test_a_million_rows_quickly():
+    df = _synthetic(1_000_000)
+    t0 = time.perf_counter()
+    t = b.by_country(df)
+    b.category_matrix(df)
+    b.distinct_countries(df)
+    b.by_decade(df)
+    elapsed = time.perf_counter() - t0
+    assert t["count"].sum() == 1_000_000 and t.iloc[-1]["state"] == "unknown"
+    assert elapsed < 10, elapsed
