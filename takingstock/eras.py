@@ -51,7 +51,7 @@ def _continuous(dates: pd.Series) -> np.ndarray:
     """Dates as continuous years: 1 January Y = Y.0, fractions by day of year."""
     d = pd.to_datetime(dates)
     days = np.where(d.dt.is_leap_year, 366.0, 365.0)
-    return (d.dt.year + (d.dt.dayofyear - 1) / days).to_numpy(dtype=float)
+    return (d.dt.year + (d.dt.day_of_year - 1) / days).to_numpy(dtype=float)
 
 
 def load_periods(path: str | Path | None = None) -> pd.DataFrame:
