@@ -1,0 +1,758 @@
+"""The claims ledger: every number *Taking Stock* states, recomputed from the data at hand.
+
+Method
+------
+``data/raw/claims.yml`` lists each quantitative or checkable claim of the report, of its press
+release and of the two Conflict Armament Research (CAR) studies the pipeline carries: the claim
+in our own words, the value as stated (with its unit), where it was stated and how confident we
+are that the source says it (R, PR, N, derived; see ``docs/claims.md``), the dataset that can test
+it, the *name* of the function here that computes the comparable value, and an explicit
+tolerance. Every computation is a small named function registered in :data:`COMPUTATIONS`; it
+receives a :class:`ClaimContext` (the processed catalogue, its CAR 2014 and CAR 2017 parts, and
+the SIPRI register's deals, each ``None`` when absent) and the claim's ``params``, and returns a
+:class:`Computed` value. Nothing in the ledger is typed in: only the stated value and the
+tolerance come from the YAML file.
+
+Verdict rules
+-------------
+* **not checkable**: the computation returned no value, because the data that could settle
+  the claim is not at hand (the claim's ``settle_with`` names that data), or because an input
+  that would settle it is missing in this run (no SIPRI register, no processed catalogue, a
+  country row the catalogue lacks).
+* **reproduced**: the computed value satisfies the tolerance. Tolerance kinds:
+  ``absolute`` (|computed - stated| <= value), ``relative`` (|computed - stated| <= value x
+  |stated|), ``at_least`` (computed >= stated), ``greater_than`` (computed > stated),
+  ``at_most`` (computed <= stated), ``less_than`` (computed < stated). Percentages are in
+  percent (0-100), so an absolute tolerance of 1 on a share is one percentage point.
+* **differs**: otherwise. The ledger then shows both values and the most likely reason in one
+  sentence (the claim's ``reason_if_differs``, plus what the computation found, e.g. the year
+  the register dates an order).
+
+Why register counts differ from the report's
+--------------------------------------------
+The report's "at least 34 states supplied Iraq in 1980-88, 28 of them also Iran" and
+"Iraq took 12% of the world arms market in the 1980s" almost certainly come from SIPRI
+Yearbook-era surveys that counted every seller, private companies and small arms included,
+and from market shares in money. Today's SIPRI trade register covers *major conventional
+weapons only* (no small arms, no ordinary ammunition), names *one supplier state per deal*
+(the state that authorised the transfer, not every firm or intermediary), is revised every
+spring, and measures volume in trend-indicator values (TIV), which are not money. We count what
+the register says under a stated rule (a state supplied Iraq in a window if at least one of its
+deals to Iraq has a delivery year in the window), show it beside the report's figure, and call
+the gap a finding rather than tune the rule towards the report. The world-market share is Iraq's
+TIV delivered in 1980-89 over the TIV delivered to *all* recipients in those years, with each
+deal's TIV spread evenly over its listed delivery years (``takingstock.sipri.deal_years``).
+
+The CAR shares are checked against the catalogue rows transcribed from CAR's published counts
+and shares (``count_basis`` published or derived): a "reproduced" there means the committed
+catalogue adds up to what CAR published, not that we re-counted CAR's evidence.
+
+The guard
+---------
+``python pipeline.py check-claims`` calls :func:`check_main`. It *recomputes* the ledger from
+the processed catalogue and the SIPRI register (it does not trust a ledger CSV that may be
+stale), compares each verdict with ``data/raw/claims_accepted.csv`` and exits 1 listing every
+claim whose verdict changed (or that was added or removed). ``--accept`` rewrites the accepted
+file from the current ledger; that is a deliberate maintainer act, to be committed with a
+message that says why. Calculations here are ours, not SIPRI's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io as _stdio
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import yaml
+
+from takingstock import io as tsio
+from takingstock import paths
+
+VERDICTS = ("reproduced", "differs", "not checkable")
+TOLERANCE_KINDS = ("absolute", "relative", "at_least", "greater_than", "at_most", "less_than")
+CONFIDENCE_TAGS = ("R", "PR", "N", "derived")
+REQUIRED_FIELDS = ("id", "group", "claim", "stated", "source", "dataset", "computation", "tolerance")
+
+CLAIMS_FILE = paths.RAW / "claims.yml"
+ACCEPTED_FILE = paths.RAW / "claims_accepted.csv"
+LEDGER_FILE = paths.PROCESSED / "claims_ledger.csv"
+LEDGER_COLUMNS = [
+    "id", "group", "claim", "stated", "computed", "verdict", "reason", "source", "confidence",
+    "stated_value", "computed_value", "unit", "tolerance", "computation", "detail", "source_url",
+]
+ACCEPTED_COLUMNS = ["id", "verdict", "computed"]
+
+# EU member states at the time CAR 2017 was published (December 2017; the UK still a member),
+# as ISO 3166-1 alpha-3 codes. Czechoslovakia, East Germany and Yugoslavia are not counted.
+EU_MEMBERS_2017 = (
+    "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN",
+    "IRL", "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP",
+    "SWE", "GBR",
+)
+
+
+class ClaimsError(ValueError):
+    """A claims file or an accepted-verdicts file is malformed; the message names claim and field."""
+
+
+# --------------------------------------------------------------------------- claims file
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close a computed value must be to the stated one (see the module docstring)."""
+
+    kind: str
+    value: float = 0.0
+
+    def accepts(self, stated: float, computed: float) -> bool:
+        """True when ``computed`` satisfies this tolerance against ``stated``."""
+        gap = abs(computed - stated)
+        eps = 1e-9
+        if self.kind == "absolute":
+            return gap <= self.value + eps
+        if self.kind == "relative":
+            return gap <= self.value * abs(stated) + eps
+        if self.kind == "at_least":
+            return computed >= stated - eps
+        if self.kind == "greater_than":
+            return computed > stated
+        if self.kind == "at_most":
+            return computed <= stated + eps
+        if self.kind == "less_than":
+            return computed < stated
+        raise ClaimsError(f"unknown tolerance kind {self.kind!r}")
+
+    def describe(self) -> str:
+        """A short human-readable form, e.g. ``±1`` or ``>= stated``."""
+        return {
+            "absolute": f"±{self.value:g}",
+            "relative": f"±{self.value * 100:g}%",
+            "at_least": ">= stated",
+            "greater_than": "> stated",
+            "at_most": "<= stated",
+            "less_than": "< stated",
+        }[self.kind]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One entry of ``claims.yml``."""
+
+    id: str
+    group: str
+    claim: str
+    stated_value: float | None
+    stated_text: str
+    unit: str
+    source: str
+    source_url: str
+    confidence: str
+    dataset: str
+    computation: str
+    tolerance: Tolerance
+    params: dict = field(default_factory=dict)
+    reason_if_differs: str = ""
+    settle_with: str = ""
+
+
+def _fail(path: Path, claim_id: str, fieldname: str, message: str) -> ClaimsError:
+    return ClaimsError(f"{path}: claim {claim_id!r}, field {fieldname!r}: {message}")
+
+
+def _parse_claim(raw: Any, index: int, path: Path) -> Claim:
+    """Validate one YAML mapping and turn it into a :class:`Claim`."""
+    if not isinstance(raw, dict):
+        raise ClaimsError(f"{path}: entry {index + 1} is not a mapping")
+    cid = str(raw.get("id") or f"#{index + 1}")
+    for name in REQUIRED_FIELDS:
+        if raw.get(name) in (None, ""):
+            raise _fail(path, cid, name, "missing or empty")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", cid):
+        raise _fail(path, cid, "id", "use lower-case letters, digits and '-'")
+
+    stated = raw["stated"]
+    if not isinstance(stated, dict) or "text" not in stated or "unit" not in stated:
+        raise _fail(path, cid, "stated", "needs a mapping with 'text', 'unit' and 'value'")
+    value = stated.get("value")
+    if value is not None and not isinstance(value, (int, float)):
+        raise _fail(path, cid, "stated.value", f"not a number: {value!r}")
+
+    source = raw["source"]
+    if not isinstance(source, dict) or not source.get("name"):
+        raise _fail(path, cid, "source", "needs a mapping with 'name', 'url', 'confidence'")
+    if not source.get("url"):
+        raise _fail(path, cid, "source.url", "missing (give where the claim can be read)")
+    if source.get("confidence") not in CONFIDENCE_TAGS:
+        raise _fail(path, cid, "source.confidence", f"must be one of {CONFIDENCE_TAGS}")
+
+    computation = raw["computation"]
+    if computation not in COMPUTATIONS:
+        raise _fail(path, cid, "computation", f"unknown function {computation!r}; "
+                    f"known: {', '.join(sorted(COMPUTATIONS))}")
+
+    tol = raw["tolerance"]
+    if not isinstance(tol, dict) or tol.get("kind") not in TOLERANCE_KINDS:
+        raise _fail(path, cid, "tolerance", f"needs 'kind' in {TOLERANCE_KINDS}")
+    if tol["kind"] in ("absolute", "relative"):
+        if not isinstance(tol.get("value"), (int, float)) or tol["value"] < 0:
+            raise _fail(path, cid, "tolerance.value", "needs a number >= 0")
+    if computation != "not_checkable" and value is None:
+        raise _fail(path, cid, "stated.value", "a computed claim needs a numeric stated value")
+    if computation == "not_checkable" and not raw.get("settle_with"):
+        raise _fail(path, cid, "settle_with", "say which data would settle this claim")
+    if computation != "not_checkable" and not raw.get("reason_if_differs"):
+        raise _fail(path, cid, "reason_if_differs", "give the most likely reason for a gap")
+    params = raw.get("params") or {}
+    if not isinstance(params, dict):
+        raise _fail(path, cid, "params", "must be a mapping")
+
+    return Claim(
+        id=cid, group=str(raw["group"]), claim=str(raw["claim"]).strip(),
+        stated_value=None if value is None else float(value), stated_text=str(stated["text"]),
+        unit=str(stated["unit"]), source=str(source["name"]), source_url=str(source["url"]),
+        confidence=str(source["confidence"]), dataset=str(raw["dataset"]),
+        computation=computation, tolerance=Tolerance(tol["kind"], float(tol.get("value") or 0)),
+        params=params, reason_if_differs=str(raw.get("reason_if_differs") or "").strip(),
+        settle_with=str(raw.get("settle_with") or "").strip(),
+    )
+
+
+def load_claims(path: str | Path = CLAIMS_FILE) -> list[Claim]:
+    """Read and validate ``claims.yml``; raise :class:`ClaimsError` naming the claim and field."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ClaimsError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("claims"), list):
+        raise ClaimsError(f"{path}: expected a top-level 'claims:' list")
+    claims = [_parse_claim(raw, i, path) for i, raw in enumerate(doc["claims"])]
+    seen: set[str] = set()
+    for c in claims:
+        if c.id in seen:
+            raise _fail(path, c.id, "id", "duplicate id")
+        seen.add(c.id)
+    return claims
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class ClaimContext:
+    """What the computations may read. Any part is ``None`` when it is absent in this run."""
+
+    catalogue: pd.DataFrame | None = None
+    deals: pd.DataFrame | None = None
+    register_label: str = ""
+
+    def catalogue_part(self, catalogue_id: str) -> pd.DataFrame | None:
+        """Rows of one catalogue id (``None`` when there is no catalogue or no such rows)."""
+        if self.catalogue is None:
+            return None
+        part = self.catalogue[self.catalogue["catalogue"] == catalogue_id]
+        return part if len(part) else None
+
+    @property
+    def car_2014(self) -> pd.DataFrame | None:
+        """CAR 2014 ammunition rows of the processed catalogue."""
+        return self.catalogue_part("car_2014_ammunition")
+
+    @property
+    def car_2017(self) -> pd.DataFrame | None:
+        """CAR 2017 weapon rows of the processed catalogue."""
+        return self.catalogue_part("car_2017_weapons")
+
+
+def build_context(processed_dir: str | Path = paths.PROCESSED,
+                  sipri_register: str | Path | None = "") -> ClaimContext:
+    """Load the processed catalogue and the SIPRI register (each optional) into a context.
+
+    Args:
+        processed_dir: folder holding ``catalogue.parquet`` (missing file -> no catalogue).
+        sipri_register: a register CSV path; ``""`` = the newest file in ``data/raw/sipri/``;
+            ``None`` = run without a register.
+    """
+    ctx = ClaimContext()
+    cat_path = Path(processed_dir) / "catalogue.parquet"
+    if cat_path.exists():
+        ctx.catalogue = pd.read_parquet(cat_path)
+    if sipri_register is not None:
+        from takingstock import sipri  # the sipri engineer's reader
+
+        reg_path = Path(sipri_register) if str(sipri_register) else sipri.find_register()
+        if reg_path is not None:
+            register = sipri.read_register(reg_path)
+            ctx.deals = register.deals
+            when = f", data generated {register.release_date}" if register.release_date else ""
+            ctx.register_label = f"{Path(reg_path).name}{when}"
+    return ctx
+
+
+# --------------------------------------------------------------------------- computations
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A computation's answer: a value, or ``missing`` saying why none could be computed."""
+
+    value: float | None
+    detail: str = ""
+    missing: str = ""
+
+
+def _need(frame: pd.DataFrame | None, what: str) -> Computed | None:
+    if frame is None:
+        return Computed(None, missing=f"{what} is not available in this run")
+    return None
+
+
+def _window(params: dict, key: str = "years") -> tuple[int, int]:
+    first, last = params[key]
+    return int(first), int(last)
+
+
+def state_deals(deals: pd.DataFrame) -> pd.DataFrame:
+    """Deals whose supplier is a state (drops non-state, organisation and unknown suppliers)."""
+    if "supplier_kind" in deals.columns:
+        return deals[deals["supplier_kind"] == "state"]
+    name = deals["supplier"].astype(str)
+    return deals[~name.str.endswith("*") & ~name.str.startswith("unknown")]
+
+
+def suppliers_in_window(deals: pd.DataFrame, recipient: str, first: int, last: int,
+                        basis: str = "delivery") -> set[str]:
+    """Supplier states with at least one deal to ``recipient`` in ``first..last`` (inclusive).
+
+    ``basis`` = ``delivery`` (a delivery year in the window), ``order`` (the order year in the
+    window) or ``either``.
+    """
+    d = state_deals(deals)
+    d = d[d["recipient_state"] == recipient]
+    delivered = d["delivery_years"].map(lambda ys: any(first <= int(y) <= last for y in (ys if ys is not None else [])))
+    ordered = d["order_year"].between(first, last).fillna(False).astype(bool)
+    mask = {"delivery": delivered, "order": ordered, "either": delivered | ordered}[basis]
+    return set(d.loc[mask, "supplier_state"].dropna())
+
+
+def count_suppliers(ctx: ClaimContext, params: dict) -> Computed:
+    """Number of states supplying ``recipient`` in the window (see :func:`suppliers_in_window`)."""
+    if (miss := _need(ctx.deals, "the SIPRI register")):
+        return miss
+    first, last = _window(params)
+    basis = params.get("basis", "delivery")
+    found = suppliers_in_window(ctx.deals, params["recipient"], first, last, basis)
+    return Computed(float(len(found)), detail=f"{basis} basis: " + ", ".join(sorted(found)))
+
+
+def count_common_suppliers(ctx: ClaimContext, params: dict) -> Computed:
+    """Number of states that supplied both ``recipient`` and ``other`` in the same window."""
+    if (miss := _need(ctx.deals, "the SIPRI register")):
+        return miss
+    first, last = _window(params)
+    basis = params.get("basis", "delivery")
+    a = suppliers_in_window(ctx.deals, params["recipient"], first, last, basis)
+    b = suppliers_in_window(ctx.deals, params["other"], first, last, basis)
+    both = a & b
+    return Computed(float(len(both)), detail=f"{basis} basis, both sides: " + ", ".join(sorted(both)))
+
+
+def tiv_by_year(deals: pd.DataFrame) -> pd.DataFrame:
+    """Delivered TIV per deal and delivery year, with recipient/supplier state and bloc.
+
+    Uses ``takingstock.sipri.deal_years`` (TIV spread evenly over the listed delivery years)
+    and joins back the deal columns it may not carry.
+    """
+    from takingstock import sipri
+
+    dy = sipri.deal_years(deals)
+    wanted = [c for c in ("recipient_state", "supplier_state", "supplier_bloc") if c not in dy.columns]
+    if wanted:
+        dy = dy.merge(deals[["deal_id", *wanted]], on="deal_id", how="left")
+    return dy
+
+
+def _tiv_window(dy: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
+    return dy[(dy["year"] >= first) & (dy["year"] <= last)]
+
+
+def recipient_world_share(ctx: ClaimContext, params: dict) -> Computed:
+    """``recipient``'s share (percent) of the TIV delivered to all recipients in the window."""
+    if (miss := _need(ctx.deals, "the SIPRI register")):
+        return miss
+    first, last = _window(params)
+    w = _tiv_window(tiv_by_year(ctx.deals), first, last)
+    world = float(w["tiv"].sum())
+    mine = float(w.loc[w["recipient_state"] == params["recipient"], "tiv"].sum())
+    if world <= 0:
+        return Computed(None, missing=f"no TIV delivered in {first}-{last} in the register")
+    return Computed(100 * mine / world,
+                    detail=f"{params['recipient']} {mine:,.0f} of {world:,.0f} TIV delivered {first}-{last}")
+
+
+def recipient_tiv_total(ctx: ClaimContext, params: dict) -> Computed:
+    """Total TIV delivered to ``recipient`` in the window (TIV millions, not money)."""
+    if (miss := _need(ctx.deals, "the SIPRI register")):
+        return miss
+    first, last = _window(params)
+    dy = tiv_by_year(ctx.deals)
+    w = _tiv_window(dy[dy["recipient_state"] == params["recipient"]], first, last)
+    return Computed(float(w["tiv"].sum()), detail=f"{len(w)} deal-years")
+
+
+def supplier_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
+    """Share (percent) of ``recipient``'s TIV in the window from ``suppliers`` or a ``bloc``."""
+    if (miss := _need(ctx.deals, "the SIPRI register")):
+        return miss
+    first, last = _window(params)
+    dy = tiv_by_year(ctx.deals)
+    w = _tiv_window(dy[dy["recipient_state"] == params["recipient"]], first, last)
+    total = float(w["tiv"].sum())
+    if total <= 0:
+        return Computed(None, missing=f"no TIV delivered to {params['recipient']} in {first}-{last}")
+    if "bloc" in params:
+        mask, who = w["supplier_bloc"] == params["bloc"], params["bloc"]
+    else:
+        mask, who = w["supplier_state"].isin(params["suppliers"]), " + ".join(params["suppliers"])
+    part = float(w.loc[mask, "tiv"].sum())
+    return Computed(100 * part / total, detail=f"{who}: {part:,.0f} of {total:,.0f} TIV, {first}-{last}")
+
+
+def period_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
+    """Mean annual TIV to ``recipient`` in ``years`` as a percent of the mean in ``baseline``."""
+    if (miss := _need(ctx.deals, "the SIPRI register")):
+        return miss
+    dy = tiv_by_year(ctx.deals)
+    dy = dy[dy["recipient_state"] == params["recipient"]]
+    (f1, l1), (f0, l0) = _window(params), _window(params, "baseline")
+    now = float(_tiv_window(dy, f1, l1)["tiv"].sum()) / (l1 - f1 + 1)
+    base = float(_tiv_window(dy, f0, l0)["tiv"].sum()) / (l0 - f0 + 1)
+    if base <= 0:
+        return Computed(None, missing=f"no TIV delivered to {params['recipient']} in {f0}-{l0}")
+    return Computed(100 * now / base,
+                    detail=f"mean a year: {now:,.0f} TIV in {f1}-{l1} vs {base:,.0f} TIV in {f0}-{l0}")
+
+
+def period_tiv_fraction(ctx: ClaimContext, params: dict) -> Computed:
+    """Percent of ``recipient``'s TIV over ``span`` that was delivered within ``years``."""
+    if (miss := _need(ctx.deals, "the SIPRI register")):
+        return miss
+    dy = tiv_by_year(ctx.deals)
+    dy = dy[dy["recipient_state"] == params["recipient"]]
+    (f1, l1), (fs, ls) = _window(params), _window(params, "span")
+    whole = float(_tiv_window(dy, fs, ls)["tiv"].sum())
+    part = float(_tiv_window(dy, f1, l1)["tiv"].sum())
+    if whole <= 0:
+        return Computed(None, missing=f"no TIV delivered to {params['recipient']} in {fs}-{ls}")
+    return Computed(100 * part / whole, detail=f"{part:,.0f} of {whole:,.0f} TIV of {fs}-{ls} came in {f1}-{l1}")
+
+
+def units_ordered(ctx: ClaimContext, params: dict) -> Computed:
+    """Units of a weapon (designation regex) ``supplier`` ordered for ``recipient`` in the window.
+
+    The detail names any order of the same weapon outside the window (e.g. the register may
+    date the order earlier than the report does).
+    """
+    if (miss := _need(ctx.deals, "the SIPRI register")):
+        return miss
+    first, last = _window(params)
+    d = ctx.deals
+    d = d[(d["recipient_state"] == params["recipient"]) & (d["supplier_state"] == params["supplier"])]
+    d = d[d["designation"].astype(str).str.contains(params["designation"], case=False, regex=True)]
+    inside = d[d["order_year"].between(first, last).fillna(False).astype(bool)]
+    outside = d.drop(inside.index)
+    n = float(inside["number_ordered"].fillna(0).sum())
+    parts = [f"{int(r.number_ordered) if pd.notna(r.number_ordered) else '?'} {r.designation} "
+             f"ordered {r.order_year}" for r in inside.itertuples()]
+    detail = "in window: " + ("; ".join(parts) if parts else "none")
+    if len(outside):
+        other = [f"{int(r.number_ordered) if pd.notna(r.number_ordered) else '?'} ordered "
+                 f"{r.order_year}" for r in outside.sort_values("order_year").itertuples()]
+        detail += f". Same weapon outside {first}-{last}: " + "; ".join(other)
+    else:
+        detail += f". No other {params['supplier']} order of this weapon for {params['recipient']} in the register"
+    return Computed(n, detail=detail)
+
+
+def _catalogue_rows(ctx: ClaimContext, catalogue_id: str) -> pd.DataFrame | None:
+    return ctx.catalogue_part(catalogue_id)
+
+
+def catalogue_total(ctx: ClaimContext, params: dict) -> Computed:
+    """Sum of ``count`` over one catalogue (items, cartridges or weapons documented)."""
+    rows = _catalogue_rows(ctx, params["catalogue"])
+    if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
+        return miss
+    return Computed(float(rows["count"].sum()), detail=f"{len(rows)} rows")
+
+
+def catalogue_share(ctx: ClaimContext, params: dict) -> Computed:
+    """Share (percent) of a catalogue's ``count`` made in the states ``isos`` (manufacture ISO).
+
+    With ``require_all: true`` a state that has no row at all makes the claim not checkable
+    (its count was not recovered) instead of counting it as zero.
+    """
+    rows = _catalogue_rows(ctx, params["catalogue"])
+    if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
+        return miss
+    isos = list(EU_MEMBERS_2017) if params.get("isos") == "EU_MEMBERS_2017" else list(params["isos"])
+    present = set(rows["manufacture_iso"].dropna())
+    absent = [i for i in isos if i not in present]
+    if params.get("require_all") and absent:
+        return Computed(None, missing=f"no row for {', '.join(absent)} in {params['catalogue']}")
+    total = float(rows["count"].sum())
+    mine = float(rows.loc[rows["manufacture_iso"].isin(isos), "count"].sum())
+    if total <= 0:
+        return Computed(None, missing=f"catalogue {params['catalogue']!r} has no counted items")
+    return Computed(100 * mine / total, detail=f"{mine:,.0f} of {total:,.0f}")
+
+
+def _is_state_iso(iso: Any) -> bool:
+    return isinstance(iso, str) and len(iso) == 3 and iso.isalpha() and not iso.upper().startswith("X")
+
+
+def origin_states(rows: pd.DataFrame, fields: tuple[str, ...] = ("design_iso", "manufacture_iso")) -> set[str]:
+    """ISO codes of the states named as design or manufacture origin (no 'unknown', no X-codes)."""
+    found: set[str] = set()
+    for f in fields:
+        found |= {i for i in rows[f].dropna() if _is_state_iso(i)}
+    return found
+
+
+def count_origin_states(ctx: ClaimContext, params: dict) -> Computed:
+    """Number of distinct states a catalogue names as country of design or manufacture."""
+    rows = _catalogue_rows(ctx, params["catalogue"])
+    if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
+        return miss
+    fields = tuple(params.get("fields", ("design_iso", "manufacture_iso")))
+    found = origin_states(rows, fields)
+    return Computed(float(len(found)), detail=", ".join(sorted(found)))
+
+
+def count_listed_origins(ctx: ClaimContext, params: dict) -> Computed:
+    """How many of the groups in ``groups`` (each a list of ISO codes) a catalogue names."""
+    rows = _catalogue_rows(ctx, params["catalogue"])
+    if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
+        return miss
+    found = origin_states(rows)
+    hit = [g for g in params["groups"] if found & set(g)]
+    return Computed(float(len(hit)), detail="found: " + ", ".join("/".join(g) for g in hit))
+
+
+def count_designations(ctx: ClaimContext, params: dict) -> Computed:
+    """Number of distinct item designations (case-folded) in a catalogue."""
+    rows = _catalogue_rows(ctx, params["catalogue"])
+    if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
+        return miss
+    names = rows["designation"].dropna().astype(str).str.strip().str.casefold()
+    return Computed(float(names.nunique()), detail=f"{len(rows)} rows")
+
+
+def earliest_year(ctx: ClaimContext, params: dict) -> Computed:
+    """The earliest ``year_from`` in a catalogue (the oldest item)."""
+    rows = _catalogue_rows(ctx, params["catalogue"])
+    if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
+        return miss
+    years = pd.to_numeric(rows["year_from"], errors="coerce").dropna()
+    if years.empty:
+        return Computed(None, missing=f"no manufacture years in {params['catalogue']}")
+    oldest = rows.loc[years.idxmin()]
+    return Computed(float(years.min()), detail=f"{oldest['designation']} (row {oldest.get('source_row', '?')})")
+
+
+def share_made_between(ctx: ClaimContext, params: dict) -> Computed:
+    """Percent of dated items (by ``count``, categories in ``exclude`` left out) made in ``years``.
+
+    An item is dated when its ``year_mid`` is known. With fewer dated rows than ``min_dated``
+    the claim is not checkable (too few dates to speak of a bulk).
+    """
+    rows = _catalogue_rows(ctx, params["catalogue"])
+    if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
+        return miss
+    rows = rows[~rows["category"].isin(params.get("exclude", []))]
+    mid = pd.to_numeric(rows["year_mid"], errors="coerce")
+    dated = rows[mid.notna()]
+    if len(dated) < int(params.get("min_dated", 1)):
+        return Computed(None, missing=f"only {len(dated)} dated rows in {params['catalogue']} "
+                                      f"(need {params.get('min_dated', 1)})")
+    first, last = _window(params)
+    m = mid[mid.notna()]
+    inside = float(dated.loc[(m >= first) & (m <= last + 0.999), "count"].sum())
+    total = float(dated["count"].sum())
+    return Computed(100 * inside / total, detail=f"{inside:,.0f} of {total:,.0f} dated items, {len(dated)} dated rows")
+
+
+def not_checkable(ctx: ClaimContext, params: dict) -> Computed:
+    """No data at hand can test the claim; its ``settle_with`` says which data would."""
+    return Computed(None, missing="no dataset at hand covers this claim")
+
+
+COMPUTATIONS: dict[str, Callable[[ClaimContext, dict], Computed]] = {
+    f.__name__: f
+    for f in (
+        count_suppliers, count_common_suppliers, recipient_world_share, recipient_tiv_total,
+        supplier_tiv_share, period_tiv_share, period_tiv_fraction, units_ordered,
+        catalogue_total, catalogue_share, count_origin_states, count_listed_origins,
+        count_designations, earliest_year, share_made_between, not_checkable,
+    )
+}
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """Render a computed or stated number for the ledger."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "percent":
+        return f"{value:.1f}%"
+    if float(value).is_integer():
+        return f"{int(value):,}" + ("" if unit in ("count", "") else f" {unit}")
+    return f"{value:,.1f}" + ("" if unit in ("count", "") else f" {unit}")
+
+
+def judge(claim: Claim, computed: Computed) -> tuple[str, str]:
+    """Return ``(verdict, reason)`` for a claim and its computed value (rules in the docstring)."""
+    if computed.value is None:
+        why = computed.missing or "no value computed"
+        settle = f" Would be settled by: {claim.settle_with}" if claim.settle_with else ""
+        return "not checkable", f"{why}.{settle}".strip()
+    if claim.stated_value is not None and claim.tolerance.accepts(claim.stated_value, computed.value):
+        return "reproduced", f"within tolerance ({claim.tolerance.describe()})"
+    return "differs", claim.reason_if_differs
+
+
+def evaluate(claims: list[Claim], context: ClaimContext) -> pd.DataFrame:
+    """Compute every claim and return the ledger (one row per claim, ``LEDGER_COLUMNS``)."""
+    rows = []
+    for c in claims:
+        try:
+            computed = COMPUTATIONS[c.computation](context, c.params)
+        except KeyError as exc:
+            raise ClaimsError(f"claim {c.id!r}, field 'params': missing key {exc}") from exc
+        verdict, reason = judge(c, computed)
+        rows.append({
+            "id": c.id, "group": c.group, "claim": c.claim, "stated": c.stated_text,
+            "computed": format_value(computed.value, c.unit), "verdict": verdict, "reason": reason,
+            "source": c.source, "confidence": c.confidence, "stated_value": c.stated_value,
+            "computed_value": computed.value, "unit": c.unit,
+            "tolerance": c.tolerance.describe(), "computation": c.computation,
+            "detail": computed.detail, "source_url": c.source_url,
+        })
+    return pd.DataFrame(rows, columns=LEDGER_COLUMNS)
+
+
+def verdict_counts(ledger: pd.DataFrame) -> dict[str, int]:
+    """Number of claims per verdict, in the fixed order of :data:`VERDICTS`."""
+    counts = ledger["verdict"].value_counts()
+    return {v: int(counts.get(v, 0)) for v in VERDICTS}
+
+
+def write_ledger(ledger: pd.DataFrame, path: str | Path = LEDGER_FILE) -> Path:
+    """Write the ledger CSV atomically."""
+    return tsio.write_text(path, ledger.to_csv(index=False))
+
+
+# --------------------------------------------------------------------------- the guard
+
+
+def read_accepted(path: str | Path = ACCEPTED_FILE) -> dict[str, str]:
+    """Read ``claims_accepted.csv`` into ``{id: verdict}``; raise naming the row on bad input."""
+    path = Path(path)
+    out: dict[str, str] = {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or not {"id", "verdict"} <= set(reader.fieldnames):
+            raise ClaimsError(f"{path}: needs columns 'id' and 'verdict'")
+        for n, row in enumerate(reader, start=1):
+            if row["verdict"] not in VERDICTS:
+                raise ClaimsError(f"{path}: row {n}, column 'verdict': {row['verdict']!r} "
+                                  f"is not one of {VERDICTS}")
+            if row["id"] in out:
+                raise ClaimsError(f"{path}: row {n}, column 'id': duplicate {row['id']!r}")
+            out[row["id"]] = row["verdict"]
+    return out
+
+
+def accepted_text(ledger: pd.DataFrame) -> str:
+    """The CSV text of an accepted-verdicts file for ``ledger``."""
+    buf = _stdio.StringIO()
+    ledger[ACCEPTED_COLUMNS].to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def compare_verdicts(ledger: pd.DataFrame, accepted: dict[str, str]) -> list[str]:
+    """One line per claim whose verdict differs from ``accepted`` (or is new, or was removed)."""
+    changes = []
+    now = dict(zip(ledger["id"], ledger["verdict"]))
+    for cid, verdict in now.items():
+        if cid not in accepted:
+            changes.append(f"{cid}: new claim, verdict {verdict!r} (not yet accepted)")
+        elif accepted[cid] != verdict:
+            row = ledger[ledger["id"] == cid].iloc[0]
+            changes.append(f"{cid}: accepted {accepted[cid]!r}, now {verdict!r} "
+                           f"(computed {row['computed']}; {row['reason']})")
+    for cid in accepted:
+        if cid not in now:
+            changes.append(f"{cid}: accepted but no longer in the claims file")
+    return changes
+
+
+def check_main(argv: list[str] | None = None) -> int:
+    """The guard: recompute the ledger, compare verdicts with the accepted file, return an exit code.
+
+    0 = every verdict as accepted; 1 = at least one changed (each listed on stderr);
+    2 = a claims or accepted file is malformed. ``--accept`` rewrites the accepted file.
+    """
+    parser = argparse.ArgumentParser(prog="pipeline.py check-claims",
+                                     description="Fail when a claim's verdict changed from the accepted ledger.")
+    parser.add_argument("--claims", default=str(CLAIMS_FILE))
+    parser.add_argument("--accepted", default=str(ACCEPTED_FILE))
+    parser.add_argument("--processed-dir", default=str(paths.PROCESSED))
+    parser.add_argument("--sipri-register", default="",
+                        help="register CSV ('' = newest in data/raw/sipri/; 'none' = without)")
+    parser.add_argument("--ledger", default="",
+                        help="read verdicts from this ledger CSV instead of recomputing")
+    parser.add_argument("--accept", action="store_true",
+                        help="rewrite the accepted file from the current ledger (a deliberate act)")
+    args = parser.parse_args(argv)
+    try:
+        if args.ledger:
+            ledger = pd.read_csv(args.ledger, dtype=str, keep_default_na=False)
+        else:
+            register = None if args.sipri_register.lower() == "none" else args.sipri_register
+            context = build_context(args.processed_dir, register)
+            ledger = evaluate(load_claims(args.claims), context)
+        if args.accept:
+            tsio.write_text(args.accepted, accepted_text(ledger))
+            counts = verdict_counts(ledger)
+            print(f"accepted {len(ledger)} verdicts into {args.accepted}: {counts}")
+            return 0
+        accepted = read_accepted(args.accepted)
+    except (ClaimsError, FileNotFoundError) as exc:
+        print(f"check-claims: {exc}", file=sys.stderr)
+        return 2
+    changes = compare_verdicts(ledger, accepted)
+    if changes:
+        print(f"check-claims: {len(changes)} claim verdict(s) changed from {args.accepted}:",
+              file=sys.stderr)
+        for line in changes:
+            print(f"  - {line}", file=sys.stderr)
+        print("If the change is intended, run `python pipeline.py check-claims --accept` and "
+              "commit data/raw/claims_accepted.csv with the reason.", file=sys.stderr)
+        return 1
+    print(f"check-claims: all {len(ledger)} verdicts as accepted {verdict_counts(ledger)}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(check_main())
