@@ -1,0 +1,431 @@
+"""Supply-chain analysis on SIPRI deals: who armed a recipient, when, and the paper trail from
+the report's items to SIPRI's register.
+
+Methodology note
+----------------
+Every function takes ``deals`` as returned by :func:`takingstock.sipri.read_register` and is
+pure (no files written). Three **counting bases** decide when a deal "happened":
+
+* ``order`` - in its year of order (licence year for licensed production). Items are the
+  number ordered and TIV the TIV of the whole order (unknown numbers count as 0 and unknown
+  TIV as 0; the tables keep the deal count so nothing vanishes).
+* ``delivery`` - in each year in which SIPRI lists a delivery. Items and TIV delivered are
+  spread evenly over the listed years (see :mod:`takingstock.sipri`: SIPRI does not say how
+  many per year). A deal with deliveries in several years counts as one deal in each year,
+  but once in any multi-year total.
+* ``either`` - in its order year or any delivery year. Over a window (e.g. 1980-88) a deal
+  qualifies when it was ordered *or* delivered in it; per year, it counts in the order year
+  and each delivery year, with items and TIV taken from the deliveries (spread).
+
+A **recipient** matches on SIPRI's own name or the crosswalk's state (``Iraq`` does not
+include ``Kurdistan Regional Government (Iraq)*``, a non-state recipient in SIPRI's terms).
+Supplier lists use the crosswalk's state name and count only suppliers that are states
+(``unknown supplier(s)`` and non-state suppliers are reported apart). Former states are
+kept apart from their successors (the Soviet Union is not Russia).
+
+**Blocs.** The share of "former Soviet bloc" vs "US/European" material uses the crosswalk's
+``bloc``: ``Warsaw Pact`` (the Soviet Union, its allies and their successor states) vs
+``NATO`` (the United States, Canada and NATO's European members); China and other states
+are shown apart. Shares are of *delivered TIV*, a volume measure, not money.
+
+**Paper trail.** Catalogue items are linked to SIPRI deals through our own alias table
+(``data/raw/sipri_aliases.csv``). A link means SIPRI records a transfer of the same weapon
+type to that recipient, not that the documented item came from that deal. Small arms, light
+weapons, ammunition and improvised weapons are outside SIPRI's coverage: such items are listed
+as unmatched with that reason. All calculations are ours, not SIPRI's.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from . import paths
+from .sipri import deal_years
+
+__all__ = [
+    "BASES",
+    "basis_rule",
+    "select_recipients",
+    "yearly_records",
+    "imports_by_year",
+    "imports_by_decade",
+    "imports_by_period",
+    "top_suppliers_by_period",
+    "embargo_gap",
+    "bloc_shares",
+    "window_suppliers",
+    "window_rule",
+    "us_deals_from",
+    "named_orders",
+    "load_aliases",
+    "paper_trail",
+    "OUTSIDE_SIPRI_CATEGORIES",
+    "AliasError",
+]
+
+BASES = ("order", "delivery", "either")
+OUTSIDE_SIPRI_CATEGORIES = {
+    "pistol": "small arms are outside SIPRI's coverage",
+    "rifle": "small arms are outside SIPRI's coverage",
+    "machine gun": "small arms are outside SIPRI's coverage",
+    "sniper/anti-materiel rifle": "small arms are outside SIPRI's coverage",
+    "RPG/recoilless": "light weapons (unguided) are outside SIPRI's coverage",
+    "ammunition": "ammunition is outside SIPRI's coverage",
+    "mortar": "mortars under 100 mm and their rounds are mostly outside SIPRI's coverage",
+    "improvised": "improvised weapons are not transfers",
+}
+
+
+class AliasError(ValueError):
+    """The alias table is malformed (names file, row and column)."""
+
+
+def _check_basis(basis: str) -> None:
+    if basis not in BASES:
+        raise ValueError(f"basis must be one of {BASES}, not {basis!r}")
+
+
+def basis_rule(basis: str) -> str:
+    """The counting rule in words, for captions."""
+    _check_basis(basis)
+    return {
+        "order": "a deal counts in its year of order; items = number ordered, TIV = TIV of the whole order",
+        "delivery": ("a deal counts in each year SIPRI lists a delivery; items and TIV delivered are "
+                     "spread evenly over those years"),
+        "either": ("a deal counts in its year of order and in each delivery year; items and TIV are "
+                   "the deliveries, spread evenly over the delivery years"),
+    }[basis]
+
+
+def select_recipients(deals: pd.DataFrame, recipients: Iterable[str] | str) -> pd.DataFrame:
+    """Deals whose recipient (SIPRI name or crosswalk state) is one of ``recipients``."""
+    names = [recipients] if isinstance(recipients, str) else list(recipients)
+    keys = {n.strip().casefold() for n in names}
+    mask = deals["recipient"].str.casefold().isin(keys)
+    if "recipient_state" in deals:
+        mask |= deals["recipient_state"].str.casefold().isin(keys)
+    return deals[mask]
+
+
+def yearly_records(deals: pd.DataFrame, basis: str = "delivery") -> pd.DataFrame:
+    """One row per deal and counted year under ``basis`` with ``year``, ``items``, ``tiv``."""
+    _check_basis(basis)
+    if basis == "order":
+        out = deals[deals["order_year"].notna()].copy()
+        out["year"] = out["order_year"].astype("int64")
+        out["items"] = out["number_ordered"].astype("float64").fillna(0.0)
+        out["tiv"] = out["tiv_order"].fillna(0.0)
+        return out.drop(columns=["delivery_years"]).reset_index(drop=True)
+    spread = deal_years(deals)
+    if basis == "delivery":
+        return spread
+    orders = deals[deals["order_year"].notna()].drop(columns=["delivery_years"]).copy()
+    orders["year"] = orders["order_year"].astype("int64")
+    orders["items"] = 0.0
+    orders["tiv"] = 0.0
+    both = pd.concat([spread, orders], ignore_index=True)
+    # a deal ordered in one of its delivery years counts once in that year
+    return (both.groupby(["deal_id", "year"], as_index=False, sort=False)
+            .agg({**{c: "first" for c in both.columns if c not in ("deal_id", "year", "items", "tiv")},
+                  "items": "sum", "tiv": "sum"}))
+
+
+def _aggregate(rec: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    return (rec.groupby(by, as_index=False)
+            .agg(deals=("deal_id", "nunique"), items=("items", "sum"), tiv=("tiv", "sum")))
+
+
+def imports_by_year(deals: pd.DataFrame, recipients, basis: str = "delivery",
+                    year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
+    """Imports of ``recipients`` per year: ``year, deals, items, tiv`` (years with none omitted)."""
+    rec = yearly_records(select_recipients(deals, recipients), basis)
+    if year_from is not None:
+        rec = rec[rec["year"] >= year_from]
+    if year_to is not None:
+        rec = rec[rec["year"] <= year_to]
+    out = _aggregate(rec, "year")
+    return out[["year", "deals", "items", "tiv"]].sort_values("year").reset_index(drop=True)
+
+
+def imports_by_decade(deals: pd.DataFrame, recipients, basis: str = "delivery") -> pd.DataFrame:
+    """Imports per decade: ``decade`` (e.g. ``1980s``), ``deals``, ``items``, ``tiv``."""
+    rec = yearly_records(select_recipients(deals, recipients), basis)
+    rec["decade"] = (rec["year"] // 10 * 10).astype(str) + "s"
+    return _aggregate(rec, "decade").sort_values("decade").reset_index(drop=True)
+
+
+def _with_period(rec: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    from .eras import period_of_year  # owned by the catalogue-code engineer
+
+    got = period_of_year(rec["year"], periods)
+    rec = rec.copy()
+    rec["period_id"] = got["period_id"].astype(str).to_numpy()
+    rec["period"] = got["period"].astype(str).to_numpy()
+    return rec
+
+
+def imports_by_period(deals: pd.DataFrame, recipients, periods: pd.DataFrame,
+                      basis: str = "delivery") -> pd.DataFrame:
+    """Imports per historical period (``periods`` from ``takingstock.eras.load_periods``):
+    ``period_id, period, deals, items, tiv`` in the periods' order (empty periods shown as 0)."""
+    rec = _with_period(yearly_records(select_recipients(deals, recipients), basis), periods)
+    agg = _aggregate(rec, ["period_id", "period"])
+    frame = periods[["period_id", "label"]].rename(columns={"label": "period"}).astype(str)
+    out = frame.merge(agg, on=["period_id", "period"], how="left")
+    extra = agg[~agg["period_id"].isin(frame["period_id"])]
+    out = pd.concat([out, extra], ignore_index=True)
+    out["deals"] = out["deals"].fillna(0).astype("int64")
+    out[["items", "tiv"]] = out[["items", "tiv"]].fillna(0.0)
+    return out
+
+
+def top_suppliers_by_period(deals: pd.DataFrame, recipients, periods: pd.DataFrame,
+                            basis: str = "delivery", n: int = 3) -> pd.DataFrame:
+    """The ``n`` largest suppliers (by TIV) of each period: ``period_id, period, rank,
+    supplier, deals, items, tiv, share`` (share of the period's TIV, 0..1)."""
+    rec = _with_period(yearly_records(select_recipients(deals, recipients), basis), periods)
+    agg = _aggregate(rec, ["period_id", "period", "supplier_state"])
+    agg["share"] = agg["tiv"] / agg.groupby("period_id")["tiv"].transform("sum")
+    agg = agg.sort_values(["period_id", "tiv", "supplier_state"], ascending=[True, False, True])
+    agg["rank"] = agg.groupby("period_id").cumcount() + 1
+    order = {p: i for i, p in enumerate(periods["period_id"])}
+    out = agg[agg["rank"] <= n].rename(columns={"supplier_state": "supplier"})
+    out = out.assign(_o=out["period_id"].map(order)).sort_values(["_o", "rank"]).drop(columns="_o")
+    return out[["period_id", "period", "rank", "supplier", "deals", "items", "tiv", "share"]].reset_index(drop=True)
+
+
+def embargo_gap(deals: pd.DataFrame, recipients, start: int = 1991, end: int = 2002,
+                span: tuple[int, int] = (1950, 2025)) -> dict:
+    """What SIPRI records during an embargo window, and the longest run of years without any
+    delivery to ``recipients`` within ``span``.
+
+    Returns a dict: ``orders_in_window`` and ``deliveries_in_window`` (deal counts),
+    ``tiv_delivered_in_window``, ``gap_start``, ``gap_end``, ``gap_years`` (the longest run
+    of consecutive years with no delivery), ``last_before`` and ``first_after`` (the delivery
+    years around that run).
+    """
+    sel = select_recipients(deals, recipients)
+    years = yearly_records(sel, "delivery")
+    delivered = sorted(set(years["year"]))
+    in_win = years[(years["year"] >= start) & (years["year"] <= end)]
+    orders = sel[(sel["order_year"] >= start) & (sel["order_year"] <= end)]
+    best = (None, None, 0)
+    run_start = None
+    for y in range(span[0], span[1] + 2):
+        if y <= span[1] and y not in delivered:
+            run_start = y if run_start is None else run_start
+        elif run_start is not None:
+            length = y - run_start
+            if length > best[2]:
+                best = (run_start, y - 1, length)
+            run_start = None
+    gs, ge, n = best
+    before = [y for y in delivered if gs is not None and y < gs]
+    after = [y for y in delivered if ge is not None and y > ge]
+    return {
+        "window": (start, end),
+        "orders_in_window": int(orders["deal_id"].nunique()),
+        "deliveries_in_window": int(in_win["deal_id"].nunique()),
+        "tiv_delivered_in_window": float(in_win["tiv"].sum()),
+        "gap_start": gs, "gap_end": ge, "gap_years": n,
+        "last_before": before[-1] if before else None,
+        "first_after": after[0] if after else None,
+    }
+
+
+def bloc_group(bloc: str) -> str:
+    """Group a crosswalk bloc for the before/after-2003 comparison."""
+    return {"Warsaw Pact": "former Soviet bloc", "NATO": "US/European (NATO)",
+            "China": "China"}.get(str(bloc), "other")
+
+
+def bloc_shares(deals: pd.DataFrame, recipients, split_year: int = 2003,
+                year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
+    """Share of delivered TIV by bloc group before ``split_year`` and from it on.
+
+    Returns ``era, group, tiv, share`` (share 0..1 within the era), deliveries spread by year.
+    """
+    rec = yearly_records(select_recipients(deals, recipients), "delivery")
+    if year_from is not None:
+        rec = rec[rec["year"] >= year_from]
+    if year_to is not None:
+        rec = rec[rec["year"] <= year_to]
+    rec = rec.assign(
+        era=(rec["year"] < split_year).map({True: f"before {split_year}", False: f"{split_year} on"}),
+        group=rec["supplier_bloc"].map(bloc_group),
+    )
+    out = rec.groupby(["era", "group"], as_index=False)["tiv"].sum()
+    out["share"] = out["tiv"] / out.groupby("era")["tiv"].transform("sum")
+    era_order = {f"before {split_year}": 0, f"{split_year} on": 1}
+    out = out.assign(_e=out["era"].map(era_order)).sort_values(["_e", "tiv"], ascending=[True, False])
+    return out.drop(columns="_e").reset_index(drop=True)
+
+
+def window_rule(basis: str, start: int, end: int) -> str:
+    """The rule for a window, in one sentence."""
+    _check_basis(basis)
+    what = {
+        "order": f"ordered in {start}-{end} (SIPRI's year of order)",
+        "delivery": f"with at least one delivery listed in {start}-{end}",
+        "either": f"ordered in {start}-{end} or with at least one delivery listed in {start}-{end}",
+    }[basis]
+    return (f"A state counts as a supplier when SIPRI records at least one deal to the recipient "
+            f"{what}; unknown and non-state suppliers are left out.")
+
+
+def _in_window(deals: pd.DataFrame, basis: str, start: int, end: int) -> pd.Series:
+    ordered = deals["order_year"].between(start, end).fillna(False).astype(bool)
+    delivered = deals["delivery_years"].map(lambda ys: any(start <= y <= end for y in ys)).astype(bool)
+    return {"order": ordered, "delivery": delivered, "either": ordered | delivered}[basis]
+
+
+def window_suppliers(deals: pd.DataFrame, a: str = "Iraq", b: str = "Iran",
+                     start: int = 1980, end: int = 1988, basis: str = "either") -> dict:
+    """Suppliers of ``a``, of ``b`` and of both within ``start..end`` under ``basis``.
+
+    Returns a dict with ``rule`` (the sentence), ``a``, ``b`` (sorted state names),
+    ``both``, ``only_a``, ``only_b``.
+    """
+    _check_basis(basis)
+
+    def suppliers(rec: str) -> set[str]:
+        sel = select_recipients(deals, rec)
+        sel = sel[_in_window(sel, basis, start, end) & (sel["supplier_kind"] == "state")]
+        return set(sel["supplier_state"])
+
+    sa, sb = suppliers(a), suppliers(b)
+    return {
+        "rule": window_rule(basis, start, end),
+        "basis": basis,
+        a: sorted(sa), b: sorted(sb),
+        "a": sorted(sa), "b": sorted(sb),
+        "both": sorted(sa & sb),
+        "only_a": sorted(sa - sb),
+        "only_b": sorted(sb - sa),
+    }
+
+
+_DEAL_COLUMNS = ["supplier", "order_year", "number_ordered", "designation", "description",
+                 "number_delivered", "delivery_years", "tiv_delivered", "comments"]
+
+
+def us_deals_from(deals: pd.DataFrame, recipient: str = "Iraq", year: int = 2003,
+                  supplier: str = "United States") -> pd.DataFrame:
+    """``supplier``'s deals with ``recipient`` ordered in ``year`` or later, by order year."""
+    sel = select_recipients(deals, recipient)
+    sel = sel[(sel["supplier_state"] == supplier) & (sel["order_year"] >= year)]
+    return sel.sort_values(["order_year", "designation"])[_DEAL_COLUMNS].reset_index(drop=True)
+
+
+NAMED_ORDER_KINDS = {
+    "tanks": r"(light )?tank",
+    "fighter aircraft": r".*fighter.*|.*FGA.*",
+    "portable air-defence missiles": r"portable (surface-to-air missile|SAM)",
+    "air-defence systems": r".*(air-defence system|surface-to-air missile system|SAM system).*",
+}
+
+
+def named_orders(deals: pd.DataFrame, recipient: str = "Iraq", start: int = 2011,
+                 end: int = 2013) -> pd.DataFrame:
+    """Orders by ``recipient`` in ``start..end`` of the kinds the report names (tanks, fighter
+    aircraft, portable air-defence missiles, air-defence systems), with a ``kind`` column."""
+    sel = select_recipients(deals, recipient)
+    sel = sel[sel["order_year"].between(start, end).fillna(False).astype(bool)]
+    parts = []
+    for kind, pattern in NAMED_ORDER_KINDS.items():
+        hit = sel[sel["description"].str.fullmatch(pattern, case=False)]
+        parts.append(hit.assign(kind=kind))
+    out = pd.concat(parts, ignore_index=True) if parts else sel.head(0).assign(kind="")
+    return out[["kind"] + _DEAL_COLUMNS].sort_values(["kind", "order_year", "supplier"]).reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- paper trail
+
+
+ALIASES_PATH = paths.RAW / "sipri_aliases.csv"
+_ALIAS_COLUMNS = ["alias_id", "catalogue_pattern", "sipri_designation", "sipri_description", "notes"]
+
+
+def load_aliases(path: str | Path | None = None) -> pd.DataFrame:
+    """Read and check the alias table (every regex compiles; ids unique)."""
+    path = Path(path) if path is not None else ALIASES_PATH
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    missing = [c for c in _ALIAS_COLUMNS if c not in table.columns]
+    if missing:
+        raise AliasError(f"{path}: missing column(s) {missing}")
+    for i, row in table.iterrows():
+        for col in ("catalogue_pattern", "sipri_designation", "sipri_description"):
+            if col != "sipri_description" and not row[col].strip():
+                raise AliasError(f"{path}, row {i + 1}, column {col!r}: empty")
+            try:
+                re.compile(row[col])
+            except re.error as exc:
+                raise AliasError(f"{path}, row {i + 1}, column {col!r}: bad pattern {row[col]!r} ({exc})") from exc
+    dup = table["alias_id"][table["alias_id"].duplicated()]
+    if len(dup):
+        raise AliasError(f"{path}: alias_id {dup.iloc[0]!r} repeated")
+    return table
+
+
+def paper_trail(catalogue: pd.DataFrame, deals: pd.DataFrame, aliases: pd.DataFrame,
+                recipients: Sequence[str] = ("Iraq", "Syria")) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Match catalogue items to SIPRI deals to ``recipients`` for the same weapon.
+
+    Args:
+        catalogue: needs ``designation``; uses ``record_id`` and ``category`` when present.
+        deals: from ``read_register``.
+        aliases: from :func:`load_aliases`.
+        recipients: SIPRI recipients to search (SIPRI name or crosswalk state).
+
+    Returns:
+        (matches, unmatched). ``matches``: one row per catalogue item and SIPRI deal, with
+        ``record_id, item, alias_id, recipient, supplier, order_year, number_ordered,
+        designation, description, number_delivered, delivery_years``. ``unmatched``: one row
+        per catalogue item without any deal, with ``record_id, item, category, reason``.
+    """
+    cat = catalogue.copy()
+    if "record_id" not in cat:
+        cat["record_id"] = [f"row{i + 1}" for i in range(len(cat))]
+    if "category" not in cat:
+        cat["category"] = ""
+    cat = cat.drop_duplicates("record_id")
+    pool = select_recipients(deals, recipients)
+    rows, unmatched = [], []
+    for _, item in cat.iterrows():
+        name = str(item["designation"])
+        hits = aliases[[bool(re.search(p, name, flags=re.IGNORECASE)) for p in aliases["catalogue_pattern"]]]
+        found = 0
+        for _, al in hits.iterrows():
+            m = pool["designation"].str.fullmatch(al["sipri_designation"], case=False)
+            if al["sipri_description"].strip():
+                m &= pool["description"].str.fullmatch(al["sipri_description"], case=False)
+            for _, deal in pool[m].iterrows():
+                rows.append({
+                    "record_id": item["record_id"], "item": name, "alias_id": al["alias_id"],
+                    "recipient": deal["recipient"], "supplier": deal["supplier"],
+                    "order_year": deal["order_year"], "number_ordered": deal["number_ordered"],
+                    "designation": deal["designation"], "description": deal["description"],
+                    "number_delivered": deal["number_delivered"],
+                    "delivery_years": "; ".join(str(y) for y in deal["delivery_years"]),
+                })
+                found += 1
+        if not found:
+            category = str(item.get("category", ""))
+            if category in OUTSIDE_SIPRI_CATEGORIES:
+                reason = OUTSIDE_SIPRI_CATEGORIES[category]
+            elif len(hits):
+                reason = f"alias {', '.join(hits['alias_id'])}: no SIPRI deal to {', '.join(recipients)}"
+            else:
+                reason = "no alias in sipri_aliases.csv (model not given, or not a major conventional weapon)"
+            unmatched.append({"record_id": item["record_id"], "item": name,
+                              "category": category, "reason": reason})
+    match_cols = ["record_id", "item", "alias_id", "recipient", "supplier", "order_year",
+                  "number_ordered", "designation", "description", "number_delivered", "delivery_years"]
+    matches = pd.DataFrame(rows, columns=match_cols)
+    if len(matches):
+        matches = matches.sort_values(["record_id", "recipient", "order_year"]).reset_index(drop=True)
+    return matches, pd.DataFrame(unmatched, columns=["record_id", "item", "category", "reason"])
