@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""taking-stock's front door: `python pipeline.py` rebuilds what changed; `--help` for more.
+
+The steps are declared here; running them (parameter checks, cache, threads, failure
+reports) is `takingstock.runner`'s job. See docs/pipeline.md.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from takingstock.runner import MissingDependency, Step, StepContext, main
+
+CATALOGUE = "{processed_dir}/catalogue.parquet"
+CROSSWALK = "{raw_dir}/country_crosswalk.csv"
+
+
+def publish(ctx: StepContext) -> None:
+    """Render the executed notebooks and their summaries into the HTML briefings."""
+    try:
+        from takingstock import publish as pub
+    except ModuleNotFoundError as exc:
+        raise MissingDependency("takingstock.publish is not available yet") from exc
+    build = getattr(pub, "build_briefings", None)
+    if build is None:
+        raise MissingDependency("takingstock.publish.build_briefings does not exist yet")
+    build(
+        ctx.executed_notebooks,
+        summaries_dir=ctx.output_dir / "summaries",
+        briefings_dir=ctx.output_dir / "briefings",
+        raw_dir=ctx.params["raw_dir"],
+        sipri_release=_sipri_release(ctx.params.get("sipri_register") or ""),
+    )
+
+
+def _sipri_release(register: str):
+    """Release date of the SIPRI register in use (the one given, else the newest), or None."""
+    from takingstock import sipri
+
+    path = register or sipri.find_register()
+    return sipri.read_register(path).release_date if path else None
+
+
+STEPS = [
+    Step(
+        "clean", "notebooks/01_clean_catalogue.ipynb",
+        inputs=("{raw_dir}/catalogue_*.csv", CROSSWALK, "{raw_dir}/periods.csv", "{raw_dir}/sources.csv"),
+        outputs=(CATALOGUE, "{processed_dir}/rejected.csv", "{processed_dir}/cleaning_report.csv"),
+        description="validate every raw catalogue row; clean rows to parquet, the rest to rejected.csv",
+    ),
+    Step(
+        "origin", "notebooks/02_country_of_origin.ipynb", needs=("clean",),
+        inputs=(CATALOGUE, CROSSWALK),
+        outputs=("{output_dir}/summaries/02_country_of_origin.json",),
+        description="items by country of manufacture and design, blocs, successor states",
+    ),
+    Step(
+        "eras", "notebooks/03_eras.ipynb", needs=("clean",),
+        inputs=(CATALOGUE, "{raw_dir}/periods.csv", "{sipri}"),
+        outputs=("{output_dir}/summaries/03_eras.json",),
+        description="items by decade and historical period, against arms flows into Iraq",
+    ),
+    Step(
+        "supply", "notebooks/04_supply_chains.ipynb", needs=("clean",),
+        inputs=(CATALOGUE, "{sipri}", "{raw_dir}/sipri_aliases.csv", CROSSWALK),
+        outputs=("{output_dir}/summaries/04_supply_chains.json",),
+        description="SIPRI transfers to Iraq and Syria by supplier and era; item-to-transfer links",
+    ),
+    Step(
+        "claims", "notebooks/05_claims.ipynb", needs=("origin", "eras", "supply"),
+        inputs=("{processed_dir}/*", "{raw_dir}/claims.yml", "{raw_dir}/claims_accepted.csv",
+                "{sipri}", "{output_dir}/summaries/0[1-4]*.json"),
+        outputs=("{output_dir}/summaries/05_claims.json",),
+        description="check each claim of the report against the rebuilt evidence",
+    ),
+    Step(
+        "publish", None, needs=("clean", "origin", "eras", "supply", "claims"),
+        inputs=("{output_dir}/notebooks/*.ipynb", "{output_dir}/summaries/*.json"),
+        outputs=("{output_dir}/briefings/*.html",),
+        func=publish,
+        description="render the executed notebooks into HTML briefings and an index page",
+    ),
+]
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:], STEPS))
