@@ -175,7 +175,10 @@ def load_sidecar(path: str | Path) -> dict[str, Any]:
         raise ProvenanceError(f"{side}: expected a YAML mapping at the top level")
     missing = [k for k in REQUIRED_KEYS if k not in meta]
     if missing:
-        raise ProvenanceError(f"{side}: missing key(s): {', '.join(missing)}")
+        raise ProvenanceError(
+            f"{side}: missing key(s): {', '.join(missing)} (see docs/CONTRACTS.md, 'Raw-file "
+            "sidecars'; `python -m takingstock.provenance --update FILE` fills sha256 and rows)"
+        )
     meta["columns"] = _normalise_columns(meta["columns"], side)
     return meta
 
