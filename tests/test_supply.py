@@ -1,0 +1,174 @@
+"""Tests of takingstock.supply on the invented fixture and, when present, the real registers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from takingstock import supply
+from takingstock.eras import periods_from_frame
+from takingstock.sipri import read_register
+
+FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
+REAL_2026 = "sipri_trade_register_all_2026-05-18_alexarui.csv"
+REAL_2025 = "sipri_trade_register_all_2025-03-13_colasdroin.csv"
+
+
+@pytest.fixture(scope="module")
+def deals():
+    return read_register(FIXTURE).deals
+
+
+@pytest.fixture(scope="module")
+def periods():
+    table = pd.DataFrame({
+        "period_id": ["early", "war", "late"],
+        "label": ["Before 1980", "War (1980-1988)", "After 1988"],
+        "start": ["1900-01-01", "1980-01-01", "1989-01-01"],
+        "end": ["1979-12-31", "1988-12-31", "2100-12-31"],
+    })
+    return periods_from_frame(table, "<test periods>")
+
+
+def test_imports_by_year_bases(deals):
+    by_del = supply.imports_by_year(deals, ["Iraq"], basis="delivery")
+    y1984 = by_del[by_del["year"] == 1984].iloc[0]
+    # Testhawk-7: 40 items over 4 years; Lancer-3: 100 over 2 years
+    assert y1984["deals"] == 2 and y1984["items"] == pytest.approx(10 + 50)
+    assert y1984["tiv"] == pytest.approx(100 + 1)
+    by_ord = supply.imports_by_year(deals, "Iraq", basis="order")
+    assert list(by_ord["year"]) == [1981, 1983, 2009, 2012]
+    y2012 = by_ord[by_ord["year"] == 2012].iloc[0]
+    assert y2012["deals"] == 2 and y2012["items"] == 34 and y2012["tiv"] == 1100
+    either = supply.imports_by_year(deals, "Iraq", basis="either")
+    # 2012: two orders (F-16, nothing delivered yet; Shield-9) and one Abrams delivery
+    assert either[either["year"] == 2012].iloc[0]["deals"] == 3
+    assert either["tiv"].sum() == pytest.approx(by_del["tiv"].sum())
+    with pytest.raises(ValueError, match="basis"):
+        supply.imports_by_year(deals, "Iraq", basis="shipment")
+
+
+def test_imports_by_decade_and_period(deals, periods):
+    dec = supply.imports_by_decade(deals, "Iraq")
+    assert list(dec["decade"]) == ["1980s", "2010s"]
+    per = supply.imports_by_period(deals, "Iraq", periods)
+    assert list(per["period_id"]) == ["early", "war", "late"]
+    assert list(per["deals"]) == [0, 2, 2]
+    assert per.set_index("period_id").loc["war", "tiv"] == pytest.approx(402)
+
+
+def test_top_suppliers_by_period(deals, periods):
+    top = supply.top_suppliers_by_period(deals, "Iraq", periods, n=1)
+    assert list(top["supplier"]) == ["Soviet Union", "United States"]
+    assert top.iloc[0]["share"] == pytest.approx(400 / 402)
+
+
+def test_window_suppliers_rules(deals):
+    w = supply.window_suppliers(deals, "Iraq", "Iran", 1980, 1988, basis="either")
+    assert w["Iraq"] == ["France", "Soviet Union"]
+    assert w["Iran"] == ["France", "North Korea"]
+    assert w["both"] == ["France"]
+    assert "ordered in 1980-1988 or with at least one delivery" in w["rule"]
+    # by order year only, a deal ordered in 1979 and delivered in 1980 would not count
+    w2 = supply.window_suppliers(deals, "Iraq", "Iran", 1984, 1988, basis="order")
+    assert w2["Iraq"] == [] and w2["Iran"] == ["North Korea"]
+    w3 = supply.window_suppliers(deals, "Iraq", "Iran", 1984, 1988, basis="delivery")
+    assert w3["Iraq"] == ["France", "Soviet Union"]
+
+
+def test_embargo_gap_and_blocs(deals):
+    gap = supply.embargo_gap(deals, "Iraq", 1991, 2002, span=(1980, 2015))
+    assert gap["deliveries_in_window"] == 0
+    assert (gap["gap_start"], gap["gap_end"], gap["gap_years"]) == (1986, 2009, 24)
+    assert gap["last_before"] == 1985 and gap["first_after"] == 2010
+    shares = supply.bloc_shares(deals, "Iraq")
+    assert set(shares["era"]) == {"before 2003", "2003 on"}
+    assert shares.groupby("era")["share"].sum().tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_us_deals_and_named_orders(deals):
+    us = supply.us_deals_from(deals, "Iraq", 2003)
+    assert list(us["designation"]) == ["M-1A1 Abrams", "F-16C Block-50"]
+    named = supply.named_orders(deals, "Iraq", 2011, 2013)
+    assert dict(zip(named["designation"], named["kind"])) == {
+        "F-16C Block-50": "fighter aircraft", "Shield-9": "air-defence systems"}
+
+
+def test_paper_trail_on_fixture(deals):
+    catalogue = pd.DataFrame({
+        "record_id": ["a", "b", "c", "d"],
+        "category": ["armoured vehicle", "rifle", "guided anti-tank missile", "artillery"],
+        "designation": ["M1A1 Abrams tank", "AK rifle", "TOW anti-tank guided missile", "Howitzer X"],
+    })
+    matches, unmatched = supply.paper_trail(catalogue, deals, supply.load_aliases())
+    assert list(matches["record_id"]) == ["a"]
+    assert matches.iloc[0]["order_year"] == 2009 and matches.iloc[0]["number_ordered"] == 120
+    reasons = dict(zip(unmatched["record_id"], unmatched["reason"]))
+    assert "outside SIPRI's coverage" in reasons["b"]
+    assert reasons["c"].startswith("alias tow: no SIPRI deal")
+    assert reasons["d"].startswith("no alias")
+
+
+def test_alias_table_errors(tmp_path):
+    bad = tmp_path / "aliases.csv"
+    bad.write_text("alias_id,catalogue_pattern,sipri_designation,sipri_description,notes\n"
+                   "x,Abrams,M-1A1 (Abrams,,broken\n")
+    with pytest.raises(supply.AliasError, match=r"row 1, column 'sipri_designation'"):
+        supply.load_aliases(bad)
+
+
+# ------------------------------------------------------------------ real releases
+
+IRAN_IRAQ_EITHER_IRAQ = [
+    "Austria", "Brazil", "Canada", "China", "Czechoslovakia", "Denmark", "East Germany", "Egypt",
+    "France", "Germany", "Hungary", "Italy", "Jordan", "Poland", "Romania", "South Africa",
+    "Soviet Union", "Sweden", "Switzerland", "United Kingdom", "United States", "Yugoslavia"]
+IRAN_IRAQ_EITHER_IRAN = [
+    "Austria", "Brazil", "Canada", "China", "Ethiopia", "France", "Israel", "Italy", "Japan",
+    "Libya", "Netherlands", "North Korea", "Pakistan", "South Korea", "Soviet Union", "Sweden",
+    "Switzerland", "Syria", "United Kingdom", "United States"]
+IRAN_IRAQ_EITHER_BOTH = [
+    "Austria", "Brazil", "Canada", "China", "France", "Italy", "Soviet Union", "Sweden",
+    "Switzerland", "United Kingdom", "United States"]
+
+
+@pytest.fixture(scope="module")
+def real(shared_sipri_dir):
+    return {name: read_register(shared_sipri_dir / name).deals for name in (REAL_2026, REAL_2025)}
+
+
+@pytest.mark.sipri
+@pytest.mark.parametrize("release", [REAL_2026, REAL_2025])
+def test_real_iran_iraq_window_is_stable(real, release):
+    w = supply.window_suppliers(real[release], "Iraq", "Iran", 1980, 1988, basis="either")
+    assert w["Iraq"] == IRAN_IRAQ_EITHER_IRAQ
+    assert w["Iran"] == IRAN_IRAQ_EITHER_IRAN
+    assert w["both"] == IRAN_IRAQ_EITHER_BOTH
+    order = supply.window_suppliers(real[release], "Iraq", "Iran", 1980, 1988, basis="order")
+    assert order["both"] == ["Austria", "Brazil", "Canada", "China", "Soviet Union",
+                             "Switzerland", "United States"]
+
+
+@pytest.mark.sipri
+def test_real_abrams_paper_trail(real):
+    catalogue = pd.DataFrame({"record_id": ["ai15-abrams"], "category": ["armoured vehicle"],
+                              "designation": ["M1A1 Abrams tank"]})
+    matches, unmatched = supply.paper_trail(catalogue, real[REAL_2026], supply.load_aliases())
+    assert unmatched.empty
+    got = list(zip(matches["recipient"], matches["supplier"], matches["order_year"],
+                   matches["number_ordered"], matches["delivery_years"]))
+    assert got == [("Iraq", "United States", 2008, 140, "2010; 2011; 2012"),
+                   ("Iraq", "United States", 2014, 6, "2015")]
+
+
+@pytest.mark.sipri
+def test_real_embargo_gap_and_bloc_shift(real):
+    deals = real[REAL_2026]
+    gap = supply.embargo_gap(deals, "Iraq", 1991, 2002)
+    assert gap["deliveries_in_window"] == 0
+    assert (gap["gap_start"], gap["gap_end"]) == (1991, 2003)
+    shares = supply.bloc_shares(deals, "Iraq").set_index(["era", "group"])["share"]
+    assert shares[("before 2003", "former Soviet bloc")] == pytest.approx(0.7176, abs=1e-3)
+    assert shares[("2003 on", "US/European (NATO)")] == pytest.approx(0.5794, abs=1e-3)
