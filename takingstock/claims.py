@@ -62,6 +62,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io as _stdio
+import json
 import math
 import re
 import sys
@@ -615,9 +616,12 @@ def format_value(value: float | None, unit: str) -> str:
         return "—"
     if unit == "percent":
         return f"{value:.1f}%"
-    if float(value).is_integer():
-        return f"{int(value):,}" + ("" if unit in ("count", "") else f" {unit}")
-    return f"{value:,.1f}" + ("" if unit in ("count", "") else f" {unit}")
+    if unit == "year":
+        return f"{value:.0f}"
+    suffix = "" if unit in ("count", "") else f" {unit}"
+    if float(value).is_integer() or abs(value) >= 100:
+        return f"{value:,.0f}{suffix}"
+    return f"{value:,.1f}{suffix}"
 
 
 def judge(claim: Claim, computed: Computed) -> tuple[str, str]:
@@ -690,6 +694,28 @@ def accepted_text(ledger: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def accept_ledger(ledger: pd.DataFrame, accepted_path: str | Path, register_label: str = "") -> Path:
+    """Write the accepted-verdicts file from ``ledger`` and refresh its sidecar, if it has one.
+
+    The sidecar's ``sha256`` and ``rows`` lines are rewritten (``takingstock.provenance``) and
+    its ``accepted_against`` line records which SIPRI register release the verdicts came from.
+    """
+    from takingstock import provenance
+
+    path = tsio.write_text(accepted_path, accepted_text(ledger))
+    side = provenance.sidecar_path(path)
+    if side.is_file():
+        text = side.read_text(encoding="utf-8")
+        line = f"accepted_against: {json.dumps(register_label)}"
+        if re.search(r"^accepted_against:.*$", text, flags=re.MULTILINE):
+            text = re.sub(r"^accepted_against:.*$", lambda _m: line, text, count=1, flags=re.MULTILINE)
+        else:
+            text = text.rstrip("\n") + "\n" + line + "\n"
+        tsio.write_text(side, text)
+        provenance.update_sidecar(path)
+    return path
+
+
 def compare_verdicts(ledger: pd.DataFrame, accepted: dict[str, str]) -> list[str]:
     """One line per claim whose verdict differs from ``accepted`` (or is new, or was removed)."""
     changes = []
@@ -726,14 +752,16 @@ def check_main(argv: list[str] | None = None) -> int:
                         help="rewrite the accepted file from the current ledger (a deliberate act)")
     args = parser.parse_args(argv)
     try:
+        context_label = f"ledger file {Path(args.ledger).name}" if args.ledger else ""
         if args.ledger:
             ledger = pd.read_csv(args.ledger, dtype=str, keep_default_na=False)
         else:
             register = None if args.sipri_register.lower() == "none" else args.sipri_register
             context = build_context(args.processed_dir, register)
             ledger = evaluate(load_claims(args.claims), context)
+            context_label = context.register_label or "no SIPRI register"
         if args.accept:
-            tsio.write_text(args.accepted, accepted_text(ledger))
+            accept_ledger(ledger, args.accepted, context_label)
             counts = verdict_counts(ledger)
             print(f"accepted {len(ledger)} verdicts into {args.accepted}: {counts}")
             return 0
