@@ -173,6 +173,8 @@ def _parse_claim(raw: Any, index: int, path: Path) -> Claim:
     if not isinstance(raw, dict):
         raise ClaimsError(f"{path}: entry {index + 1} is not a mapping")
     cid = str(raw.get("id") or f"#{index + 1}")
+    if "id" in raw and not isinstance(raw["id"], str):
+        raise _fail(path, cid, "id", "must be text (quote it: YAML reads e.g. off/no/1 otherwise)")
     for name in REQUIRED_FIELDS:
         if raw.get(name) in (None, ""):
             raise _fail(path, cid, name, "missing or empty")

@@ -1,0 +1,370 @@
+"""Tests of the claims ledger: loading, each verdict kind, the computations, the guard.
+
+Fixture deals and catalogue rows below are invented for these tests (not SIPRI data).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from takingstock import claims, paths
+
+REGISTER_NAME = "sipri_trade_register_all_2026-05-18_alexarui.csv"
+
+
+# ----------------------------------------------------------------------------- invented data
+
+
+def _deal(i, recipient, supplier, order_year, years, tiv, designation="Widget-1", n=1,
+          bloc="NATO", kind="state"):
+    return {
+        "deal_id": f"d{i}", "recipient": recipient, "supplier": supplier,
+        "recipient_state": recipient, "supplier_state": supplier, "supplier_bloc": bloc,
+        "supplier_kind": kind, "order_year": order_year, "number_ordered": n,
+        "number_delivered": n, "designation": designation, "delivery_years": years,
+        "tiv_delivered": tiv,
+    }
+
+
+@pytest.fixture()
+def deals() -> pd.DataFrame:
+    rows = [
+        _deal(1, "Iraq", "Atlantis", 1979, [1980, 1981], 100.0, bloc="Warsaw Pact"),
+        _deal(2, "Iraq", "Borduria", 1985, [1986], 50.0),
+        _deal(3, "Iran", "Borduria", 1984, [1985], 20.0),
+        _deal(4, "Iran", "Atlantis", 1990, [1990], 10.0),   # outside the window
+        _deal(5, "Iraq", "Rebels*", 1982, [1982], 5.0, kind="non-state"),
+        _deal(6, "Ruritania", "Atlantis", 1983, [1983, 1984, 1985, 1986], 800.0),
+        _deal(7, "Iraq", "Atlantis", 2008, [2010], 30.0, designation="M-1A1 Abrams", n=140),
+        _deal(8, "Iraq", "Atlantis", 2012, [2013], 10.0, designation="Stinger", n=200),
+        _deal(9, "Iraq", "Atlantis", 2005, [2006, 2007], 40.0),
+    ]
+    frame = pd.DataFrame(rows)
+    frame["order_year"] = frame["order_year"].astype("Int64")
+    frame["number_ordered"] = frame["number_ordered"].astype("Int64")
+    return frame
+
+
+@pytest.fixture()
+def catalogue() -> pd.DataFrame:
+    def row(cat, iso, count, year_mid=None, design_iso=None, category="rifle", designation="x"):
+        return {"catalogue": cat, "manufacture_iso": iso, "design_iso": design_iso or iso,
+                "count": count, "year_mid": year_mid, "category": category,
+                "designation": designation, "year_from": year_mid, "source_row": 1}
+    return pd.DataFrame([
+        row("car_2014_ammunition", "SUN", 30), row("car_2014_ammunition", "CHN", 50),
+        row("car_2014_ammunition", None, 20),
+        row("car_2017_weapons", "ROU", 10), row("car_2017_weapons", "DEU", 15),
+        row("car_2017_weapons", "CHN", 75),
+        row("amnesty_2015", "USA", 1, 1975.0, designation="A"),
+        row("amnesty_2015", "CHN", 1, 1985.0, designation="B"),
+        row("amnesty_2015", "XNS", 1, 2014.0, category="improvised", designation="C"),
+        row("amnesty_2015", "GBR", 1, 1914.0, designation="D"),
+    ])
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    p = tmp_path / "claims.yml"
+    p.write_text("claims:\n" + textwrap.indent(textwrap.dedent(body), ""), encoding="utf-8")
+    return p
+
+
+CLAIM = """\
+- id: {id}
+  group: G
+  claim: A test claim.
+  stated: {{value: {value}, unit: {unit}, text: "t"}}
+  source: {{name: S, url: "https://example.org", confidence: N}}
+  dataset: D
+  computation: {computation}
+  params: {params}
+  tolerance: {tolerance}
+  reason_if_differs: Because the fixture says so.
+  settle_with: better data
+"""
+
+
+def _claim(**kw) -> str:
+    base = dict(id="c1", value=1, unit="count", computation="catalogue_total",
+                params="{catalogue: car_2014_ammunition}", tolerance="{kind: absolute, value: 0}")
+    base.update(kw)
+    return CLAIM.format(**base)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def test_committed_claims_file_loads_and_covers_the_issue():
+    loaded = claims.load_claims(paths.RAW / "claims.yml")
+    ids = {c.id for c in loaded}
+    for needed in ("origin-states-25", "bulk-1970s-1990s", "iraq-suppliers-1980-88",
+                   "iraq-iran-common-suppliers-1980-88", "iraq-world-share-1980s",
+                   "embargo-cut-1991-2002", "flood-after-2003", "us-abrams-140-2011-13",
+                   "us-f16-2011-13", "us-stinger-681-2011-13", "us-hawk-2011-13",
+                   "us-salw-500m-2014", "car2014-ussr-russia-28", "car2017-china-43",
+                   "car2017-eu-third", "car2017-china-russia-half"):
+        assert needed in ids
+    assert len(loaded) >= 40
+
+
+@pytest.mark.parametrize("mutation, field", [
+    (dict(computation="no_such_function"), "computation"),
+    (dict(tolerance="{kind: roughly}"), "tolerance"),
+    (dict(value='"many"'), "stated.value"),
+    (dict(id="Bad Id"), "id"),
+])
+def test_bad_claim_names_id_and_field(tmp_path, mutation, field):
+    path = _write(tmp_path, _claim(**mutation))
+    with pytest.raises(claims.ClaimsError) as err:
+        claims.load_claims(path)
+    assert f"field {field!r}" in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_duplicate_id_rejected(tmp_path):
+    path = _write(tmp_path, _claim() + _claim())
+    with pytest.raises(claims.ClaimsError, match="claim 'c1', field 'id': duplicate"):
+        claims.load_claims(path)
+
+
+# ----------------------------------------------------------------------------- verdicts
+
+
+def test_each_verdict_kind(tmp_path, catalogue):
+    body = (_claim(id="ok", value=100) + _claim(id="wide", value=90)
+            + _claim(id="gone", params="{catalogue: nowhere}")
+            + _claim(id="never", value="null", computation="not_checkable"))
+    ledger = claims.evaluate(claims.load_claims(_write(tmp_path, body)),
+                             claims.ClaimContext(catalogue=catalogue))
+    v = dict(zip(ledger["id"], ledger["verdict"]))
+    assert v == {"ok": "reproduced", "wide": "differs", "gone": "not checkable",
+                 "never": "not checkable"}
+    off = ledger.set_index("id").loc["wide"]
+    assert off["computed_value"] == 100 and off["stated_value"] == 90
+    assert off["reason"] == "Because the fixture says so."
+    assert "better data" in ledger.set_index("id").loc["never", "reason"]
+    assert claims.verdict_counts(ledger) == {"reproduced": 1, "differs": 1, "not checkable": 2}
+    assert list(ledger.columns[:9]) == ["id", "group", "claim", "stated", "computed", "verdict",
+                                        "reason", "source", "confidence"]
+
+
+@pytest.mark.parametrize("kind, value, stated, computed, ok", [
+    ("absolute", 1, 12, 12.9, True), ("absolute", 1, 12, 13.1, False),
+    ("relative", 0.1, 100, 109, True), ("relative", 0.1, 100, 111, False),
+    ("at_least", 0, 34, 34, True), ("at_least", 0, 34, 22, False),
+    ("greater_than", 0, 50, 50, False), ("at_most", 0, 50, 0, True),
+    ("less_than", 0, 50, 50, False),
+])
+def test_tolerance_kinds(kind, value, stated, computed, ok):
+    assert claims.Tolerance(kind, value).accepts(stated, computed) is ok
+
+
+# ----------------------------------------------------------------------------- computations
+
+
+def test_supplier_counts_follow_the_delivery_rule(deals):
+    ctx = claims.ClaimContext(deals=deals)
+    p = {"recipient": "Iraq", "other": "Iran", "years": [1980, 1988]}
+    # Atlantis and Borduria delivered to Iraq in the window; the rebel group is not a state.
+    assert claims.count_suppliers(ctx, p).value == 2
+    # Only Borduria delivered to Iran inside 1980-88 (Atlantis's Iran deal came in 1990).
+    assert claims.count_common_suppliers(ctx, p).value == 1
+    # By order year only Borduria (1985) counts: Atlantis's Iraq deal was ordered in 1979.
+    assert claims.count_suppliers(ctx, {**p, "basis": "order"}).value == 1
+    assert claims.count_suppliers(claims.ClaimContext(), p).value is None
+
+
+def test_world_share_uses_every_recipient(deals):
+    ctx = claims.ClaimContext(deals=deals)
+    share = claims.recipient_world_share(ctx, {"recipient": "Iraq", "years": [1980, 1989]})
+    # Iraq 100 + 50 + 5 = 155; Iran 20; Ruritania 800 -> 155 / 975.
+    assert share.value == pytest.approx(100 * 155 / 975)
+
+
+def test_tiv_shares_and_periods(deals):
+    ctx = claims.ClaimContext(deals=deals)
+    wp = claims.supplier_tiv_share(ctx, {"recipient": "Iraq", "years": [1980, 1988], "bloc": "Warsaw Pact"})
+    assert wp.value == pytest.approx(100 * 100 / 155)
+    total = claims.recipient_tiv_total(ctx, {"recipient": "Iraq", "years": [1980, 1988]})
+    assert total.value == pytest.approx(155)
+    cut = claims.period_tiv_share(ctx, {"recipient": "Iraq", "years": [1991, 2002], "baseline": [1980, 1989]})
+    assert cut.value == 0
+    flood = claims.period_tiv_fraction(ctx, {"recipient": "Iraq", "years": [2004, 2013], "span": [1991, 2013]})
+    assert flood.value == 100
+
+
+def test_units_ordered_reports_orders_outside_the_window(deals):
+    ctx = claims.ClaimContext(deals=deals)
+    p = {"recipient": "Iraq", "supplier": "Atlantis", "years": [2011, 2013]}
+    abrams = claims.units_ordered(ctx, {**p, "designation": "Abrams"})
+    assert abrams.value == 0 and "140 ordered 2008" in abrams.detail
+    assert claims.units_ordered(ctx, {**p, "designation": "Stinger"}).value == 200
+
+
+def test_catalogue_computations(catalogue):
+    ctx = claims.ClaimContext(catalogue=catalogue)
+    assert claims.catalogue_total(ctx, {"catalogue": "car_2014_ammunition"}).value == 100
+    assert claims.catalogue_share(ctx, {"catalogue": "car_2014_ammunition", "isos": ["SUN", "RUS"]}).value == 30
+    # require_all: a state with no row makes the claim not checkable rather than zero.
+    missing = claims.catalogue_share(ctx, {"catalogue": "car_2014_ammunition", "isos": ["CHN", "SRB"],
+                                           "require_all": True})
+    assert missing.value is None and "SRB" in missing.missing
+    eu = claims.catalogue_share(ctx, {"catalogue": "car_2017_weapons", "isos": "EU_MEMBERS_2017"})
+    assert eu.value == 25
+    # X-codes (non-state) are not origin states.
+    assert claims.count_origin_states(ctx, {"catalogue": "amnesty_2015"}).value == 3
+    assert claims.earliest_year(ctx, {"catalogue": "amnesty_2015"}).value == 1914
+    bulk = claims.share_made_between(ctx, {"catalogue": "amnesty_2015", "years": [1970, 1999],
+                                           "exclude": ["improvised"], "min_dated": 3})
+    assert bulk.value == pytest.approx(100 * 2 / 3)
+    few = claims.share_made_between(ctx, {"catalogue": "amnesty_2015", "years": [1970, 1999],
+                                          "min_dated": 10})
+    assert few.value is None
+
+
+# ----------------------------------------------------------------------------- the guard
+
+
+def _ledger_csv(tmp_path: Path, verdicts: dict[str, str]) -> Path:
+    frame = pd.DataFrame({"id": list(verdicts), "verdict": list(verdicts.values()),
+                          "computed": ["1"] * len(verdicts), "reason": ["r"] * len(verdicts)})
+    p = tmp_path / "ledger.csv"
+    frame.to_csv(p, index=False)
+    return p
+
+
+def test_guard_unchanged_exits_zero(tmp_path):
+    accepted = tmp_path / "accepted.csv"
+    accepted.write_text("id,verdict,computed\na,reproduced,1\nb,differs,2\n", encoding="utf-8")
+    ledger = _ledger_csv(tmp_path, {"a": "reproduced", "b": "differs"})
+    assert claims.check_main(["--ledger", str(ledger), "--accepted", str(accepted)]) == 0
+
+
+def test_guard_changed_verdict_exits_nonzero_naming_the_claim(tmp_path, capsys):
+    accepted = tmp_path / "accepted.csv"
+    accepted.write_text("id,verdict,computed\na,reproduced,1\nb,differs,2\n", encoding="utf-8")
+    ledger = _ledger_csv(tmp_path, {"a": "differs", "b": "differs", "new": "reproduced"})
+    assert claims.check_main(["--ledger", str(ledger), "--accepted", str(accepted)]) == 1
+    err = capsys.readouterr().err
+    assert "a: accepted 'reproduced', now 'differs'" in err
+    assert "new: new claim" in err and "  - b:" not in err
+
+
+def test_guard_accept_rewrites_the_file(tmp_path):
+    accepted = tmp_path / "accepted.csv"
+    ledger = _ledger_csv(tmp_path, {"a": "differs"})
+    assert claims.check_main(["--ledger", str(ledger), "--accepted", str(accepted), "--accept"]) == 0
+    assert claims.read_accepted(accepted) == {"a": "differs"}
+    assert claims.check_main(["--ledger", str(ledger), "--accepted", str(accepted)]) == 0
+
+
+def test_guard_bad_accepted_file_names_row_and_column(tmp_path, capsys):
+    accepted = tmp_path / "accepted.csv"
+    accepted.write_text("id,verdict,computed\na,maybe,1\n", encoding="utf-8")
+    ledger = _ledger_csv(tmp_path, {"a": "differs"})
+    assert claims.check_main(["--ledger", str(ledger), "--accepted", str(accepted)]) == 2
+    assert "row 1, column 'verdict'" in capsys.readouterr().err
+
+
+def test_guard_recomputes_from_data_and_catches_a_moved_verdict(tmp_path, catalogue):
+    proc = tmp_path / "processed"
+    proc.mkdir()
+    catalogue.to_parquet(proc / "catalogue.parquet")
+    cl = _write(tmp_path, _claim(id="total", value=100))
+    accepted = tmp_path / "accepted.csv"
+    args = ["--claims", str(cl), "--accepted", str(accepted), "--processed-dir", str(proc),
+            "--sipri-register", "none"]
+    assert claims.check_main(args + ["--accept"]) == 0
+    assert claims.check_main(args) == 0
+    # A data change that moves the number: one cartridge more.
+    catalogue.loc[0, "count"] = 31
+    catalogue.to_parquet(proc / "catalogue.parquet")
+    assert claims.check_main(args) == 1
+
+
+# ----------------------------------------------------------------------------- real data
+
+
+@pytest.fixture(scope="module")
+def processed_dir(tmp_path_factory):
+    """The committed catalogues cleaned into a temporary processed folder."""
+    from takingstock import catalogue as cat
+
+    result = cat.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
+    proc = tmp_path_factory.mktemp("claims_processed")
+    cat.write_outputs(result, proc)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def real_ledger(processed_dir):
+    if not (paths.SHARED_SIPRI / REGISTER_NAME).is_file():
+        pytest.skip("real SIPRI register absent")
+    ctx = claims.build_context(processed_dir, paths.SHARED_SIPRI / REGISTER_NAME)
+    return claims.evaluate(claims.load_claims(), ctx).set_index("id")
+
+
+@pytest.fixture(scope="module")
+def car_ledger(processed_dir):
+    ctx = claims.build_context(processed_dir, None)
+    return claims.evaluate(claims.load_claims(), ctx).set_index("id")
+
+
+@pytest.mark.sipri
+def test_real_register_iran_iraq_war_counts(real_ledger):
+    # Under the delivery rule the register names 22 supplier states for Iraq in 1980-88,
+    # 10 of which also delivered to Iran: far fewer than the report's 34 / 28.
+    assert real_ledger.loc["iraq-suppliers-1980-88", "computed_value"] == 22
+    assert real_ledger.loc["iraq-iran-common-suppliers-1980-88", "computed_value"] == 10
+    assert real_ledger.loc["iraq-suppliers-1980-88", "verdict"] == "differs"
+    assert "Soviet Union" in real_ledger.loc["iraq-suppliers-1980-88", "detail"]
+
+
+@pytest.mark.sipri
+def test_real_register_world_share_and_tiv(real_ledger):
+    assert real_ledger.loc["iraq-world-share-1980s", "computed_value"] == pytest.approx(7.33, abs=0.01)
+    assert real_ledger.loc["iraq-tiv-1980-88-total", "computed_value"] == pytest.approx(28358, abs=1)
+    assert real_ledger.loc["iraq-ussr-share-1980-88", "computed_value"] == pytest.approx(58.9, abs=0.1)
+    assert real_ledger.loc["iraq-china-share-1980-88", "verdict"] == "reproduced"
+    assert real_ledger.loc["iraq-warsaw-pact-1973-79", "computed_value"] == pytest.approx(94.4, abs=0.1)
+    assert real_ledger.loc["embargo-cut-1991-2002", "computed_value"] == 0
+    assert real_ledger.loc["flood-after-2003", "verdict"] == "reproduced"
+
+
+@pytest.mark.sipri
+def test_real_register_us_contracts(real_ledger):
+    # The register dates the 140 Abrams order 2008, not 2011-2013.
+    abrams = real_ledger.loc["us-abrams-140-2011-13"]
+    assert abrams["computed_value"] == 0 and "140 ordered 2008" in abrams["detail"]
+    assert real_ledger.loc["us-f16-2011-13", "computed_value"] == 36
+    assert real_ledger.loc["us-stinger-681-2011-13", "computed_value"] == 200
+    assert real_ledger.loc["us-hawk-2011-13", "computed_value"] == 0
+    assert real_ledger.loc["us-salw-500m-2014", "verdict"] == "not checkable"
+
+
+def test_real_car_shares(car_ledger):
+    real_ledger = car_ledger
+    assert real_ledger.loc["car2014-ussr-russia-28", "computed_value"] == pytest.approx(100 * 492 / 1730)
+    assert real_ledger.loc["car2014-total-1730", "computed_value"] == 1730
+    assert real_ledger.loc["car2014-top5-80", "verdict"] == "not checkable"  # Serbia's count missing
+    assert real_ledger.loc["car2017-china-43", "computed_value"] == pytest.approx(43.5, abs=0.05)
+    assert real_ledger.loc["car2017-eu-third", "computed_value"] == pytest.approx(32.5, abs=0.05)
+    assert real_ledger.loc["car2017-china-russia-half", "computed_value"] == pytest.approx(53.1, abs=0.05)
+    assert real_ledger.loc["car2017-total-1832", "computed_value"] == 1832
+    assert real_ledger.loc["origin-states-25", "verdict"] == "differs"   # 13 states recovered
+    assert real_ledger.loc["p5-all-origins", "computed_value"] == 5
+    # Without a register every SIPRI claim is not checkable, and says why.
+    assert real_ledger.loc["iraq-world-share-1980s", "verdict"] == "not checkable"
+    assert "SIPRI register" in real_ledger.loc["iraq-world-share-1980s", "reason"]
+
+
+@pytest.mark.sipri
+def test_real_ledger_matches_the_accepted_file(real_ledger):
+    accepted = claims.read_accepted(paths.RAW / "claims_accepted.csv")
+    now = real_ledger["verdict"].to_dict()
+    assert claims.compare_verdicts(real_ledger.reset_index(), accepted) == []
+    assert sum(v == "reproduced" for v in now.values()) == 20
