@@ -508,8 +508,9 @@ def _css():
 def raw_data_versions(raw_dir: str | os.PathLike) -> list[tuple[str, str]]:
     """``(file, sha256)`` for every raw data file, sorted by name.
 
-    Uses ``takingstock.provenance.raw_data_versions`` when that module provides it, else
-    hashes every non-hidden file under ``raw_dir`` (SIPRI exports in ``sipri/`` included).
+    Uses ``takingstock.provenance.raw_data_versions`` (the committed raw files) when that
+    module provides it, else hashes every non-hidden file under ``raw_dir``; SIPRI exports in
+    ``raw_dir/sipri/*.csv`` are always added.
     """
     raw_dir = Path(raw_dir)
     try:
@@ -536,6 +537,13 @@ def raw_data_versions(raw_dir: str | os.PathLike) -> list[tuple[str, str]]:
             rel = path.relative_to(raw_dir)
             if path.is_file() and not any(part.startswith(".") for part in rel.parts):
                 rows.append((rel.as_posix(), io.sha256_file(path)))
+    known = {name for name, _ in rows}
+    sipri_dir = raw_dir / "sipri"
+    if sipri_dir.is_dir():  # SIPRI exports: not committed, but they are data versions too
+        for path in sorted(sipri_dir.glob("*.csv")):
+            name = f"sipri/{path.name}"
+            if name not in known and not path.name.startswith("."):
+                rows.append((name, io.sha256_file(path)))
     return sorted(rows)
 
 

@@ -115,3 +115,47 @@ def execute_fixture(workdir: Path, stem: str, *, title: str | None = None) -> Pa
         request_save_on_cell_execute=False,
     )
     return out
+
+
+def fake_executed_notebook(title: str = "Fixture briefing: invented deals") -> nbformat.NotebookNode:
+    """The fixture with outputs made in-process (no kernel): fast, for the non-slow tests.
+
+    Figure and table outputs come from the same functions ``figures.show`` and
+    ``tables.show`` use, so the HTML is what a real run would hold.
+    """
+    import pandas as pd
+    import plotly.graph_objects as go
+    from nbformat.v4 import new_output
+
+    from takingstock import figures, tables
+
+    nb = fixture_notebook(title)
+    fig = go.Figure(go.Bar(x=[XSS, "AK-47 (invented)"], y=[3, 5]))
+    figures.finish(fig, title="Invented items by designation", x_title="Designation",
+                   y_title="Items", source="Source: invented test data")
+    fig2 = go.Figure(go.Scatter(x=[1975, 1985, 1995], y=[1, 4, 2], mode="lines"))
+    figures.finish(fig2, title="Invented items by decade", x_title="Year", y_title="Items",
+                   source="Source: invented test data")
+
+    def bundle(f, alt):
+        return new_output("display_data", data={
+            "application/vnd.plotly.v1+json": f.to_plotly_json(),
+            "text/html": figures.figure_html(f, alt),
+            "text/plain": f"[figure] {alt}",
+        })
+
+    df = pd.DataFrame({"designation": [XSS, "PKM"], "items": [3, 7]})
+    outputs = {
+        3: [bundle(fig, "Bar chart: 5 invented AK-47 rifles and 3 of a second item.")],
+        5: [bundle(fig2, "Line chart: items peak at 4 in 1985.")],
+        7: [new_output("display_data", data={
+            "text/html": tables.to_html(df, "Invented items by designation"),
+            "text/plain": "table"})],
+        9: [new_output("stream", name="stdout", text=XSS + "\n")],
+        10: [new_output("stream", name="stdout", text=REMOVED_CELL_MARKER + "\n")],
+        11: [new_output("stream", name="stdout", text=REMOVED_OUTPUT_MARKER + "\n")],
+    }
+    for index, outs in outputs.items():
+        nb.cells[index].outputs = outs
+    nb.metadata["papermill"] = {"parameters": {"output_dir": "/tmp/x", "designation": XSS}}
+    return nb

@@ -1,0 +1,318 @@
+"""Briefings without a browser: no code, one plotly.js, small pages, inert XSS, index, swap.
+
+The fast tests build briefings from fixture notebooks whose outputs are made in-process by the
+same functions ``figures.show``/``tables.show`` use; one slow test executes the fixture with
+papermill. All data here is invented.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+import briefings_helpers as bh
+from takingstock import io, publish
+
+XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+class _Outline(HTMLParser):
+    """Collect headings, script tags, table header cells and figure labels of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.headings, self.scripts, self.th, self.figures, self.tables = [], [], 0, [], 0
+        self.head_scripts, self._in_head = [], False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "head":
+            self._in_head = True
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        if tag == "script":
+            self.scripts.append(attrs.get("src"))
+            if self._in_head:
+                self.head_scripts.append(attrs.get("src"))
+        if tag == "th":
+            self.th += 1
+        if tag == "table":
+            self.tables += 1
+        if tag == "figure":
+            self.figures.append(attrs.get("aria-label"))
+
+    def handle_endtag(self, tag):
+        if tag == "head":
+            self._in_head = False
+
+
+def outline(html: str) -> _Outline:
+    parser = _Outline()
+    parser.feed(html)
+    return parser
+
+
+def _raw_dir(tmp_path: Path) -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "catalogue_invented.csv").write_text("record_id,designation\n1,<b>x</b>\n")
+    (raw / "sources.csv").write_text(
+        "source_id,title,publisher,date,url,notes\n"
+        f"s1,{bh.XSS} report,Invented publisher,2015-12-08,https://example.org/a,\n"
+        "s2,Offline source,Someone,,javascript:alert(1),\n"
+    )
+    return raw
+
+
+def _write_fake(tmp_path: Path, stem: str, title: str) -> Path:
+    nb = bh.fake_executed_notebook(title)
+    path = tmp_path / "notebooks" / f"{stem}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def _build(tmp_path: Path):
+    """Three fake executed notebooks (05_claims, one SIPRI-style), summaries, build."""
+    nbs = [_write_fake(tmp_path, "02_fixture", "Fixture briefing: invented deals"),
+           _write_fake(tmp_path, "05_claims", "Claims ledger (fixture)"),
+           _write_fake(tmp_path, "04_supply", "Supply (fixture)")]
+    sipri_nb = nbformat.read(nbs[2], as_version=4)
+    sipri_nb.metadata["papermill"]["parameters"]["sipri_register"] = ""
+    nbformat.write(sipri_nb, nbs[2])
+    summaries = tmp_path / "summaries"
+    publish.write_summary(summaries, "02_fixture", title="Fixture summary",
+                          summary="Ten invented items.",
+                          headlines=[{"label": "invented items", "value": 10},
+                                     {"label": "designation", "value": bh.XSS}],
+                          parameters={"raw_dir": tmp_path})
+    publish.write_summary(summaries, "05_claims", title="Claims", summary="3 of 4 claims hold.",
+                          headlines=[{"label": "claims supported", "value": "3 of 4"}])
+    raw = _raw_dir(tmp_path)
+    out = publish.build_briefings(nbs, summaries_dir=summaries, briefings_dir=tmp_path / "b",
+                                  raw_dir=raw, sipri_release="2026-05-18",
+                                  git_commit="abc123def", built_at="2026-11-27T12:00:00+00:00")
+    return tmp_path, out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One build shared by the read-only tests."""
+    return _build(tmp_path_factory.mktemp("built"))
+
+
+@pytest.fixture()
+def fresh(tmp_path):
+    """A build of its own, for tests that change the folder."""
+    return _build(tmp_path)
+
+
+def _pages(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html"))}
+
+
+def test_build_returns_pages_in_index_order(built):
+    tmp, out = built
+    assert [p.name for p in out] == ["05_claims.html", "02_fixture.html", "04_supply.html",
+                                     "index.html"]
+    assert all(p.is_file() for p in out)
+    assert not [p for p in tmp.iterdir() if p.name.startswith(".b.")]  # no temp folders left
+
+
+def test_no_code_in_any_briefing(built):
+    tmp, _ = built
+    for name, html in _pages(tmp / "b").items():
+        assert bh.CODE_MARKER not in html, name
+        assert "In&nbsp;[" not in html and "In [" not in html, name
+        assert "import plotly" not in html and "tables.show(" not in html, name
+        assert "input_area" not in html and "highlight" not in html, name
+        assert bh.REMOVED_CELL_MARKER not in html, name
+        assert bh.REMOVED_OUTPUT_MARKER not in html, name
+
+
+def test_plotlyjs_once_in_folder_and_never_in_a_page(built):
+    tmp, _ = built
+    folder = tmp / "b"
+    from plotly.offline import get_plotlyjs
+
+    js = [p.name for p in folder.iterdir() if p.suffix == ".js"]
+    assert js == ["plotly.min.js"]
+    assert (folder / "plotly.min.js").stat().st_size == len(get_plotlyjs().encode())
+    for name, html in _pages(folder).items():
+        assert len(html.encode()) < publish.MAX_PAGE_BYTES, name
+        assert "plotly.js v" not in html, name  # the library's banner is never inlined
+        o = outline(html)
+        srcs = [s for s in o.scripts if s]
+        if name == "index.html":
+            assert o.scripts == []
+        else:
+            assert o.head_scripts == ["plotly.min.js"] and srcs == ["plotly.min.js"], name
+            assert len(o.scripts) == 1 + bh.FIGURE_COUNT, name  # the library + one per figure
+        assert not re.search(r"""(src|href)=["']?(https?:)?//(?!www\.sipri\.org|example\.org)""",
+                             html.replace('href="https://', 'href="X')), name
+
+
+def test_xss_string_is_inert_everywhere(built):
+    tmp, _ = built
+    for name, html in _pages(tmp / "b").items():
+        assert bh.XSS not in html, name
+        assert "javascript:" not in html, name
+    pages = _pages(tmp / "b")
+    fixture = pages["02_fixture.html"]
+    # table cell, printed line, headline: all shown as text
+    assert fixture.count(XSS_ESCAPED) >= 3
+    assert '"x":["\\u003cscript\\u003ealert(1)\\u003c\\/script\\u003e"' in fixture
+    assert f"{XSS_ESCAPED} report" in pages["index.html"]  # from sources.csv
+
+
+def test_accessible_structure(built):
+    tmp, _ = built
+    for name, html in _pages(tmp / "b").items():
+        assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\">"), name
+        o = outline(html)
+        assert o.headings.count(1) == 1 and o.headings[0] == 1, (name, o.headings)
+        for before, after in zip(o.headings, o.headings[1:]):
+            assert after <= before + 1, (name, o.headings)
+        assert o.th >= 2 * o.tables, name  # every table has header cells
+        if name != "index.html":
+            assert o.figures == ["Bar chart: 5 invented AK-47 rifles and 3 of a second item.",
+                                 "Line chart: items peak at 4 in 1985."]
+    fixture = _pages(tmp / "b")["02_fixture.html"]
+    assert "<h1>Fixture briefing: invented deals</h1>" in fixture
+    assert outline(fixture).headings == [1, 2, 2, 2, 2, 3, 2, 2]
+
+
+def test_provenance_stamp(built):
+    tmp, _ = built
+    pages = _pages(tmp / "b")
+    digest = io.sha256_file(tmp / "raw" / "catalogue_invented.csv")
+    for name, html in pages.items():
+        assert digest in html, name
+        assert "abc123def" in html and "2026-11-27T12:00:00+00:00" in html, name
+        assert "calculations by taking-stock, not SIPRI" in html, name
+        assert "not money" in html and "licence" in html.lower(), name
+    # the SIPRI release shows where SIPRI is used (sipri_register parameter), and on the index
+    assert "2026-05-18" in pages["04_supply.html"] and "2026-05-18" in pages["index.html"]
+    assert "2026-05-18" not in pages["02_fixture.html"]
+    # parameters from the papermill metadata, escaped
+    assert "<code>designation</code>" in pages["02_fixture.html"]
+    assert json.dumps(bh.XSS).replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;") \
+        in pages["02_fixture.html"]
+
+
+def test_index_lists_every_page_with_headlines(built):
+    tmp, _ = built
+    index = _pages(tmp / "b")["index.html"]
+    hrefs = re.findall(r'<h3><a href="([^"]+)">', index)
+    assert hrefs == ["05_claims.html", "02_fixture.html", "04_supply.html"]
+    assert '<span class="value">3 of 4</span> claims supported' in index
+    assert '<span class="value">10</span> invented items' in index
+    assert "Ten invented items." in index and "3 of 4 claims hold." in index
+
+
+def test_failed_render_keeps_old_briefings(fresh):
+    tmp, _ = fresh
+    before = _pages(tmp / "b")
+    broken = tmp / "notebooks" / "03_broken.ipynb"
+    broken.write_text("{ not json")
+    nbs = sorted((tmp / "notebooks").glob("*.ipynb"))
+    with pytest.raises(publish.BriefingError, match="03_broken.ipynb"):
+        publish.build_briefings(nbs, summaries_dir=tmp / "summaries", briefings_dir=tmp / "b",
+                                raw_dir=tmp / "raw", git_commit="new")
+    assert _pages(tmp / "b") == before
+    assert (tmp / "b" / "plotly.min.js").is_file()
+    assert not [p for p in tmp.iterdir() if p.name.startswith(".b.")]
+
+
+def test_rebuild_replaces_folder(fresh):
+    tmp, _ = fresh
+    (tmp / "b" / "stale.html").write_text("old")
+    nbs = [tmp / "notebooks" / "02_fixture.ipynb"]
+    out = publish.build_briefings(nbs, summaries_dir=tmp / "summaries", briefings_dir=tmp / "b",
+                                  raw_dir=tmp / "raw", git_commit="new")
+    assert sorted(p.name for p in (tmp / "b").iterdir()) == [
+        "02_fixture.html", "index.html", "plotly.min.js"]
+    assert [p.name for p in out] == ["02_fixture.html", "index.html"]
+
+
+# ----------------------------------------------------------------------------- sanitiser
+
+def _plotly_div(label: str = "AK-47") -> str:
+    fig = go.Figure(go.Bar(x=[label], y=[1]))
+    return pio.to_html(fig, include_plotlyjs=False, full_html=False)
+
+
+def test_sanitiser_keeps_plotly_and_rebuilds_its_script():
+    out = publish.sanitize_output_html(_plotly_div(bh.XSS))
+    assert out.count("<script>") == 1 and "Plotly.newPlot(" in out
+    assert "window.PLOTLYENV" not in out  # our own script, not plotly's text
+    assert bh.XSS not in out
+
+
+def test_sanitiser_escapes_foreign_scripts_and_handlers():
+    with pytest.warns(publish.UnsafeOutputWarning):
+        out = publish.sanitize_output_html(f"<p>x</p>{bh.XSS}")
+    assert XSS_ESCAPED in out and "<script" not in out
+    out = publish.sanitize_output_html('<img src="x" onerror="alert(1)"><a href="javascript:alert(1)">l</a>')
+    assert "onerror" not in out and "javascript:" not in out
+
+
+def test_sanitiser_rejects_a_plotly_call_with_extra_code():
+    div = _plotly_div().replace("Plotly.newPlot(", "alert(1);Plotly.newPlot(", 1)
+    with pytest.warns(publish.UnsafeOutputWarning):
+        out = publish.sanitize_output_html(div)
+    assert "<script" not in out
+    tail = _plotly_div().replace(")                };", "); alert(1)                };")
+    assert tail != _plotly_div()
+    with pytest.raises(publish.UnsafeOutputError):
+        publish.parse_plotly_script(re.search(r"<script>(.*)</script>", tail, re.S).group(1))
+
+
+def test_sanitiser_drops_inlined_plotlyjs():
+    from plotly.offline import get_plotlyjs
+
+    big = f'<script type="text/javascript">{get_plotlyjs()}</script>'
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert publish.sanitize_output_html(big + "<p>ok</p>") == "<p>ok</p>"
+
+
+def test_headings_first_h1_becomes_title_others_demoted():
+    src = "# Title\n\n```\n# not a heading\n```\n## Finding\n# Second"
+    out, dropped = publish.demote_headings(src, drop_first_h1=True)
+    assert dropped
+    assert out == "\n```\n# not a heading\n```\n## Finding\n## Second"
+
+
+def test_write_summary_rejects_bad_headlines(tmp_path):
+    with pytest.raises(ValueError, match="headline 1"):
+        publish.write_summary(tmp_path, "02_x", title="t", summary="s",
+                              headlines=[{"label": "a", "value": 1}, {"label": "b"}])
+    with pytest.raises(ValueError, match="'summary' is empty"):
+        publish.write_summary(tmp_path, "02_x", title="t", summary=" ", headlines=[])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_executed_fixture_has_no_code_and_inert_xss(tmp_path):
+    """The fixture executed for real by papermill gives the same guarantees."""
+    nb = bh.execute_fixture(tmp_path, "02_fixture")
+    publish.build_briefings([nb], summaries_dir=tmp_path / "summaries",
+                            briefings_dir=tmp_path / "b", raw_dir=_raw_dir(tmp_path),
+                            git_commit="x")
+    html = (tmp_path / "b" / "02_fixture.html").read_text()
+    assert bh.CODE_MARKER not in html and bh.XSS not in html
+    assert bh.REMOVED_CELL_MARKER not in html and bh.REMOVED_OUTPUT_MARKER not in html
+    assert html.count(XSS_ESCAPED) >= 3
+    assert html.count('class="plotly-graph-div"') == bh.FIGURE_COUNT
+    assert len(html.encode()) < publish.MAX_PAGE_BYTES
+    summary = json.loads((tmp_path / "summaries" / "02_fixture.json").read_text())
+    assert summary["headlines"][0] == {"label": "invented items", "value": "10"}
