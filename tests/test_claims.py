@@ -368,3 +368,31 @@ def test_real_ledger_matches_the_accepted_file(real_ledger):
     now = real_ledger["verdict"].to_dict()
     assert claims.compare_verdicts(real_ledger.reset_index(), accepted) == []
     assert sum(v == "reproduced" for v in now.values()) == 20
+
+
+@pytest.mark.slow
+def test_notebook_05_runs_and_writes_ledger_and_summary(tmp_path, processed_dir):
+    import json
+    import os
+    import shutil
+
+    import papermill as pm
+
+    proc = tmp_path / "processed"
+    shutil.copytree(processed_dir, proc)
+    register = paths.SHARED_SIPRI / REGISTER_NAME
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(paths.ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    pm.execute_notebook(
+        str(paths.NOTEBOOKS / "05_claims.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
+        parameters={"processed_dir": str(proc), "output_dir": str(tmp_path / "output"),
+                    "sipri_register": str(register) if register.is_file() else ""},
+        progress_bar=False, cwd=str(paths.NOTEBOOKS))
+    ledger = pd.read_csv(proc / "claims_ledger.csv")
+    assert len(ledger) == len(claims.load_claims())
+    summary = json.loads((tmp_path / "output" / "summaries" / "05_claims.json").read_text())
+    heads = {h["label"]: int(h["value"]) for h in summary["headlines"]}
+    assert sum(heads.values()) == len(ledger)
+    assert (tmp_path / "output" / "tables" / "05_claims_ledger.md").is_file()
+    if register.is_file():
+        assert heads == {"reproduced": 20, "differs": 12, "not checkable": 9}
