@@ -371,7 +371,7 @@ def test_real_ledger_matches_the_accepted_file(real_ledger):
 
 
 @pytest.mark.slow
-def test_notebook_05_runs_and_writes_ledger_and_summary(tmp_path, processed_dir):
+def test_notebook_05_runs_and_writes_ledger_and_summary(tmp_path, processed_dir, monkeypatch):
     import json
     import os
     import shutil
@@ -381,8 +381,8 @@ def test_notebook_05_runs_and_writes_ledger_and_summary(tmp_path, processed_dir)
     proc = tmp_path / "processed"
     shutil.copytree(processed_dir, proc)
     register = paths.SHARED_SIPRI / REGISTER_NAME
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(paths.ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (str(paths.ROOT), os.environ.get("PYTHONPATH", "")) if p))
     pm.execute_notebook(
         str(paths.NOTEBOOKS / "05_claims.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
         parameters={"processed_dir": str(proc), "output_dir": str(tmp_path / "output"),
