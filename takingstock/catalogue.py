@@ -361,6 +361,28 @@ def _raw_values(raw: pd.DataFrame, problems: pd.DataFrame) -> np.ndarray:
     return values
 
 
+def _join_per_row(problems: pd.DataFrame) -> pd.DataFrame:
+    """One line per row: column/value/reason of all its problems joined with `` | ``.
+
+    Vectorised (a loop over the *rank* of a problem within its row, not over rows): a python
+    groupby-join took about a minute for 10^6 rejected rows.
+    """
+    rows = problems["row"].to_numpy(dtype="int64")
+    rank = problems.groupby("row", sort=False).cumcount().to_numpy()
+    first = rank == 0
+    keys = rows[first]
+    cols = {c: problems[c].to_numpy(dtype=object)[first].astype(str).astype(object)
+            for c in ("column", "value", "reason")}
+    order = np.argsort(keys, kind="stable")
+    for k in range(1, int(rank.max()) + 1 if len(rank) else 0):
+        sel = rank == k
+        pos = order[np.searchsorted(keys[order], rows[sel])]
+        for c in cols:
+            extra = problems[c].to_numpy(dtype=object)[sel].astype(str)
+            cols[c][pos] = cols[c][pos] + " | " + extra
+    return pd.DataFrame(cols, index=pd.Index(keys, name="row"))
+
+
 def clean_file(path: str | Path, crosswalk: _countries.Crosswalk, periods: pd.DataFrame,
                fold_successors: bool = False, source_ids: set[str] | None = None) -> CleaningResult:
     """Clean one catalogue file (see the module docstring for every step)."""
@@ -379,8 +401,7 @@ def clean_file(path: str | Path, crosswalk: _countries.Crosswalk, periods: pd.Da
     bad_rows[problems["row"].to_numpy(dtype="int64")] = True
 
     # Rejected: raw cells unchanged, with every problem of the row.
-    joined = problems.groupby("row").agg({"column": " | ".join, "value": " | ".join,
-                                          "reason": " | ".join})
+    joined = _join_per_row(problems)
     rejected = raw[bad_rows].copy()
     rejected.insert(0, "reason", joined["reason"].reindex(rejected.index).to_numpy())
     rejected.insert(0, "value", joined["value"].reindex(rejected.index).to_numpy())

@@ -148,6 +148,7 @@ def test_check_accounting_catches_a_lost_row():
         catalogue.check_accounting(bad)
 
 
+@pytest.mark.slow
 def test_million_rows_clean_fast(cw, periods, tmp_path):
     import time
     n = 10**6
@@ -167,7 +168,7 @@ def test_million_rows_clean_fast(cw, periods, tmp_path):
     r = catalogue.clean_catalogues(f, cw, periods)
     elapsed = time.perf_counter() - t
     print(f"1e6 rows cleaned in {elapsed:.1f} s")
-    assert elapsed < 45
+    assert elapsed < 45  # measured: about 14 s on 2 shared cores, 60% of rows rejected
     rep = r.report.iloc[0]
     assert rep.raw_rows == n == rep.clean_rows + rep.rejected_rows
     expected_ok = ((frame["country_of_manufacture"] != "Narnia")
