@@ -44,7 +44,8 @@ def _sipri_release(register: str):
 STEPS = [
     Step(
         "clean", "notebooks/01_clean_catalogue.ipynb",
-        inputs=("{raw_dir}/catalogue_*.csv", CROSSWALK, "{raw_dir}/periods.csv", "{raw_dir}/sources.csv"),
+        inputs=("{catalogues}", CROSSWALK, "{raw_dir}/periods.csv", "{raw_dir}/sources.csv"),
+        template_defaults=(("catalogues", "{raw_dir}/catalogue_*.csv"),),
         outputs=(CATALOGUE, "{processed_dir}/rejected.csv", "{processed_dir}/cleaning_report.csv"),
         description="validate every raw catalogue row; clean rows to parquet, the rest to rejected.csv",
     ),
@@ -70,7 +71,7 @@ STEPS = [
         "claims", "notebooks/05_claims.ipynb", needs=("origin", "eras", "supply"),
         inputs=("{processed_dir}/*", "{raw_dir}/claims.yml", "{raw_dir}/claims_accepted.csv",
                 "{sipri}", "{output_dir}/summaries/0[1-4]*.json"),
-        outputs=("{output_dir}/summaries/05_claims.json",),
+        outputs=("{output_dir}/summaries/05_claims.json", "{processed_dir}/claims_ledger.csv"),
         description="check each claim of the report against the rebuilt evidence",
     ),
     Step(

@@ -37,7 +37,8 @@ Cache (incremental runs)
     execution counts and metadata ignored), its resolved parameters, the content hash of
     every input file, the library code (``takingstock/**/*.py``, ``takingstock/templates/**``,
     ``requirements.txt``; for a function step also the file that defines the function). State
-    lives in ``<output_dir>/.cache/``. A step is skipped when its key equals the last
+    lives in ``<output_dir>/.cache/``. Files matching a step's own ``outputs`` are left out of
+    its inputs (a step that writes into a folder it reads would otherwise always be stale). A step is skipped when its key equals the last
     successful run's key, its executed notebook and recorded outputs still exist, and no step
     it needs reran in this run. File hashes are memoised by (size, mtime in ns): a file whose
     size and mtime are unchanged is not re-read (an edit that keeps both exactly is missed;
@@ -90,7 +91,7 @@ DEFAULT_CELL_TIMEOUT = 600
 DEFAULT_START_TIMEOUT = 60
 SHARED_DIRS = ("raw_dir", "processed_dir", "output_dir")
 _PATH_SUFFIXES = ("_dir", "_path", "_file")
-_PATH_NAMES = {"sipri_register"}
+_PATH_NAMES = {"sipri_register", "catalogues"}
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -119,6 +120,7 @@ class Step:
     outputs: tuple[str, ...] = ()
     func: Callable[["StepContext"], Any] | None = None
     description: str = ""
+    template_defaults: tuple[tuple[str, str], ...] = ()  # {name} used in templates when not given
 
 
 @dataclasses.dataclass
@@ -477,7 +479,7 @@ class Pipeline:
         value = (params or {}).get("output_dir") or self.config.params.get("output_dir")
         return Path(value) if value else self.root / "output"
 
-    def fmt(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def fmt(self, params: Mapping[str, Any], step: Step | None = None) -> dict[str, Any]:
         """Values that input/output templates may use."""
         base = {
             "root": str(self.root),
@@ -487,6 +489,9 @@ class Pipeline:
         }
         base.update({k: v for k, v in self.config.params.items() if isinstance(v, (str, int, float))})
         base.update({k: v for k, v in params.items() if isinstance(v, (str, int, float))})
+        for name, template in (step.template_defaults if step else ()):
+            if not base.get(name):
+                base[name] = template.format(**base)
         register = params.get("sipri_register") or self.config.params.get("sipri_register")
         base["sipri"] = register or str(self.root / "data" / "raw" / "sipri" / "*.csv")
         return base
@@ -532,7 +537,11 @@ class Pipeline:
         if step.func is not None:
             with contextlib.suppress(TypeError, OSError):
                 digest.update(self.hasher.hash(Path(inspect.getsourcefile(step.func))).encode())
-        for path in expand(step.inputs, self.fmt(params)):
+        fmt = self.fmt(params, step)
+        own = set(expand(step.outputs, fmt))  # a step's own outputs never count as its inputs
+        for path in expand(step.inputs, fmt):
+            if path in own:
+                continue
             digest.update(f"{path}\0{self.hasher.hash(path)}\0".encode())
         return digest.hexdigest()
 
@@ -723,7 +732,7 @@ class Pipeline:
                             stop = True
                         continue
                     reran.add(step.name)
-                    outs = expand(step.outputs, self.fmt(params))
+                    outs = expand(step.outputs, self.fmt(params, step))
                     if step.outputs and not outs:
                         self.say(f"[warn ] {step.name}: produced none of its declared outputs {list(step.outputs)}")
                     self.state[step.name] = {
