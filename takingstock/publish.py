@@ -307,10 +307,33 @@ def sanitize_output_html(markup: str) -> str:
         if cleaned.count(token) != 1:
             raise UnsafeOutputError("a plotly script sat where it cannot be restored")
         cleaned = cleaned.replace(token, script)
+    cleaned = _scrollable_tables(cleaned)
     for reason in rejected:
         warnings.warn(f"an output script was escaped, not run: {reason}", UnsafeOutputWarning,
                       stacklevel=2)
     return cleaned
+
+
+_TABLE_RE = re.compile(r"<table\b.*?</table>", re.IGNORECASE | re.DOTALL)
+_CAPTION_RE = re.compile(r"<caption\b[^>]*>(.*?)</caption>", re.IGNORECASE | re.DOTALL)
+
+
+def _scrollable_tables(markup: str) -> str:
+    """Wrap each table in a keyboard-focusable scrolling region named after its caption.
+
+    Wide tables scroll sideways instead of breaking the page; a scrolling region must be
+    reachable by keyboard (axe rule ``scrollable-region-focusable``), hence ``tabindex="0"``
+    and a label.
+    """
+
+    def wrap(match: re.Match) -> str:
+        caption = _CAPTION_RE.search(match.group(0))
+        text = re.sub(r"<[^>]+>", "", caption.group(1)) if caption else ""
+        label = _html.escape(_html.unescape(text).strip() or "Table", quote=True)
+        return (f'<div class="table-scroll" role="region" tabindex="0" aria-label="{label}">'
+                f"{match.group(0)}</div>")
+
+    return _TABLE_RE.sub(wrap, markup)
 
 
 def _figure_from_json(fig_json: Mapping) -> str:

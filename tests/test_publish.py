@@ -316,3 +316,11 @@ def test_executed_fixture_has_no_code_and_inert_xss(tmp_path):
     assert len(html.encode()) < publish.MAX_PAGE_BYTES
     summary = json.loads((tmp_path / "summaries" / "02_fixture.json").read_text())
     assert summary["headlines"][0] == {"label": "invented items", "value": "10"}
+
+
+def test_tables_sit_in_focusable_scroll_regions():
+    html = publish.sanitize_output_html(
+        '<table><caption>Items "by" &lt;country&gt;</caption><tr><th>a</th></tr></table>')
+    assert html.startswith('<div class="table-scroll" role="region" tabindex="0" '
+                           'aria-label="Items &quot;by&quot; &lt;country&gt;">')
+    assert html.endswith("</table></div>")
