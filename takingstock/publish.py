@@ -624,6 +624,29 @@ def _display_parameters(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+_INLINE_MD = (
+    (re.compile(r"\*\*(.+?)\*\*"), "strong"),
+    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), "em"),
+    (re.compile(r"(?<!\w)_(?!\s)(.+?)(?<!\s)_(?!\w)"), "em"),
+    (re.compile(r"`(.+?)`"), "code"),
+)
+
+
+def title_markup(title: str):
+    """A heading's inline Markdown (``*em*``, ``**strong**``, `` `code` ``) as safe HTML.
+
+    The text is escaped first; only those three forms become tags. Returns ``(html, plain)``.
+    """
+    import markupsafe
+
+    text = _html.escape(title, quote=True)
+    plain = title
+    for pattern, tag in _INLINE_MD:
+        text = pattern.sub(lambda m, t=tag: f"<{t}>{m.group(1)}</{t}>", text)
+        plain = pattern.sub(lambda m: m.group(1), plain)
+    return markupsafe.Markup(text), plain
+
+
 def _stem_title(stem: str) -> str:
     return re.sub(r"^\d+_", "", stem).replace("_", " ").strip().capitalize() or stem
 
@@ -672,8 +695,10 @@ def render_page(
         if isinstance(h, Mapping)
     ]
     uses_sipri = "sipri_register" in params
+    title_html, title_plain = title_markup(title)
     page = _template_env().get_template("briefing.html.j2").render(
-        title=title,
+        title=title_html,
+        title_plain=title_plain,
         summary=summary.get("summary", ""),
         headlines=headlines,
         built_at=built_at,
@@ -691,7 +716,8 @@ def render_page(
     entry = {
         "stem": stem,
         "href": f"{stem}.html",
-        "title": title,
+        "title": title_html,
+        "title_plain": title_plain,
         "summary": summary.get("summary", ""),
         "headlines": headlines,
     }

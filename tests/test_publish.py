@@ -324,3 +324,12 @@ def test_tables_sit_in_focusable_scroll_regions():
     assert html.startswith('<div class="table-scroll" role="region" tabindex="0" '
                            'aria-label="Items &quot;by&quot; &lt;country&gt;">')
     assert html.endswith("</table></div>")
+
+
+def test_title_inline_markdown_is_rendered_and_escaped():
+    html, plain = publish.title_markup("The ledger of *Taking Stock* & `<b>` snake_case_name")
+    assert str(html) == ("The ledger of <em>Taking Stock</em> &amp; <code>&lt;b&gt;</code> "
+                         "snake_case_name")
+    assert plain == "The ledger of Taking Stock & <b> snake_case_name"
+    html, _ = publish.title_markup(bh.XSS)
+    assert str(html) == XSS_ESCAPED
