@@ -20,9 +20,10 @@ Parameters
     Values come from a YAML file (``--params``) and ``-p NAME VALUE`` (the value is parsed as
     YAML: ``-p fold_successors true`` is a bool). ``-p step.NAME VALUE`` targets one step.
     The shared folders ``raw_dir``, ``processed_dir`` and ``output_dir`` are passed to every
-    notebook that declares them, always as absolute paths; any parameter whose name is a path
-    name (``sipri_register`` or ending in ``_dir``, ``_path``, ``_file``) is made absolute
-    (relative to the current directory for ``-p``, to the YAML file's folder for ``--params``).
+    notebook that declares them, always as absolute paths; a non-empty string given for a path
+    parameter (``sipri_register``, ``catalogues``, ``crosswalk``, ``periods``, ``sources``, or a
+    name ending in ``_dir``, ``_path``, ``_file``) is made absolute (relative to the current
+    directory for ``-p``, to the YAML file's folder for ``--params``).
     Before anything runs, every given parameter is checked against the ``parameters`` cell of
     the notebooks: a name that no notebook declares, or a value whose type differs from the
     default's (bool, int, float, str, list, dict; an int is accepted for a float; a ``None``
@@ -91,7 +92,7 @@ DEFAULT_CELL_TIMEOUT = 600
 DEFAULT_START_TIMEOUT = 60
 SHARED_DIRS = ("raw_dir", "processed_dir", "output_dir")
 _PATH_SUFFIXES = ("_dir", "_path", "_file")
-_PATH_NAMES = {"sipri_register", "catalogues"}
+_PATH_NAMES = {"sipri_register", "catalogues", "crosswalk", "periods", "sources"}
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
