@@ -57,13 +57,19 @@ UNITS = {
     "car_2017_weapons": "weapons",
 }
 
-# The 28 member states of the European Union in 2017 (canonical crosswalk names).
-EU_MEMBERS_2017 = (
-    "Austria", "Belgium", "Bulgaria", "Croatia", "Cyprus", "Czechia", "Denmark", "Estonia",
-    "Finland", "France", "Germany", "Greece", "Hungary", "Ireland", "Italy", "Latvia",
-    "Lithuania", "Luxembourg", "Malta", "Netherlands", "Poland", "Portugal", "Romania",
-    "Slovakia", "Slovenia", "Spain", "Sweden", "United Kingdom",
-)
+# The 28 member states of the European Union in 2017, ISO 3166-1 alpha-3 code -> canonical
+# crosswalk name. The one list of the project: ``claims`` and any other module import it.
+EU_MEMBERS_2017_BY_ISO = {
+    "AUT": "Austria", "BEL": "Belgium", "BGR": "Bulgaria", "HRV": "Croatia", "CYP": "Cyprus",
+    "CZE": "Czechia", "DNK": "Denmark", "EST": "Estonia", "FIN": "Finland", "FRA": "France",
+    "DEU": "Germany", "GRC": "Greece", "HUN": "Hungary", "IRL": "Ireland", "ITA": "Italy",
+    "LVA": "Latvia", "LTU": "Lithuania", "LUX": "Luxembourg", "MLT": "Malta", "NLD": "Netherlands",
+    "POL": "Poland", "PRT": "Portugal", "ROU": "Romania", "SVK": "Slovakia", "SVN": "Slovenia",
+    "ESP": "Spain", "SWE": "Sweden", "GBR": "United Kingdom",
+}
+#: Their canonical names (what ``group_share`` matches) and their ISO codes.
+EU_MEMBERS_2017 = tuple(EU_MEMBERS_2017_BY_ISO.values())
+EU_MEMBERS_2017_ISO = tuple(EU_MEMBERS_2017_BY_ISO)
 
 
 class BreakdownError(ValueError):
@@ -396,98 +402,6 @@ def unknown_share(table: pd.DataFrame, label: str) -> float:
     return float(row["share"].sum()) if len(row) else 0.0
 
 
-# ---------------------------------------------------------------------------------------------
-# SIPRI deliveries to a recipient (a minimal reader-side aggregation for the eras notebook;
-# ``takingstock.supply`` holds the fuller supplier analysis)
-# ---------------------------------------------------------------------------------------------
-
-
-def deliveries_by_year(deals: pd.DataFrame, recipients: Sequence[str] = ("Iraq",)) -> pd.DataFrame:
-    """Items and TIV delivered to ``recipients`` per year, every year of the span listed.
-
-    Uses ``sipri.deal_years`` (deliveries spread evenly over a deal's listed delivery years).
-    Years with no delivery inside the span are listed with 0, so gaps (the embargo years)
-    show as gaps rather than disappearing.
-
-    Returns:
-        DataFrame[year, deals, items, tiv]; ``deals`` = distinct deals delivering that year,
-        ``tiv`` in millions of SIPRI trend-indicator values (a volume measure, not money).
-    """
-    from takingstock.sipri import deal_years
-
-    _need(deals, ["recipient_state", "delivery_years", "number_delivered", "tiv_delivered"], "deliveries_by_year")
-    mine = deals[deals["recipient_state"].astype(str).isin(list(recipients))]
-    years = deal_years(mine)
-    if years.empty:
-        return pd.DataFrame({"year": pd.Series(dtype="int64"), "deals": pd.Series(dtype="int64"),
-                             "items": pd.Series(dtype="float64"), "tiv": pd.Series(dtype="float64")})
-    out = years.groupby("year").agg(deals=("deal_id", "nunique"), items=("items", "sum"), tiv=("tiv", "sum"))
-    span = pd.RangeIndex(int(out.index.min()), int(out.index.max()) + 1, name="year")
-    out = out.reindex(span, fill_value=0).reset_index()
-    out["deals"] = out["deals"].astype("int64")
-    return out
-
-
-def deliveries_by_decade(by_year: pd.DataFrame) -> pd.DataFrame:
-    """Sum a ``deliveries_by_year`` table by decade (``"1980s"``), with TIV and item shares."""
-    d = by_year.assign(decade=(by_year["year"] // 10 * 10).astype(str) + "s")
-    out = d.groupby("decade", sort=True)[["items", "tiv"]].sum().reset_index()
-    out["tiv_share"] = out["tiv"] / out["tiv"].sum() * 100 if out["tiv"].sum() else np.nan
-    return out
-
-
-def deliveries_by_period(by_year: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
-    """Sum a ``deliveries_by_year`` table by historical period (rule of ``eras.period_of_year``).
-
-    Every period of the table is listed (0 where nothing was delivered); ``tiv_per_year`` is
-    the period's TIV divided by its number of calendar years inside the data's span.
-    """
-    from takingstock.eras import period_of_year
-
-    per = period_of_year(by_year["year"], periods)
-    d = by_year.assign(period_id=per["period_id"].to_numpy(), period=per["period"].to_numpy())
-    g = d.groupby(["period_id", "period"]).agg(years=("year", "size"), items=("items", "sum"),
-                                                tiv=("tiv", "sum")).reset_index()
-    frame = pd.DataFrame({"period_id": list(periods["period_id"]), "period": list(periods["label"])})
-    if (g["period_id"] == UNKNOWN).any():
-        frame = pd.concat([frame, pd.DataFrame({"period_id": [UNKNOWN], "period": [UNKNOWN]})])
-    out = frame.astype("string").merge(g.astype({"period_id": "string", "period": "string"}),
-                                       on=["period_id", "period"], how="left")
-    out[["years", "items", "tiv"]] = out[["years", "items", "tiv"]].fillna(0)
-    out["years"] = out["years"].astype("int64")
-    out["tiv_per_year"] = np.where(out["years"] > 0, out["tiv"] / out["years"].where(out["years"] > 0, 1), 0.0)
-    out["tiv_share"] = out["tiv"] / out["tiv"].sum() * 100 if out["tiv"].sum() else np.nan
-    return out
-
-
-def deliveries_by_supplier_period(
-    deals: pd.DataFrame, periods: pd.DataFrame, recipients: Sequence[str] = ("Iraq",), n: int = 6
-) -> pd.DataFrame:
-    """TIV delivered to ``recipients`` by supplier state and period (top ``n`` suppliers + other).
-
-    Returns a long DataFrame[period_id, period, supplier, tiv] for stacked bars.
-    """
-    from takingstock.eras import period_of_year
-    from takingstock.sipri import deal_years
-
-    mine = deals[deals["recipient_state"].astype(str).isin(list(recipients))]
-    years = deal_years(mine)
-    if years.empty:
-        return pd.DataFrame(columns=["period_id", "period", "supplier", "tiv"])
-    per = period_of_year(years["year"], periods)
-    sup = years["supplier_state"].astype("string").fillna(UNKNOWN)
-    totals = years.groupby(sup.to_numpy())["tiv"].sum().sort_values(ascending=False)
-    top = [s for s in totals.index if s != UNKNOWN][:n]
-    label = sup.where(sup.isin(top) | (sup == UNKNOWN), OTHER)
-    d = pd.DataFrame({"period_id": per["period_id"].to_numpy(), "period": per["period"].to_numpy(),
-                      "supplier": label.to_numpy(), "tiv": years["tiv"].to_numpy()})
-    out = d.groupby(["period_id", "period", "supplier"], sort=False)["tiv"].sum().reset_index()
-    order = {p: i for i, p in enumerate(list(periods["period_id"]) + [UNKNOWN])}
-    sorder = {s: i for i, s in enumerate(top + [OTHER, UNKNOWN])}
-    return out.sort_values(["period_id", "supplier"], key=lambda s: s.map(order) if s.name == "period_id"
-                           else s.map(sorder)).reset_index(drop=True)
-
-
 def source_line(df: pd.DataFrame, catalogue: str) -> str:
     """Figure source line for a catalogue: its source ids and who calculated."""
     ids: list[str] = []
@@ -499,6 +413,3 @@ def source_line(df: pd.DataFrame, catalogue: str) -> str:
     return (f"Source: catalogue '{catalogue}' ({', '.join(first)}{more}; see data/raw/sources.csv); "
             "calculations by taking-stock")
 
-
-SIPRI_SOURCE = "Source: SIPRI Arms Transfers Database; calculations by taking-stock"
-TIV_LABEL = "SIPRI trend-indicator value (TIV), millions — a volume measure, not money"

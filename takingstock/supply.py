@@ -54,7 +54,11 @@ __all__ = [
     "imports_by_year",
     "imports_by_decade",
     "imports_by_period",
+    "with_tiv_share",
     "top_suppliers_by_period",
+    "supplier_tiv_by_period",
+    "delivered_in_window",
+    "TIV_LABEL",
     "embargo_gap",
     "bloc_shares",
     "window_suppliers",
@@ -68,6 +72,10 @@ __all__ = [
 ]
 
 BASES = ("order", "delivery", "either")
+#: Axis title for TIV, used by every notebook that plots it (TIV is not money).
+TIV_LABEL = "SIPRI trend-indicator value (TIV), millions — a volume measure, not money"
+UNKNOWN = "unknown"
+OTHER = "other"
 OUTSIDE_SIPRI_CATEGORIES = {
     "pistol": "small arms are outside SIPRI's coverage",
     "rifle": "small arms are outside SIPRI's coverage",
@@ -140,15 +148,40 @@ def _aggregate(rec: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
 
 
 def imports_by_year(deals: pd.DataFrame, recipients, basis: str = "delivery",
-                    year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
-    """Imports of ``recipients`` per year: ``year, deals, items, tiv`` (years with none omitted)."""
+                    year_from: int | None = None, year_to: int | None = None,
+                    complete: bool = False) -> pd.DataFrame:
+    """Imports of ``recipients`` per year: ``year, deals, items, tiv``.
+
+    Years with none are omitted, unless ``complete``: then every year from the first to the
+    last counted year is listed, with 0 where nothing was counted, so gaps (the embargo years)
+    show as gaps rather than disappearing.
+    """
     rec = yearly_records(select_recipients(deals, recipients), basis)
     if year_from is not None:
         rec = rec[rec["year"] >= year_from]
     if year_to is not None:
         rec = rec[rec["year"] <= year_to]
-    out = _aggregate(rec, "year")
-    return out[["year", "deals", "items", "tiv"]].sort_values("year").reset_index(drop=True)
+    out = _aggregate(rec, "year")[["year", "deals", "items", "tiv"]].sort_values("year")
+    if complete and len(out):
+        span = pd.RangeIndex(int(out["year"].min()), int(out["year"].max()) + 1, name="year")
+        out = out.set_index("year").reindex(span, fill_value=0).reset_index()
+        out["deals"] = out["deals"].astype("int64")
+        out[["items", "tiv"]] = out[["items", "tiv"]].astype("float64")
+    return out.reset_index(drop=True)
+
+
+def with_tiv_share(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``tiv_share``: each row's TIV in percent (0-100) of the table's total."""
+    total = table["tiv"].sum()
+    return table.assign(tiv_share=table["tiv"] / total * 100 if total else float("nan"))
+
+
+def delivered_in_window(deals: pd.DataFrame, start: int, end: int, recipients=None) -> pd.DataFrame:
+    """Deal-years (``delivery`` basis: TIV and items spread over the delivery years) in
+    ``start..end`` inclusive, for ``recipients`` or, when ``None``, for every recipient."""
+    sel = deals if recipients is None else select_recipients(deals, recipients)
+    rec = yearly_records(sel, "delivery")
+    return rec[(rec["year"] >= start) & (rec["year"] <= end)]
 
 
 def imports_by_decade(deals: pd.DataFrame, recipients, basis: str = "delivery") -> pd.DataFrame:
@@ -169,9 +202,14 @@ def _with_period(rec: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
 
 
 def imports_by_period(deals: pd.DataFrame, recipients, periods: pd.DataFrame,
-                      basis: str = "delivery") -> pd.DataFrame:
+                      basis: str = "delivery", rates: bool = False) -> pd.DataFrame:
     """Imports per historical period (``periods`` from ``takingstock.eras.load_periods``):
-    ``period_id, period, deals, items, tiv`` in the periods' order (empty periods shown as 0)."""
+    ``period_id, period, deals, items, tiv`` in the periods' order (empty periods shown as 0).
+
+    With ``rates``, three columns are added: ``years`` (calendar years of the period inside
+    the span from the first to the last counted year), ``tiv_per_year`` (TIV / years, 0 for a
+    period with no year in the span) and ``tiv_share`` (percent of all TIV).
+    """
     rec = _with_period(yearly_records(select_recipients(deals, recipients), basis), periods)
     agg = _aggregate(rec, ["period_id", "period"])
     frame = periods[["period_id", "label"]].rename(columns={"label": "period"}).astype(str)
@@ -180,6 +218,15 @@ def imports_by_period(deals: pd.DataFrame, recipients, periods: pd.DataFrame,
     out = pd.concat([out, extra], ignore_index=True)
     out["deals"] = out["deals"].fillna(0).astype("int64")
     out[["items", "tiv"]] = out[["items", "tiv"]].fillna(0.0)
+    if rates:
+        if len(rec):
+            span = pd.DataFrame({"year": range(int(rec["year"].min()), int(rec["year"].max()) + 1)})
+            years = _with_period(span, periods).groupby("period_id").size()
+        else:
+            years = pd.Series(dtype="int64")
+        out["years"] = out["period_id"].map(years).fillna(0).astype("int64")
+        out["tiv_per_year"] = (out["tiv"] / out["years"].where(out["years"] > 0)).fillna(0.0)
+        out = with_tiv_share(out)
     return out
 
 
@@ -196,6 +243,28 @@ def top_suppliers_by_period(deals: pd.DataFrame, recipients, periods: pd.DataFra
     out = agg[agg["rank"] <= n].rename(columns={"supplier_state": "supplier"})
     out = out.assign(_o=out["period_id"].map(order)).sort_values(["_o", "rank"]).drop(columns="_o")
     return out[["period_id", "period", "rank", "supplier", "deals", "items", "tiv", "share"]].reset_index(drop=True)
+
+
+def supplier_tiv_by_period(deals: pd.DataFrame, recipients, periods: pd.DataFrame,
+                           basis: str = "delivery", n: int = 6) -> pd.DataFrame:
+    """TIV to ``recipients`` by period and supplier, for stacked bars: the ``n`` largest
+    suppliers over the whole span keep their name, the rest are summed as ``other`` and
+    unknown suppliers as ``unknown``. Returns ``period_id, period, supplier, tiv``, in the
+    periods' order and, within a period, by the suppliers' overall rank."""
+    rec = _with_period(yearly_records(select_recipients(deals, recipients), basis), periods)
+    if rec.empty:
+        return pd.DataFrame(columns=["period_id", "period", "supplier", "tiv"])
+    sup = rec["supplier_state"].astype("string").fillna(UNKNOWN)
+    totals = rec.groupby(sup.to_numpy())["tiv"].sum().sort_values(ascending=False)
+    top = [s for s in totals.index if s != UNKNOWN][:n]
+    label = sup.where(sup.isin(top) | (sup == UNKNOWN), OTHER)
+    d = pd.DataFrame({"period_id": rec["period_id"].to_numpy(), "period": rec["period"].to_numpy(),
+                      "supplier": label.to_numpy(), "tiv": rec["tiv"].to_numpy()})
+    out = d.groupby(["period_id", "period", "supplier"], sort=False)["tiv"].sum().reset_index()
+    porder = {p: i for i, p in enumerate(list(periods["period_id"]) + [UNKNOWN])}
+    sorder = {s: i for i, s in enumerate(top + [OTHER, UNKNOWN])}
+    return out.sort_values(["period_id", "supplier"], key=lambda s: s.map(porder) if s.name == "period_id"
+                           else s.map(sorder)).reset_index(drop=True)
 
 
 def embargo_gap(deals: pd.DataFrame, recipients, start: int = 1991, end: int = 2002,

@@ -59,6 +59,26 @@ def test_imports_by_decade_and_period(deals, periods):
     assert per.set_index("period_id").loc["war", "tiv"] == pytest.approx(402)
 
 
+
+def test_complete_years_shares_rates_and_supplier_stack(deals, periods):
+    # complete=True lists every year 1982-2015, the gap years with 0 (the eras notebook's table)
+    full = supply.imports_by_year(deals, "Iraq", complete=True)
+    assert list(full["year"]) == list(range(1982, 2016))
+    assert full.set_index("year").loc[1986:2009, "tiv"].sum() == 0
+    assert full["tiv"].sum() == pytest.approx(402 + 480 + 200)
+    dec = supply.with_tiv_share(supply.imports_by_decade(deals, "Iraq")).set_index("decade")
+    assert dec.loc["1980s", "tiv_share"] == pytest.approx(100 * 402 / 1082)
+    per = supply.imports_by_period(deals, "Iraq", periods, rates=True).set_index("period_id")
+    # span 1982-2015: no year before 1980, 7 war years (1982-88), 27 after (1989-2015)
+    assert list(per["years"]) == [0, 7, 27]
+    assert per.loc["war", "tiv_per_year"] == pytest.approx(402 / 7)
+    assert per.loc["early", "tiv_per_year"] == 0
+    assert per["tiv_share"].sum() == pytest.approx(100)
+    stack = supply.supplier_tiv_by_period(deals, "Iraq", periods, n=1)
+    got = list(zip(stack["period_id"], stack["supplier"], stack["tiv"].round(6)))
+    assert got == [("war", "other", 402.0), ("late", "United States", 480.0), ("late", "other", 200.0)]
+
+
 def test_top_suppliers_by_period(deals, periods):
     top = supply.top_suppliers_by_period(deals, "Iraq", periods, n=1)
     assert list(top["supplier"]) == ["Soviet Union", "United States"]
@@ -172,3 +192,34 @@ def test_real_embargo_gap_and_bloc_shift(real):
     shares = supply.bloc_shares(deals, "Iraq").set_index(["era", "group"])["share"]
     assert shares[("before 2003", "former Soviet bloc")] == pytest.approx(0.7176, abs=1e-3)
     assert shares[("2003 on", "US/European (NATO)")] == pytest.approx(0.5794, abs=1e-3)
+
+
+@pytest.mark.sipri
+def test_real_iraq_deliveries_by_year_decade_period(real):
+    """The figures notebook 03 shows (delivery basis, TIV spread over the delivery years)."""
+    deals = real[REAL_2026]
+    by_year = supply.imports_by_year(deals, "Iraq", "delivery", complete=True).set_index("year")
+    assert (by_year.index.min(), by_year.index.max(), len(by_year)) == (1952, 2025, 74)
+    assert by_year.loc[1991:2002, "tiv"].sum() == 0  # the embargo years
+    assert by_year["tiv"].idxmax() == 1984
+    assert by_year.loc[1984, "tiv"] == pytest.approx(4554.5, abs=0.1)
+    dec = supply.with_tiv_share(supply.imports_by_decade(deals, "Iraq")).set_index("decade")
+    assert dec["tiv"].idxmax() == "1980s"
+    assert round(dec.loc["1980s", "tiv_share"], 1) == 54.5
+    per = supply.imports_by_period(deals, "Iraq", _real_periods(), rates=True).set_index("period_id")
+    # the same 28,358 TIV the claims ledger computes for 1980-88 (iraq-tiv-1980-88-total)
+    assert per.loc["iran-iraq-war", "tiv"] == pytest.approx(28358, abs=1)
+    assert per.loc["iran-iraq-war", "years"] == 9
+    assert round(per.loc["iran-iraq-war", "tiv_share"], 1) == 51.8
+    assert per.loc["un-embargo", "tiv"] == 0 and per.loc["un-embargo", "years"] == 12
+    stack = supply.supplier_tiv_by_period(deals, "Iraq", _real_periods(), n=6)
+    assert stack["tiv"].sum() == pytest.approx(by_year["tiv"].sum())
+    war = stack[stack["period_id"] == "iran-iraq-war"].set_index("supplier")["tiv"]
+    assert war.idxmax() == "Soviet Union"
+
+
+def _real_periods():
+    from takingstock import paths
+    from takingstock.eras import load_periods
+
+    return load_periods(paths.RAW / "periods.csv")
