@@ -39,9 +39,13 @@ weapons only* (no small arms, no ordinary ammunition), names *one supplier state
 spring, and measures volume in trend-indicator values (TIV), which are not money. We count what
 the register says under a stated rule (a state supplied Iraq in a window if at least one of its
 deals to Iraq has a delivery year in the window), show it beside the report's figure, and call
-the gap a finding rather than tune the rule towards the report. The world-market share is Iraq's
-TIV delivered in 1980-89 over the TIV delivered to *all* recipients in those years, with each
-deal's TIV spread evenly over its listed delivery years (``takingstock.sipri.deal_years``).
+the gap a finding rather than tune the rule towards the report. The supplier counts are
+``takingstock.supply.window_suppliers`` on the ``delivery`` basis, the function notebook 04
+uses, and the ledger's detail column states the rule in words (``supply.window_rule``); notebook
+04 also shows the ``either`` basis (ordered or delivered in the window), which counts one more
+state on both sides (Brazil). The world-market share is Iraq's TIV delivered in 1980-89 over
+the TIV delivered to *all* recipients in those years, with each deal's TIV spread evenly over
+its listed delivery years (``supply.delivered_in_window``, built on ``sipri.deal_years``).
 
 The CAR shares are checked against the catalogue rows transcribed from CAR's published counts
 and shares (``count_basis`` published or derived): a "reproduced" there means the committed
@@ -74,7 +78,8 @@ import pandas as pd
 import yaml
 
 from takingstock import io as tsio
-from takingstock import paths
+from takingstock import paths, supply
+from takingstock.breakdowns import EU_MEMBERS_2017_ISO
 
 VERDICTS = ("reproduced", "differs", "not checkable")
 TOLERANCE_KINDS = ("absolute", "relative", "at_least", "greater_than", "at_most", "less_than")
@@ -89,15 +94,6 @@ LEDGER_COLUMNS = [
     "stated_value", "computed_value", "unit", "tolerance", "computation", "detail", "source_url",
 ]
 ACCEPTED_COLUMNS = ["id", "verdict", "computed"]
-
-# EU member states at the time CAR 2017 was published (December 2017; the UK still a member),
-# as ISO 3166-1 alpha-3 codes. Czechoslovakia, East Germany and Yugoslavia are not counted.
-EU_MEMBERS_2017 = (
-    "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN",
-    "IRL", "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP",
-    "SWE", "GBR",
-)
-
 
 class ClaimsError(ValueError):
     """A claims file or an accepted-verdicts file is malformed; the message names claim and field."""
@@ -323,68 +319,33 @@ def _window(params: dict, key: str = "years") -> tuple[int, int]:
     return int(first), int(last)
 
 
-def state_deals(deals: pd.DataFrame) -> pd.DataFrame:
-    """Deals whose supplier is a state (drops non-state, organisation and unknown suppliers)."""
-    if "supplier_kind" in deals.columns:
-        return deals[deals["supplier_kind"] == "state"]
-    name = deals["supplier"].astype(str)
-    return deals[~name.str.endswith("*") & ~name.str.startswith("unknown")]
-
-
-def suppliers_in_window(deals: pd.DataFrame, recipient: str, first: int, last: int,
-                        basis: str = "delivery") -> set[str]:
-    """Supplier states with at least one deal to ``recipient`` in ``first..last`` (inclusive).
-
-    ``basis`` = ``delivery`` (a delivery year in the window), ``order`` (the order year in the
-    window) or ``either``.
-    """
-    d = state_deals(deals)
-    d = d[d["recipient_state"] == recipient]
-    delivered = d["delivery_years"].map(lambda ys: any(first <= int(y) <= last for y in (ys if ys is not None else [])))
-    ordered = d["order_year"].between(first, last).fillna(False).astype(bool)
-    mask = {"delivery": delivered, "order": ordered, "either": delivered | ordered}[basis]
-    return set(d.loc[mask, "supplier_state"].dropna())
-
-
 def count_suppliers(ctx: ClaimContext, params: dict) -> Computed:
-    """Number of states supplying ``recipient`` in the window (see :func:`suppliers_in_window`)."""
+    """Number of states supplying ``recipient`` in the window, by ``supply.window_suppliers``
+    (the rule notebook 04 uses); the detail states the rule in words."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
         return miss
     first, last = _window(params)
-    basis = params.get("basis", "delivery")
-    found = suppliers_in_window(ctx.deals, params["recipient"], first, last, basis)
-    return Computed(float(len(found)), detail=f"{basis} basis: " + ", ".join(sorted(found)))
+    w = supply.window_suppliers(ctx.deals, params["recipient"], params.get("other", params["recipient"]),
+                                first, last, basis=params.get("basis", "delivery"))
+    return Computed(float(len(w["a"])), detail=f"{w['rule']} {', '.join(w['a'])}")
 
 
 def count_common_suppliers(ctx: ClaimContext, params: dict) -> Computed:
-    """Number of states that supplied both ``recipient`` and ``other`` in the same window."""
+    """Number of states that supplied both ``recipient`` and ``other`` in the same window
+    (``supply.window_suppliers``); the detail states the rule in words."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
         return miss
     first, last = _window(params)
-    basis = params.get("basis", "delivery")
-    a = suppliers_in_window(ctx.deals, params["recipient"], first, last, basis)
-    b = suppliers_in_window(ctx.deals, params["other"], first, last, basis)
-    both = a & b
-    return Computed(float(len(both)), detail=f"{basis} basis, both sides: " + ", ".join(sorted(both)))
+    w = supply.window_suppliers(ctx.deals, params["recipient"], params["other"], first, last,
+                                basis=params.get("basis", "delivery"))
+    return Computed(float(len(w["both"])), detail=f"{w['rule']} Both sides: {', '.join(w['both'])}")
 
 
-def tiv_by_year(deals: pd.DataFrame) -> pd.DataFrame:
-    """Delivered TIV per deal and delivery year, with recipient/supplier state and bloc.
-
-    Uses ``takingstock.sipri.deal_years`` (TIV spread evenly over the listed delivery years)
-    and joins back the deal columns it may not carry.
-    """
-    from takingstock import sipri
-
-    dy = sipri.deal_years(deals)
-    wanted = [c for c in ("recipient_state", "supplier_state", "supplier_bloc") if c not in dy.columns]
-    if wanted:
-        dy = dy.merge(deals[["deal_id", *wanted]], on="deal_id", how="left")
-    return dy
-
-
-def _tiv_window(dy: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
-    return dy[(dy["year"] >= first) & (dy["year"] <= last)]
+def _delivered(ctx: ClaimContext, params: dict, key: str = "years", everyone: bool = False) -> pd.DataFrame:
+    """Deal-years delivered to the claim's ``recipient`` (or to every recipient) in the window
+    ``params[key]``: ``supply.delivered_in_window``, TIV spread over the delivery years."""
+    first, last = _window(params, key)
+    return supply.delivered_in_window(ctx.deals, first, last, None if everyone else params["recipient"])
 
 
 def recipient_world_share(ctx: ClaimContext, params: dict) -> Computed:
@@ -392,9 +353,8 @@ def recipient_world_share(ctx: ClaimContext, params: dict) -> Computed:
     if (miss := _need(ctx.deals, "the SIPRI register")):
         return miss
     first, last = _window(params)
-    w = _tiv_window(tiv_by_year(ctx.deals), first, last)
-    world = float(w["tiv"].sum())
-    mine = float(w.loc[w["recipient_state"] == params["recipient"], "tiv"].sum())
+    world = float(_delivered(ctx, params, everyone=True)["tiv"].sum())
+    mine = float(_delivered(ctx, params)["tiv"].sum())
     if world <= 0:
         return Computed(None, missing=f"no TIV delivered in {first}-{last} in the register")
     return Computed(100 * mine / world,
@@ -405,9 +365,7 @@ def recipient_tiv_total(ctx: ClaimContext, params: dict) -> Computed:
     """Total TIV delivered to ``recipient`` in the window (TIV millions, not money)."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
         return miss
-    first, last = _window(params)
-    dy = tiv_by_year(ctx.deals)
-    w = _tiv_window(dy[dy["recipient_state"] == params["recipient"]], first, last)
+    w = _delivered(ctx, params)
     return Computed(float(w["tiv"].sum()), detail=f"{len(w)} deal-years")
 
 
@@ -416,8 +374,7 @@ def supplier_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
     if (miss := _need(ctx.deals, "the SIPRI register")):
         return miss
     first, last = _window(params)
-    dy = tiv_by_year(ctx.deals)
-    w = _tiv_window(dy[dy["recipient_state"] == params["recipient"]], first, last)
+    w = _delivered(ctx, params)
     total = float(w["tiv"].sum())
     if total <= 0:
         return Computed(None, missing=f"no TIV delivered to {params['recipient']} in {first}-{last}")
@@ -433,11 +390,9 @@ def period_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
     """Mean annual TIV to ``recipient`` in ``years`` as a percent of the mean in ``baseline``."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
         return miss
-    dy = tiv_by_year(ctx.deals)
-    dy = dy[dy["recipient_state"] == params["recipient"]]
     (f1, l1), (f0, l0) = _window(params), _window(params, "baseline")
-    now = float(_tiv_window(dy, f1, l1)["tiv"].sum()) / (l1 - f1 + 1)
-    base = float(_tiv_window(dy, f0, l0)["tiv"].sum()) / (l0 - f0 + 1)
+    now = float(_delivered(ctx, params)["tiv"].sum()) / (l1 - f1 + 1)
+    base = float(_delivered(ctx, params, "baseline")["tiv"].sum()) / (l0 - f0 + 1)
     if base <= 0:
         return Computed(None, missing=f"no TIV delivered to {params['recipient']} in {f0}-{l0}")
     return Computed(100 * now / base,
@@ -448,11 +403,9 @@ def period_tiv_fraction(ctx: ClaimContext, params: dict) -> Computed:
     """Percent of ``recipient``'s TIV over ``span`` that was delivered within ``years``."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
         return miss
-    dy = tiv_by_year(ctx.deals)
-    dy = dy[dy["recipient_state"] == params["recipient"]]
     (f1, l1), (fs, ls) = _window(params), _window(params, "span")
-    whole = float(_tiv_window(dy, fs, ls)["tiv"].sum())
-    part = float(_tiv_window(dy, f1, l1)["tiv"].sum())
+    whole = float(_delivered(ctx, params, "span")["tiv"].sum())
+    part = float(_delivered(ctx, params)["tiv"].sum())
     if whole <= 0:
         return Computed(None, missing=f"no TIV delivered to {params['recipient']} in {fs}-{ls}")
     return Computed(100 * part / whole, detail=f"{part:,.0f} of {whole:,.0f} TIV of {fs}-{ls} came in {f1}-{l1}")
@@ -506,7 +459,7 @@ def catalogue_share(ctx: ClaimContext, params: dict) -> Computed:
     rows = _catalogue_rows(ctx, params["catalogue"])
     if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
         return miss
-    isos = list(EU_MEMBERS_2017) if params.get("isos") == "EU_MEMBERS_2017" else list(params["isos"])
+    isos = list(EU_MEMBERS_2017_ISO) if params.get("isos") == "EU_MEMBERS_2017" else list(params["isos"])
     present = set(rows["manufacture_iso"].dropna())
     absent = [i for i in isos if i not in present]
     if params.get("require_all") and absent:

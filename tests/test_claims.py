@@ -176,6 +176,11 @@ def test_supplier_counts_follow_the_delivery_rule(deals):
     # By order year only Borduria (1985) counts: Atlantis's Iraq deal was ordered in 1979.
     assert claims.count_suppliers(ctx, {**p, "basis": "order"}).value == 1
     assert claims.count_suppliers(claims.ClaimContext(), p).value is None
+    # The ledger uses supply.window_suppliers (notebook 04's function) and states its rule.
+    from takingstock import supply
+    detail = claims.count_common_suppliers(ctx, p).detail
+    assert detail.startswith(supply.window_rule("delivery", 1980, 1988))
+    assert detail.endswith("Both sides: Borduria")
 
 
 def test_world_share_uses_every_recipient(deals):
@@ -322,6 +327,8 @@ def test_real_register_iran_iraq_war_counts(real_ledger):
     assert real_ledger.loc["iraq-iran-common-suppliers-1980-88", "computed_value"] == 10
     assert real_ledger.loc["iraq-suppliers-1980-88", "verdict"] == "differs"
     assert "Soviet Union" in real_ledger.loc["iraq-suppliers-1980-88", "detail"]
+    assert "with at least one delivery listed in 1980-1988" in real_ledger.loc[
+        "iraq-iran-common-suppliers-1980-88", "detail"]
 
 
 @pytest.mark.sipri

@@ -27,6 +27,9 @@ def test_notebook_on_real_register(tmp_path, shared_sipri_dir):
     values = {h["label"]: h["value"] for h in summary["headlines"]}
     assert values["Longest run of years without SIPRI-recorded deliveries"] == "1991-2003"
     assert values["States that supplied both Iraq and Iran, 1980-88 (ordered or delivered)"] == "11"
+    # the delivery rule: the same function and figure as the claims ledger's 10
+    assert values["States that supplied both Iraq and Iran, 1980-88 (delivered in the window; "
+                  "the claims ledger's rule)"] == "10"
     assert values["former Soviet bloc share of delivered TIV, before 2003"] == "72%"
     assert (tmp_path / "tables" / "04_paper_trail_matches.csv").is_file()
     assert (tmp_path / "figures" / "04_iraq_imports_by_year.html").is_file()
