@@ -560,8 +560,14 @@ class Pipeline:
     # -- execution
     def run_notebook(self, step: Step, params: Mapping[str, Any]) -> None:
         """Execute one notebook with papermill into a temp file; publish it only on success."""
+        import logging
+
         import papermill as pm
         from papermill.exceptions import PapermillExecutionError
+
+        # papermill re-reads the parameters cell with a regex that trips over quotes in a
+        # trailing comment ("Unable to parse line ..."); the ast reader above already checked it.
+        logging.getLogger("papermill.translators").setLevel(logging.ERROR)
 
         source = self.notebook_path(step)
         final = self.executed_path(step)
@@ -580,6 +586,8 @@ class Pipeline:
                 start_timeout=self.config.start_timeout,
                 # The kernel's cwd, given to nbclient; papermill's own cwd= uses os.chdir.
                 resources={"metadata": {"path": str(self.root)}},
+                # ipykernel 7 warns on every start that its loopback TCP is unencrypted: noise.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
             kept = None
