@@ -161,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
             ratio = slow["seconds"] / cold["seconds"] if cold["seconds"] else float("nan")
             results["cold_speedup"] = round(ratio, 2)
             rows.append(("cold: naive / pipeline", f"x{ratio:.2f}", "", ""))
+        serial = measure(run[:-1] + ["1", "--force"], project, env_for(project))
+        results["runs"].append({"name": "cold pipeline.py -j 1 (--force)", **serial})
+        rows.append(("cold: pipeline.py -j 1", f"{serial['seconds']:.1f}", f"{serial['peak_mib']}",
+                     str(serial["returncode"])))
         warm = measure(run, project, env_for(project))
         results["runs"].append({"name": "warm no-change pipeline.py", **warm})
         rows.append(("warm: no change", f"{warm['seconds']:.2f}", f"{warm['peak_mib']}", str(warm["returncode"])))
@@ -185,9 +189,18 @@ def main(argv: list[str] | None = None) -> int:
             result["rows"] = size
             result["generate_seconds"] = round(made, 2)
             result["csv_mib"] = round(csv_path.stat().st_size / 2**20, 1)
+            report = work / "processed" / "cleaning_report.csv"
+            if report.exists():  # proof the rows went through the clean step
+                import pandas as pd
+
+                counts = pd.read_csv(report)
+                result["clean_rows"] = int(counts["clean_rows"].sum())
+                result["rejected_rows"] = int(counts["rejected_rows"].sum())
             results["runs"].append({"name": f"scale {size:,} rows", **result})
             rows.append((f"scale: {size:,} rows", f"{result['seconds']:.1f}", f"{result['peak_mib']}",
                          str(result["returncode"])))
+            if "clean_rows" in result:
+                rows.append((f"  clean/rejected rows", f"{result['clean_rows']:,}", f"{result['rejected_rows']:,}", ""))
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     io.write_text(HERE / "results" / f"bench-{stamp}.json", json.dumps(results, indent=1))
