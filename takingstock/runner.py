@@ -915,7 +915,10 @@ def main(argv: Sequence[str] | None, steps: Sequence[Step], root: Path = paths.R
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else "run"
     rest = argv[1:] if argv and argv[0] in SUBCOMMANDS else argv
     if command == "list":
-        list_steps(steps, root)
+        try:
+            list_steps(steps, root)
+        except BrokenPipeError:  # `pipeline.py list | head`
+            sys.stdout = None
         return EXIT_OK
     if command == "fetch-sipri":
         return _delegate("takingstock.fetch", "main", rest)

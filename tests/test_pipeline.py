@@ -99,6 +99,20 @@ def test_real_pipeline_cold_then_warm_then_one_raw_change(tmp_path):
     assert set(_states(proc.stdout).values()) <= {"skipped", "missing"}
     assert seconds < 2.0
 
+    # the no-op path loads none of the heavy libraries
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['pipeline.py']\n"
+        "try:\n    runpy.run_path('pipeline.py', run_name='__main__')\n"
+        "except SystemExit as done:\n    assert done.code == 0, done.code\n"
+        "print(sorted(m for m in ('papermill', 'pandas', 'nbconvert', 'plotly') if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=root, env={**env, "CI": "1"},
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
     # a raw file only the supply step reads: supply and what needs it rerun, nothing else
     aliases = root / "data" / "raw" / "sipri_aliases.csv"
     aliases.write_text(aliases.read_text(encoding="utf-8") + "\n", encoding="utf-8")
