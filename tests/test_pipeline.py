@@ -53,6 +53,20 @@ def test_every_notebook_is_a_step_and_steps_are_consistent():
         assert all(order[n] < order[step.name] for n in step.needs), step.name
 
 
+def test_wrong_type_for_a_real_notebook_parameter_stops_before_running(capsys):
+    origin = next(s for s in pipeline.STEPS if s.name == "origin")
+    params = runner.notebook_parameters(paths.ROOT / origin.notebook)
+    int_param = next((p.name for p in params.values() if p.type == "int"), None)
+    if int_param is None:
+        pytest.skip("02_country_of_origin declares no int parameter")
+    before = {p: p.stat().st_mtime_ns for p in paths.OUTPUT_NOTEBOOKS.glob("*.ipynb")}
+    assert runner.main(["-p", f"origin.{int_param}", "ten"], pipeline.STEPS) == 2
+    err = capsys.readouterr().err
+    assert f"parameter '{int_param}' of step 'origin': expected int" in err
+    assert "valid parameters:" in err and "notebooks/02_country_of_origin.ipynb" in err
+    assert {p: p.stat().st_mtime_ns for p in paths.OUTPUT_NOTEBOOKS.glob("*.ipynb")} == before
+
+
 def _copy_project(dest: Path) -> Path:
     """A clean copy of the project (code, notebooks, raw data; no outputs) to run in."""
     for name in ("pipeline.py", "requirements.txt"):
