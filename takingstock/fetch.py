@@ -45,17 +45,12 @@ import yaml
 
 from . import paths
 from .io import atomic_path, write_text
-from .sipri import SipriFormatError, read_register
+from .sipri import SIPRI_TERMS, SipriFormatError, read_register
 
 __all__ = ["DEFAULT_API", "FetchError", "request_body", "fetch_register", "main"]
 
 DEFAULT_API = "https://atbackend.sipri.org/api/p/trades/trade-register-csv/"
 DEFAULT_MIN_DEALS = 20000
-SIPRI_TERMS = (
-    "Data: SIPRI Arms Transfers Database (https://www.sipri.org/databases/armstransfers). "
-    "Credit SIPRI; calculations made from the data are not SIPRI's; no commercial use "
-    "without SIPRI's agreement. Do not commit this file."
-)
 
 
 class FetchError(RuntimeError):

@@ -39,12 +39,24 @@ notebooks must not use them.
 
 from __future__ import annotations
 
+import csv
+import datetime as _dt
+import html as _html
 import json
 import os
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid as _uuid
+import warnings
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from nbconvert.preprocessors import Preprocessor
+
 from takingstock import io
+from takingstock.sipri import SIPRI_CREDIT
 
 SUMMARY_KEYS = ("title", "summary", "headlines", "parameters")
 
@@ -143,9 +155,6 @@ def read_summary(summaries_dir: str | os.PathLike, stem: str) -> dict | None:
 # Sanitising outputs
 # --------------------------------------------------------------------------------------------
 
-import html as _html  # noqa: E402
-import re  # noqa: E402
-import warnings  # noqa: E402
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
@@ -359,7 +368,6 @@ def _figure_from_json(fig_json: Mapping) -> str:
 # Notebook -> page body
 # --------------------------------------------------------------------------------------------
 
-from nbconvert.preprocessors import Preprocessor  # noqa: E402
 
 REMOVE_CELL_TAG = "remove-cell"
 REMOVE_OUTPUT_TAG = "remove-output"
@@ -482,26 +490,16 @@ def render_body(nb) -> str:
 # Pages, index and the atomic swap
 # --------------------------------------------------------------------------------------------
 
-import csv  # noqa: E402
-import datetime as _dt  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import uuid as _uuid  # noqa: E402
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PLOTLYJS_NAME = "plotly.min.js"
 INDEX_NAME = "index.html"
 #: Notebooks listed first in the index, in this order; the rest follow by file name.
 INDEX_FIRST = ("05_claims",)
-SIPRI_CREDIT = (
-    "Information from the SIPRI Arms Transfers Database, "
-    "https://www.sipri.org/databases/armstransfers; calculations by taking-stock, not SIPRI."
-)
 LICENCE_NOTE = (
-    "Briefings, code and derived tables by the taking-stock contributors; see the project's "
-    "README for the licence. Source data keep their publishers' terms (see each raw file's "
-    "sidecar)."
+    "Code: MIT licence. Our tables, texts and these briefings: CC BY 4.0 (see LICENSE). "
+    "Source facts remain their publishers' (each raw file's sidecar names them); SIPRI data "
+    "are used under SIPRI's terms and not redistributed."
 )
 #: Pages bigger than this (without plotly.js) are reported by the tests.
 MAX_PAGE_BYTES = 1_000_000

@@ -82,15 +82,28 @@ __all__ = [
     "name_kind",
     "SIPRI_CREDIT",
     "SIPRI_SOURCE_LINE",
+    "SIPRI_TERMS",
+    "SIPRI_URL",
     "N_COLUMNS",
 ]
 
-#: How to credit SIPRI under a figure or table built from the register.
-SIPRI_CREDIT = "SIPRI Arms Transfers Database, https://www.sipri.org/databases/armstransfers"
-#: A source line that also says the calculations are ours.
+#: SIPRI's landing page for the database (every credit below points here).
+SIPRI_URL = "https://www.sipri.org/databases/armstransfers"
+#: How to credit SIPRI where the register was used (SIPRI's own wording, with our disclaimer).
+SIPRI_CREDIT = (
+    f"Information from the SIPRI Arms Transfers Database, {SIPRI_URL}; "
+    "calculations by taking-stock, not SIPRI."
+)
+#: A source line for figures and tables: credit, disclaimer, and what TIV is.
 SIPRI_SOURCE_LINE = (
-    "Source: SIPRI Arms Transfers Database (https://www.sipri.org/databases/armstransfers); "
+    f"Source: SIPRI Arms Transfers Database ({SIPRI_URL}); "
     "calculations by taking-stock, not SIPRI. TIV is SIPRI's volume measure, not money."
+)
+#: SIPRI's terms of use in short, stored beside every downloaded export.
+SIPRI_TERMS = (
+    f"Data: SIPRI Arms Transfers Database ({SIPRI_URL}). "
+    "Credit SIPRI; calculations made from the data are not SIPRI's; no commercial use "
+    "without SIPRI's agreement. Do not commit this file."
 )
 
 HEADER_START = "Recipient,Supplier,Year of order"
