@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from takingstock.runner import MissingDependency, Step, StepContext, main
+from takingstock.runner import Step, StepContext, main
 
 CATALOGUE = "{processed_dir}/catalogue.parquet"
 CROSSWALK = "{raw_dir}/country_crosswalk.csv"
@@ -17,14 +17,9 @@ CROSSWALK = "{raw_dir}/country_crosswalk.csv"
 
 def publish(ctx: StepContext) -> None:
     """Render the executed notebooks and their summaries into the HTML briefings."""
-    try:
-        from takingstock import publish as pub
-    except ModuleNotFoundError as exc:
-        raise MissingDependency("takingstock.publish is not available yet") from exc
-    build = getattr(pub, "build_briefings", None)
-    if build is None:
-        raise MissingDependency("takingstock.publish.build_briefings does not exist yet")
-    build(
+    from takingstock.publish import build_briefings
+
+    build_briefings(
         ctx.executed_notebooks,
         summaries_dir=ctx.output_dir / "summaries",
         briefings_dir=ctx.output_dir / "briefings",
