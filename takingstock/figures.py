@@ -47,6 +47,7 @@ import html
 import os
 import shutil
 import sys
+import textwrap
 import threading
 import warnings
 from pathlib import Path
@@ -229,6 +230,14 @@ def _has_cartesian_axes(fig: go.Figure) -> bool:
     )
 
 
+#: Characters per line of a source line before it wraps (fits the default 700 px width).
+SOURCE_LINE_WIDTH = 110
+#: Bottom margin (px) that holds the x-axis title and one line of source.
+SOURCE_BASE_MARGIN = 110
+#: Extra bottom margin (px) for every further line of source.
+SOURCE_LINE_PX = 15
+
+
 def add_source(fig: go.Figure, source: str) -> go.Figure:
     """Put (or replace) the source line under the plot area and return the figure."""
     source = (source or "").strip()
@@ -236,9 +245,13 @@ def add_source(fig: go.Figure, source: str) -> go.Figure:
         raise FigureError("a figure needs a source line (source=...)")
     others = [a for a in fig.layout.annotations if a.name != SOURCE_ANNOTATION_NAME]
     fig.layout.annotations = others
+    lines = textwrap.wrap(source, SOURCE_LINE_WIDTH) or [source]
+    # Each extra line of the source needs room under the axis title.
+    bottom = fig.layout.margin.b if fig.layout.margin.b is not None else SOURCE_BASE_MARGIN
+    fig.update_layout(margin_b=max(bottom, SOURCE_BASE_MARGIN + SOURCE_LINE_PX * (len(lines) - 1)))
     fig.add_annotation(
         name=SOURCE_ANNOTATION_NAME,
-        text=html.escape(source, quote=False),
+        text="<br>".join(html.escape(line, quote=False) for line in lines),
         xref="paper",
         yref="paper",
         x=0.0,
@@ -257,7 +270,7 @@ def source_of(fig: go.Figure) -> str:
     """Return the figure's source line text ("" when it has none)."""
     for ann in fig.layout.annotations:
         if ann.name == SOURCE_ANNOTATION_NAME:
-            return html.unescape(ann.text or "")
+            return html.unescape((ann.text or "").replace("<br>", " "))
     return ""
 
 

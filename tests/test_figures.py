@@ -147,3 +147,15 @@ def test_heatmap_and_time_series_have_titles():
                              bands=[(1980, 1988, "Iran-Iraq war")])
     figures.check_figure(ts, "alt")
     assert figures.source_of(ts) == "s"
+
+
+def test_long_source_line_wraps_and_makes_room_below_the_plot():
+    fig = go.Figure(go.Bar(x=["a"], y=[1]))
+    long_source = "Source: " + "; ".join(f"outlet-{i}.example (coverage of the report)" for i in range(8))
+    figures.add_source(fig, long_source)
+    ann = [a for a in fig.layout.annotations if a.name == figures.SOURCE_ANNOTATION_NAME][0]
+    lines = ann.text.split("<br>")
+    assert len(lines) == 4  # 8 x ~43 characters at 110 per line
+    assert all(len(line) <= figures.SOURCE_LINE_WIDTH for line in lines)
+    assert fig.layout.margin.b == figures.SOURCE_BASE_MARGIN + 3 * figures.SOURCE_LINE_PX
+    assert figures.source_of(fig) == long_source
