@@ -217,6 +217,16 @@ def by_country(df: pd.DataFrame, role: str = "manufacture") -> pd.DataFrame:
     return _sort_unknown_last(_shares(table), "state")
 
 
+def is_state_code(iso) -> pd.Series:
+    """True where ``iso`` is a real ISO 3166 alpha-3 code (current or former state).
+
+    Our own ``X..`` codes (non-state actors, organisations, unknown, joint designs) and empty
+    values are not states. Vectorised: takes any sequence, returns a boolean Series.
+    """
+    codes = pd.Series(iso, dtype="string").fillna("")
+    return (codes.str.len() == 3) & codes.str.isalpha() & ~codes.str.upper().str.startswith("X")
+
+
 def distinct_countries(df: pd.DataFrame, role: str = "manufacture") -> dict:
     """The number of distinct countries of ``role``, with what was left out of the count.
 
@@ -228,7 +238,7 @@ def distinct_countries(df: pd.DataFrame, role: str = "manufacture") -> dict:
     _need(df, [state, iso], f"distinct_countries({role})")
     pairs = pd.DataFrame({"s": df[state].astype("string").fillna(UNKNOWN), "i": df[iso].astype("string").fillna("")})
     pairs = pairs.drop_duplicates()
-    real = (pairs["s"] != UNKNOWN) & (pairs["i"].str.len() == 3) & ~pairs["i"].str.startswith("X")
+    real = (pairs["s"] != UNKNOWN) & is_state_code(pairs["i"]).to_numpy()
     countries = sorted(pairs.loc[real, "s"].unique().tolist())
     excluded = sorted(pairs.loc[~real, "s"].unique().tolist())
     return {"n": len(countries), "countries": countries, "excluded": excluded}

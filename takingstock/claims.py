@@ -79,7 +79,7 @@ import yaml
 
 from takingstock import io as tsio
 from takingstock import paths, supply
-from takingstock.breakdowns import EU_MEMBERS_2017_ISO
+from takingstock.breakdowns import EU_MEMBERS_2017_ISO, is_state_code
 
 VERDICTS = ("reproduced", "differs", "not checkable")
 TOLERANCE_KINDS = ("absolute", "relative", "at_least", "greater_than", "at_most", "less_than")
@@ -471,16 +471,10 @@ def catalogue_share(ctx: ClaimContext, params: dict) -> Computed:
     return Computed(100 * mine / total, detail=f"{mine:,.0f} of {total:,.0f}")
 
 
-def _is_state_iso(iso: Any) -> bool:
-    return isinstance(iso, str) and len(iso) == 3 and iso.isalpha() and not iso.upper().startswith("X")
-
-
 def origin_states(rows: pd.DataFrame, fields: tuple[str, ...] = ("design_iso", "manufacture_iso")) -> set[str]:
     """ISO codes of the states named as design or manufacture origin (no 'unknown', no X-codes)."""
-    found: set[str] = set()
-    for f in fields:
-        found |= {i for i in rows[f].dropna() if _is_state_iso(i)}
-    return found
+    codes = pd.concat([rows[f] for f in fields], ignore_index=True).astype("string")
+    return set(codes[is_state_code(codes).to_numpy()].dropna())
 
 
 def count_origin_states(ctx: ClaimContext, params: dict) -> Computed:
