@@ -95,6 +95,10 @@ class CountryRecord:
     kind: str
 
 
+#: Entities that were (or claim to be) states but have no ISO 3166 code; they use X.. codes.
+NO_ISO_STATES = frozenset({"Kosovo", "Northern Cyprus", "South Vietnam", "Biafra", "Katanga"})
+
+
 def _key(name: str) -> str:
     return " ".join(str(name).split()).casefold()
 
@@ -203,6 +207,36 @@ def _validate(table: pd.DataFrame, source: str) -> pd.DataFrame:
     if problems:
         raise CrosswalkError(f"{source}: " + "; ".join(problems[:20]))
     return t.reset_index(drop=True)
+
+
+def iso_problems(crosswalk: Crosswalk) -> list[str]:
+    """Check every ISO code of the crosswalk against ISO 3166 as pycountry ships it.
+
+    - a current state (its own successor) must have an ISO 3166-1 alpha-3 code;
+    - a former state (successor differs) must have an ISO 3166-3 code (pycountry's historic
+      countries: SUN, YUG, CSK, DDR, SCG ...) or share its successor's current code (North
+      Yemen -> YEM, as ISO 3166-3 kept that code for the united state);
+    - our own ``X..`` codes are allowed only for kinds other than ``state``, or for entities
+      with no ISO code (Kosovo, Northern Cyprus, South Vietnam, Biafra, Katanga).
+
+    Returns:
+        One message per problem (empty when every code checks out).
+    """
+    import pycountry  # only the maintainers' check needs it
+
+    problems = []
+    for row in crosswalk.table.drop_duplicates("state").itertuples(index=False):
+        if row.iso.startswith("X"):
+            if row.kind == "state" and row.state not in NO_ISO_STATES:
+                problems.append(f"{row.state}: made-up code {row.iso} for a state")
+            continue
+        current = pycountry.countries.get(alpha_3=row.iso)
+        former = pycountry.historic_countries.get(alpha_3=row.iso)
+        if row.successor == row.state and current is None:
+            problems.append(f"{row.state}: {row.iso} is not an ISO 3166-1 alpha-3 code")
+        if row.successor != row.state and former is None and current is None:
+            problems.append(f"{row.state}: former state with {row.iso}, not an ISO 3166-3 code")
+    return problems
 
 
 def load_crosswalk(path: str | Path | None = None) -> Crosswalk:

@@ -110,3 +110,20 @@ def test_every_sipri_name_resolves(cw, shared_sipri_dir):
     assert cw.resolve("Soviet Union").iso == "SUN"
     assert cw.resolve("East Germany (GDR)").iso == "DDR"
     assert cw.resolve("Kurdistan Regional Government (Iraq)*").kind == "non-state"
+
+
+def test_every_iso_code_checks_out_against_pycountry():
+    """Current states carry ISO 3166-1 codes, former states ISO 3166-3 codes (pycountry)."""
+    cw = load_crosswalk()
+    assert countries.iso_problems(cw) == []
+    soviet = cw.resolve("USSR")
+    assert (soviet.iso, soviet.successor) == ("SUN", "Russia")
+
+
+def test_iso_check_catches_a_wrong_code():
+    table = load_crosswalk().table.copy()
+    table.loc[table["state"] == "Belgium", "iso"] = "BLG"  # not an ISO code
+    table.loc[table["state"] == "Czechoslovakia", "iso"] = "CZX"  # not ISO 3166-3 either
+    problems = countries.iso_problems(countries.Crosswalk(table))
+    assert any(p.startswith("Belgium: BLG") for p in problems)
+    assert any(p.startswith("Czechoslovakia: former state with CZX") for p in problems)
