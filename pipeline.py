@@ -32,8 +32,8 @@ def _sipri_release(register: str):
     """Release date of the SIPRI register in use (the one given, else the newest), or None."""
     from takingstock import sipri
 
-    path = register or sipri.find_register()
-    return sipri.read_register(path).release_date if path else None
+    opened = sipri.open_register(register)
+    return opened.release_date if opened is not None else None
 
 
 STEPS = [

@@ -107,6 +107,22 @@ def select_catalogue(df: pd.DataFrame, catalogue: str) -> pd.DataFrame:
     return df[df["catalogue"].astype(str) == catalogue]
 
 
+def catalogues_to_show(processed: pd.DataFrame, catalogue: str = "all", *, fold: bool = False,
+                       year_from: int = 0, year_to: int = 0) -> dict[str, pd.DataFrame]:
+    """The catalogues a notebook shows, as the parameters ask: ``{catalogue id: rows}``.
+
+    Args:
+        processed: the processed catalogue (all catalogues).
+        catalogue: one catalogue id, or ``"all"`` for each catalogue present, in order.
+        fold: count former states as their successors (:func:`fold_successors`).
+        year_from, year_to: midpoint-year bounds (0 = no bound; :func:`filter_years`).
+    """
+    if fold:
+        processed = fold_successors(processed)
+    ids = catalogue_ids(processed) if catalogue == "all" else [catalogue]
+    return {c: filter_years(select_catalogue(processed, c), year_from, year_to) for c in ids}
+
+
 def fold_successors(df: pd.DataFrame, crosswalk=None) -> pd.DataFrame:
     """Return a copy with former states replaced by their successors (state, iso and bloc).
 

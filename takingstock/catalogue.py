@@ -490,3 +490,19 @@ def write_outputs(result: CleaningResult, processed_dir: str | Path | None = Non
                        ("problems", result.problems)):
         written[key] = _tio.write_text(out / f"{key}.csv", frame.to_csv(index=False))
     return written
+
+
+def load_processed(processed_dir: str | Path | None = None, raw_dir: str | Path | None = None) -> pd.DataFrame:
+    """The processed catalogue, for the analysis notebooks.
+
+    Reads ``processed_dir/catalogue.parquet`` (step 01's output). When step 01 has not run
+    yet (a notebook opened by hand on a fresh checkout), cleans ``raw_dir/catalogue_*.csv`` in
+    memory instead and says so, so every notebook runs on its own.
+    """
+    parquet = Path(processed_dir if processed_dir is not None else paths.PROCESSED) / "catalogue.parquet"
+    if parquet.exists():
+        return pd.read_parquet(parquet)
+    raw = Path(raw_dir if raw_dir is not None else paths.RAW)
+    print(f"{parquet} not found: cleaning {raw}/catalogue_*.csv in memory "
+          "(run 01_clean_catalogue to save it)")
+    return clean_catalogues(str(raw / "catalogue_*.csv")).clean

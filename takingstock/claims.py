@@ -285,14 +285,13 @@ def build_context(processed_dir: str | Path = paths.PROCESSED,
     if cat_path.exists():
         ctx.catalogue = pd.read_parquet(cat_path)
     if sipri_register is not None:
-        from takingstock import sipri  # the sipri engineer's reader
+        from takingstock import sipri
 
-        reg_path = Path(sipri_register) if str(sipri_register) else sipri.find_register()
-        if reg_path is not None:
-            register = sipri.read_register(reg_path)
+        register = sipri.open_register(sipri_register)
+        if register is not None:
             ctx.deals = register.deals
             when = f", data generated {register.release_date}" if register.release_date else ""
-            ctx.register_label = f"{Path(reg_path).name}{when}"
+            ctx.register_label = f"{register.path.name}{when}"
     return ctx
 
 

@@ -79,6 +79,8 @@ __all__ = [
     "read_register",
     "deal_years",
     "find_register",
+    "open_register",
+    "missing_register_message",
     "name_kind",
     "SIPRI_CREDIT",
     "SIPRI_SOURCE_LINE",
@@ -510,3 +512,34 @@ def find_register(sipri_dir: str | Path = paths.SIPRI_RAW) -> Path | None:
         return (stamp, p.name)
 
     return max(files, key=key)
+
+
+def open_register(sipri_register: str | Path = "", sipri_dir: str | Path = paths.SIPRI_RAW) -> Register | None:
+    """The register a step should use, read; None when there is none.
+
+    Args:
+        sipri_register: a path to an export, or ``""`` for the newest export in ``sipri_dir``.
+        sipri_dir: where downloaded or supplied exports live (default ``data/raw/sipri/``).
+
+    Raises:
+        FileNotFoundError: a path was given and no file is there (a typo must not silently
+            turn the SIPRI analysis off).
+        SipriFormatError: the file is not a usable SIPRI export.
+    """
+    if str(sipri_register):
+        path = Path(sipri_register)
+        if not path.is_file():
+            raise FileNotFoundError(f"sipri_register: no file at {path}")
+    else:
+        path = find_register(sipri_dir)
+        if path is None:
+            return None
+    return read_register(path)
+
+
+def missing_register_message(sipri_dir: str | Path = paths.SIPRI_RAW) -> str:
+    """What a notebook prints when no register is at hand: what is missing and how to get it."""
+    return (f"No SIPRI trade register in {sipri_dir}: the SIPRI sections are skipped; the rest of "
+            "the pipeline does not need them. Get the register with `python pipeline.py "
+            f"fetch-sipri`, or download the trade register (CSV) from {SIPRI_URL} and place it "
+            "in data/raw/sipri/ (or pass -p sipri_register PATH).")

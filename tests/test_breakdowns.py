@@ -148,3 +148,14 @@ def test_a_million_rows_quickly():
     elapsed = time.perf_counter() - t0
     assert t["count"].sum() == 1_000_000 and t.iloc[-1]["state"] == "unknown"
     assert elapsed < 10, elapsed
+
+
+def test_catalogues_to_show_selects_folds_and_filters(processed):
+    every = b.catalogues_to_show(processed, "all")
+    assert list(every) == b.catalogue_ids(processed)
+    one = b.catalogues_to_show(processed, "amnesty_2015", fold=True)
+    assert list(one) == ["amnesty_2015"]
+    assert "Soviet Union" not in set(one["amnesty_2015"]["design_state"])  # folded into Russia
+    assert "Soviet Union" in set(every["amnesty_2015"]["design_state"])
+    dated = b.catalogues_to_show(processed, "amnesty_2015", year_from=1900, year_to=1920)["amnesty_2015"]
+    assert dated["year_mid"].between(1900, 1920).all() and len(dated) >= 1  # the 1914 rifles

@@ -229,3 +229,14 @@ def test_notebook_01_runs_under_papermill(tmp_path):
     summary = json.loads((out / "summaries" / "01_clean_catalogue.json").read_text())
     heads = {h["label"]: h["value"] for h in summary["headlines"]}
     assert heads["states of manufacture named (amnesty_2015)"] == "11"
+
+
+def test_load_processed_reads_step_01_output_or_cleans_in_memory(tmp_path, capsys):
+    from takingstock.catalogue import clean_catalogues, load_processed, write_outputs
+
+    in_memory = load_processed(tmp_path, paths.RAW)
+    assert "not found: cleaning" in capsys.readouterr().out
+    assert len(in_memory) == 68  # 48 + 7 + 13 committed rows, all clean
+    write_outputs(clean_catalogues(str(paths.RAW / "catalogue_car_2014_*.csv")), tmp_path)
+    saved = load_processed(tmp_path, paths.RAW)
+    assert set(saved["catalogue"]) == {"car_2014_ammunition"} and saved["count"].sum() == 1730

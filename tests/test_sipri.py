@@ -241,3 +241,24 @@ def test_real_file_reads_in_about_a_second(shared_sipri_dir):
     t0 = time.perf_counter()
     read_register(shared_sipri_dir / REAL_2026)
     assert time.perf_counter() - t0 < 3.0
+
+
+def test_open_register_uses_the_given_file_the_newest_one_or_none(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert sipri.open_register("", empty) is None
+    assert "pipeline.py fetch-sipri" in sipri.missing_register_message(empty)
+    folder = tmp_path / "sipri"
+    folder.mkdir()
+    (folder / "sipri_trade_register_2020-01-01.csv").write_bytes(FIXTURE.read_bytes())
+    (folder / "sipri_trade_register_2024-03-01.csv").write_bytes(FIXTURE.read_bytes())
+    newest = sipri.open_register("", folder)
+    assert newest.path.name == "sipri_trade_register_2024-03-01.csv"
+    given = sipri.open_register(folder / "sipri_trade_register_2020-01-01.csv", empty)
+    assert given.path.name == "sipri_trade_register_2020-01-01.csv"
+    assert len(given.deals) == len(newest.deals) > 0
+
+
+def test_open_register_refuses_a_given_path_that_does_not_exist(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no file at"):
+        sipri.open_register(tmp_path / "typo.csv")
