@@ -37,7 +37,18 @@ def test_notebook_on_real_register(tmp_path, shared_sipri_dir):
 
 @pytest.mark.slow
 def test_notebook_without_register(tmp_path):
-    summary = _run(tmp_path, sipri_register=str(tmp_path / "nothing_here.csv"))
+    no_exports = tmp_path / "raw"  # a raw folder with no sipri/ exports in it
+    no_exports.mkdir()
+    summary = _run(tmp_path, raw_dir=str(no_exports), sipri_register="")
     assert summary["headlines"] == [{"label": "SIPRI register", "value": "missing"}]
     out = (tmp_path / "out.ipynb").read_text()
     assert "python pipeline.py fetch-sipri" in out
+
+
+@pytest.mark.slow
+def test_notebook_refuses_a_register_path_that_does_not_exist(tmp_path):
+    """A typo in sipri_register stops the notebook instead of silently skipping SIPRI."""
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError, match="no file at"):
+        _run(tmp_path, sipri_register=str(tmp_path / "typo.csv"))
