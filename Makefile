@@ -17,9 +17,10 @@ help:            ## list the commands
 
 setup: $(STAMP) chromium  ## create .venv, install requirements and Chromium
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 chromium:        ## install Debian's chromium if it is missing (root only)
