@@ -52,3 +52,18 @@ def test_notebook_refuses_a_register_path_that_does_not_exist(tmp_path):
 
     with pytest.raises(pm.PapermillExecutionError, match="no file at"):
         _run(tmp_path, sipri_register=str(tmp_path / "typo.csv"))
+
+
+@pytest.mark.slow
+@pytest.mark.sipri
+@pytest.mark.parametrize("recipients, label, value", [
+    (["Syria"], "former Soviet bloc share of delivered TIV, before 2003", "97%"),
+    (["Iran"], "US/European (NATO) share of delivered TIV, before 2003", "71%"),
+])
+def test_notebook_for_other_recipients(tmp_path, shared_sipri_dir, recipients, label, value):
+    summary = _run(tmp_path, recipients=recipients, sipri_register=str(
+        shared_sipri_dir / "sipri_trade_register_all_2026-05-18_alexarui.csv"))
+    values = {h["label"]: h["value"] for h in summary["headlines"]}
+    assert values[label] == value
+    tag = recipients[0].lower()
+    assert (tmp_path / "figures" / f"04_{tag}_imports_by_year.html").is_file()
