@@ -378,6 +378,24 @@ def window_suppliers(deals: pd.DataFrame, a: str = "Iraq", b: str = "Iran",
     }
 
 
+def window_table(deals: pd.DataFrame, a: str = "Iraq", b: str = "Iran",
+                 start: int = 1980, end: int = 1988) -> pd.DataFrame:
+    """Every supplier state of ``a`` or ``b`` in the window, and whom it supplied under each rule.
+
+    One row per state; for each counting basis (order, delivery, either) a column saying
+    ``a``, ``b``, ``both`` or empty. The rules themselves are :func:`window_rule`'s sentences.
+    """
+    found = {basis: window_suppliers(deals, a, b, start, end, basis) for basis in BASES}
+    states = sorted(set().union(*(set(w["a"]) | set(w["b"]) for w in found.values())))
+
+    def side(w: dict, state: str) -> str:
+        in_a, in_b = state in w["a"], state in w["b"]
+        return "both" if in_a and in_b else a if in_a else b if in_b else ""
+
+    return pd.DataFrame({"state": states,
+                         **{basis: [side(w, st) for st in states] for basis, w in found.items()}})
+
+
 _DEAL_COLUMNS = ["supplier", "order_year", "number_ordered", "designation", "description",
                  "number_delivered", "delivery_years", "tiv_delivered", "comments"]
 

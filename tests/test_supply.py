@@ -98,6 +98,16 @@ def test_window_suppliers_rules(deals):
     assert w3["Iraq"] == ["France", "Soviet Union"]
 
 
+def test_window_table_says_whom_each_state_supplied_under_each_rule(deals):
+    whole = supply.window_table(deals, "Iraq", "Iran", 1980, 1988)
+    assert list(whole.columns) == ["state", *supply.BASES]
+    assert dict(zip(whole["state"], whole["either"])) == {
+        "France": "both", "North Korea": "Iran", "Soviet Union": "Iraq"}
+    late = supply.window_table(deals, "Iraq", "Iran", 1984, 1988).set_index("state")
+    assert late.loc["North Korea", "order"] == "Iran"
+    assert late.loc["Soviet Union", "order"] == "" and late.loc["Soviet Union", "delivery"] == "Iraq"
+
+
 def test_embargo_gap_and_blocs(deals):
     gap = supply.embargo_gap(deals, "Iraq", 1991, 2002, span=(1980, 2015))
     assert gap["deliveries_in_window"] == 0
@@ -169,6 +179,9 @@ def test_real_iran_iraq_window_is_stable(real, release):
     order = supply.window_suppliers(real[release], "Iraq", "Iran", 1980, 1988, basis="order")
     assert order["both"] == ["Austria", "Brazil", "Canada", "China", "Soviet Union",
                              "Switzerland", "United States"]
+    table = supply.window_table(real[release], "Iraq", "Iran", 1980, 1988)
+    assert sorted(table.loc[table["either"] == "both", "state"]) == IRAN_IRAQ_EITHER_BOTH
+    assert (table["delivery"] == "both").sum() == 10  # the claims ledger's rule
 
 
 @pytest.mark.sipri
