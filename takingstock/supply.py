@@ -233,10 +233,10 @@ def imports_by_period(deals: pd.DataFrame, recipients, periods: pd.DataFrame,
 def top_suppliers_by_period(deals: pd.DataFrame, recipients, periods: pd.DataFrame,
                             basis: str = "delivery", n: int = 3) -> pd.DataFrame:
     """The ``n`` largest suppliers (by TIV) of each period: ``period_id, period, rank,
-    supplier, deals, items, tiv, share`` (share of the period's TIV, 0..1)."""
+    supplier, deals, items, tiv, share`` (share of the period's TIV, in percent)."""
     rec = _with_period(yearly_records(select_recipients(deals, recipients), basis), periods)
     agg = _aggregate(rec, ["period_id", "period", "supplier_state"])
-    agg["share"] = agg["tiv"] / agg.groupby("period_id")["tiv"].transform("sum")
+    agg["share"] = agg["tiv"] / agg.groupby("period_id")["tiv"].transform("sum") * 100
     agg = agg.sort_values(["period_id", "tiv", "supplier_state"], ascending=[True, False, True])
     agg["rank"] = agg.groupby("period_id").cumcount() + 1
     order = {p: i for i, p in enumerate(periods["period_id"])}
@@ -316,7 +316,7 @@ def bloc_shares(deals: pd.DataFrame, recipients, split_year: int = 2003,
                 year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
     """Share of delivered TIV by bloc group before ``split_year`` and from it on.
 
-    Returns ``era, group, tiv, share`` (share 0..1 within the era), deliveries spread by year.
+    Returns ``era, group, tiv, share`` (share in percent within the era), deliveries spread by year.
     """
     rec = yearly_records(select_recipients(deals, recipients), "delivery")
     if year_from is not None:
@@ -328,7 +328,7 @@ def bloc_shares(deals: pd.DataFrame, recipients, split_year: int = 2003,
         group=rec["supplier_bloc"].map(bloc_group),
     )
     out = rec.groupby(["era", "group"], as_index=False)["tiv"].sum()
-    out["share"] = out["tiv"] / out.groupby("era")["tiv"].transform("sum")
+    out["share"] = out["tiv"] / out.groupby("era")["tiv"].transform("sum") * 100
     era_order = {f"before {split_year}": 0, f"{split_year} on": 1}
     out = out.assign(_e=out["era"].map(era_order)).sort_values(["_e", "tiv"], ascending=[True, False])
     return out.drop(columns="_e").reset_index(drop=True)

@@ -37,7 +37,10 @@ class TableError(ValueError):
 
 
 def is_share_column(name: object) -> bool:
-    """True for columns holding percentage shares (``share``, ``share_*``, ``*_share``)."""
+    """True for columns holding percentage shares (``share``, ``share_*``, ``*_share``).
+
+    The project's convention: every share column holds a percentage (0-100), never a fraction.
+    """
     n = str(name).lower()
     return n == "share" or n.startswith("share_") or n.endswith("_share") or n.endswith("share_pct")
 

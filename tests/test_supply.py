@@ -82,7 +82,7 @@ def test_complete_years_shares_rates_and_supplier_stack(deals, periods):
 def test_top_suppliers_by_period(deals, periods):
     top = supply.top_suppliers_by_period(deals, "Iraq", periods, n=1)
     assert list(top["supplier"]) == ["Soviet Union", "United States"]
-    assert top.iloc[0]["share"] == pytest.approx(400 / 402)
+    assert top.iloc[0]["share"] == pytest.approx(100 * 400 / 402)  # percent, as every share column
 
 
 def test_window_suppliers_rules(deals):
@@ -115,7 +115,7 @@ def test_embargo_gap_and_blocs(deals):
     assert gap["last_before"] == 1985 and gap["first_after"] == 2010
     shares = supply.bloc_shares(deals, "Iraq")
     assert set(shares["era"]) == {"before 2003", "2003 on"}
-    assert shares.groupby("era")["share"].sum().tolist() == pytest.approx([1.0, 1.0])
+    assert shares.groupby("era")["share"].sum().tolist() == pytest.approx([100.0, 100.0])
 
 
 def test_us_deals_and_named_orders(deals):
@@ -203,8 +203,8 @@ def test_real_embargo_gap_and_bloc_shift(real):
     assert gap["deliveries_in_window"] == 0
     assert (gap["gap_start"], gap["gap_end"]) == (1991, 2003)
     shares = supply.bloc_shares(deals, "Iraq").set_index(["era", "group"])["share"]
-    assert shares[("before 2003", "former Soviet bloc")] == pytest.approx(0.7176, abs=1e-3)
-    assert shares[("2003 on", "US/European (NATO)")] == pytest.approx(0.5794, abs=1e-3)
+    assert shares[("before 2003", "former Soviet bloc")] == pytest.approx(71.76, abs=0.1)
+    assert shares[("2003 on", "US/European (NATO)")] == pytest.approx(57.94, abs=0.1)
 
 
 @pytest.mark.sipri
