@@ -603,12 +603,14 @@ def bar_shares(
             marker_color=[colour_of(n) for n in labels],
             text=text,
             textposition="outside",
+            cliponaxis=False,
             customdata=custom,
             hovertemplate="%{y}: %{x:.1f}%" + (" (%{customdata:,})" if custom else "") + "<extra></extra>",
         )
     )
     fig.update_layout(showlegend=False, height=max(360, 32 * len(labels) + 200))
-    fig.update_xaxes(rangemode="tozero")
+    # Room right of the longest bar for its "28.4%" label.
+    fig.update_xaxes(range=[0, max(d[share_col].max(), 1) * 1.15])
     return finish(fig, title=title, x_title=x_title, y_title=y_title, source=source)
 
 
