@@ -131,11 +131,30 @@ class HTMLTable:
         return f"{self.caption}\n{format_frame(self.df).to_string(index=False)}"
 
 
-def show(df: pd.DataFrame, caption: str) -> None:
-    """Display ``df`` in a notebook as an accessible HTML table with every cell escaped."""
+#: Rows a notebook (and so a briefing) shows of one table; the saved CSV always has them all.
+SHOW_MAX_ROWS = 100
+
+
+def shown_part(df: pd.DataFrame, caption: str, max_rows: int = SHOW_MAX_ROWS) -> tuple[pd.DataFrame, str]:
+    """The first ``max_rows`` rows of ``df``, and the caption saying how many were left out.
+
+    A briefing is a page to read, not a data dump: a catalogue of 10^5 items would otherwise put
+    every row into the HTML. The full table is in ``output/tables/<name>.csv``.
+    """
+    if len(df) <= max_rows:
+        return df, caption
+    note = f" (first {max_rows:,} of {len(df):,} rows; all rows in the table's CSV file)"
+    return df.head(max_rows), f"{caption}{note}"
+
+
+def show(df: pd.DataFrame, caption: str, max_rows: int = SHOW_MAX_ROWS) -> None:
+    """Display ``df`` in a notebook as an accessible HTML table with every cell escaped.
+
+    At most ``max_rows`` rows are shown; the caption says how many more the CSV holds.
+    """
     from IPython.display import display
 
-    display(HTMLTable(df, caption))
+    display(HTMLTable(*shown_part(df, caption, max_rows)))
 
 
 def save_table(

@@ -58,3 +58,14 @@ def test_show_escapes_every_cell_and_header(monkeypatch):
     assert html_.count('<th scope="col">') == 4
     assert "&lt;b&gt;state&lt;/b&gt;" in html_
     assert "28.4%" in html_ and "&ndash;" in html_
+
+
+def test_show_caps_long_tables_and_says_so():
+    from takingstock.tables import shown_part
+
+    big = pd.DataFrame({"state": [f"s{i}" for i in range(250)], "count": range(250)})
+    part, caption = shown_part(big, "Items by state", max_rows=100)
+    assert len(part) == 100 and part["count"].iloc[-1] == 99
+    assert caption == "Items by state (first 100 of 250 rows; all rows in the table's CSV file)"
+    small, same = shown_part(big.head(5), "Items by state", max_rows=100)
+    assert len(small) == 5 and same == "Items by state"
