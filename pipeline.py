@@ -7,8 +7,10 @@ reports) is `takingstock.runner`'s job. See docs/pipeline.md.
 
 from __future__ import annotations
 
+import os
 import sys
 
+from takingstock import DEFER_STATIC_ENV
 from takingstock.runner import Step, StepContext, main
 
 CATALOGUE = "{processed_dir}/catalogue.parquet"
@@ -26,6 +28,13 @@ def publish(ctx: StepContext) -> None:
         raw_dir=ctx.params["raw_dir"],
         sipri_release=_sipri_release(ctx.params.get("sipri_register") or ""),
     )
+
+
+def static_figures(ctx: StepContext) -> None:
+    """Draw the SVG and PNG of every figure the notebooks saved, in one browser session."""
+    from takingstock.figures import export_pending
+
+    export_pending(ctx.output_dir / "figures")
 
 
 def _sipri_release(register: str):
@@ -70,6 +79,13 @@ STEPS = [
         description="check each claim of the report against the rebuilt evidence",
     ),
     Step(
+        "figures", None, needs=("origin", "eras", "supply"),
+        inputs=("{output_dir}/figures/*.json",),
+        outputs=("{output_dir}/figures/*.svg", "{output_dir}/figures/*.png"),
+        func=static_figures,
+        description="static SVG and PNG of every figure, drawn in one browser session (kaleido)",
+    ),
+    Step(
         "publish", None, needs=("clean", "origin", "eras", "supply", "claims"),
         inputs=("{output_dir}/notebooks/*.ipynb", "{output_dir}/summaries/*.json"),
         outputs=("{output_dir}/briefings/*.html",),
@@ -79,4 +95,7 @@ STEPS = [
 ]
 
 if __name__ == "__main__":
+    # Notebooks leave their static images to the `figures` step (one Chromium for the whole
+    # run instead of one per notebook); a notebook run by hand draws its own.
+    os.environ.setdefault(DEFER_STATIC_ENV, "1")
     sys.exit(main(sys.argv[1:], STEPS))

@@ -6,3 +6,8 @@ shapes of the data that pass between steps.
 """
 
 __version__ = "0.1.0"
+
+#: Environment variable: "1" tells notebooks to leave static figure export (SVG, PNG) to the
+#: pipeline's `figures` step (see takingstock.figures). Kept here so that pipeline.py can set it
+#: without importing plotly on its no-change fast path.
+DEFER_STATIC_ENV = "TAKINGSTOCK_DEFER_STATIC"

@@ -34,6 +34,11 @@ Caveats
   and the HTML is still written: a run never fails for want of a browser.
 * One kaleido browser is kept open for the whole process (``kaleido.start_sync_server``), which
   brings an export from ~2.5 s to ~0.25 s per figure; it is closed at exit.
+* ``<name>.json`` keeps each figure's plotly spec. Under ``pipeline.py`` (which sets
+  ``TAKINGSTOCK_DEFER_STATIC=1`` for its kernels) notebooks write only the HTML and the spec,
+  and the pipeline's ``figures`` step draws every pending SVG and PNG of the run in one browser
+  session (:func:`export_pending`), instead of one browser per notebook competing for the two
+  cores. A notebook run by hand exports its images at once, as before.
 * Text from the data (designations, country names) reaches the figure's JSON. plotly escapes
   ``<``, ``>`` and ``/`` in that JSON; ``_safe_json_html`` checks the embedded script anyway
   and escapes ``</`` itself if a future plotly stops doing so, so a label such as
@@ -57,6 +62,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from takingstock import DEFER_STATIC_ENV as _DEFER_STATIC_ENV
 from takingstock import io as tsio
 
 TEMPLATE_NAME = "takingstock"
@@ -124,6 +130,8 @@ BLOC_COLOURS = {
 SOURCE_ANNOTATION_NAME = "source-line"
 EXPORT_TIMEOUT_S = 120.0
 STATIC_FORMATS = ("svg", "png")
+#: "1" in this environment variable = leave static export to :func:`export_pending`.
+DEFER_STATIC_ENV = _DEFER_STATIC_ENV
 PLOTLYJS_NAME = "plotly.min.js"
 _WIDTH, _HEIGHT = 900, 560
 
@@ -447,7 +455,8 @@ def _start_server(browser: str) -> None:
     import kaleido
 
     os.environ.setdefault("BROWSER_PATH", browser)
-    kaleido.start_sync_server(silence_warnings=True)
+    # No MathJax: our charts have no LaTeX, and its default is a CDN this page must not fetch.
+    kaleido.start_sync_server(silence_warnings=True, mathjax=False)
     _server_started = True
     atexit.register(_stop_server)
 
@@ -555,12 +564,35 @@ def save_figure(
     check_figure(fig, alt)
     fig.layout.meta = {"alt": str(alt), "name": name}
     ensure_plotlyjs(figures_dir)
-    written = {"html": tsio.write_text(figures_dir / f"{name}.html", _page(fig, alt))}
-    if static:
+    written = {"html": tsio.write_text(figures_dir / f"{name}.html", _page(fig, alt)),
+               "json": tsio.write_text(figures_dir / f"{name}.json", fig.to_json())}
+    if static and os.environ.get(DEFER_STATIC_ENV) != "1":
         targets = [figures_dir / f"{name}.{fmt}" for fmt in STATIC_FORMATS]
         for path in export_static([fig] * len(targets), targets):
             written[path.suffix.lstrip(".")] = path
     return written
+
+
+def pending_static(figures_dir: str | os.PathLike) -> list[tuple[Path, Path]]:
+    """``(spec, image)`` pairs whose image is missing or older than the figure's ``.json`` spec."""
+    todo = []
+    for spec in sorted(Path(figures_dir).glob("*.json")):
+        for fmt in STATIC_FORMATS:
+            image = spec.with_suffix(f".{fmt}")
+            if not image.exists() or image.stat().st_mtime_ns < spec.stat().st_mtime_ns:
+                todo.append((spec, image))
+    return todo
+
+
+def export_pending(figures_dir: str | os.PathLike) -> list[Path]:
+    """Draw every pending SVG and PNG of ``figures_dir`` in one kaleido session.
+
+    Returns the images written ([] with one notice when no browser can be had: the run still
+    succeeds, as with :func:`export_static`).
+    """
+    todo = pending_static(figures_dir)
+    specs = {spec: pio.from_json(spec.read_text(encoding="utf-8")) for spec in dict.fromkeys(s for s, _ in todo)}
+    return export_static([specs[spec] for spec, _ in todo], [image for _, image in todo])
 
 
 # ---------------------------------------------------------------------------------------------

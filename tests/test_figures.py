@@ -118,7 +118,7 @@ def test_no_browser_skips_static_with_one_notice(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(figures, "_notice_given", False)
     a = figures.save_figure(_fig(), "nb1", alt="a", source="s", figures_dir=tmp_path)
     b = figures.save_figure(_fig(), "nb2", alt="a", source="s", figures_dir=tmp_path)
-    assert set(a) == set(b) == {"html"}
+    assert set(a) == set(b) == {"html", "json"}  # no svg/png without a browser
     err = capsys.readouterr().err
     assert err.count("no Chrome/Chromium found") == 1
 
@@ -130,7 +130,7 @@ def test_svg_and_png_export_with_chromium(tmp_path, monkeypatch):
     monkeypatch.setattr(figures, "_static_disabled", False)
     out = figures.save_figure(_fig(title="CAR 2014 shares"), "static", alt="a", source="Source: CAR",
                               figures_dir=tmp_path)
-    assert set(out) == {"html", "svg", "png"}
+    assert set(out) == {"html", "json", "svg", "png"}
     svg = out["svg"].read_text()
     assert svg.startswith("<svg") and "CAR 2014 shares" in svg and "Source: CAR" in svg
     assert out["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -159,3 +159,21 @@ def test_long_source_line_wraps_and_makes_room_below_the_plot():
     assert all(len(line) <= figures.SOURCE_LINE_WIDTH for line in lines)
     assert fig.layout.margin.b == figures.SOURCE_BASE_MARGIN + 3 * figures.SOURCE_LINE_PX
     assert figures.source_of(fig) == long_source
+
+
+def test_deferred_static_export_is_drawn_later_in_one_batch(tmp_path, monkeypatch):
+    """Under pipeline.py notebooks write HTML + spec; the figures step draws SVG and PNG."""
+    if figures.find_browser() is None:
+        pytest.skip("no Chromium installed")
+    monkeypatch.setattr(figures, "_static_disabled", False)
+    monkeypatch.setenv(figures.DEFER_STATIC_ENV, "1")
+    for name in ("first", "second"):
+        out = figures.save_figure(_fig(title=f"{name} chart"), name, alt="a", source="Source: CAR",
+                                  figures_dir=tmp_path)
+        assert set(out) == {"html", "json"}
+    assert [image.name for _, image in figures.pending_static(tmp_path)] == [
+        "first.svg", "first.png", "second.svg", "second.png"]
+    written = figures.export_pending(tmp_path)
+    assert sorted(p.name for p in written) == ["first.png", "first.svg", "second.png", "second.svg"]
+    assert "second chart" in (tmp_path / "second.svg").read_text()
+    assert figures.pending_static(tmp_path) == []  # nothing left: a rerun draws nothing

@@ -47,7 +47,7 @@ def test_every_notebook_is_a_step_and_steps_are_consistent():
     assert on_disk <= declared, f"notebooks no step runs: {sorted(on_disk - declared)}"
     names = [s.name for s in pipeline.STEPS]
     assert len(names) == len(set(names))
-    assert names == ["clean", "origin", "eras", "supply", "claims", "publish"]
+    assert names == ["clean", "origin", "eras", "supply", "claims", "figures", "publish"]
     order = {n: i for i, n in enumerate(names)}
     for step in pipeline.STEPS:
         assert all(order[n] < order[step.name] for n in step.needs), step.name
