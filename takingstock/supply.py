@@ -480,39 +480,56 @@ def paper_trail(catalogue: pd.DataFrame, deals: pd.DataFrame, aliases: pd.DataFr
     if "category" not in cat:
         cat["category"] = ""
     cat = cat.drop_duplicates("record_id")
-    pool = select_recipients(deals, recipients)
-    rows, unmatched = [], []
-    for _, item in cat.iterrows():
-        name = str(item["designation"])
-        hits = aliases[[bool(re.search(p, name, flags=re.IGNORECASE)) for p in aliases["catalogue_pattern"]]]
-        found = 0
-        for _, al in hits.iterrows():
-            m = pool["designation"].str.fullmatch(al["sipri_designation"], case=False)
-            if al["sipri_description"].strip():
-                m &= pool["description"].str.fullmatch(al["sipri_description"], case=False)
-            for _, deal in pool[m].iterrows():
-                rows.append({
-                    "record_id": item["record_id"], "item": name, "alias_id": al["alias_id"],
-                    "recipient": deal["recipient"], "supplier": deal["supplier"],
-                    "order_year": deal["order_year"], "number_ordered": deal["number_ordered"],
-                    "designation": deal["designation"], "description": deal["description"],
-                    "number_delivered": deal["number_delivered"],
-                    "delivery_years": "; ".join(str(y) for y in deal["delivery_years"]),
-                })
-                found += 1
-        if not found:
-            category = str(item.get("category", ""))
-            if category in OUTSIDE_SIPRI_CATEGORIES:
-                reason = OUTSIDE_SIPRI_CATEGORIES[category]
-            elif len(hits):
-                reason = f"alias {', '.join(hits['alias_id'])}: no SIPRI deal to {', '.join(recipients)}"
-            else:
-                reason = "no alias in sipri_aliases.csv (model not given, or not a major conventional weapon)"
-            unmatched.append({"record_id": item["record_id"], "item": name,
-                              "category": category, "reason": reason})
+    items = pd.DataFrame({"record_id": cat["record_id"].astype(str).to_numpy(),
+                          "item": cat["designation"].astype(str).to_numpy(),
+                          "category": cat["category"].fillna("").astype(str).to_numpy()})
+    item_aliases = _item_aliases(items["item"], aliases)
+    alias_deals = _alias_deals(select_recipients(deals, recipients), aliases)
     match_cols = ["record_id", "item", "alias_id", "recipient", "supplier", "order_year",
                   "number_ordered", "designation", "description", "number_delivered", "delivery_years"]
-    matches = pd.DataFrame(rows, columns=match_cols)
-    if len(matches):
-        matches = matches.sort_values(["record_id", "recipient", "order_year"]).reset_index(drop=True)
-    return matches, pd.DataFrame(unmatched, columns=["record_id", "item", "category", "reason"])
+    matches = (items[["record_id", "item"]]
+               .merge(item_aliases, on="item")
+               .merge(alias_deals, on="alias_id")[match_cols]
+               .sort_values(["record_id", "recipient", "order_year"], kind="stable")
+               .reset_index(drop=True))
+    left = items[~items["record_id"].isin(matches["record_id"])]
+    hit_ids = item_aliases.groupby("item", sort=False)["alias_id"].agg(", ".join)
+    hits = left["item"].map(hit_ids)
+    outside = left["category"].map(OUTSIDE_SIPRI_CATEGORIES)
+    reason = outside.fillna(hits.map(lambda ids: f"alias {ids}: no SIPRI deal to {', '.join(recipients)}",
+                                     na_action="ignore"))
+    reason = reason.fillna("no alias in sipri_aliases.csv (model not given, or not a major conventional weapon)")
+    unmatched = left.assign(reason=reason)[["record_id", "item", "category", "reason"]].reset_index(drop=True)
+    return matches, unmatched
+
+
+def _item_aliases(designations: pd.Series, aliases: pd.DataFrame) -> pd.DataFrame:
+    """``item, alias_id`` for every distinct designation and alias whose pattern it contains.
+
+    Each pattern is searched once over the distinct designations (a catalogue of 10^6 items
+    usually has far fewer), case-insensitively, in the alias table's order.
+    """
+    names = pd.Series(designations.unique(), dtype="string")
+    parts = [pd.DataFrame({"item": names[names.str.contains(al.catalogue_pattern, case=False, regex=True)],
+                           "alias_id": al.alias_id})
+             for al in aliases.itertuples(index=False)]
+    found = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["item", "alias_id"])
+    return found.astype({"item": str})
+
+
+def _alias_deals(pool: pd.DataFrame, aliases: pd.DataFrame) -> pd.DataFrame:
+    """The deals each alias matches: SIPRI designation (and description, if given) in full."""
+    parts = []
+    for al in aliases.itertuples(index=False):
+        m = pool["designation"].str.fullmatch(al.sipri_designation, case=False)
+        if str(al.sipri_description).strip():
+            m &= pool["description"].str.fullmatch(al.sipri_description, case=False)
+        hit = pool[m.fillna(False).astype(bool)]
+        parts.append(pd.DataFrame({
+            "alias_id": al.alias_id, "recipient": hit["recipient"], "supplier": hit["supplier"],
+            "order_year": hit["order_year"], "number_ordered": hit["number_ordered"],
+            "designation": hit["designation"], "description": hit["description"],
+            "number_delivered": hit["number_delivered"],
+            "delivery_years": hit["delivery_years"].map(lambda ys: "; ".join(str(y) for y in ys)),
+        }))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["alias_id"])
