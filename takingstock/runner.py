@@ -61,6 +61,13 @@ Failures
     atomically, so none is half-written); the publish step never runs on a failed input.
     Caveat: after a timeout or a dead kernel papermill returns no partial notebook.
 
+Interrupting
+    Ctrl-C stops the run cleanly: the kernels (and any browser) the run started are terminated,
+    so the worker threads end at once (papermill keeps no partial notebook of a killed
+    kernel), no hidden ``.running`` file is left, the steps are marked
+    ``interrupted`` / ``not run`` in the summary, and the exit code is 130. Published outputs
+    are untouched: a notebook is only moved into place when it finishes.
+
 Timeouts
     ``--timeout`` (per cell, default 600 s) and ``--start-timeout`` (kernel start, default
     60 s), also from ``TAKINGSTOCK_CELL_TIMEOUT`` / ``TAKINGSTOCK_START_TIMEOUT``.
@@ -95,6 +102,7 @@ _PATH_SUFFIXES = ("_dir", "_path", "_file")
 _PATH_NAMES = {"sipri_register", "catalogues", "crosswalk", "periods", "sources"}
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
 
 
 # --------------------------------------------------------------------------- steps
@@ -666,96 +674,117 @@ class Pipeline:
         self.state = self._load_state()
 
         results: dict[str, Result] = {}
+        total = len(steps)
+
+        def finish(name: str, result: Result) -> None:
+            results[name] = result
+            extra = f"  {result.message}" if result.message and result.state != "failed" else ""
+            self.say(f"[{len(results):>2}/{total}] {name:<8} {result.state:<11} {result.seconds:6.1f}s{extra}")
+
+        pool = cf.ThreadPoolExecutor(max_workers=max(1, int(self.config.jobs)))
+        self._started: set[str] = set()
+        try:
+            self._schedule(pool, steps, nbs, resolved, results, finish)
+        except KeyboardInterrupt:
+            self.say("\nInterrupted: stopping the kernels this run started ...")
+            stop_child_processes()
+            pool.shutdown(wait=True, cancel_futures=True)
+            for step in steps:
+                if step.name not in results:
+                    state = "interrupted" if step.name in self._started else "not run"
+                    self.state.pop(step.name, None)
+                    finish(step.name, Result(step.name, state, message="Ctrl-C"))
+            self._save_state()
+            self.hasher.save()
+            self.say(summary_table([results[s.name] for s in steps]))
+            raise
+        pool.shutdown(wait=True)
+        self.hasher.save()
+        ordered = [results[s.name] for s in steps if s.name in results]
+        self.say(summary_table(ordered))
+        return ordered
+
+    def _schedule(self, pool, steps, nbs, resolved, results, finish) -> None:
+        """Start steps as their needs finish, at most ``jobs`` at a time, until all are done."""
         reran: set[str] = set()
         bad: set[str] = set()  # failed or blocked
         stop = False
         pending = list(steps)
         running: dict[cf.Future, tuple[Step, str, dict]] = {}
-        total = len(steps)
         jobs = max(1, int(self.config.jobs))
-
-        def finish(name: str, result: Result) -> None:
-            results[name] = result
-            extra = f"  {result.message}" if result.message and result.state != "failed" else ""
-            self.say(f"[{len(results):>2}/{total}] {name:<8} {result.state:<8} {result.seconds:6.1f}s{extra}")
-
-        with cf.ThreadPoolExecutor(max_workers=jobs) as pool:
-            while pending or running:
-                progressed = False
-                for step in list(pending):
-                    if stop:
-                        break
-                    if any(n not in results for n in step.needs if n in {s.name for s in steps}):
-                        continue
-                    if any(n in bad for n in step.needs):
-                        pending.remove(step)
-                        bad.add(step.name)
-                        finish(step.name, Result(step.name, "blocked", message="needs a failed step"))
-                        progressed = True
-                        continue
-                    if step.notebook is not None and step.name not in nbs:
-                        pending.remove(step)
-                        finish(step.name, Result(step.name, "missing", message=f"no notebook {step.notebook}"))
-                        progressed = True
-                        continue
-                    if len(running) >= jobs:
-                        break
-                    params = resolved.get(step.name, {}) if step.notebook else self._function_params()
-                    key = self.cache_key(step, params, nbs.get(step.name))
-                    forced = self.config.force or step.name in self.config.only
-                    upstream = any(n in reran for n in step.needs)
-                    if not forced and not upstream and self.is_fresh(step, key):
-                        pending.remove(step)
-                        finish(step.name, Result(step.name, "skipped", message="up to date"))
-                        progressed = True
-                        continue
-                    pending.remove(step)
-                    self.state.pop(step.name, None)
-                    self._save_state()
-                    what = step.notebook or "function step"
-                    self.say(f"[ run ] {step.name:<8} {what}")
-                    running[pool.submit(self._execute, step, params)] = (step, key, params)
-                    progressed = True
-                if stop and not running:
-                    for step in pending:
-                        finish(step.name, Result(step.name, "not run", message="stopped after a failure"))
-                    pending = []
+        while pending or running:
+            progressed = False
+            for step in list(pending):
+                if stop:
                     break
-                if not running:
-                    if not progressed and pending:  # pragma: no cover - guarded by needs check
-                        raise RuntimeError(f"cannot schedule: {[s.name for s in pending]}")
+                if any(n not in results for n in step.needs if n in {s.name for s in steps}):
                     continue
-                done, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
-                for future in done:
-                    step, key, params = running.pop(future)
-                    try:
-                        seconds = future.result()
-                    except MissingDependency as exc:
-                        finish(step.name, Result(step.name, "missing", message=str(exc)))
-                        continue
-                    except StepFailed as exc:
-                        bad.add(step.name)
-                        self.say(f"\nFAILED: {exc}\n")
-                        finish(step.name, Result(step.name, "failed", message=str(exc)))
-                        if not self.config.keep_going:
-                            stop = True
-                        continue
-                    reran.add(step.name)
-                    outs = expand(step.outputs, self.fmt(params, step))
-                    if step.outputs and not outs:
-                        self.say(f"[warn ] {step.name}: produced none of its declared outputs {list(step.outputs)}")
-                    self.state[step.name] = {
-                        "key": key,
-                        "seconds": round(seconds, 3),
-                        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                        "outputs": [str(p) for p in outs],
-                    }
-                    self._save_state()
-                    finish(step.name, Result(step.name, "ran", seconds))
-        self.hasher.save()
-        ordered = [results[s.name] for s in steps if s.name in results]
-        self.say(summary_table(ordered))
-        return ordered
+                if any(n in bad for n in step.needs):
+                    pending.remove(step)
+                    bad.add(step.name)
+                    finish(step.name, Result(step.name, "blocked", message="needs a failed step"))
+                    progressed = True
+                    continue
+                if step.notebook is not None and step.name not in nbs:
+                    pending.remove(step)
+                    finish(step.name, Result(step.name, "missing", message=f"no notebook {step.notebook}"))
+                    progressed = True
+                    continue
+                if len(running) >= jobs:
+                    break
+                params = resolved.get(step.name, {}) if step.notebook else self._function_params()
+                key = self.cache_key(step, params, nbs.get(step.name))
+                forced = self.config.force or step.name in self.config.only
+                upstream = any(n in reran for n in step.needs)
+                if not forced and not upstream and self.is_fresh(step, key):
+                    pending.remove(step)
+                    finish(step.name, Result(step.name, "skipped", message="up to date"))
+                    progressed = True
+                    continue
+                pending.remove(step)
+                self.state.pop(step.name, None)
+                self._save_state()
+                what = step.notebook or "function step"
+                self.say(f"[ run ] {step.name:<8} {what}")
+                self._started.add(step.name)
+                running[pool.submit(self._execute, step, params)] = (step, key, params)
+                progressed = True
+            if stop and not running:
+                for step in pending:
+                    finish(step.name, Result(step.name, "not run", message="stopped after a failure"))
+                pending = []
+                break
+            if not running:
+                if not progressed and pending:  # pragma: no cover - guarded by needs check
+                    raise RuntimeError(f"cannot schedule: {[s.name for s in pending]}")
+                continue
+            done, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                step, key, params = running.pop(future)
+                try:
+                    seconds = future.result()
+                except MissingDependency as exc:
+                    finish(step.name, Result(step.name, "missing", message=str(exc)))
+                    continue
+                except StepFailed as exc:
+                    bad.add(step.name)
+                    self.say(f"\nFAILED: {exc}\n")
+                    finish(step.name, Result(step.name, "failed", message=str(exc)))
+                    if not self.config.keep_going:
+                        stop = True
+                    continue
+                reran.add(step.name)
+                outs = expand(step.outputs, self.fmt(params, step))
+                if step.outputs and not outs:
+                    self.say(f"[warn ] {step.name}: produced none of its declared outputs {list(step.outputs)}")
+                self.state[step.name] = {
+                    "key": key,
+                    "seconds": round(seconds, 3),
+                    "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "outputs": [str(p) for p in outs],
+                }
+                self._save_state()
+                finish(step.name, Result(step.name, "ran", seconds))
 
     def _function_params(self) -> dict[str, Any]:
         out = {
@@ -765,6 +794,20 @@ class Pipeline:
         }
         out.update(self.config.params)
         return out
+
+
+def stop_child_processes(grace: float = 3.0) -> None:
+    """Terminate every process this one started (kernels, kaleido's browser); kill stragglers."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=grace)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
 
 
 def summary_table(results: Sequence[Result]) -> str:
@@ -790,7 +833,7 @@ def build_parser(steps: Sequence[Step]) -> argparse.ArgumentParser:
         f"  {name:<14}{text}" for name, text in SUBCOMMANDS.items()
     )
     epilog += "\n\nsteps: " + ", ".join(s.name for s in steps)
-    epilog += "\n\nexit codes: 0 ok, 1 a step failed, 2 bad parameters or usage. See docs/pipeline.md."
+    epilog += "\n\nexit codes: 0 ok, 1 a step failed, 2 bad parameters or usage, 130 interrupted. See docs/pipeline.md."
     parser = argparse.ArgumentParser(
         prog="pipeline.py",
         description="Rebuild every table, figure and briefing of taking-stock, skipping what is up to date.",
@@ -930,4 +973,6 @@ def main(argv: Sequence[str] | None, steps: Sequence[Step], root: Path = paths.R
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
     return EXIT_FAILED if any(r.state == "failed" for r in results) else EXIT_OK

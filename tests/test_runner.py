@@ -241,3 +241,55 @@ def test_missing_notebook_is_reported_and_others_still_run(project):
     states, text = run(project, [ghost, C])
     assert states == {"ghost": "missing", "c": "ran"}
     assert "no notebook notebooks/not_there.ipynb" in text
+
+
+# ------------------------------------------------------------------------------ Ctrl-C
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_kernels_and_exits_130(tmp_path):
+    """SIGINT during a long cell: kernels end, nothing half-published, exit code 130."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import nbformat
+    import psutil
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("seconds = 120", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import time\ntime.sleep(seconds)"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (tmp_path / "notebooks").mkdir()
+    nbformat.write(nb, tmp_path / "notebooks" / "slow.ipynb")
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys\nfrom pathlib import Path\nfrom takingstock.runner import Step, main\n"
+        "sys.exit(main(['--no-progress'], [Step('slow', 'notebooks/slow.ipynb')], root=Path(sys.argv[1])))\n"
+    )
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        kernels: list = []
+        deadline = time.monotonic() + 60
+        while not kernels and time.monotonic() < deadline:
+            time.sleep(0.3)
+            kernels = [c for c in psutil.Process(proc.pid).children(recursive=True)
+                       if "ipykernel" in " ".join(c.cmdline())]
+        assert kernels, "the kernel never started"
+        time.sleep(2)  # let it reach the sleeping cell
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == runner.EXIT_INTERRUPTED, out
+    assert time.monotonic() - started < 20  # not the 120 s the cell would have slept
+    assert "slow      interrupted" in out and "Interrupted: stopping the kernels" in out
+    assert not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kernels)
+    executed = tmp_path / "output" / "notebooks"
+    assert not (executed / "slow.ipynb").exists()  # never published
+    assert not list(executed.glob(".*.running.ipynb"))  # no hidden leftovers
