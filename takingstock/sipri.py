@@ -77,6 +77,7 @@ __all__ = [
     "SipriFormatError",
     "Register",
     "read_register",
+    "read_release_date",
     "deal_years",
     "find_register",
     "open_register",
@@ -466,6 +467,41 @@ def read_register(path: str | Path) -> Register:
         unmatched_names=sorted(set(un_r) | set(un_s)),
         crosswalk_used=used,
     )
+
+
+def read_release_date(path: str | Path) -> _dt.date | None:
+    """SIPRI's `Data generated:` date of an export, read from its preamble only.
+
+    Reads the file line by line up to the header (at most the first
+    ``_HEADER_SEARCH_LINES`` lines) and never reads or parses the deals, so it is cheap on
+    the whole register and works on a file whose deals are damaged.
+
+    Args:
+        path: the CSV file.
+
+    Returns:
+        The release date, or None when the file has no preamble or the preamble has no
+        `Data generated:` line.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        SipriFormatError: no SIPRI header within the first lines (not a SIPRI export).
+    """
+    path = Path(path)
+    marker = HEADER_START.encode("ascii")
+    head: list[bytes] = []
+    with path.open("rb") as fh:
+        for _ in range(_HEADER_SEARCH_LINES):
+            line = fh.readline()
+            if not line:
+                break
+            head.append(line)
+            if line.removeprefix(b"\xef\xbb\xbf").startswith(marker):
+                break
+    text, _ = _decode(b"".join(head))
+    lines = text.splitlines()
+    h = _find_header(lines, path)
+    return _parse_release_date(lines[:h])
 
 
 def deal_years(deals: pd.DataFrame) -> pd.DataFrame:

@@ -74,6 +74,31 @@ def test_deal_ids_are_stable_and_unique():
     assert a.is_unique and list(a) == list(b)
 
 
+def test_read_release_date_from_the_preamble_only(tmp_path):
+    assert sipri.read_release_date(FIXTURE) == dt.date(2024, 2, 2)
+    # no preamble: no date
+    bare = _write(tmp_path, "bare.csv", _body(_text()).encode("latin-1"))
+    assert sipri.read_release_date(bare) is None
+    # UTF-8 with BOM and CRLF line ends
+    bom = _write(tmp_path, "bom.csv",
+                 b"\xef\xbb\xbf" + _text().replace("\n", "\r\n").encode("utf-8"))
+    assert sipri.read_release_date(bom) == dt.date(2024, 2, 2)
+    # the deals are never read: damaged deals do not matter (read_register refuses them)
+    damaged = _write(tmp_path, "damaged.csv",
+                     _text().replace("Iraq,France,1983,", "Iraq,France,19x3,").encode("latin-1"))
+    with pytest.raises(SipriFormatError):
+        read_register(damaged)
+    assert sipri.read_release_date(damaged) == dt.date(2024, 2, 2)
+    # a `Data generated:` text inside a deal is not a release date
+    late = _write(tmp_path, "late.csv",
+                  (_body(_text()) + "Data generated: 1 Jan 2030\n").encode("latin-1"))
+    assert sipri.read_release_date(late) is None
+    # not a SIPRI export
+    other = _write(tmp_path, "other.csv", b"name,value\nfoo,1\n")
+    with pytest.raises(SipriFormatError, match="Recipient,Supplier,Year of order"):
+        sipri.read_release_date(other)
+
+
 # ------------------------------------------------------------------ format variants
 
 
