@@ -10,8 +10,9 @@ same formatted table in a notebook as HTML with a ``<caption>`` and ``<th scope=
 Number formatting (``format_frame``): a column is a *share* when its name is ``share`` or
 starts or ends with ``share`` (``share_published``, ``unknown_share``...); shares are
 percentages (0-100) and print with one decimal and a ``%`` sign (``28.4%``). Integer columns
-print with thousands separators (``1,730``). Missing values print as an empty cell in
-Markdown and as an en dash in HTML. The CSV keeps full precision.
+print with thousands separators (``1,730``), except year columns (``year``, ``*_year``,
+``year_*``: ``order_year``, ``year_from``...), which print as plain integers (``1952``).
+Missing values print as an empty cell in Markdown and as an en dash in HTML. The CSV keeps full precision.
 
 Caveats
 -------
@@ -60,6 +61,20 @@ def format_count(value: object) -> str:
     return f"{int(f):,}" if f.is_integer() else f"{f:,.2f}"
 
 
+def is_year_column(name: object) -> bool:
+    """True for columns holding calendar years (``year``, ``*_year``, ``year_*``)."""
+    n = str(name).lower()
+    return n == "year" or n.endswith("_year") or n.startswith("year_")
+
+
+def format_year(value: object) -> str:
+    """Format a year without separators: ``1952`` -> ``"1952"`` ("" if missing)."""
+    if value is None or pd.isna(value):
+        return ""
+    f = float(value)
+    return str(int(f)) if f.is_integer() else str(value)
+
+
 def format_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``df`` with every cell as display text (shares, counts formatted)."""
     out = pd.DataFrame(index=df.index)
@@ -69,6 +84,8 @@ def format_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = [format_share(v) for v in s]
         elif pd.api.types.is_bool_dtype(s):
             out[col] = ["" if pd.isna(v) else ("yes" if v else "no") for v in s]
+        elif is_year_column(col) and pd.api.types.is_numeric_dtype(s):
+            out[col] = [format_year(v) for v in s]
         elif pd.api.types.is_integer_dtype(s):
             out[col] = [format_count(v) for v in s]
         elif pd.api.types.is_float_dtype(s):

@@ -69,3 +69,19 @@ def test_show_caps_long_tables_and_says_so():
     assert caption == "Items by state (first 100 of 250 rows; all rows in the table's CSV file)"
     small, same = shown_part(big.head(5), "Items by state", max_rows=100)
     assert len(small) == 5 and same == "Items by state"
+
+
+def test_years_print_without_thousands_separators():
+    df = pd.DataFrame({"year": pd.array([1952, None], dtype="Int64"), "order_year": [1987, 2001],
+                       "year_from": [1980.0, None], "year_to": [1988, 2014], "year_mid": [1984.0, 2007.5],
+                       "count": [1952, 12000]})
+    shown = tables.format_frame(df)
+    assert list(shown["year"]) == ["1952", ""]
+    assert list(shown["order_year"]) == ["1987", "2001"]
+    assert list(shown["year_from"]) == ["1980", ""]
+    assert list(shown["year_to"]) == ["1988", "2014"]
+    assert list(shown["year_mid"]) == ["1984", "2007.5"]
+    assert list(shown["count"]) == ["1,952", "12,000"]  # counts keep their separators
+    md = tables.to_markdown(df, "Years")
+    assert "| 1952 | 1987 | 1980 | 1988 | 1984 | 1,952 |" in md and "1,987" not in md
+    assert ">1952<" in tables.to_html(df, "Years")
