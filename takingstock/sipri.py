@@ -28,10 +28,12 @@ number ordered, number delivered) is uncertain. They become the boolean columns
 where `Germany` covers West Germany before 1990). We keep them apart too. A name ending in
 `*` is a non-state actor, `**` an international organisation; `unknown supplier(s)` and
 `unknown recipient(s)` mean SIPRI could not identify the party. Those conventions decide the
-``*_kind`` columns; states go through the project's country crosswalk
-(``takingstock.countries``) for a canonical state name and a bloc. A name the crosswalk does
-not know keeps its SIPRI spelling, gets bloc ``unknown``, and is listed in
-``Register.unmatched_names`` (nothing is dropped).
+``*_kind`` columns; every name goes through the project's country crosswalk
+(``takingstock.countries``, loaded once per read) for a canonical state name, ISO code and
+bloc. A name the crosswalk does not know keeps its SIPRI spelling, gets bloc ``unknown``, and
+is listed in ``Register.unmatched_names`` (nothing is dropped). A crosswalk file that is
+itself broken raises :class:`takingstock.countries.CrosswalkError`: it is never silently
+replaced by SIPRI's names.
 
 **Spreading deliveries over years.** SIPRI lists the years in which items of a deal were
 delivered but not how many came in each year. :func:`deal_years` therefore spreads the number
@@ -70,8 +72,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .io import sha256_file
+from . import countries, paths
 
 __all__ = [
     "SipriFormatError",
@@ -148,8 +149,8 @@ class Register:
         sha256: checksum of the file's bytes.
         encoding: the text encoding detected (``utf-8-sig``, ``utf-8`` or ``latin-1``).
         joined_lines: file line numbers of continuation lines joined back onto a deal.
-        unmatched_names: SIPRI state names the country crosswalk did not know (kept as is).
-        crosswalk_used: whether ``takingstock.countries`` was available.
+        unmatched_names: SIPRI names (recipients and suppliers) the country crosswalk did not
+            know (kept as is, bloc ``unknown``).
     """
 
     deals: pd.DataFrame
@@ -159,7 +160,6 @@ class Register:
     encoding: str = "latin-1"
     joined_lines: list[int] = field(default_factory=list)
     unmatched_names: list[str] = field(default_factory=list)
-    crosswalk_used: bool = False
 
     @property
     def release_label(self) -> str:
@@ -342,42 +342,27 @@ def name_kind(name: str) -> str:
     return "state"
 
 
-def _resolve_names(names: pd.Series) -> tuple[pd.DataFrame, list[str], bool]:
-    """Map SIPRI names to state / iso / bloc / kind, through the crosswalk when available.
+def _resolve_names(names: pd.Series, crosswalk: countries.Crosswalk) -> tuple[pd.DataFrame, list[str]]:
+    """Map SIPRI names to state / iso / bloc / kind through the country crosswalk.
 
-    Returns (frame indexed like ``names``, SIPRI state names the crosswalk did not know,
-    whether the crosswalk was used).
+    SIPRI's own markers (``*``, ``**``, ``unknown ...``) decide the kind; for a plain state
+    name the crosswalk's kind is used. A name the crosswalk does not know keeps its SIPRI
+    spelling, no ISO code and bloc ``unknown``.
+
+    Returns:
+        (frame indexed like ``names`` with columns state, iso, bloc, kind; the sorted names
+        the crosswalk did not know).
     """
-    uniq = pd.Series(pd.unique(names.astype(str)))
-    try:
-        from . import countries  # owned by the catalogue-code engineer
-        crosswalk = countries.load_crosswalk()
-    except Exception:  # noqa: BLE001 - crosswalk not available yet: keep SIPRI's names
-        crosswalk = None
-    table = {}
-    unmatched: list[str] = []
-    for name in uniq:
-        kind = name_kind(name)
-        rec = {"state": name, "iso": pd.NA, "bloc": "unknown", "kind": kind}
-        if crosswalk is not None:
-            try:
-                got = crosswalk.resolve(name)
-                rec = {
-                    "state": getattr(got, "state", name),
-                    "iso": getattr(got, "iso", pd.NA),
-                    "bloc": getattr(got, "bloc", "unknown"),
-                    # SIPRI's own markers win over the crosswalk for kind
-                    "kind": kind if kind != "state" else getattr(got, "kind", "state"),
-                }
-            except Exception:  # noqa: BLE001 - unknown to the crosswalk: keep, and list it
-                if kind == "state":
-                    unmatched.append(name)
-        table[name] = rec
-    out = pd.DataFrame([table[n] for n in names.astype(str)], index=names.index)
-    for col in ("state", "bloc", "kind"):
-        out[col] = out[col].astype("str")
-    out["iso"] = out["iso"].astype("string")
-    return out, sorted(unmatched), crosswalk is not None
+    names = names.astype("str")
+    got = crosswalk.lookup(names, errors="mark")
+    unknown = got["error"] != ""
+    marked = names.map(name_kind)
+    out = pd.DataFrame(index=names.index)
+    out["state"] = got["state"].where(~unknown, names).astype("str")
+    out["iso"] = got["iso"].where(~unknown, pd.NA).astype("string")
+    out["bloc"] = got["bloc"].where(~unknown, "unknown").astype("str")
+    out["kind"] = marked.where((marked != "state") | unknown, got["kind"]).astype("str")
+    return out, sorted(set(names[unknown]))
 
 
 def _deal_ids(records: list[list[str]]) -> list[str]:
@@ -408,6 +393,7 @@ def read_register(path: str | Path) -> Register:
         FileNotFoundError: the file does not exist.
         SipriFormatError: not a SIPRI export, a damaged/truncated line (the message names the
             line and column), or an export with a header but no deals.
+        takingstock.countries.CrosswalkError: the country crosswalk file is missing or broken.
     """
     path = Path(path)
     raw = path.read_bytes()
@@ -432,8 +418,13 @@ def read_register(path: str | Path) -> Register:
     deals["deal_id"] = _deal_ids(records)
     deals["recipient"] = frame["recipient"]
     deals["supplier"] = frame["supplier"]
-    rec, un_r, used = _resolve_names(frame["recipient"])
-    sup, un_s, _ = _resolve_names(frame["supplier"])
+    crosswalk = countries.load_crosswalk()
+    both, unmatched = _resolve_names(
+        pd.concat([frame["recipient"], frame["supplier"]], ignore_index=True), crosswalk
+    )
+    n_deals = len(frame)
+    rec = both.iloc[:n_deals].set_axis(frame.index)
+    sup = both.iloc[n_deals:].set_axis(frame.index)
     deals["recipient_state"] = rec["state"]
     deals["recipient_bloc"] = rec["bloc"]
     deals["recipient_kind"] = rec["kind"]
@@ -464,8 +455,7 @@ def read_register(path: str | Path) -> Register:
         sha256=hashlib.sha256(raw).hexdigest(),
         encoding=encoding,
         joined_lines=joined,
-        unmatched_names=sorted(set(un_r) | set(un_s)),
-        crosswalk_used=used,
+        unmatched_names=unmatched,
     )
 
 

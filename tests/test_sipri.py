@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from takingstock import sipri
+from takingstock import countries, sipri
 from takingstock.sipri import SipriFormatError, deal_years, find_register, read_register
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
@@ -66,6 +66,68 @@ def test_name_conventions_map_to_kind():
     assert rebels["supplier_kind"] == "unknown"
     assert sipri.name_kind("United Nations**") == "organisation"
     assert sipri.name_kind("Soviet Union") == "state"
+
+
+def test_names_go_through_the_crosswalk():
+    reg = read_register(FIXTURE)
+    d = reg.deals
+    assert reg.unmatched_names == []
+    first = d.iloc[0]
+    assert first["supplier"] == "Soviet Union"
+    assert (first["supplier_state"], first["supplier_iso"], first["supplier_bloc"]) == (
+        "Soviet Union", "SUN", "Warsaw Pact")  # kept apart from Russia
+    assert first["recipient_state"] == "Iraq" and first["recipient_bloc"] == "non-aligned/other"
+    russia = d[d["supplier"] == "Russia"].iloc[0]
+    assert (russia["supplier_iso"], russia["supplier_bloc"]) == ("RUS", "Warsaw Pact")
+    us = d[d["supplier"] == "United States"].iloc[0]
+    assert (us["supplier_state"], us["supplier_iso"], us["supplier_bloc"]) == (
+        "United States", "USA", "NATO")
+    rebels = d[d["recipient"] == "Syria rebels*"].iloc[0]
+    assert (rebels["recipient_state"], rebels["recipient_kind"]) == ("Syria rebels", "non-state")
+    assert (rebels["supplier_state"], rebels["supplier_iso"], rebels["supplier_kind"]) == (
+        "unknown", "XUN", "unknown")
+    assert set(d["supplier_bloc"]) == {"Warsaw Pact", "NATO", "non-aligned/other"}
+
+
+def test_name_unknown_to_the_crosswalk_is_kept_and_listed(tmp_path):
+    text = _text().replace("Iran,North Korea,", "Freedonia,North Korea,").replace(
+        "Syria rebels*,", "Freedonia rebels*,")
+    reg = read_register(_write(tmp_path, "freedonia.csv", text.encode("latin-1")))
+    d = reg.deals
+    assert reg.unmatched_names == ["Freedonia", "Freedonia rebels*"]
+    row = d[d["recipient"] == "Freedonia"].iloc[0]
+    assert (row["recipient_state"], row["recipient_bloc"], row["recipient_kind"]) == (
+        "Freedonia", "unknown", "state")
+    assert row["supplier_state"] == "North Korea" and row["supplier_iso"] == "PRK"
+    rebels = d[d["recipient"] == "Freedonia rebels*"].iloc[0]
+    assert (rebels["recipient_state"], rebels["recipient_bloc"], rebels["recipient_kind"]) == (
+        "Freedonia rebels*", "unknown", "non-state")
+    assert len(d) == 8
+
+
+def test_a_broken_crosswalk_raises(tmp_path, monkeypatch):
+    broken = tmp_path / "country_crosswalk.csv"
+    broken.write_text("name,state,iso,successor,bloc,kind\n"
+                      "Iraq,Iraq,IRQ,Iraq,Axis of Nowhere,state\n", encoding="utf-8")
+    monkeypatch.setattr(countries, "CROSSWALK_PATH", broken)
+    with pytest.raises(countries.CrosswalkError, match="Axis of Nowhere"):
+        read_register(FIXTURE)
+    monkeypatch.setattr(countries, "CROSSWALK_PATH", tmp_path / "missing.csv")
+    with pytest.raises(countries.CrosswalkError, match="not found"):
+        read_register(FIXTURE)
+
+
+def test_the_crosswalk_is_loaded_once_per_read(monkeypatch):
+    calls = []
+    real = countries.load_crosswalk
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(countries, "load_crosswalk", counting)
+    read_register(FIXTURE)
+    assert len(calls) == 1
 
 
 def test_deal_ids_are_stable_and_unique():
