@@ -44,6 +44,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from . import paths
+from .eras import decade
 from .sipri import deal_years
 
 __all__ = [
@@ -131,15 +132,16 @@ def yearly_records(deals: pd.DataFrame, basis: str = "delivery") -> pd.DataFrame
     spread = deal_years(deals)
     if basis == "delivery":
         return spread
-    orders = deals[deals["order_year"].notna()].drop(columns=["delivery_years"]).copy()
+    # the order year adds a row (no items, no TIV) only when it is not one of the deal's
+    # delivery years: a deal ordered in a delivery year counts once in that year
+    ordered = deals["order_year"].notna()
+    in_delivery = pd.Series([y in ys for y, ys in zip(deals["order_year"], deals["delivery_years"])],
+                            index=deals.index, dtype=bool)
+    orders = deals[ordered & ~in_delivery].drop(columns=["delivery_years"]).copy()
     orders["year"] = orders["order_year"].astype("int64")
     orders["items"] = 0.0
     orders["tiv"] = 0.0
-    both = pd.concat([spread, orders], ignore_index=True)
-    # a deal ordered in one of its delivery years counts once in that year
-    return (both.groupby(["deal_id", "year"], as_index=False, sort=False)
-            .agg({**{c: "first" for c in both.columns if c not in ("deal_id", "year", "items", "tiv")},
-                  "items": "sum", "tiv": "sum"}))
+    return pd.concat([spread, orders], ignore_index=True)
 
 
 def _aggregate(rec: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
@@ -187,7 +189,7 @@ def delivered_in_window(deals: pd.DataFrame, start: int, end: int, recipients=No
 def imports_by_decade(deals: pd.DataFrame, recipients, basis: str = "delivery") -> pd.DataFrame:
     """Imports per decade: ``decade`` (e.g. ``1980s``), ``deals``, ``items``, ``tiv``."""
     rec = yearly_records(select_recipients(deals, recipients), basis)
-    rec["decade"] = (rec["year"] // 10 * 10).astype(str) + "s"
+    rec["decade"] = decade(rec["year"]).astype(str)
     return _aggregate(rec, "decade").sort_values("decade").reset_index(drop=True)
 
 
@@ -274,8 +276,10 @@ def embargo_gap(deals: pd.DataFrame, recipients, start: int = 1991, end: int = 2
 
     Returns a dict: ``orders_in_window`` and ``deliveries_in_window`` (deal counts),
     ``tiv_delivered_in_window``, ``gap_start``, ``gap_end``, ``gap_years`` (the longest run
-    of consecutive years with no delivery), ``last_before`` and ``first_after`` (the delivery
-    years around that run).
+    of consecutive years with no delivery, counted from the first delivery year in ``span``:
+    the years before a recipient's first delivery are not a gap; ``None, None, 0`` without any
+    delivery in ``span``), ``last_before`` and ``first_after`` (the delivery years around that
+    run).
     """
     sel = select_recipients(deals, recipients)
     years = yearly_records(sel, "delivery")
@@ -284,7 +288,9 @@ def embargo_gap(deals: pd.DataFrame, recipients, start: int = 1991, end: int = 2
     orders = sel[(sel["order_year"] >= start) & (sel["order_year"] <= end)]
     best = (None, None, 0)
     run_start = None
-    for y in range(span[0], span[1] + 2):
+    # the years before the first delivery are not a gap: the search starts at that delivery
+    first = next((y for y in delivered if y >= span[0]), None)
+    for y in range(first if first is not None else span[1] + 1, span[1] + 2):
         if y <= span[1] and y not in delivered:
             run_start = y if run_start is None else run_start
         elif run_start is not None:
@@ -357,7 +363,7 @@ def window_suppliers(deals: pd.DataFrame, a: str = "Iraq", b: str = "Iran",
     """Suppliers of ``a``, of ``b`` and of both within ``start..end`` under ``basis``.
 
     Returns a dict with ``rule`` (the sentence), ``a``, ``b`` (sorted state names),
-    ``both``, ``only_a``, ``only_b``.
+    ``both``, ``only_a``, ``only_b`` (keys are these fixed names, not the recipients').
     """
     _check_basis(basis)
 
@@ -370,7 +376,6 @@ def window_suppliers(deals: pd.DataFrame, a: str = "Iraq", b: str = "Iran",
     return {
         "rule": window_rule(basis, start, end),
         "basis": basis,
-        a: sorted(sa), b: sorted(sb),
         "a": sorted(sa), "b": sorted(sb),
         "both": sorted(sa & sb),
         "only_a": sorted(sa - sb),
@@ -379,13 +384,18 @@ def window_suppliers(deals: pd.DataFrame, a: str = "Iraq", b: str = "Iran",
 
 
 def window_table(deals: pd.DataFrame, a: str = "Iraq", b: str = "Iran",
-                 start: int = 1980, end: int = 1988) -> pd.DataFrame:
+                 start: int = 1980, end: int = 1988,
+                 found: dict[str, dict] | None = None) -> pd.DataFrame:
     """Every supplier state of ``a`` or ``b`` in the window, and whom it supplied under each rule.
 
     One row per state; for each counting basis (order, delivery, either) a column saying
     ``a``, ``b``, ``both`` or empty. The rules themselves are :func:`window_rule`'s sentences.
+    ``found`` takes :func:`window_suppliers`'s results by basis when the caller has them
+    already (``{basis: window_suppliers(deals, a, b, start, end, basis)}``), so they are not
+    computed twice.
     """
-    found = {basis: window_suppliers(deals, a, b, start, end, basis) for basis in BASES}
+    if found is None:
+        found = {basis: window_suppliers(deals, a, b, start, end, basis) for basis in BASES}
     states = sorted(set().union(*(set(w["a"]) | set(w["b"]) for w in found.values())))
 
     def side(w: dict, state: str) -> str:
@@ -426,7 +436,7 @@ def named_orders(deals: pd.DataFrame, recipient: str = "Iraq", start: int = 2011
     for kind, pattern in NAMED_ORDER_KINDS.items():
         hit = sel[sel["description"].str.fullmatch(pattern, case=False)]
         parts.append(hit.assign(kind=kind))
-    out = pd.concat(parts, ignore_index=True) if parts else sel.head(0).assign(kind="")
+    out = pd.concat(parts, ignore_index=True)
     return out[["kind"] + _DEAL_COLUMNS].sort_values(["kind", "order_year", "supplier"]).reset_index(drop=True)
 
 

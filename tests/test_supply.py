@@ -50,9 +50,44 @@ def test_imports_by_year_bases(deals):
         supply.imports_by_year(deals, "Iraq", basis="shipment")
 
 
+def _either_by_groupby(deals):
+    """The former ``yearly_records(basis="either")``: every order row added, then merged with
+    a groupby ``first`` (the reference the faster version must match)."""
+    from takingstock.sipri import deal_years
+
+    orders = deals[deals["order_year"].notna()].drop(columns=["delivery_years"]).copy()
+    orders["year"] = orders["order_year"].astype("int64")
+    orders["items"] = 0.0
+    orders["tiv"] = 0.0
+    both = pd.concat([deal_years(deals), orders], ignore_index=True)
+    return (both.groupby(["deal_id", "year"], as_index=False, sort=False)
+            .agg({**{c: "first" for c in both.columns if c not in ("deal_id", "year", "items", "tiv")},
+                  "items": "sum", "tiv": "sum"}))
+
+
+def _same_records(got, want):
+    key = ["deal_id", "year"]
+    got = got.sort_values(key).reset_index(drop=True)
+    want = want[list(got.columns)].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_either_counts_a_deal_ordered_in_a_delivery_year_once(deals):
+    rebels = supply.yearly_records(supply.select_recipients(deals, "Syria rebels*"), "either")
+    # ordered and delivered in 2013: one row, with the delivery's items and TIV
+    assert list(zip(rebels["year"], rebels["items"], rebels["tiv"])) == [(2013, 10.0, 0.2)]
+    _same_records(supply.yearly_records(deals, "either"), _either_by_groupby(deals))
+
+
 def test_imports_by_decade_and_period(deals, periods):
     dec = supply.imports_by_decade(deals, "Iraq")
     assert list(dec["decade"]) == ["1980s", "2010s"]
+    assert list(dec["deals"]) == [2, 2] and list(dec["tiv"]) == pytest.approx([402, 680])
+    # the decade labels are takingstock.eras.decade's, the same as the catalogue's
+    from takingstock.eras import decade
+    years = supply.yearly_records(deals, "order")["year"]
+    labels = supply.imports_by_decade(deals, ["Iraq", "Iran"], "order")["decade"]
+    assert set(labels) == set(decade(years)) == {"1980s", "2000s", "2010s"}
     per = supply.imports_by_period(deals, "Iraq", periods)
     assert list(per["period_id"]) == ["early", "war", "late"]
     assert list(per["deals"]) == [0, 2, 2]
@@ -87,15 +122,18 @@ def test_top_suppliers_by_period(deals, periods):
 
 def test_window_suppliers_rules(deals):
     w = supply.window_suppliers(deals, "Iraq", "Iran", 1980, 1988, basis="either")
-    assert w["Iraq"] == ["France", "Soviet Union"]
-    assert w["Iran"] == ["France", "North Korea"]
+    assert w["a"] == ["France", "Soviet Union"]
+    assert w["b"] == ["France", "North Korea"]
     assert w["both"] == ["France"]
+    assert w["only_a"] == ["Soviet Union"] and w["only_b"] == ["North Korea"]
+    # one form only: the lists sit under "a"/"b", not again under the recipients' names
+    assert set(w) == {"rule", "basis", "a", "b", "both", "only_a", "only_b"}
     assert "ordered in 1980-1988 or with at least one delivery" in w["rule"]
     # by order year only, a deal ordered in 1979 and delivered in 1980 would not count
     w2 = supply.window_suppliers(deals, "Iraq", "Iran", 1984, 1988, basis="order")
-    assert w2["Iraq"] == [] and w2["Iran"] == ["North Korea"]
+    assert w2["a"] == [] and w2["b"] == ["North Korea"]
     w3 = supply.window_suppliers(deals, "Iraq", "Iran", 1984, 1988, basis="delivery")
-    assert w3["Iraq"] == ["France", "Soviet Union"]
+    assert w3["a"] == ["France", "Soviet Union"]
 
 
 def test_window_table_says_whom_each_state_supplied_under_each_rule(deals):
@@ -106,6 +144,13 @@ def test_window_table_says_whom_each_state_supplied_under_each_rule(deals):
     late = supply.window_table(deals, "Iraq", "Iran", 1984, 1988).set_index("state")
     assert late.loc["North Korea", "order"] == "Iran"
     assert late.loc["Soviet Union", "order"] == "" and late.loc["Soviet Union", "delivery"] == "Iraq"
+    # the caller's window_suppliers results are used as they are (notebook 04 computes them once)
+    found = {b: supply.window_suppliers(deals, "Iraq", "Iran", 1984, 1988, b) for b in supply.BASES}
+    pd.testing.assert_frame_equal(
+        supply.window_table(deals, "Iraq", "Iran", 1984, 1988, found=found).set_index("state"), late)
+    found["order"] = {**found["order"], "a": ["Soviet Union"]}
+    given = supply.window_table(deals, "Iraq", "Iran", 1984, 1988, found=found).set_index("state")
+    assert given.loc["Soviet Union", "order"] == "Iraq"
 
 
 def test_embargo_gap_and_blocs(deals):
@@ -114,8 +159,32 @@ def test_embargo_gap_and_blocs(deals):
     assert (gap["gap_start"], gap["gap_end"], gap["gap_years"]) == (1986, 2009, 24)
     assert gap["last_before"] == 1985 and gap["first_after"] == 2010
     shares = supply.bloc_shares(deals, "Iraq")
-    assert set(shares["era"]) == {"before 2003", "2003 on"}
-    assert shares.groupby("era")["share"].sum().tolist() == pytest.approx([100.0, 100.0])
+    got = {(r.era, r.group): (r.tiv, r.share) for r in shares.itertuples()}
+    # before 2003: Testhawk-7 (Soviet Union, 400) and Lancer-3 (France, 2); from 2003:
+    # Abrams (United States, 480) and Shield-9 (Russia, 200)
+    assert got == {
+        ("before 2003", "former Soviet bloc"): (400.0, pytest.approx(100 * 400 / 402)),
+        ("before 2003", "US/European (NATO)"): (2.0, pytest.approx(100 * 2 / 402)),
+        ("2003 on", "US/European (NATO)"): (480.0, pytest.approx(100 * 480 / 680)),
+        ("2003 on", "former Soviet bloc"): (200.0, pytest.approx(100 * 200 / 680)),
+    }
+    assert list(shares["era"]) == ["before 2003", "before 2003", "2003 on", "2003 on"]
+
+
+def test_embargo_gap_ignores_the_years_before_the_first_delivery(deals):
+    # Iraq's first invented delivery is in 1982: 1950-1981 (32 years) is not a gap; the longest
+    # run between deliveries is 1986-2009 (24 years)
+    gap = supply.embargo_gap(deals, "Iraq", 1991, 2002, span=(1950, 2015))
+    assert (gap["gap_start"], gap["gap_end"], gap["gap_years"]) == (1986, 2009, 24)
+    assert gap["last_before"] == 1985 and gap["first_after"] == 2010
+    # Iran: deliveries in 1983, 1985 and 1986 only; the run after the last one counts
+    iran = supply.embargo_gap(deals, "Iran", 1991, 2002, span=(1950, 2015))
+    assert (iran["gap_start"], iran["gap_end"], iran["gap_years"]) == (1987, 2015, 29)
+    assert iran["last_before"] == 1986 and iran["first_after"] is None
+    # no delivery at all (a misspelt recipient): no gap rather than the whole span
+    none = supply.embargo_gap(deals, "Irak", 1991, 2002, span=(1950, 2015))
+    assert (none["gap_start"], none["gap_end"], none["gap_years"]) == (None, None, 0)
+    assert none["last_before"] is None and none["first_after"] is None
 
 
 def test_us_deals_and_named_orders(deals):
@@ -173,8 +242,8 @@ def real(shared_sipri_dir):
 @pytest.mark.parametrize("release", [REAL_2026, REAL_2025])
 def test_real_iran_iraq_window_is_stable(real, release):
     w = supply.window_suppliers(real[release], "Iraq", "Iran", 1980, 1988, basis="either")
-    assert w["Iraq"] == IRAN_IRAQ_EITHER_IRAQ
-    assert w["Iran"] == IRAN_IRAQ_EITHER_IRAN
+    assert w["a"] == IRAN_IRAQ_EITHER_IRAQ
+    assert w["b"] == IRAN_IRAQ_EITHER_IRAN
     assert w["both"] == IRAN_IRAQ_EITHER_BOTH
     order = supply.window_suppliers(real[release], "Iraq", "Iran", 1980, 1988, basis="order")
     assert order["both"] == ["Austria", "Brazil", "Canada", "China", "Soviet Union",
@@ -194,6 +263,22 @@ def test_real_abrams_paper_trail(real):
                    matches["number_ordered"], matches["delivery_years"]))
     assert got == [("Iraq", "United States", 2008, 140, "2010; 2011; 2012"),
                    ("Iraq", "United States", 2014, 6, "2015")]
+
+
+@pytest.mark.sipri
+def test_real_either_basis_matches_the_groupby_version(real):
+    _same_records(supply.yearly_records(real[REAL_2026], "either"), _either_by_groupby(real[REAL_2026]))
+
+
+@pytest.mark.sipri
+def test_real_embargo_gap_starts_at_the_first_delivery(real):
+    deals = real[REAL_2026]
+    years = supply.yearly_records(supply.select_recipients(deals, "Ukraine"), "delivery")["year"]
+    # SIPRI lists deliveries to Ukraine in every year 2014-2025 and none before: no gap at all
+    # (the whole-span search reported 1950-2013, the years before Ukraine's first delivery)
+    assert sorted(set(years)) == list(range(2014, 2026))
+    gap = supply.embargo_gap(deals, "Ukraine", 1991, 2002)
+    assert (gap["gap_start"], gap["gap_end"], gap["gap_years"]) == (None, None, 0)
 
 
 @pytest.mark.sipri
