@@ -39,11 +39,17 @@ committed catalogues and a user's own file go through the same steps:
 Text is kept exactly as written: HTML or script tags in a designation are *not* a reason to
 reject a row and are not altered here; they are escaped where text reaches HTML (tables,
 briefings). ``source_row`` is the 1-based data row number (the header is not counted; a
-quoted cell spanning lines still counts as one row).
+quoted cell spanning lines still counts as one row; a blank line counts as a row). A row whose
+cells are all empty (a blank line, or only commas) is rejected as ``empty row``, so
+``raw = clean + rejected`` still holds. A header naming a column twice, or a data row with more
+fields than the header (say a trailing comma), raises :class:`CatalogueFileError` naming the
+column or the rows: pandas would otherwise rename the second column (``quantity.1``) or shift
+every column of the file by one.
 """
 
 from __future__ import annotations
 
+import csv as _csv
 import glob as _glob
 import io as _io
 import re
@@ -203,6 +209,17 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
         return data.decode("latin-1"), "latin-1"
 
 
+def _record_widths(text: str, path: Path) -> tuple[list[str], np.ndarray]:
+    """The header fields and the number of fields of every data record (blank line: 0)."""
+    try:
+        records = _csv.reader(_io.StringIO(text))
+        header = next(records)
+        widths = np.fromiter((len(r) for r in records), dtype="int64")
+    except _csv.Error as exc:
+        raise CatalogueFileError(f"{path}: not a readable CSV file ({exc})") from None
+    return header, widths
+
+
 def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
     """Read one catalogue CSV as trimmed text cells.
 
@@ -226,19 +243,34 @@ def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
     text, encoding = decode(data, path)
     if not text.strip():
         raise CatalogueFileError(f"{path}: the file is empty (no header line)")
-    try:
-        frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
-                            skipinitialspace=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CatalogueFileError(f"{path}: not a readable CSV file ({exc})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    header, widths = _record_widths(text, path)
+    names = [c.strip() for c in header]
+    dupes = sorted({c for c in names if names.count(c) > 1})
+    if dupes:
+        raise CatalogueFileError(f"{path}: column(s) appear twice in the header: {', '.join(dupes)}")
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
         raise CatalogueFileError(f"{path}: missing required column(s): {', '.join(missing)} "
-                                 f"(found: {', '.join(frame.columns)})")
-    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-    if dupes:
-        raise CatalogueFileError(f"{path}: column(s) appear twice: {', '.join(dupes)}")
+                                 f"(found: {', '.join(names)})")
+    wide = np.flatnonzero(widths > len(header))
+    if len(wide):
+        rows = ", ".join(str(r + 1) for r in wide[:5]) + (" ..." if len(wide) > 5 else "")
+        raise CatalogueFileError(
+            f"{path}: {len(wide)} data row(s) have more fields than the header's {len(header)} "
+            f"(row {wide[0] + 1} has {widths[wide[0]]}; rows {rows}); a trailing comma? "
+            "Every row must have at most one field per header column")
+    try:
+        # index_col=False: a row with a trailing comma must not turn the first column into the
+        # index; skip_blank_lines=False: blank lines are rows (rejected as empty), so row
+        # numbers match the file and raw = clean + rejected holds.
+        frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
+                            skipinitialspace=False, index_col=False, skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CatalogueFileError(f"{path}: not a readable CSV file ({exc})") from None
+    if len(frame) != len(widths):
+        raise CatalogueFileError(f"{path}: read {len(frame)} data rows but the file has "
+                                 f"{len(widths)} records; check its quoting")
+    frame.columns = names
     for col in OPTIONAL_COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
@@ -395,8 +427,15 @@ def clean_file(path: str | Path, crosswalk: _countries.Crosswalk, periods: pd.Da
     parts.append(p_countries)
     if source_ids is not None:
         parts.append(source_problems(typed, source_ids))
-    problems = _concat_problems(parts).sort_values(["row", "column"], kind="stable")
+    problems = _concat_problems(parts)
     problems["value"] = _raw_values(raw, problems)
+    # An all-empty row (a blank line, or only commas) is one problem, not one per column.
+    empty = np.flatnonzero((raw == "").all(axis=1).to_numpy(dtype=bool))
+    if len(empty):
+        problems = _concat_problems([
+            problems[~problems["row"].isin(empty)],
+            pd.DataFrame({"row": empty, "column": "", "value": "", "reason": "empty row"})])
+    problems = problems.sort_values(["row", "column"], kind="stable")
     bad_rows = np.zeros(len(raw), dtype=bool)
     bad_rows[problems["row"].to_numpy(dtype="int64")] = True
 

@@ -116,6 +116,46 @@ def test_unusable_files_stop_with_the_file_named(cw, periods, name, match):
     assert name in str(info.value)
 
 
+HEADER = ",".join(catalogue.RAW_COLUMNS)
+
+
+def _row(record_id, extra=""):
+    return f"{record_id},rifle,Invented rifle,USSR,Soviet Union,1975,1975,,3,item,,own,src-a,note{extra}"
+
+
+def test_duplicated_column_header_stops_with_file_and_column(cw, periods, tmp_path):
+    f = tmp_path / "catalogue_dupe.csv"
+    f.write_text(HEADER + ",quantity\n" + _row("r-1", ",5") + "\n")
+    with pytest.raises(CatalogueFileError, match="appear twice in the header: quantity") as info:
+        catalogue.clean_catalogues(f, cw, periods)
+    assert "catalogue_dupe.csv" in str(info.value)
+
+
+def test_blank_lines_are_rows_rejected_as_empty(cw, periods, tmp_path):
+    f = tmp_path / "catalogue_blank.csv"
+    lines = [HEADER, _row("r-1"), "", _row("r-3"), ",,,,,,,,,,,,,", _row("r-5").replace("1975,1975", "1975,1900"), ""]
+    f.write_text("\n".join(lines) + "\n")
+    r = catalogue.clean_catalogues(f, cw, periods)
+    rep = r.report.iloc[0]
+    assert (rep.raw_rows, rep.clean_rows, rep.rejected_rows) == (6, 2, 4)
+    assert dict(zip(r.clean["record_id"], r.clean["source_row"])) == {"r-1": 1, "r-3": 3}
+    assert list(r.rejected["source_row"]) == [2, 4, 5, 6]
+    assert list(r.rejected["reason"])[:2] == ["empty row", "empty row"]
+    assert r.rejected.loc[r.rejected["record_id"] == "r-5", "reason"].item().startswith("year_to is before")
+    assert r.rejected["reason"].iloc[3] == "empty row"  # the blank line before the end of file
+
+
+def test_trailing_comma_on_data_rows_stops_naming_the_rows(cw, periods, tmp_path):
+    f = tmp_path / "catalogue_trailing.csv"
+    f.write_text("\n".join([HEADER, _row("r-1"), _row("r-2", ","), _row("r-3", ",")]) + "\n")
+    with pytest.raises(CatalogueFileError, match=r"2 data row\(s\) have more fields.*row 2 has 15.*rows 2, 3"):
+        catalogue.clean_catalogues(f, cw, periods)
+    every = tmp_path / "catalogue_every.csv"  # a trailing comma on every data row, not the header
+    every.write_text("\n".join([HEADER, _row("r-1", ","), _row("r-2", ",")]) + "\n")
+    with pytest.raises(CatalogueFileError, match="catalogue_every.csv: 2 data row"):
+        catalogue.clean_catalogues(every, cw, periods)
+
+
 def test_glob_matching_nothing_is_an_error(cw, periods, tmp_path):
     with pytest.raises(CatalogueFileError, match="no catalogue file matches"):
         catalogue.clean_catalogues(str(tmp_path / "catalogue_*.csv"), cw, periods)
