@@ -108,7 +108,7 @@ def select_catalogue(df: pd.DataFrame, catalogue: str) -> pd.DataFrame:
 
 
 def catalogues_to_show(processed: pd.DataFrame, catalogue: str = "all", *, fold: bool = False,
-                       year_from: int = 0, year_to: int = 0) -> dict[str, pd.DataFrame]:
+                       year_from: int = 0, year_to: int = 0, crosswalk=None) -> dict[str, pd.DataFrame]:
     """The catalogues a notebook shows, as the parameters ask: ``{catalogue id: rows}``.
 
     Args:
@@ -116,9 +116,14 @@ def catalogues_to_show(processed: pd.DataFrame, catalogue: str = "all", *, fold:
         catalogue: one catalogue id, or ``"all"`` for each catalogue present, in order.
         fold: count former states as their successors (:func:`fold_successors`).
         year_from, year_to: midpoint-year bounds (0 = no bound; :func:`filter_years`).
+        crosswalk: the crosswalk used to fold (a ``Crosswalk``, a path, or None for the
+            committed one); pass the run's ``raw_dir/country_crosswalk.csv``.
+
+    A catalogue the year range leaves empty is still returned (empty, with its
+    ``year_filter`` note); callers skip it (every breakdown also accepts an empty frame).
     """
     if fold:
-        processed = fold_successors(processed)
+        processed = fold_successors(processed, crosswalk)
     ids = catalogue_ids(processed) if catalogue == "all" else [catalogue]
     return {c: filter_years(select_catalogue(processed, c), year_from, year_to) for c in ids}
 
@@ -127,12 +132,13 @@ def fold_successors(df: pd.DataFrame, crosswalk=None) -> pd.DataFrame:
     """Return a copy with former states replaced by their successors (state, iso and bloc).
 
     Uses ``countries.Crosswalk.lookup(..., fold_successors=True)`` on the canonical names of
-    both roles (each distinct name resolved once).
+    both roles (each distinct name resolved once). ``crosswalk``: a ``Crosswalk``, a path to
+    one, or None for the committed ``data/raw/country_crosswalk.csv``.
     """
-    if crosswalk is None:
-        from takingstock.countries import load_crosswalk
+    from takingstock.countries import Crosswalk, load_crosswalk
 
-        crosswalk = load_crosswalk()
+    if not isinstance(crosswalk, Crosswalk):
+        crosswalk = load_crosswalk(crosswalk)
     out = df.copy()
     for role in ROLES:
         state, iso, bloc = _cols(role)
@@ -270,10 +276,15 @@ def distinct_countries_any(df: pd.DataFrame) -> dict:
 
 
 def by_bloc(df: pd.DataFrame, role: str = "manufacture") -> pd.DataFrame:
-    """Counts and shares by Cold-War bloc of the country of ``role`` (unknown kept, last)."""
+    """Counts and shares by Cold-War bloc of the country of ``role`` (unknown kept, last).
+
+    ``countries`` counts the states of each bloc as :func:`distinct_countries` does: non-state
+    entries (made-up ``X..`` codes) and "unknown" add to ``count`` but not to ``countries``.
+    """
     table = by_country(df, role)
-    out = table.groupby("bloc", sort=False).agg(countries=("state", "size"), count=("count", "sum")).reset_index()
-    out.loc[out["bloc"] == UNKNOWN, "countries"] = 0
+    # Only states count as countries (not "unknown", the Islamic State, joint designs: X.. codes).
+    table["_state"] = ((table["state"] != UNKNOWN) & is_state_code(table["iso"]).to_numpy()).astype("int64")
+    out = table.groupby("bloc", sort=False).agg(countries=("_state", "sum"), count=("count", "sum")).reset_index()
     return _sort_unknown_last(_shares(out), "bloc")
 
 
@@ -301,7 +312,10 @@ def top_n(table: pd.DataFrame, n: int = 10, label: str = "state") -> pd.DataFram
             other["rows"] = rest["rows"].sum()
         parts.append(pd.DataFrame([other]))
     parts.append(unknown)
-    out = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    parts = [p for p in parts if len(p)]
+    if not parts:  # an empty breakdown (e.g. a year range that leaves a catalogue empty)
+        return _shares(t.iloc[0:0].copy())
+    out = pd.concat(parts, ignore_index=True)
     out = out.reindex(columns=t.columns)
     return _shares(out)
 
@@ -309,10 +323,14 @@ def top_n(table: pd.DataFrame, n: int = 10, label: str = "state") -> pd.DataFram
 def category_matrix(df: pd.DataFrame, role: str = "manufacture", n: int = 10) -> pd.DataFrame:
     """Category x country matrix of counts; columns are the top ``n`` countries, other, unknown.
 
-    Rows (categories) are sorted by their total count; a ``total`` column is added.
+    Rows (categories) are sorted by their total count; a ``total`` column is added. An empty
+    frame gives an empty matrix (no rows, only the ``total`` column).
     """
     state, _, _ = _cols(role)
     _need(df, [state, "category", "count"], "category_matrix")
+    if df.empty:
+        return pd.DataFrame({"total": pd.Series(dtype="int64")},
+                            index=pd.Index([], dtype="string", name="category"))
     top = top_n(by_country(df, role), n)
     keep = set(top["state"].astype(str))
     names = df[state].astype("string").fillna(UNKNOWN)

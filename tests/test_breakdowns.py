@@ -159,3 +159,35 @@ def test_catalogues_to_show_selects_folds_and_filters(processed):
     assert "Soviet Union" in set(every["amnesty_2015"]["design_state"])
     dated = b.catalogues_to_show(processed, "amnesty_2015", year_from=1900, year_to=1920)["amnesty_2015"]
     assert dated["year_mid"].between(1900, 1920).all() and len(dated) >= 1  # the 1914 rifles
+
+
+def test_by_bloc_counts_only_states_as_countries(processed):
+    blocs = b.by_bloc(b.select_catalogue(processed, "amnesty_2015")).set_index("bloc")
+    # Iraq, Austria, Croatia, Iran, Yugoslavia; the Islamic State (XNS) adds items, not a country.
+    assert int(blocs.at["non-aligned/other", "countries"]) == 5
+    assert int(blocs.at["non-aligned/other", "count"]) == 12
+    assert int(blocs.at["unknown", "countries"]) == 0
+    assert int(blocs["countries"].sum()) == b.distinct_countries(b.select_catalogue(processed, "amnesty_2015"))["n"] == 11
+
+
+def test_empty_catalogue_after_year_filter_gives_empty_breakdowns(processed):
+    shown = b.catalogues_to_show(processed, "all", year_from=2010, year_to=2020)
+    car14 = shown["car_2014_ammunition"]  # CAR gives no years: nothing can be placed
+    assert car14.empty
+    assert b.year_filter_note(car14).endswith("0 rows kept, 7 left out, of which 7 have no known year.")
+    top = b.top_n(b.by_country(car14), 10)
+    assert top.empty and list(top.columns) == ["state", "iso", "bloc", "rows", "count", "share"]
+    m = b.category_matrix(car14, "manufacture", 10)
+    assert m.empty and list(m.columns) == ["total"]
+    assert b.by_bloc(car14).empty
+
+
+def test_catalogues_to_show_folds_with_the_given_crosswalk(processed, tmp_path):
+    text = (paths.RAW / "country_crosswalk.csv").read_text(encoding="utf-8")
+    own = tmp_path / "country_crosswalk.csv"  # a crosswalk whose Soviet Union folds into Ukraine
+    own.write_text(text.replace("SUN,Russia,", "SUN,Ukraine,"), encoding="utf-8")
+    committed = b.catalogues_to_show(processed, "car_2014_ammunition", fold=True)["car_2014_ammunition"]
+    assert int(committed.loc[committed["manufacture_state"] == "Russia", "count"].sum()) == 492
+    folded = b.catalogues_to_show(processed, "car_2014_ammunition", fold=True, crosswalk=own)["car_2014_ammunition"]
+    assert int(folded.loc[folded["manufacture_state"] == "Ukraine", "count"].sum()) == 492
+    assert "Russia" not in set(folded["manufacture_state"])
