@@ -496,7 +496,8 @@ def clean_catalogues(catalogue_paths, crosswalk=None, periods=None, fold_success
         sources: optional ``sources.csv`` path or set of ids; unknown source ids are rejected.
 
     Returns:
-        :class:`CleaningResult` with all files together; raw = clean + rejected per file.
+        :class:`CleaningResult` with all files together; raw = clean + rejected per file
+        (asserted by :func:`clean_file` for each file).
     """
     if not isinstance(crosswalk, _countries.Crosswalk):
         crosswalk = _countries.load_crosswalk(crosswalk)
@@ -514,7 +515,6 @@ def clean_catalogues(catalogue_paths, crosswalk=None, periods=None, fold_success
     rejected = pd.concat([r.rejected for r in results], ignore_index=True)
     report = pd.concat([r.report for r in results], ignore_index=True)
     problems = pd.concat([r.problems for r in results], ignore_index=True)
-    check_accounting(report)
     return CleaningResult(clean, rejected, report, problems)
 
 
@@ -536,7 +536,9 @@ def load_processed(processed_dir: str | Path | None = None, raw_dir: str | Path 
 
     Reads ``processed_dir/catalogue.parquet`` (step 01's output). When step 01 has not run
     yet (a notebook opened by hand on a fresh checkout), cleans ``raw_dir/catalogue_*.csv`` in
-    memory instead and says so, so every notebook runs on its own.
+    memory instead and says so, so every notebook runs on its own. The fallback uses
+    ``raw_dir``'s own ``country_crosswalk.csv``, ``periods.csv`` and (when present)
+    ``sources.csv``, as step 01 does by default.
     """
     parquet = Path(processed_dir if processed_dir is not None else paths.PROCESSED) / "catalogue.parquet"
     if parquet.exists():
@@ -544,4 +546,6 @@ def load_processed(processed_dir: str | Path | None = None, raw_dir: str | Path 
     raw = Path(raw_dir if raw_dir is not None else paths.RAW)
     print(f"{parquet} not found: cleaning {raw}/catalogue_*.csv in memory "
           "(run 01_clean_catalogue to save it)")
-    return clean_catalogues(str(raw / "catalogue_*.csv")).clean
+    sources = raw / "sources.csv"
+    return clean_catalogues(str(raw / "catalogue_*.csv"), raw / "country_crosswalk.csv",
+                            raw / "periods.csv", sources=sources if sources.exists() else None).clean

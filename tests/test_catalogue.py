@@ -252,6 +252,25 @@ def test_real_car_2014_soviet_figure_kept_apart_then_folded(real, cw):
     assert c["count"].sum() == 1730
     assert c.loc[c["manufacture_state"] == "Soviet Union", "count"].sum() == 492
     assert c.loc[c["manufacture_successor"] == "Russia", "count"].sum() == 492
+    folded = catalogue.clean_catalogues(paths.RAW / "catalogue_car_2014_ammunition.csv", cw,
+                                        eras.load_periods(), fold_successors=True).clean
+    assert folded["count"].sum() == 1730
+    assert folded.loc[folded["manufacture_state"] == "Russia", "count"].sum() == 492
+    assert "Soviet Union" not in set(folded["manufacture_state"])
+
+
+def test_load_processed_fallback_uses_raw_dirs_reference_tables(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for f in ("catalogue_car_2014_ammunition.csv", "periods.csv", "sources.csv"):
+        (raw / f).write_bytes((paths.RAW / f).read_bytes())
+    text = (paths.RAW / "country_crosswalk.csv").read_text(encoding="utf-8")
+    # raw_dir's own crosswalk puts the Soviet Union in another bloc than the committed one.
+    (raw / "country_crosswalk.csv").write_text(text.replace("SUN,Russia,Warsaw Pact", "SUN,Russia,NATO"),
+                                               encoding="utf-8")
+    got = catalogue.load_processed(tmp_path / "nothing_here", raw)
+    assert "not found: cleaning" in capsys.readouterr().out
+    assert set(got.loc[got["manufacture_state"] == "Soviet Union", "manufacture_bloc"]) == {"NATO"}
 
 
 @pytest.mark.slow
