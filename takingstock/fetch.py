@@ -15,8 +15,9 @@ Caveats
   :func:`takingstock.sipri.read_register`, and must hold a plausible number of deals
   (``min_deals``; the real register has ~30,000). Any failure raises :class:`FetchError` with a
   message that says which of these went wrong.
-* The download is written to a temporary file and moved into place only after all checks
-  pass, so a failed or partial download never replaces a good file.
+* The download is written once, to a temporary file beside the target
+  (:func:`takingstock.io.atomic_path`); the checks read that file, and it is moved into place
+  only after they all pass, so a failed or partial download never replaces a good file.
 * The file is named after SIPRI's release date from the export's preamble
   (``sipri_trade_register_<YYYY-MM-DD>.csv``), or today's date when the preamble lacks one;
   a sidecar ``.meta.yml`` records URL, request body, fetch time, release date, sha256, deal
@@ -32,11 +33,10 @@ import argparse
 import base64
 import binascii
 import datetime as _dt
-import hashlib
+import io
 import json
 import socket
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -45,6 +45,7 @@ import yaml
 
 from . import paths
 from .io import atomic_path, write_text
+from . import sipri
 from .sipri import SIPRI_TERMS, SipriFormatError, read_register
 
 __all__ = ["DEFAULT_API", "FetchError", "request_body", "fetch_register", "main"]
@@ -167,22 +168,28 @@ def fetch_register(
     _say(progress, f"Fetching the SIPRI trade register from {url} (timeout {timeout:g} s)...")
     raw = _download(url, body, timeout, progress)
     csv_bytes = _decode_answer(raw, url)
-    # check it parses, in a scratch file (never in dest_dir)
-    with tempfile.TemporaryDirectory() as scratch:
-        probe = Path(scratch) / "register.csv"
-        probe.write_bytes(csv_bytes)
-        try:
-            reg = read_register(probe)
-        except SipriFormatError as exc:
-            raise FetchError(f"{url}: the answer is not a usable SIPRI register: {exc}") from exc
-    n = len(reg.deals)
-    if n < min_deals:
-        raise FetchError(
-            f"{url}: only {n} deals in the answer; the whole register has about 30,000 "
-            f"(minimum accepted: {min_deals}). Nothing was written."
-        )
-    stamp = (reg.release_date or _dt.date.today()).isoformat()
+    try:
+        # the file is named after the release date, read from the preamble of the answer
+        release = sipri._release_date_in(io.BytesIO(csv_bytes), url)
+    except SipriFormatError as exc:
+        raise FetchError(f"{url}: the answer is not a usable SIPRI register: {exc}") from exc
+    stamp = (release or _dt.date.today()).isoformat()
     target = dest_dir / f"sipri_trade_register_{stamp}.csv"
+    # written once, beside the target; checked there; moved onto the target only if good
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(csv_bytes)
+        try:
+            reg = read_register(tmp)
+        except SipriFormatError as exc:
+            raise FetchError(
+                f"{url}: the answer is not a usable SIPRI register: {exc}"
+            ) from exc
+        n = len(reg.deals)
+        if n < min_deals:
+            raise FetchError(
+                f"{url}: only {n} deals in the answer; the whole register has about 30,000 "
+                f"(minimum accepted: {min_deals}). Nothing was written."
+            )
     meta = {
         "file": target.name,
         "source": "SIPRI Arms Transfers Database, trade register (all suppliers, all recipients)",
@@ -190,15 +197,14 @@ def fetch_register(
         "request_body": body,
         "fetched_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "sipri_release_date": reg.release_date.isoformat() if reg.release_date else None,
-        "sha256": hashlib.sha256(csv_bytes).hexdigest(),
+        "sha256": reg.sha256,
         "bytes": len(csv_bytes),
         "deals": n,
         "terms": SIPRI_TERMS,
     }
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(csv_bytes)
     write_text(target.with_name(target.name + ".meta.yml"),
                yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
+    reg.path = target  # it was read under its temporary name
     _say(progress, f"Wrote {target} ({n} deals, {reg.release_label}).")
     return target
 
@@ -224,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                        progress=not args.quiet, min_deals=args.min_deals)
     except FetchError as exc:
         print(f"fetch-sipri failed: {exc}", file=sys.stderr)
-        print("You can also download the register by hand from "
-              "https://armstrade.sipri.org/ and place the CSV in data/raw/sipri/.",
+        print(f"You can also download the trade register (CSV) by hand from {sipri.SIPRI_URL} "
+              f"and place it in {args.dest} (or pass -p sipri_register PATH).",
               file=sys.stderr)
         return 1
     return 0

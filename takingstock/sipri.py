@@ -69,6 +69,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -187,7 +188,7 @@ def _strip_padding(line: str) -> str:
     return line.rstrip(" \t;\r")
 
 
-def _find_header(lines: list[str], path: Path) -> int:
+def _find_header(lines: list[str], path: str | Path) -> int:
     """Index of the header line; :class:`SipriFormatError` when there is none."""
     for i, line in enumerate(lines[:_HEADER_SEARCH_LINES]):
         if _strip_padding(line).startswith(HEADER_START):
@@ -478,19 +479,28 @@ def read_release_date(path: str | Path) -> _dt.date | None:
         SipriFormatError: no SIPRI header within the first lines (not a SIPRI export).
     """
     path = Path(path)
+    with path.open("rb") as fh:
+        return _release_date_in(fh, path)
+
+
+def _release_date_in(stream: BinaryIO, where: str | Path) -> _dt.date | None:
+    """The `Data generated:` date from a binary stream, read line by line up to the header.
+
+    ``where`` names the source in the error raised when no header is found. Used by
+    :func:`read_release_date` and by the fetcher (on the downloaded bytes, to name the file).
+    """
     marker = HEADER_START.encode("ascii")
     head: list[bytes] = []
-    with path.open("rb") as fh:
-        for _ in range(_HEADER_SEARCH_LINES):
-            line = fh.readline()
-            if not line:
-                break
-            head.append(line)
-            if line.removeprefix(b"\xef\xbb\xbf").startswith(marker):
-                break
+    for _ in range(_HEADER_SEARCH_LINES):
+        line = stream.readline()
+        if not line:
+            break
+        head.append(line)
+        if line.removeprefix(b"\xef\xbb\xbf").startswith(marker):
+            break
     text, _ = _decode(b"".join(head))
     lines = text.splitlines()
-    h = _find_header(lines, path)
+    h = _find_header(lines, where)
     return _parse_release_date(lines[:h])
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from takingstock import fetch
+from takingstock import fetch, sipri
 from takingstock.fetch import FetchError, fetch_register
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
@@ -25,7 +26,7 @@ def _json(csv: bytes) -> bytes:
     return json.dumps({"bytes": base64.b64encode(csv).decode("ascii")}).encode()
 
 
-# path -> (status, body, delay seconds)
+# path -> (status, body, delay seconds[, bytes promised by Content-Length beyond the body])
 ROUTES = {
     "/ok": (200, _json(GOOD), 0),
     "/500": (500, b"oops", 0),
@@ -35,6 +36,8 @@ ROUTES = {
     "/notsipri": (200, _json(b"a,b\n1,2\n"), 0),
     "/empty": (200, _json(HEADER_ONLY), 0),
     "/slow": (200, _json(GOOD), 3),
+    # promises 500 bytes more than it sends, then closes the connection
+    "/cut": (200, _json(GOOD)[:-40], 0, 540),
 }
 
 
@@ -44,15 +47,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802
         length = int(self.headers.get("Content-Length", 0))
         _Handler.bodies.append(json.loads(self.rfile.read(length)))
-        status, body, delay = ROUTES.get(self.path, (404, b"no", 0))
+        status, body, delay, *more = ROUTES.get(self.path, (404, b"no", 0))
+        promised = len(body) + (more[0] if more else 0)
         if delay:
             time.sleep(delay)
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(promised))
             self.end_headers()
             self.wfile.write(body)
+            if promised > len(body):
+                self.close_connection = True
         except OSError:
             pass
 
@@ -99,6 +105,7 @@ def test_fetch_writes_register_and_sidecar(server, tmp_path):
         ("/badb64", "not valid base64"),
         ("/notsipri", "not a usable SIPRI register.*Recipient,Supplier,Year of order"),
         ("/empty", "empty register"),
+        ("/cut", r"answer cut short \(\d+ of \d+ bytes\)"),
     ],
 )
 def test_failures_never_replace_a_good_file(server, tmp_path, route, message):
@@ -108,6 +115,39 @@ def test_failures_never_replace_a_good_file(server, tmp_path, route, message):
         fetch_register(tmp_path, url=server + route, timeout=5, progress=False, min_deals=5)
     assert good.read_bytes() == b"previous good file"
     assert sorted(p.name for p in tmp_path.iterdir()) == [good.name]
+
+
+def test_cut_short_answer_names_the_bytes_and_keeps_the_good_file(server, tmp_path):
+    good = tmp_path / "sipri_trade_register_2024-02-02.csv"
+    good.write_bytes(GOOD)
+    sent = len(_json(GOOD)) - 40
+    with pytest.raises(FetchError, match=rf"answer cut short \({sent} of {sent + 540} bytes\)"):
+        fetch_register(tmp_path, url=server + "/cut", timeout=5, progress=False, min_deals=5)
+    assert good.read_bytes() == GOOD
+    assert sorted(p.name for p in tmp_path.iterdir()) == [good.name]
+
+
+def test_a_refused_answer_leaves_no_temporary_file_and_a_good_one_is_written_once(
+        server, tmp_path, monkeypatch):
+    writes = []
+    real = Path.write_bytes
+
+    def counting(self, data):
+        writes.append(self)
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", counting)
+    out = fetch_register(tmp_path, url=server + "/ok", timeout=5, progress=False, min_deals=5)
+    assert out.read_bytes() == GOOD
+    assert len(writes) == 1 and writes[0].parent == tmp_path  # once, beside the target
+    meta = yaml.safe_load(out.with_name(out.name + ".meta.yml").read_text())
+    assert meta["sha256"] == hashlib.sha256(GOOD).hexdigest()
+    writes.clear()
+    with pytest.raises(FetchError, match="only 8 deals"):
+        fetch_register(tmp_path, url=server + "/ok", timeout=5, progress=False, min_deals=9)
+    assert len(writes) == 1 and writes[0].parent == tmp_path
+    assert out.read_bytes() == GOOD
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name, out.name + ".meta.yml"]
 
 
 def test_too_few_deals_is_refused(server, tmp_path):
@@ -135,4 +175,7 @@ def test_main_cli(server, tmp_path, capsys):
     assert (tmp_path / "sipri_trade_register_2024-02-02.csv").exists()
     assert "Wrote" in capsys.readouterr().err
     assert fetch.main(["--dest", str(tmp_path), "--url", server + "/500", "--quiet"]) == 1
-    assert "HTTP 500" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "HTTP 500" in err
+    assert f"by hand from {sipri.SIPRI_URL} and place it in {tmp_path}" in err
+    assert "armstrade" not in err
