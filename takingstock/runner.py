@@ -6,7 +6,7 @@ A pipeline is a list of :class:`Step`. A step either executes a notebook with pa
 calls a Python function (the ``publish`` step). Each step declares the steps it ``needs``,
 the files it reads (``inputs``) and the files it writes (``outputs``), as glob templates
 filled from the step's parameters (``{raw_dir}/catalogue_*.csv``, ``{processed_dir}/...``,
-``{root}``, and ``{sipri}`` = the SIPRI register given, or ``data/raw/sipri/*.csv``).
+``{root}``, and ``{sipri}`` = the SIPRI register given, or ``<raw_dir>/sipri/*.csv``).
 
 Kernel and working directory
     Every notebook runs with ``kernel_name="python3"``: the ipykernel of the interpreter that
@@ -93,6 +93,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from takingstock import paths
+from takingstock.io import sha256_file
 
 DEFAULT_JOBS = 2
 DEFAULT_CELL_TIMEOUT = 600
@@ -100,6 +101,16 @@ DEFAULT_START_TIMEOUT = 60
 SHARED_DIRS = ("raw_dir", "processed_dir", "output_dir")
 _PATH_SUFFIXES = ("_dir", "_path", "_file")
 _PATH_NAMES = {"sipri_register", "catalogues", "crosswalk", "periods", "sources"}
+
+
+def default_dirs(root: str | os.PathLike) -> dict[str, str]:
+    """The shared folders under ``root``, laid out as :mod:`takingstock.paths` lays them out."""
+    root = Path(root)
+    return {
+        "raw_dir": str(root / paths.RAW.relative_to(paths.ROOT)),
+        "processed_dir": str(root / paths.PROCESSED.relative_to(paths.ROOT)),
+        "output_dir": str(root / paths.OUTPUT.relative_to(paths.ROOT)),
+    }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
@@ -224,13 +235,20 @@ def parameters_cell(nb: Mapping) -> tuple[int, str] | None:
     return None
 
 
-def notebook_parameters(path: str | os.PathLike) -> dict[str, Param]:
+def notebook_parameters(path: str | os.PathLike | Mapping, nb: Mapping | None = None) -> dict[str, Param]:
     """Parameters declared by a notebook: name -> :class:`Param`, in cell order.
 
     Reads top-level ``name = value`` and ``name: type = value`` lines of the cell tagged
-    ``parameters``; a ``# comment`` on the same line becomes the help text.
+    ``parameters``; a ``# comment`` after the value on the same line becomes the help text
+    (a ``#`` inside the value, as in ``colour = "#0b4f8a"``, is not a comment).
+
+    Args:
+        path: the notebook file (named in error messages), or the parsed notebook itself.
+        nb: the notebook already parsed from ``path`` (it is then not read again).
     """
-    found = parameters_cell(read_notebook(path))
+    if isinstance(path, Mapping):
+        path, nb = "<notebook>", path
+    found = parameters_cell(nb if nb is not None else read_notebook(path))
     if found is None:
         return {}
     source = found[1]
@@ -251,7 +269,9 @@ def notebook_parameters(path: str | os.PathLike) -> dict[str, Param]:
         if annotation is not None and isinstance(annotation, ast.Name) and annotation.id in _TYPE_NAMES:
             kind = annotation.id
         line = lines[node.end_lineno - 1] if node.end_lineno else ""
-        help_text = line.split("#", 1)[1].strip() if "#" in line[node.end_col_offset or 0:] else ""
+        # end_col_offset counts UTF-8 bytes: what follows the value on its last line
+        after = line.encode("utf-8")[node.end_col_offset or 0:].decode("utf-8", "replace")
+        help_text = after.split("#", 1)[1].strip() if "#" in after else ""
         out[name] = Param(name, ast.get_source_segment(source, value) or "", kind, help_text)
     return out
 
@@ -330,12 +350,7 @@ def resolve_parameters(
     """
     names = {s.name for s in steps}
     problems: list[str] = []
-    raw = str(config.root / "data" / "raw")
-    shared = {
-        "raw_dir": raw,
-        "processed_dir": str(config.root / "data" / "processed"),
-        "output_dir": str(config.root / "output"),
-    }
+    shared = default_dirs(config.root)
     for name, value in config.params.items():
         if not any(name in d for d in declared.values()):
             problems.append(f"unknown parameter {name!r}: no notebook declares it")
@@ -351,13 +366,15 @@ def resolve_parameters(
                 problems.append(f"unknown parameter {step}.{name}: {step}'s notebook does not declare it")
     resolved: dict[str, dict[str, Any]] = {}
     for step, params in declared.items():
-        given = {**shared, **config.params, **config.step_params.get(step, {})}
+        own = config.step_params.get(step, {})
+        given = {**shared, **config.params, **own}
         mine: dict[str, Any] = {}
         for name, value in given.items():
             if name not in params:
                 continue
             ok, value = _type_ok(value, params[name].type)
-            text = {**config.cli_strings.get("*", {}), **config.cli_strings.get(step, {})}.get(name)
+            # the most specific scope wins, for the value and for its command-line text alike
+            text = config.cli_strings.get(step if name in own else "*", {}).get(name)
             if not ok and params[name].type == "str" and text is not None and not isinstance(value, (list, dict)):
                 ok, value = True, text
             if not ok:
@@ -402,11 +419,7 @@ class FileHasher:
             hit = self.memo.get(key)
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             return hit[2]
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        value = digest.hexdigest()
+        value = sha256_file(path)
         with self._lock:
             self.memo[key] = [st.st_size, st.st_mtime_ns, value]
             self.dirty = True
@@ -486,23 +499,20 @@ class Pipeline:
 
     def output_dir(self, params: Mapping[str, Any] | None = None) -> Path:
         value = (params or {}).get("output_dir") or self.config.params.get("output_dir")
-        return Path(value) if value else self.root / "output"
+        return Path(value or default_dirs(self.root)["output_dir"])
 
     def fmt(self, params: Mapping[str, Any], step: Step | None = None) -> dict[str, Any]:
         """Values that input/output templates may use."""
-        base = {
-            "root": str(self.root),
-            "raw_dir": str(self.root / "data" / "raw"),
-            "processed_dir": str(self.root / "data" / "processed"),
-            "output_dir": str(self.root / "output"),
-        }
+        base = {"root": str(self.root), **default_dirs(self.root)}
         base.update({k: v for k, v in self.config.params.items() if isinstance(v, (str, int, float))})
         base.update({k: v for k, v in params.items() if isinstance(v, (str, int, float))})
         for name, template in (step.template_defaults if step else ()):
             if not base.get(name):
                 base[name] = template.format(**base)
         register = params.get("sipri_register") or self.config.params.get("sipri_register")
-        base["sipri"] = register or str(self.root / "data" / "raw" / "sipri" / "*.csv")
+        # the notebooks look for the newest export in <raw_dir>/sipri/, as the step's raw_dir says
+        sipri_dir = Path(base["raw_dir"]) / paths.SIPRI_RAW.relative_to(paths.RAW)
+        base["sipri"] = register or str(sipri_dir / "*.csv")
         return base
 
     def selected(self) -> list[Step]:
@@ -582,6 +592,9 @@ class Pipeline:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.parent / f".{final.stem}.{os.getpid()}.{threading.get_ident()}.running.ipynb"
         failed = final.parent / "failed" / final.name
+        # a failed copy from an earlier run would be mistaken for this run's partial notebook
+        with contextlib.suppress(FileNotFoundError):
+            failed.unlink()
         try:
             pm.execute_notebook(
                 str(source),
@@ -607,8 +620,6 @@ class Pipeline:
                 self._failure_message(step, exc, kept, PapermillExecutionError, bool(params))
             ) from exc
         os.replace(tmp, final)
-        with contextlib.suppress(FileNotFoundError):
-            failed.unlink()
 
     def _failure_message(
         self, step: Step, exc: BaseException, kept: Path | None, pm_error, injected: bool
@@ -665,7 +676,7 @@ class Pipeline:
             path = self.notebook_path(s)
             if path is not None and path.exists():
                 nbs[s.name] = read_notebook(path)
-                declared[s.name] = notebook_parameters(path)
+                declared[s.name] = notebook_parameters(path, nbs[s.name])
         resolved = resolve_parameters(self.steps, self.config, declared)
         self.hasher = FileHasher(self.output_dir() / ".cache" / "files.json")
         self.lib_hash = hashlib.sha256(
@@ -710,6 +721,7 @@ class Pipeline:
         bad: set[str] = set()  # failed or blocked
         stop = False
         pending = list(steps)
+        selected = {s.name for s in steps}
         running: dict[cf.Future, tuple[Step, str, dict]] = {}
         jobs = max(1, int(self.config.jobs))
         while pending or running:
@@ -717,7 +729,7 @@ class Pipeline:
             for step in list(pending):
                 if stop:
                     break
-                if any(n not in results for n in step.needs if n in {s.name for s in steps}):
+                if any(n not in results for n in step.needs if n in selected):
                     continue
                 if any(n in bad for n in step.needs):
                     pending.remove(step)
@@ -787,11 +799,7 @@ class Pipeline:
                 finish(step.name, Result(step.name, "ran", seconds))
 
     def _function_params(self) -> dict[str, Any]:
-        out = {
-            "raw_dir": str(self.root / "data" / "raw"),
-            "processed_dir": str(self.root / "data" / "processed"),
-            "output_dir": str(self.output_dir()),
-        }
+        out = {**default_dirs(self.root), "output_dir": str(self.output_dir())}
         out.update(self.config.params)
         return out
 

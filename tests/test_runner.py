@@ -293,3 +293,90 @@ def test_ctrl_c_stops_the_kernels_and_exits_130(tmp_path):
     executed = tmp_path / "output" / "notebooks"
     assert not (executed / "slow.ipynb").exists()  # never published
     assert not list(executed.glob(".*.running.ipynb"))  # no hidden leftovers
+
+
+# ------------------------------------------------------------- review fixes (fast)
+
+
+def _notebook(source: str) -> dict:
+    return {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": source,
+                       "outputs": [], "execution_count": None}],
+            "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_help_text_ignores_a_hash_inside_the_value():
+    params = runner.notebook_parameters(_notebook(
+        'colour = "#0b4f8a"  # bar colour\n'
+        'plain = "#fff"\n'
+        'label = "é #1"  # the é label\n'
+        'n: int = 3\n'
+    ))
+    assert {n: p.help for n, p in params.items()} == {
+        "colour": "bar colour", "plain": "", "label": "the é label", "n": ""}
+    assert params["colour"].default == '"#0b4f8a"'
+
+
+def test_notebook_parameters_reuses_a_parsed_notebook(tmp_path):
+    nb = json.loads((FIXTURES / "a_total.ipynb").read_text(encoding="utf-8"))
+    assert runner.notebook_parameters(tmp_path / "not-read.ipynb", nb) == runner.notebook_parameters(
+        FIXTURES / "a_total.ipynb")
+
+
+def test_a_step_value_beats_a_global_command_line_value(project, tmp_path_factory):
+    conf = tmp_path_factory.mktemp("conf")
+    declared = {s.name: runner.notebook_parameters(project / s.notebook) for s in (A, C)}
+    (conf / "run.yaml").write_text("a:\n  label: 7\n")
+    config = runner.parse_run_args(["--params", str(conf / "run.yaml"), "-p", "label", "2015"],
+                                   [A, C], root=project)
+    # step a's own value (an int from YAML, wrong for a str) is used, not the global "2015"
+    with pytest.raises(ParameterError, match=r"parameter 'label' of step 'a': expected str.*int 7"):
+        runner.resolve_parameters([A, C], config, declared)
+    (conf / "run.yaml").write_text("a:\n  label: mine\n")
+    config = runner.parse_run_args(["--params", str(conf / "run.yaml"), "-p", "label", "2015"],
+                                   [A, C], root=project)
+    resolved = runner.resolve_parameters([A, C], config, declared)
+    assert resolved["a"]["label"] == "mine"
+    (conf / "run.yaml").write_text("label: global\n")
+    config = runner.parse_run_args(["--params", str(conf / "run.yaml"), "-p", "a.label", "2016"],
+                                   [A, C], root=project)
+    assert runner.resolve_parameters([A, C], config, declared)["a"]["label"] == "2016"
+
+
+def test_default_dirs_follow_the_paths_module(tmp_path):
+    assert runner.default_dirs(tmp_path) == {
+        "raw_dir": str(tmp_path / "data" / "raw"),
+        "processed_dir": str(tmp_path / "data" / "processed"),
+        "output_dir": str(tmp_path / "output"),
+    }
+    pipe = Pipeline([A], Config(root=tmp_path))
+    fmt = pipe.fmt({"raw_dir": str(tmp_path / "elsewhere")}, A)
+    assert fmt["sipri"] == str(tmp_path / "elsewhere" / "sipri" / "*.csv")
+    assert pipe.output_dir() == tmp_path / "output"
+
+
+def test_file_hasher_matches_sha256_file_and_memoises(tmp_path):
+    from takingstock.io import sha256_file
+
+    target = tmp_path / "f.txt"
+    target.write_text("hello\n")
+    hasher = runner.FileHasher(tmp_path / "memo.json")
+    assert hasher.hash(target) == sha256_file(target)
+    hasher.save()
+    again = runner.FileHasher(tmp_path / "memo.json")
+    assert again.memo[str(target)][2] == sha256_file(target) and not again.dirty
+
+
+def test_a_stale_failed_copy_is_removed_before_a_run(project, monkeypatch):
+    import papermill
+
+    def no_kernel(*args, **kwargs):
+        raise RuntimeError("kernel died before writing anything")
+
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+    stale = project / "output" / "notebooks" / "failed" / "c_other.ipynb"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    states, text = run(project, [C])
+    assert states == {"c": "failed"}
+    assert "no partial notebook was written" in text
+    assert not stale.exists()
