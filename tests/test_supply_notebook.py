@@ -33,6 +33,18 @@ def test_notebook_on_real_register(tmp_path, shared_sipri_dir):
     assert values["former Soviet bloc share of delivered TIV, before 2003"] == "72%"
     assert (tmp_path / "tables" / "04_paper_trail_matches.csv").is_file()
     assert (tmp_path / "figures" / "04_iraq_imports_by_year.html").is_file()
+    # delivery basis: the decade/period tables are notebook 03's, not written again here
+    assert not (tmp_path / "tables" / "04_iraq_imports_by_decade.csv").exists()
+    assert not (tmp_path / "tables" / "04_iraq_imports_by_period.csv").exists()
+    # the charts are the house builders': shares in percent (0-100) on a plain axis, TIV labelled
+    blocs = json.loads((tmp_path / "figures" / "04_iraq_bloc_shares.json").read_text())
+    yaxis = blocs["layout"]["yaxis"]
+    assert "tickformat" not in yaxis and yaxis["title"]["text"].startswith("Share of delivered TIV (%")
+    before = {t["name"]: t["y"][0] for t in blocs["data"]}
+    assert round(before["former Soviet bloc"]) == 72 and max(before.values()) <= 100
+    by_year = json.loads((tmp_path / "figures" / "04_iraq_imports_by_year.json").read_text())
+    from takingstock.supply import TIV_LABEL
+    assert by_year["layout"]["yaxis"]["title"]["text"] == TIV_LABEL
 
 
 @pytest.mark.slow
@@ -56,14 +68,17 @@ def test_notebook_refuses_a_register_path_that_does_not_exist(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.sipri
-@pytest.mark.parametrize("recipients, label, value", [
-    (["Syria"], "former Soviet bloc share of delivered TIV, before 2003", "97%"),
-    (["Iran"], "US/European (NATO) share of delivered TIV, before 2003", "71%"),
+@pytest.mark.parametrize("recipients, basis, label, value", [
+    (["Syria"], "delivery", "former Soviet bloc share of delivered TIV, before 2003", "97%"),
+    (["Iran"], "order", "US/European (NATO) share of delivered TIV, before 2003", "71%"),
 ])
-def test_notebook_for_other_recipients(tmp_path, shared_sipri_dir, recipients, label, value):
-    summary = _run(tmp_path, recipients=recipients, sipri_register=str(
+def test_notebook_for_other_recipients(tmp_path, shared_sipri_dir, recipients, basis, label, value):
+    summary = _run(tmp_path, recipients=recipients, basis=basis, sipri_register=str(
         shared_sipri_dir / "sipri_trade_register_all_2026-05-18_alexarui.csv"))
     values = {h["label"]: h["value"] for h in summary["headlines"]}
     assert values[label] == value
     tag = recipients[0].lower()
     assert (tmp_path / "figures" / f"04_{tag}_imports_by_year.html").is_file()
+    # the decade/period tables are written only for a basis notebook 03 does not show
+    assert (tmp_path / "tables" / f"04_{tag}_imports_by_decade.csv").is_file() == (basis != "delivery")
+    assert (tmp_path / "tables" / f"04_{tag}_imports_by_period.csv").is_file() == (basis != "delivery")
