@@ -23,7 +23,7 @@ This module checks those promises:
 Caveats
 -------
 * A "row" is a data row of a CSV file (the header is not counted; a quoted field that spans
-  lines is one row). For other files (YAML, Markdown) ``rows`` is the number of items in a
+  lines is one row; a blank line is not a row, as for pandas' ``read_csv``). For other files (YAML, Markdown) ``rows`` is the number of items in a
   top-level YAML list, or ``null`` when that has no meaning.
 * Only the top level of ``raw_dir`` is scanned. ``data/raw/sipri/`` holds downloaded SIPRI
   exports that are never committed; their provenance is recorded by the SIPRI reader instead.
@@ -87,11 +87,16 @@ def raw_files(raw_dir: str | Path = paths.RAW) -> list[Path]:
     return sorted(p for p in raw_dir.iterdir() if _is_data_file(p))
 
 
+def _is_row(row: list[str]) -> bool:
+    """False for what the csv module reads from a blank (or whitespace-only) line."""
+    return bool(row) and not (len(row) == 1 and not row[0].strip())
+
+
 def count_rows(path: str | Path) -> int | None:
     """Count the data rows of a raw file.
 
-    CSV: rows after the header (read with the csv module, so quoted line breaks stay inside
-    one row; a UTF-8 byte-order mark is ignored). YAML: the length of a top-level list, else
+    CSV: non-empty rows after the header (read with the csv module, so quoted line breaks
+    stay inside one row; blank lines are skipped; a UTF-8 byte-order mark is ignored). YAML: the length of a top-level list, else
     ``None``. Any other kind of file: ``None``.
     """
     path = Path(path)
@@ -99,7 +104,7 @@ def count_rows(path: str | Path) -> int | None:
     if suffix == ".csv":
         try:
             with open(path, newline="", encoding="utf-8-sig") as handle:
-                n = sum(1 for _ in csv.reader(handle))
+                n = sum(1 for row in csv.reader(handle) if _is_row(row))
         except UnicodeDecodeError as exc:
             raise ProvenanceError(f"{path}: not valid UTF-8 ({exc})") from exc
         return max(n - 1, 0)
@@ -195,19 +200,28 @@ def verify(data_path: str | Path) -> list[str]:
         meta = load_sidecar(data_path)
     except ProvenanceError as exc:
         return [str(exc)]
+    try:
+        rows: int | None | ProvenanceError = count_rows(data_path)
+    except ProvenanceError as exc:
+        rows = exc
+    return _compare(data_path, meta, io.sha256_file(data_path), rows)
+
+
+def _compare(
+    data_path: Path, meta: dict[str, Any], actual_sha: str, actual_rows: int | None | ProvenanceError
+) -> list[str]:
+    """The problems :func:`verify` reports, from a sidecar and the file's measured checksum
+    and row count (or the error raised while counting)."""
     problems: list[str] = []
     side = sidecar_path(data_path)
-    actual_sha = io.sha256_file(data_path)
     if str(meta["sha256"]) != actual_sha:
         problems.append(
             f"{data_path.name}: checksum {actual_sha} does not match sidecar {side.name} "
             f"({meta['sha256']}); if the edit was deliberate run "
             f"`python -m takingstock.provenance --update {data_path}`"
         )
-    try:
-        actual_rows = count_rows(data_path)
-    except ProvenanceError as exc:
-        return problems + [str(exc)]
+    if isinstance(actual_rows, ProvenanceError):
+        return problems + [str(actual_rows)]
     if meta["rows"] != actual_rows:
         problems.append(
             f"{data_path.name}: {actual_rows} data rows but sidecar {side.name} says {meta['rows']}"
@@ -257,18 +271,19 @@ def raw_data_versions(raw_dir: str | Path = paths.RAW) -> list[dict[str, Any]]:
         none) and ``verified`` (True when :func:`verify` finds no problem).
     """
     out = []
-    for path in raw_files(raw_dir):
+    for path in raw_files(raw_dir):  # each file read once for its checksum, once for its rows
+        sha, rows = io.sha256_file(path), count_rows(path)
         try:
-            title = load_sidecar(path).get("title")
+            meta = load_sidecar(path)
         except ProvenanceError:
-            title = None
+            meta = None
         out.append(
             {
                 "file": path.name,
-                "sha256": io.sha256_file(path),
-                "rows": count_rows(path),
-                "title": title,
-                "verified": not verify(path),
+                "sha256": sha,
+                "rows": rows,
+                "title": meta.get("title") if meta else None,
+                "verified": meta is not None and not _compare(path, meta, sha, rows),
             }
         )
     return out

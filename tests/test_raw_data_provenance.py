@@ -133,3 +133,33 @@ def test_cli_check_and_update(raw, capsys):
     assert "rows 3" in capsys.readouterr().out
     assert provenance.main(["--check", str(raw)]) == 0
     assert provenance.main(["--update", str(raw / "absent.csv")]) == 2
+
+
+def test_blank_lines_are_not_rows(tmp_path):
+    data = tmp_path / "blank.csv"
+    data.write_bytes(b'id,text\r\n\r\n1,"a\n\nb"\r\n \r\n2,\r\n,\r\n\r\n\r\n')
+    # rows: 1 (a quoted field with a blank line inside), 2, and ",": a row of empty values
+    assert provenance.count_rows(data) == 3
+
+
+def test_raw_data_versions_reads_each_file_once(raw, monkeypatch):
+    calls = {"sha": 0, "rows": 0}
+    sha, rows = io.sha256_file, provenance.count_rows
+
+    def counted_sha(path, *args):
+        calls["sha"] += 1
+        return sha(path, *args)
+
+    def counted_rows(path):
+        calls["rows"] += 1
+        return rows(path)
+
+    monkeypatch.setattr(provenance.io, "sha256_file", counted_sha)
+    monkeypatch.setattr(provenance, "count_rows", counted_rows)
+    [version] = provenance.raw_data_versions(raw)
+    assert version["verified"] is True and version["rows"] == 2
+    assert calls == {"sha": 1, "rows": 1}
+    (raw / "deals.csv").write_text("id,text\n1,x\n", encoding="utf-8")
+    [version] = provenance.raw_data_versions(raw)
+    assert version["verified"] is False and version["rows"] == 1
+    assert version["title"] == "Invented deals"
