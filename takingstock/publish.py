@@ -53,102 +53,16 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from nbconvert.preprocessors import Preprocessor
-
 from takingstock import io
 from takingstock.sipri import SIPRI_CREDIT
-
-SUMMARY_KEYS = ("title", "summary", "headlines", "parameters")
-
-
-def _jsonable(value: Any) -> Any:
-    """Turn paths, dates and numpy/pandas scalars into plain JSON values."""
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item") and callable(value.item):  # numpy / pandas scalars
-        try:
-            return value.item()
-        except (TypeError, ValueError):
-            pass
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
-
-
-def write_summary(
-    summaries_dir: str | os.PathLike,
-    stem: str,
-    *,
-    title: str,
-    summary: str,
-    headlines: Iterable[Mapping[str, Any]],
-    parameters: Mapping[str, Any] | None = None,
-) -> Path:
-    """Write ``<summaries_dir>/<stem>.json`` for the briefings index, atomically.
-
-    Args:
-        summaries_dir: folder of summaries (``output/summaries``), created if missing.
-        stem: the notebook's file stem, e.g. ``"02_country_of_origin"``.
-        title: the briefing's title (plain text; escaped when rendered).
-        summary: one sentence saying what the notebook finds.
-        headlines: the headline numbers, each ``{"label": str, "value": str}``; values
-            that are not strings are converted with ``str``.
-        parameters: the parameters the notebook ran with (paths become strings).
-
-    Returns:
-        The path written.
-
-    Raises:
-        ValueError: naming the field when the title or summary is empty, or a headline lacks
-            a label or value.
-    """
-    if not isinstance(stem, str) or not stem or "/" in stem or stem.startswith("."):
-        raise ValueError(f"write_summary: bad notebook stem {stem!r}")
-    if not str(title or "").strip():
-        raise ValueError(f"write_summary({stem}): 'title' is empty")
-    if not str(summary or "").strip():
-        raise ValueError(f"write_summary({stem}): 'summary' is empty")
-    rows = []
-    for i, item in enumerate(headlines or []):
-        if not isinstance(item, Mapping) or "label" not in item or "value" not in item:
-            raise ValueError(
-                f"write_summary({stem}): headline {i} must be a mapping with 'label' and "
-                f"'value', got {item!r}"
-            )
-        rows.append({"label": str(item["label"]), "value": str(_jsonable(item["value"]))})
-    payload = {
-        "stem": stem,
-        "title": str(title).strip(),
-        "summary": str(summary).strip(),
-        "headlines": rows,
-        "parameters": _jsonable(dict(parameters or {})),
-    }
-    path = Path(summaries_dir) / f"{stem}.json"
-    return io.write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-
-
-def read_summary(summaries_dir: str | os.PathLike, stem: str) -> dict | None:
-    """Return the summary written for ``stem``, or ``None`` when there is none.
-
-    Raises:
-        ValueError: naming the file when it is not valid JSON or not an object.
-    """
-    path = Path(summaries_dir) / f"{stem}.json"
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    return data
+# Notebooks call publish.write_summary: these come from a light module, and nbconvert is only
+# imported when a page is rendered, so a kernel that writes its summary never loads it.
+from takingstock.summaries import (  # noqa: F401 - re-exported, see docs/CONTRACTS.md
+    SUMMARY_KEYS,
+    _jsonable,
+    read_summary,
+    write_summary,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,8 +339,12 @@ def demote_headings(source: str, *, drop_first_h1: bool) -> tuple[str, bool]:
     return "\n".join(lines), dropped
 
 
-class BriefingPreprocessor(Preprocessor):
-    """Prepare an executed notebook for publication (see the module docstring)."""
+class _BriefingCells:
+    """Prepare an executed notebook for publication (see the module docstring).
+
+    The logic of :class:`BriefingPreprocessor`, which is this class mixed with nbconvert's
+    ``Preprocessor`` when first used (so importing this module does not import nbconvert).
+    """
 
     def preprocess(self, nb, resources):
         drop_h1 = True
@@ -460,6 +378,26 @@ class BriefingPreprocessor(Preprocessor):
         return output
 
 
+_PREPROCESSOR_CLASS = None
+
+
+def _briefing_preprocessor_class():
+    global _PREPROCESSOR_CLASS
+    if _PREPROCESSOR_CLASS is None:
+        from nbconvert.preprocessors import Preprocessor
+
+        _PREPROCESSOR_CLASS = type("BriefingPreprocessor", (_BriefingCells, Preprocessor),
+                                   {"__module__": __name__, "__doc__": _BriefingCells.__doc__})
+    return _PREPROCESSOR_CLASS
+
+
+def __getattr__(name: str):
+    """``publish.BriefingPreprocessor`` is built (and nbconvert imported) on first access."""
+    if name == "BriefingPreprocessor":
+        return _briefing_preprocessor_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _exporter():
     """An HTMLExporter on the ``basic`` template: cells only, no code, no prompts."""
     from nbconvert import HTMLExporter
@@ -476,7 +414,7 @@ def _exporter():
     config.HTMLExporter.sanitize_html = False  # we sanitise ourselves, see the docstring
     exporter = HTMLExporter(config=config, template_name="basic")
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
-    exporter.register_preprocessor(BriefingPreprocessor(), enabled=True)
+    exporter.register_preprocessor(_briefing_preprocessor_class()(), enabled=True)
     return exporter
 
 
@@ -529,42 +467,19 @@ def _css():
 def raw_data_versions(raw_dir: str | os.PathLike) -> list[tuple[str, str]]:
     """``(file, sha256)`` for every raw data file, sorted by name.
 
-    Uses ``takingstock.provenance.raw_data_versions`` (the committed raw files) when that
-    module provides it, else hashes every non-hidden file under ``raw_dir``; SIPRI exports in
-    ``raw_dir/sipri/*.csv`` are always added.
+    The committed raw files as :func:`takingstock.provenance.raw_data_versions` lists them
+    (none when ``raw_dir`` does not exist), plus the SIPRI exports in ``raw_dir/sipri/*.csv``
+    (never committed, but data versions too) as ``sipri/<name>``.
     """
-    raw_dir = Path(raw_dir)
-    try:
-        from takingstock import provenance  # type: ignore[attr-defined]
+    from takingstock import provenance
 
-        versions = provenance.raw_data_versions(raw_dir)
-    except (ImportError, AttributeError):
-        versions = None
-    rows: list[tuple[str, str]] = []
-    if isinstance(versions, Mapping):
-        rows = [(str(k), str(v)) for k, v in versions.items()]
-    elif versions is not None and hasattr(versions, "to_dict"):  # a DataFrame
-        versions = versions.to_dict("records")
-    if not rows and versions is not None and not isinstance(versions, Mapping):
-        for item in versions:
-            if isinstance(item, Mapping):
-                name = item.get("file") or item.get("path") or item.get("name")
-                rows.append((str(name), str(item.get("sha256"))))
-            else:
-                name, digest = item
-                rows.append((str(name), str(digest)))
-    if not rows and raw_dir.is_dir():
-        for path in sorted(raw_dir.rglob("*")):
-            rel = path.relative_to(raw_dir)
-            if path.is_file() and not any(part.startswith(".") for part in rel.parts):
-                rows.append((rel.as_posix(), io.sha256_file(path)))
-    known = {name for name, _ in rows}
-    sipri_dir = raw_dir / "sipri"
-    if sipri_dir.is_dir():  # SIPRI exports: not committed, but they are data versions too
-        for path in sorted(sipri_dir.glob("*.csv")):
-            name = f"sipri/{path.name}"
-            if name not in known and not path.name.startswith("."):
-                rows.append((name, io.sha256_file(path)))
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        return []
+    rows = [(item["file"], item["sha256"]) for item in provenance.raw_data_versions(raw_dir)]
+    for path in sorted((raw_dir / "sipri").glob("*.csv")):
+        if path.is_file() and not path.name.startswith("."):
+            rows.append((f"sipri/{path.name}", io.sha256_file(path)))
     return sorted(rows)
 
 
@@ -596,15 +511,27 @@ def read_sources(raw_dir: str | os.PathLike) -> list[dict]:
 
 
 def current_git_commit(root: str | os.PathLike | None = None) -> str:
-    """The commit checked out in ``root`` (the project by default), or ``"unknown"``."""
+    """The commit checked out in ``root`` (the project by default), or ``"unknown"``.
+
+    ``+dirty`` is appended when tracked files differ from that commit (the pages were then
+    built by code that is in no commit); untracked files are not counted.
+    """
     from takingstock import paths
 
+    cwd = str(root or paths.ROOT)
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=str(root or paths.ROOT), capture_output=True,
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
             text=True, timeout=10, check=True,
         )
-        return out.stdout.strip() or "unknown"
+        commit = out.stdout.strip()
+        if not commit:
+            return "unknown"
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+            capture_output=True, text=True, timeout=30, check=True,
+        )
+        return commit + ("+dirty" if status.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 

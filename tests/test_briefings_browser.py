@@ -52,6 +52,8 @@ def check_page(browser, page_path: Path, screenshot: Path) -> dict:
     from axe_playwright_python.sync_playwright import Axe
 
     context = browser.new_context(viewport={"width": 1200, "height": 900})
+    # any alert() a page runs (an XSS string that escaped sanitising) is recorded, not shown
+    context.add_init_script("window.__alerted = false; window.alert = () => { window.__alerted = true; };")
     page = context.new_page()
     requests, errors = [], []
     page.on("request", lambda r: requests.append(r.url))
@@ -89,6 +91,7 @@ def assert_page_ok(result: dict, name: str) -> None:
     assert result["plots"] == result["divs"] == result["with_svg"], f"{name}: {result}"
     assert result["h1"] == 1, name
     assert result["lang"] == "en", name
+    assert result["alert"] is False, f"{name}: a script called alert()"
     summary = [(v["id"], v["impact"], v["help"]) for v in result["axe"]]
     assert summary == [], f"{name}: axe serious/critical violations {summary}"
 

@@ -270,8 +270,9 @@ def test_sanitiser_rejects_a_plotly_call_with_extra_code():
     with pytest.warns(publish.UnsafeOutputWarning):
         out = publish.sanitize_output_html(div)
     assert "<script" not in out
-    tail = _plotly_div().replace(")                };", "); alert(1)                };")
-    assert tail != _plotly_div()
+    div = _plotly_div()
+    tail = div.replace(")                };", "); alert(1)                };")
+    assert tail != div  # the same div, so the replacement really happened
     with pytest.raises(publish.UnsafeOutputError):
         publish.parse_plotly_script(re.search(r"<script>(.*)</script>", tail, re.S).group(1))
 
@@ -333,3 +334,56 @@ def test_title_inline_markdown_is_rendered_and_escaped():
     assert plain == "The ledger of Taking Stock & <b> snake_case_name"
     html, _ = publish.title_markup(bh.XSS)
     assert str(html) == XSS_ESCAPED
+
+
+def test_importing_publish_does_not_load_nbconvert():
+    """Every notebook kernel imports publish.write_summary: nbconvert must stay out of it."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom takingstock.publish import read_summary, write_summary\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'nbconvert'))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=60, check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "[]"
+    from takingstock import summaries
+
+    assert publish.write_summary is summaries.write_summary
+    assert issubclass(publish.BriefingPreprocessor, __import__("nbconvert").preprocessors.Preprocessor)
+
+
+def _git(root, *args):
+    import subprocess
+
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+                   cwd=root, check=True, capture_output=True)
+
+
+def test_code_version_says_dirty_when_tracked_files_changed(tmp_path):
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    _git(tmp_path, "add", "code.py")
+    _git(tmp_path, "commit", "-q", "-m", "one")
+    clean = publish.current_git_commit(tmp_path)
+    assert re.fullmatch(r"[0-9a-f]{40}", clean)
+    (tmp_path / "new.txt").write_text("untracked\n")
+    assert publish.current_git_commit(tmp_path) == clean
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert publish.current_git_commit(tmp_path) == clean + "+dirty"
+    assert publish.current_git_commit(tmp_path / "no-such-folder") == "unknown"
+
+
+def test_raw_data_versions_lists_committed_files_and_sipri_exports(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "sipri").mkdir(parents=True)
+    (raw / "a.csv").write_text("id\n1\n")
+    (raw / "a.csv.meta.yml").write_text("title: A\n")
+    (raw / "README.md").write_text("docs\n")
+    (raw / "sipri" / "trade-register-2026-05-18.csv").write_text("x\n")
+    (raw / "sipri" / "notes.txt").write_text("not an export\n")
+    assert publish.raw_data_versions(raw) == [
+        ("a.csv", io.sha256_file(raw / "a.csv")),
+        ("sipri/trade-register-2026-05-18.csv",
+         io.sha256_file(raw / "sipri" / "trade-register-2026-05-18.csv")),
+    ]
+    assert publish.raw_data_versions(tmp_path / "missing") == []
