@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from takingstock import DEFER_STATIC_ENV
 from takingstock.runner import Step, StepContext, main
@@ -26,7 +27,7 @@ def publish(ctx: StepContext) -> None:
         summaries_dir=ctx.output_dir / "summaries",
         briefings_dir=ctx.output_dir / "briefings",
         raw_dir=ctx.params["raw_dir"],
-        sipri_release=_sipri_release(ctx.params.get("sipri_register") or ""),
+        sipri_release=_sipri_release(ctx.params.get("sipri_register") or "", ctx.params["raw_dir"]),
     )
 
 
@@ -37,19 +38,32 @@ def static_figures(ctx: StepContext) -> None:
     export_pending(ctx.output_dir / "figures")
 
 
-def _sipri_release(register: str):
-    """Release date of the SIPRI register in use (the one given, else the newest), or None."""
+def _sipri_release(register: str, raw_dir: str):
+    """Release date of the SIPRI register in use, or None.
+
+    The register given, else the newest export in ``<raw_dir>/sipri/`` (the run's raw_dir);
+    only the file's preamble is read, never its deals.
+    """
     from takingstock import sipri
 
-    opened = sipri.open_register(register)
-    return opened.release_date if opened is not None else None
+    if register:
+        path = Path(register)
+        if not path.is_file():
+            raise FileNotFoundError(f"sipri_register: no file at {path}")
+    else:
+        path = sipri.find_register(Path(raw_dir) / "sipri")
+        if path is None:
+            return None
+    return sipri.read_release_date(path)
 
 
 STEPS = [
     Step(
         "clean", "notebooks/01_clean_catalogue.ipynb",
-        inputs=("{catalogues}", CROSSWALK, "{raw_dir}/periods.csv", "{raw_dir}/sources.csv"),
-        template_defaults=(("catalogues", "{raw_dir}/catalogue_*.csv"),),
+        # the files named by the path parameters, else the committed ones in raw_dir
+        inputs=("{catalogues}", "{crosswalk}", "{periods}", "{sources}"),
+        template_defaults=(("catalogues", "{raw_dir}/catalogue_*.csv"), ("crosswalk", CROSSWALK),
+                           ("periods", "{raw_dir}/periods.csv"), ("sources", "{raw_dir}/sources.csv")),
         outputs=(CATALOGUE, "{processed_dir}/rejected.csv", "{processed_dir}/cleaning_report.csv"),
         description="validate every raw catalogue row; clean rows to parquet, the rest to rejected.csv",
     ),
@@ -73,8 +87,9 @@ STEPS = [
     ),
     Step(
         "claims", "notebooks/05_claims.ipynb", needs=("origin", "eras", "supply"),
-        inputs=("{processed_dir}/*", "{raw_dir}/claims.yml", "{raw_dir}/claims_accepted.csv",
+        inputs=("{processed_dir}/*", "{claims_path}", "{raw_dir}/claims_accepted.csv",
                 "{sipri}", "{output_dir}/summaries/0[1-4]*.json"),
+        template_defaults=(("claims_path", "{raw_dir}/claims.yml"),),
         outputs=("{output_dir}/summaries/05_claims.json", "{processed_dir}/claims_ledger.csv"),
         description="check each claim of the report against the rebuilt evidence",
     ),
