@@ -373,29 +373,42 @@ def figure_html(fig: go.Figure, alt: str) -> str:
 
 
 def _page(fig: go.Figure, alt: str) -> str:
+    """A standalone page around :func:`figure_html`, loading the folder's shared plotly.js."""
     title = html.escape(_text(fig.layout.title))
-    alt_esc = html.escape(str(alt), quote=True)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{title}</title>\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<script src="{PLOTLYJS_NAME}" charset="utf-8"></script>\n'
         "</head>\n<body>\n<main>\n"
-        f'<figure role="figure" aria-label="{alt_esc}" style="margin:0">\n'
-        f"{figure_div(fig)}\n"
-        f'<figcaption style="{_VISUALLY_HIDDEN}">{alt_esc}</figcaption>\n'
-        "</figure>\n</main>\n</body>\n</html>\n"
+        f"{figure_html(fig, alt)}\n"
+        "</main>\n</body>\n</html>\n"
     )
 
 
+#: Folders (resolved path, plotly version) whose plotly.min.js this process has checked.
+_plotlyjs_checked: set[tuple[str, str]] = set()
+
+
 def ensure_plotlyjs(figures_dir: str | os.PathLike) -> Path:
-    """Write the one shared ``plotly.min.js`` into ``figures_dir`` if it is missing or stale."""
-    from plotly.offline import get_plotlyjs
+    """Write the one shared ``plotly.min.js`` into ``figures_dir`` if it is missing or stale.
+
+    Checked once per folder and plotly version in a process (plotly.js is ~3.6 MB): the first
+    call compares the file's bytes with this plotly's bundle and rewrites it if they differ;
+    later calls only check that the file is still there.
+    """
+    import plotly
 
     target = Path(figures_dir) / PLOTLYJS_NAME
-    js = get_plotlyjs()
-    if not target.exists() or target.stat().st_size != len(js.encode("utf-8")):
-        tsio.write_text(target, js)
+    key = (str(target.resolve()), plotly.__version__)
+    if key in _plotlyjs_checked and target.exists():
+        return target
+    from plotly.offline import get_plotlyjs
+
+    js = get_plotlyjs().encode("utf-8")
+    if not target.exists() or target.stat().st_size != len(js) or target.read_bytes() != js:
+        tsio.write_bytes(target, js)
+    _plotlyjs_checked.add(key)
     return target
 
 
@@ -540,7 +553,7 @@ def save_figure(
     name: str,
     *,
     alt: str,
-    source: str,
+    source: str | None = None,
     figures_dir: str | os.PathLike,
     static: bool = True,
 ) -> dict[str, Path]:
@@ -550,7 +563,8 @@ def save_figure(
         fig: the figure (its title and axis titles must be set).
         name: file stem, e.g. ``02_amnesty_2015_manufacture_shares``.
         alt: alt text for screen readers (one or two sentences saying what the chart shows).
-        source: the source line printed under the figure (replaces any earlier one).
+        source: the source line printed under the figure (replaces any earlier one); None
+            keeps the one the chart builder set (a figure without any is refused).
         figures_dir: the output folder (``output_dir/figures``).
         static: write SVG and PNG too (skipped with one notice when no browser).
 
@@ -560,7 +574,8 @@ def save_figure(
     if not name or "/" in name or name.startswith("."):
         raise FigureError(f"bad figure name {name!r}")
     figures_dir = Path(figures_dir)
-    add_source(fig, source)
+    if source is not None:
+        add_source(fig, source)
     check_figure(fig, alt)
     fig.layout.meta = {"alt": str(alt), "name": name}
     ensure_plotlyjs(figures_dir)

@@ -177,3 +177,43 @@ def test_deferred_static_export_is_drawn_later_in_one_batch(tmp_path, monkeypatc
     assert sorted(p.name for p in written) == ["first.png", "first.svg", "second.png", "second.svg"]
     assert "second chart" in (tmp_path / "second.svg").read_text()
     assert figures.pending_static(tmp_path) == []  # nothing left: a rerun draws nothing
+
+
+def test_page_embeds_figure_html(tmp_path):
+    fig = _fig()
+    page = figures.save_figure(fig, "embed", alt="Alt & text", figures_dir=tmp_path, static=False)["html"]
+    text = page.read_text()
+    # the markup of figure_html (plotly's div id differs per call, so compare around it)
+    shared = re.sub(r'id="[^"]+"|"[0-9a-f-]{36}"', "ID", figures.figure_html(fig, "Alt & text"))
+    assert shared in re.sub(r'id="[^"]+"|"[0-9a-f-]{36}"', "ID", text)
+    assert '<figure class="ts-figure" role="figure" aria-label="Alt &amp; text"' in text
+    assert text.count("<figure") == text.count("<figcaption") == 1
+    assert "Source: test" in text  # save_figure without source= keeps the builder's line
+
+
+def test_save_figure_refuses_a_figure_without_any_source(tmp_path):
+    fig = go.Figure(go.Bar(x=["a"], y=[1]))
+    fig.update_layout(title_text="T")
+    fig.update_xaxes(title_text="x")
+    fig.update_yaxes(title_text="y")
+    with pytest.raises(figures.FigureError, match="no source"):
+        figures.save_figure(fig, "nosrc", alt="a", figures_dir=tmp_path, static=False)
+
+
+def test_plotlyjs_generated_once_per_folder_and_stale_copy_replaced(tmp_path, monkeypatch):
+    import plotly.offline
+
+    real = plotly.offline.get_plotlyjs
+    calls = []
+    monkeypatch.setattr(plotly.offline, "get_plotlyjs", lambda: calls.append(1) or real())
+    monkeypatch.setattr(figures, "_plotlyjs_checked", set())
+    js = real().encode("utf-8")
+    stale = tmp_path / "plotly.min.js"
+    stale.write_bytes(b"x" * len(js))  # same size, other content: must be replaced
+    for i in range(3):
+        figures.save_figure(_fig(), f"f{i}", alt="a", source="s", figures_dir=tmp_path, static=False)
+    assert len(calls) == 1
+    assert stale.read_bytes() == js
+    other = tmp_path / "other"
+    figures.ensure_plotlyjs(other)
+    assert len(calls) == 2 and (other / "plotly.min.js").read_bytes() == js
