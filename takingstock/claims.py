@@ -8,10 +8,13 @@ in our own words, the value as stated (with its unit), where it was stated and h
 are that the source says it (R, PR, N, derived; see ``docs/claims.md``), the dataset that can test
 it, the *name* of the function here that computes the comparable value, and an explicit
 tolerance. Every computation is a small named function registered in :data:`COMPUTATIONS`; it
-receives a :class:`ClaimContext` (the processed catalogue, its CAR 2014 and CAR 2017 parts, and
-the SIPRI register's deals, each ``None`` when absent) and the claim's ``params``, and returns a
-:class:`Computed` value. Nothing in the ledger is typed in: only the stated value and the
-tolerance come from the YAML file.
+receives a :class:`ClaimContext` (the processed catalogue and the SIPRI register's deals, each
+``None`` when absent) and the claim's ``params``, and returns a :class:`Computed` value. Each
+function declares the params it needs (:data:`REQUIRED_PARAMS`); :func:`load_claims` checks
+them, naming the claim and the field. Nothing in the ledger is typed in: only the stated value
+and the tolerance come from the YAML file. Where the stated value is a threshold we chose
+because the source gives no figure (e.g. "imports decreased"), the claim's ``our_test`` says
+so in words, and the ledger shows it beside the stated text.
 
 Verdict rules
 -------------
@@ -55,10 +58,12 @@ The guard
 ---------
 ``python pipeline.py check-claims`` calls :func:`check_main`. It *recomputes* the ledger from
 the processed catalogue and the SIPRI register (it does not trust a ledger CSV that may be
-stale), compares each verdict with ``data/raw/claims_accepted.csv`` and exits 1 listing every
-claim whose verdict changed (or that was added or removed). ``--accept`` rewrites the accepted
-file from the current ledger; that is a deliberate maintainer act, to be committed with a
-message that says why. Calculations here are ours, not SIPRI's.
+stale), compares each verdict *and each computed value* (as the ledger shows it, e.g. ``7.3%``)
+with ``data/raw/claims_accepted.csv`` and exits 1 listing every claim whose verdict changed
+(or that was added or removed) and every value that moved, old -> new, even within tolerance.
+``--accept`` rewrites the accepted file from the current ledger; that is a deliberate
+maintainer act, to be committed with a message that says why. Calculations here are ours, not
+SIPRI's.
 """
 
 from __future__ import annotations
@@ -77,9 +82,10 @@ from typing import Any, Callable
 import pandas as pd
 import yaml
 
+from takingstock import breakdowns, paths, supply
 from takingstock import io as tsio
-from takingstock import paths, supply
-from takingstock.breakdowns import EU_MEMBERS_2017_ISO, is_state_code
+from takingstock.breakdowns import is_state_code
+from takingstock.sipri import SipriFormatError
 
 VERDICTS = ("reproduced", "differs", "not checkable")
 TOLERANCE_KINDS = ("absolute", "relative", "at_least", "greater_than", "at_most", "less_than")
@@ -92,6 +98,7 @@ LEDGER_FILE = paths.PROCESSED / "claims_ledger.csv"
 LEDGER_COLUMNS = [
     "id", "group", "claim", "stated", "computed", "verdict", "reason", "source", "confidence",
     "stated_value", "computed_value", "unit", "tolerance", "computation", "detail", "source_url",
+    "our_test",
 ]
 ACCEPTED_COLUMNS = ["id", "verdict", "computed"]
 
@@ -158,6 +165,7 @@ class Claim:
     params: dict = field(default_factory=dict)
     reason_if_differs: str = ""
     settle_with: str = ""
+    our_test: str = ""
 
 
 def _fail(path: Path, claim_id: str, fieldname: str, message: str) -> ClaimsError:
@@ -212,6 +220,17 @@ def _parse_claim(raw: Any, index: int, path: Path) -> Claim:
     params = raw.get("params") or {}
     if not isinstance(params, dict):
         raise _fail(path, cid, "params", "must be a mapping")
+    for need in REQUIRED_PARAMS[computation]:
+        options = need if isinstance(need, tuple) else (need,)
+        if not any(o in params for o in options):
+            raise _fail(path, cid, f"params.{'|'.join(options)}",
+                        f"missing ({computation} needs {' or '.join(map(repr, options))})")
+    for key in ("years", "baseline", "span"):
+        if key in params:
+            win = params[key]
+            if (not isinstance(win, list) or len(win) != 2
+                    or not all(isinstance(y, int) and not isinstance(y, bool) for y in win)):
+                raise _fail(path, cid, f"params.{key}", f"needs [first, last] years, got {win!r}")
 
     return Claim(
         id=cid, group=str(raw["group"]), claim=str(raw["claim"]).strip(),
@@ -221,6 +240,7 @@ def _parse_claim(raw: Any, index: int, path: Path) -> Claim:
         computation=computation, tolerance=Tolerance(tol["kind"], float(tol.get("value") or 0)),
         params=params, reason_if_differs=str(raw.get("reason_if_differs") or "").strip(),
         settle_with=str(raw.get("settle_with") or "").strip(),
+        our_test=str(raw.get("our_test") or "").strip(),
     )
 
 
@@ -260,25 +280,24 @@ class ClaimContext:
         part = self.catalogue[self.catalogue["catalogue"] == catalogue_id]
         return part if len(part) else None
 
-    @property
-    def car_2014(self) -> pd.DataFrame | None:
-        """CAR 2014 ammunition rows of the processed catalogue."""
-        return self.catalogue_part("car_2014_ammunition")
-
-    @property
-    def car_2017(self) -> pd.DataFrame | None:
-        """CAR 2017 weapon rows of the processed catalogue."""
-        return self.catalogue_part("car_2017_weapons")
-
 
 def build_context(processed_dir: str | Path = paths.PROCESSED,
-                  sipri_register: str | Path | None = "") -> ClaimContext:
+                  sipri_register: str | Path | None = "",
+                  sipri_dir: str | Path = paths.SIPRI_RAW) -> ClaimContext:
     """Load the processed catalogue and the SIPRI register (each optional) into a context.
 
     Args:
-        processed_dir: folder holding ``catalogue.parquet`` (missing file -> no catalogue).
-        sipri_register: a register CSV path; ``""`` = the newest file in ``data/raw/sipri/``;
+        processed_dir: folder holding ``catalogue.parquet``. A missing file leaves
+            ``catalogue`` ``None`` (catalogue claims become not checkable): the ledger judges
+            step 01's output, it does not clean the raw catalogues itself.
+        sipri_register: a register CSV path; ``""`` = the newest file in ``sipri_dir``;
             ``None`` = run without a register.
+        sipri_dir: where ``""`` looks for the register (notebook 05 passes
+            ``raw_dir/sipri``, as notebooks 03 and 04 do).
+
+    Raises:
+        FileNotFoundError: ``sipri_register`` names a file that is not there.
+        takingstock.sipri.SipriFormatError: the register is not a usable SIPRI export.
     """
     ctx = ClaimContext()
     cat_path = Path(processed_dir) / "catalogue.parquet"
@@ -287,7 +306,7 @@ def build_context(processed_dir: str | Path = paths.PROCESSED,
     if sipri_register is not None:
         from takingstock import sipri
 
-        register = sipri.open_register(sipri_register)
+        register = sipri.open_register(sipri_register, sipri_dir)
         if register is not None:
             ctx.deals = register.deals
             when = f", data generated {register.release_date}" if register.release_date else ""
@@ -318,17 +337,34 @@ def _window(params: dict, key: str = "years") -> tuple[int, int]:
     return int(first), int(last)
 
 
+COMPUTATIONS: dict[str, Callable[[ClaimContext, dict], Computed]] = {}
+"""Every computation a claim may name, by function name (filled by :func:`computation`)."""
+REQUIRED_PARAMS: dict[str, tuple] = {}
+"""The params each computation needs; a tuple entry means "one of these"."""
+
+
+def computation(*required: str | tuple[str, ...]) -> Callable:
+    """Register a computation and the params it needs (checked when the claims are loaded)."""
+    def register(func: Callable[[ClaimContext, dict], Computed]) -> Callable[[ClaimContext, dict], Computed]:
+        COMPUTATIONS[func.__name__] = func
+        REQUIRED_PARAMS[func.__name__] = tuple(required)
+        return func
+    return register
+
+
+@computation("recipient", "years")
 def count_suppliers(ctx: ClaimContext, params: dict) -> Computed:
     """Number of states supplying ``recipient`` in the window, by ``supply.window_suppliers``
     (the rule notebook 04 uses); the detail states the rule in words."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
         return miss
     first, last = _window(params)
-    w = supply.window_suppliers(ctx.deals, params["recipient"], params.get("other", params["recipient"]),
+    w = supply.window_suppliers(ctx.deals, params["recipient"], params["recipient"],
                                 first, last, basis=params.get("basis", "delivery"))
     return Computed(float(len(w["a"])), detail=f"{w['rule']} {', '.join(w['a'])}")
 
 
+@computation("recipient", "other", "years")
 def count_common_suppliers(ctx: ClaimContext, params: dict) -> Computed:
     """Number of states that supplied both ``recipient`` and ``other`` in the same window
     (``supply.window_suppliers``); the detail states the rule in words."""
@@ -347,6 +383,7 @@ def _delivered(ctx: ClaimContext, params: dict, key: str = "years", everyone: bo
     return supply.delivered_in_window(ctx.deals, first, last, None if everyone else params["recipient"])
 
 
+@computation("recipient", "years")
 def recipient_world_share(ctx: ClaimContext, params: dict) -> Computed:
     """``recipient``'s share (percent) of the TIV delivered to all recipients in the window."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
@@ -360,6 +397,7 @@ def recipient_world_share(ctx: ClaimContext, params: dict) -> Computed:
                     detail=f"{params['recipient']} {mine:,.0f} of {world:,.0f} TIV delivered {first}-{last}")
 
 
+@computation("recipient", "years")
 def recipient_tiv_total(ctx: ClaimContext, params: dict) -> Computed:
     """Total TIV delivered to ``recipient`` in the window (TIV millions, not money)."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
@@ -368,6 +406,7 @@ def recipient_tiv_total(ctx: ClaimContext, params: dict) -> Computed:
     return Computed(float(w["tiv"].sum()), detail=f"{len(w)} deal-years")
 
 
+@computation("recipient", "years", ("suppliers", "bloc"))
 def supplier_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
     """Share (percent) of ``recipient``'s TIV in the window from ``suppliers`` or a ``bloc``."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
@@ -385,6 +424,7 @@ def supplier_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
     return Computed(100 * part / total, detail=f"{who}: {part:,.0f} of {total:,.0f} TIV, {first}-{last}")
 
 
+@computation("recipient", "years", "baseline")
 def period_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
     """Mean annual TIV to ``recipient`` in ``years`` as a percent of the mean in ``baseline``."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
@@ -398,6 +438,7 @@ def period_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
                     detail=f"mean a year: {now:,.0f} TIV in {f1}-{l1} vs {base:,.0f} TIV in {f0}-{l0}")
 
 
+@computation("recipient", "years", "span")
 def period_tiv_fraction(ctx: ClaimContext, params: dict) -> Computed:
     """Percent of ``recipient``'s TIV over ``span`` that was delivered within ``years``."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
@@ -410,18 +451,25 @@ def period_tiv_fraction(ctx: ClaimContext, params: dict) -> Computed:
     return Computed(100 * part / whole, detail=f"{part:,.0f} of {whole:,.0f} TIV of {fs}-{ls} came in {f1}-{l1}")
 
 
+@computation("recipient", "supplier", "designation", "description", "years")
 def units_ordered(ctx: ClaimContext, params: dict) -> Computed:
-    """Units of a weapon (designation regex) ``supplier`` ordered for ``recipient`` in the window.
+    """Units of a weapon ``supplier`` ordered for ``recipient`` in the window.
 
-    The detail names any order of the same weapon outside the window (e.g. the register may
-    date the order earlier than the report does).
+    The weapon is named twice: ``designation``, a regex searched in SIPRI's designation (write
+    word boundaries, e.g. ``\\bHawk\\b``, so "Skyhawk" does not count), and ``description``, a
+    regex the whole of SIPRI's description must match (so a "UH-60M Black Hawk" transport
+    helicopter is not counted as a Hawk air-defence missile). Recipients are selected with
+    ``supply.select_recipients`` (SIPRI name or crosswalk state), as in notebook 04. The
+    detail names any order of the same weapon outside the window (e.g. the register may date
+    the order earlier than the report does).
     """
     if (miss := _need(ctx.deals, "the SIPRI register")):
         return miss
     first, last = _window(params)
-    d = ctx.deals
-    d = d[(d["recipient_state"] == params["recipient"]) & (d["supplier_state"] == params["supplier"])]
-    d = d[d["designation"].astype(str).str.contains(params["designation"], case=False, regex=True)]
+    d = supply.select_recipients(ctx.deals, params["recipient"])
+    d = d[d["supplier_state"] == params["supplier"]]
+    d = d[d["designation"].astype(str).str.contains(params["designation"], case=False, regex=True)
+          & d["description"].astype(str).str.fullmatch(params["description"], case=False)]
     inside = d[d["order_year"].between(first, last).fillna(False).astype(bool)]
     outside = d.drop(inside.index)
     n = float(inside["number_ordered"].fillna(0).sum())
@@ -437,28 +485,34 @@ def units_ordered(ctx: ClaimContext, params: dict) -> Computed:
     return Computed(n, detail=detail)
 
 
-def _catalogue_rows(ctx: ClaimContext, catalogue_id: str) -> pd.DataFrame | None:
-    return ctx.catalogue_part(catalogue_id)
-
-
+@computation("catalogue")
 def catalogue_total(ctx: ClaimContext, params: dict) -> Computed:
     """Sum of ``count`` over one catalogue (items, cartridges or weapons documented)."""
-    rows = _catalogue_rows(ctx, params["catalogue"])
+    rows = ctx.catalogue_part(params["catalogue"])
     if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
         return miss
     return Computed(float(rows["count"].sum()), detail=f"{len(rows)} rows")
 
 
+@computation("catalogue", "isos")
 def catalogue_share(ctx: ClaimContext, params: dict) -> Computed:
     """Share (percent) of a catalogue's ``count`` made in the states ``isos`` (manufacture ISO).
 
-    With ``require_all: true`` a state that has no row at all makes the claim not checkable
-    (its count was not recovered) instead of counting it as zero.
+    ``isos: EU_MEMBERS_2017`` is the EU share as notebook 02 computes it
+    (``breakdowns.eu_share``), so the two cannot disagree. With ``require_all: true`` a state
+    that has no row at all makes the claim not checkable (its count was not recovered) instead
+    of counting it as zero.
     """
-    rows = _catalogue_rows(ctx, params["catalogue"])
+    rows = ctx.catalogue_part(params["catalogue"])
     if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
         return miss
-    isos = list(EU_MEMBERS_2017_ISO) if params.get("isos") == "EU_MEMBERS_2017" else list(params["isos"])
+    if params["isos"] == "EU_MEMBERS_2017":
+        eu = breakdowns.eu_share(rows)
+        if eu["total"] <= 0:
+            return Computed(None, missing=f"catalogue {params['catalogue']!r} has no counted items")
+        return Computed(eu["share"], detail=f"{eu['count']:,.0f} of {eu['total']:,.0f} "
+                                            f"({', '.join(eu['members_present'])})")
+    isos = list(params["isos"])
     present = set(rows["manufacture_iso"].dropna())
     absent = [i for i in isos if i not in present]
     if params.get("require_all") and absent:
@@ -470,25 +524,33 @@ def catalogue_share(ctx: ClaimContext, params: dict) -> Computed:
     return Computed(100 * mine / total, detail=f"{mine:,.0f} of {total:,.0f}")
 
 
-def origin_states(rows: pd.DataFrame, fields: tuple[str, ...] = ("design_iso", "manufacture_iso")) -> set[str]:
+def origin_states(rows: pd.DataFrame) -> set[str]:
     """ISO codes of the states named as design or manufacture origin (no 'unknown', no X-codes)."""
-    codes = pd.concat([rows[f] for f in fields], ignore_index=True).astype("string")
+    codes = pd.concat([rows["design_iso"], rows["manufacture_iso"]], ignore_index=True).astype("string")
     return set(codes[is_state_code(codes).to_numpy()].dropna())
 
 
+@computation("catalogue")
 def count_origin_states(ctx: ClaimContext, params: dict) -> Computed:
-    """Number of distinct states a catalogue names as country of design or manufacture."""
-    rows = _catalogue_rows(ctx, params["catalogue"])
+    """Number of distinct states a catalogue names as country of design or manufacture
+    (``role: any``, the default) or of ``role: manufacture`` / ``design`` only.
+
+    Counted by ``breakdowns.distinct_countries_any`` / ``distinct_countries``, the functions
+    notebook 02 uses, so the ledger and the breakdowns cannot disagree.
+    """
+    rows = ctx.catalogue_part(params["catalogue"])
     if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
         return miss
-    fields = tuple(params.get("fields", ("design_iso", "manufacture_iso")))
-    found = origin_states(rows, fields)
-    return Computed(float(len(found)), detail=", ".join(sorted(found)))
+    role = params.get("role", "any")
+    found = (breakdowns.distinct_countries_any(rows) if role == "any"
+             else breakdowns.distinct_countries(rows, role))
+    return Computed(float(found["n"]), detail=", ".join(found["countries"]))
 
 
+@computation("catalogue", "groups")
 def count_listed_origins(ctx: ClaimContext, params: dict) -> Computed:
     """How many of the groups in ``groups`` (each a list of ISO codes) a catalogue names."""
-    rows = _catalogue_rows(ctx, params["catalogue"])
+    rows = ctx.catalogue_part(params["catalogue"])
     if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
         return miss
     found = origin_states(rows)
@@ -496,18 +558,20 @@ def count_listed_origins(ctx: ClaimContext, params: dict) -> Computed:
     return Computed(float(len(hit)), detail="found: " + ", ".join("/".join(g) for g in hit))
 
 
+@computation("catalogue")
 def count_designations(ctx: ClaimContext, params: dict) -> Computed:
     """Number of distinct item designations (case-folded) in a catalogue."""
-    rows = _catalogue_rows(ctx, params["catalogue"])
+    rows = ctx.catalogue_part(params["catalogue"])
     if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
         return miss
     names = rows["designation"].dropna().astype(str).str.strip().str.casefold()
     return Computed(float(names.nunique()), detail=f"{len(rows)} rows")
 
 
+@computation("catalogue")
 def earliest_year(ctx: ClaimContext, params: dict) -> Computed:
     """The earliest ``year_from`` in a catalogue (the oldest item)."""
-    rows = _catalogue_rows(ctx, params["catalogue"])
+    rows = ctx.catalogue_part(params["catalogue"])
     if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
         return miss
     years = pd.to_numeric(rows["year_from"], errors="coerce").dropna()
@@ -517,13 +581,14 @@ def earliest_year(ctx: ClaimContext, params: dict) -> Computed:
     return Computed(float(years.min()), detail=f"{oldest['designation']} (row {oldest.get('source_row', '?')})")
 
 
+@computation("catalogue", "years")
 def share_made_between(ctx: ClaimContext, params: dict) -> Computed:
     """Percent of dated items (by ``count``, categories in ``exclude`` left out) made in ``years``.
 
     An item is dated when its ``year_mid`` is known. With fewer dated rows than ``min_dated``
     the claim is not checkable (too few dates to speak of a bulk).
     """
-    rows = _catalogue_rows(ctx, params["catalogue"])
+    rows = ctx.catalogue_part(params["catalogue"])
     if (miss := _need(rows, f"catalogue {params['catalogue']!r}")):
         return miss
     rows = rows[~rows["category"].isin(params.get("exclude", []))]
@@ -539,20 +604,10 @@ def share_made_between(ctx: ClaimContext, params: dict) -> Computed:
     return Computed(100 * inside / total, detail=f"{inside:,.0f} of {total:,.0f} dated items, {len(dated)} dated rows")
 
 
+@computation()
 def not_checkable(ctx: ClaimContext, params: dict) -> Computed:
     """No data at hand can test the claim; its ``settle_with`` says which data would."""
     return Computed(None, missing="no dataset at hand covers this claim")
-
-
-COMPUTATIONS: dict[str, Callable[[ClaimContext, dict], Computed]] = {
-    f.__name__: f
-    for f in (
-        count_suppliers, count_common_suppliers, recipient_world_share, recipient_tiv_total,
-        supplier_tiv_share, period_tiv_share, period_tiv_fraction, units_ordered,
-        catalogue_total, catalogue_share, count_origin_states, count_listed_origins,
-        count_designations, earliest_year, share_made_between, not_checkable,
-    )
-}
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -584,13 +639,14 @@ def judge(claim: Claim, computed: Computed) -> tuple[str, str]:
 
 
 def evaluate(claims: list[Claim], context: ClaimContext) -> pd.DataFrame:
-    """Compute every claim and return the ledger (one row per claim, ``LEDGER_COLUMNS``)."""
+    """Compute every claim and return the ledger (one row per claim, ``LEDGER_COLUMNS``).
+
+    The params were checked when the claims were loaded; any other error (e.g. a catalogue
+    without a column a computation reads) propagates as it is, not as a claims-file error.
+    """
     rows = []
     for c in claims:
-        try:
-            computed = COMPUTATIONS[c.computation](context, c.params)
-        except KeyError as exc:
-            raise ClaimsError(f"claim {c.id!r}, field 'params': missing key {exc}") from exc
+        computed = COMPUTATIONS[c.computation](context, c.params)
         verdict, reason = judge(c, computed)
         rows.append({
             "id": c.id, "group": c.group, "claim": c.claim, "stated": c.stated_text,
@@ -598,7 +654,7 @@ def evaluate(claims: list[Claim], context: ClaimContext) -> pd.DataFrame:
             "source": c.source, "confidence": c.confidence, "stated_value": c.stated_value,
             "computed_value": computed.value, "unit": c.unit,
             "tolerance": c.tolerance.describe(), "computation": c.computation,
-            "detail": computed.detail, "source_url": c.source_url,
+            "detail": computed.detail, "source_url": c.source_url, "our_test": c.our_test,
         })
     return pd.DataFrame(rows, columns=LEDGER_COLUMNS)
 
@@ -619,8 +675,17 @@ def write_ledger(ledger: pd.DataFrame, path: str | Path = LEDGER_FILE) -> Path:
 
 def read_accepted(path: str | Path = ACCEPTED_FILE) -> dict[str, str]:
     """Read ``claims_accepted.csv`` into ``{id: verdict}``; raise naming the row on bad input."""
+    return {cid: verdict for cid, (verdict, _computed) in read_accepted_rows(path).items()}
+
+
+def read_accepted_rows(path: str | Path = ACCEPTED_FILE) -> dict[str, tuple[str, str | None]]:
+    """Read ``claims_accepted.csv`` into ``{id: (verdict, computed)}``.
+
+    ``computed`` is the value as the ledger showed it when accepted (``None`` when the file has
+    no ``computed`` column). Raises :class:`ClaimsError` naming the row on bad input.
+    """
     path = Path(path)
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, str | None]] = {}
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or not {"id", "verdict"} <= set(reader.fieldnames):
@@ -631,7 +696,7 @@ def read_accepted(path: str | Path = ACCEPTED_FILE) -> dict[str, str]:
                                   f"is not one of {VERDICTS}")
             if row["id"] in out:
                 raise ClaimsError(f"{path}: row {n}, column 'id': duplicate {row['id']!r}")
-            out[row["id"]] = row["verdict"]
+            out[row["id"]] = (row["verdict"], row.get("computed"))
     return out
 
 
@@ -681,11 +746,32 @@ def compare_verdicts(ledger: pd.DataFrame, accepted: dict[str, str]) -> list[str
     return changes
 
 
-def check_main(argv: list[str] | None = None) -> int:
-    """The guard: recompute the ledger, compare verdicts with the accepted file, return an exit code.
+def compare_computed(ledger: pd.DataFrame, accepted: dict[str, tuple[str, str | None]]) -> list[str]:
+    """One line per claim whose verdict is as accepted but whose computed value moved.
 
-    0 = every verdict as accepted; 1 = at least one changed (each listed on stderr);
-    2 = a claims or accepted file is malformed. ``--accept`` rewrites the accepted file.
+    Values are compared as the ledger shows them (``format_value``: e.g. ``7.3%``,
+    ``28,358 TIV (millions)``), so a move shows as soon as it changes a shown digit, even
+    within tolerance. Claims with a changed verdict are left to :func:`compare_verdicts`.
+    """
+    moved = []
+    for cid, verdict, computed in zip(ledger["id"], ledger["verdict"], ledger["computed"]):
+        if cid not in accepted:
+            continue
+        old_verdict, old = accepted[cid]
+        if old is None or old_verdict != verdict:
+            continue
+        if str(old) != str(computed):
+            moved.append(f"{cid}: computed value moved {old} -> {computed} (verdict still {verdict!r})")
+    return moved
+
+
+def check_main(argv: list[str] | None = None) -> int:
+    """The guard: recompute the ledger, compare verdicts and computed values with the accepted
+    file, return an exit code.
+
+    0 = every verdict and value as accepted; 1 = at least one verdict changed or value moved
+    (each listed on stderr, old -> new); 2 = a claims, accepted or register file is malformed
+    or missing. ``--accept`` rewrites the accepted file (recording the moved values too).
     """
     parser = argparse.ArgumentParser(prog="pipeline.py check-claims",
                                      description="Fail when a claim's verdict changed from the accepted ledger.")
@@ -693,7 +779,9 @@ def check_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accepted", default=str(ACCEPTED_FILE))
     parser.add_argument("--processed-dir", default=str(paths.PROCESSED))
     parser.add_argument("--sipri-register", default="",
-                        help="register CSV ('' = newest in data/raw/sipri/; 'none' = without)")
+                        help="register CSV ('' = newest in --sipri-dir; 'none' = without)")
+    parser.add_argument("--sipri-dir", default=str(paths.SIPRI_RAW),
+                        help="where '' looks for the register (default data/raw/sipri/)")
     parser.add_argument("--ledger", default="",
                         help="read verdicts from this ledger CSV instead of recomputing")
     parser.add_argument("--accept", action="store_true",
@@ -705,7 +793,7 @@ def check_main(argv: list[str] | None = None) -> int:
             ledger = pd.read_csv(args.ledger, dtype=str, keep_default_na=False)
         else:
             register = None if args.sipri_register.lower() == "none" else args.sipri_register
-            context = build_context(args.processed_dir, register)
+            context = build_context(args.processed_dir, register, args.sipri_dir)
             ledger = evaluate(load_claims(args.claims), context)
             context_label = context.register_label or "no SIPRI register"
         if args.accept:
@@ -713,20 +801,27 @@ def check_main(argv: list[str] | None = None) -> int:
             counts = verdict_counts(ledger)
             print(f"accepted {len(ledger)} verdicts into {args.accepted}: {counts}")
             return 0
-        accepted = read_accepted(args.accepted)
-    except (ClaimsError, FileNotFoundError) as exc:
+        accepted = read_accepted_rows(args.accepted)
+    except (ClaimsError, FileNotFoundError, SipriFormatError) as exc:
         print(f"check-claims: {exc}", file=sys.stderr)
         return 2
-    changes = compare_verdicts(ledger, accepted)
-    if changes:
-        print(f"check-claims: {len(changes)} claim verdict(s) changed from {args.accepted}:",
-              file=sys.stderr)
-        for line in changes:
-            print(f"  - {line}", file=sys.stderr)
+    changes = compare_verdicts(ledger, {cid: v for cid, (v, _c) in accepted.items()})
+    moved = compare_computed(ledger, accepted)
+    if changes or moved:
+        if changes:
+            print(f"check-claims: {len(changes)} claim verdict(s) changed from {args.accepted}:",
+                  file=sys.stderr)
+            for line in changes:
+                print(f"  - {line}", file=sys.stderr)
+        if moved:
+            print(f"check-claims: {len(moved)} computed value(s) moved from {args.accepted}:",
+                  file=sys.stderr)
+            for line in moved:
+                print(f"  - {line}", file=sys.stderr)
         print("If the change is intended, run `python pipeline.py check-claims --accept` and "
               "commit data/raw/claims_accepted.csv with the reason.", file=sys.stderr)
         return 1
-    print(f"check-claims: all {len(ledger)} verdicts as accepted {verdict_counts(ledger)}")
+    print(f"check-claims: all {len(ledger)} verdicts and values as accepted {verdict_counts(ledger)}")
     return 0
 
 

@@ -20,12 +20,13 @@ REGISTER_NAME = "sipri_trade_register_all_2026-05-18_alexarui.csv"
 
 
 def _deal(i, recipient, supplier, order_year, years, tiv, designation="Widget-1", n=1,
-          bloc="NATO", kind="state"):
+          bloc="NATO", kind="state", description="widget"):
     return {
         "deal_id": f"d{i}", "recipient": recipient, "supplier": supplier,
         "recipient_state": recipient, "supplier_state": supplier, "supplier_bloc": bloc,
         "supplier_kind": kind, "order_year": order_year, "number_ordered": n,
-        "number_delivered": n, "designation": designation, "delivery_years": years,
+        "number_delivered": n, "designation": designation, "description": description,
+        "delivery_years": years,
         "tiv_delivered": tiv,
     }
 
@@ -39,8 +40,10 @@ def deals() -> pd.DataFrame:
         _deal(4, "Iran", "Atlantis", 1990, [1990], 10.0),   # outside the window
         _deal(5, "Iraq", "Rebels*", 1982, [1982], 5.0, kind="non-state"),
         _deal(6, "Ruritania", "Atlantis", 1983, [1983, 1984, 1985, 1986], 800.0),
-        _deal(7, "Iraq", "Atlantis", 2008, [2010], 30.0, designation="M-1A1 Abrams", n=140),
-        _deal(8, "Iraq", "Atlantis", 2012, [2013], 10.0, designation="Stinger", n=200),
+        _deal(7, "Iraq", "Atlantis", 2008, [2010], 30.0, designation="M-1A1 Abrams", n=140,
+              description="tank"),
+        _deal(8, "Iraq", "Atlantis", 2012, [2013], 10.0, designation="Stinger", n=200,
+              description="portable surface-to-air missile"),
         _deal(9, "Iraq", "Atlantis", 2005, [2006, 2007], 40.0),
     ]
     frame = pd.DataFrame(rows)
@@ -51,8 +54,13 @@ def deals() -> pd.DataFrame:
 
 @pytest.fixture()
 def catalogue() -> pd.DataFrame:
+    names = {"SUN": "Soviet Union", "CHN": "China", "ROU": "Romania", "DEU": "Germany",
+             "USA": "United States", "XNS": "non-state", "GBR": "United Kingdom"}
+
     def row(cat, iso, count, year_mid=None, design_iso=None, category="rifle", designation="x"):
         return {"catalogue": cat, "manufacture_iso": iso, "design_iso": design_iso or iso,
+                "manufacture_state": names.get(iso, "unknown"),
+                "design_state": names.get(design_iso or iso, "unknown"),
                 "count": count, "year_mid": year_mid, "category": category,
                 "designation": designation, "year_from": year_mid, "source_row": 1}
     return pd.DataFrame([
@@ -123,6 +131,35 @@ def test_bad_claim_names_id_and_field(tmp_path, mutation, field):
         claims.load_claims(path)
     assert f"field {field!r}" in str(err.value)
     assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("computation, params, field", [
+    ("units_ordered", "{recipient: Iraq, supplier: X, designation: Hawk, years: [2011, 2013]}",
+     "params.description"),
+    ("supplier_tiv_share", "{recipient: Iraq, years: [1980, 1988]}", "params.suppliers|bloc"),
+    ("catalogue_total", "{}", "params.catalogue"),
+    ("recipient_tiv_total", "{recipient: Iraq, years: [1980]}", "params.years"),
+])
+def test_missing_param_caught_at_load_naming_claim_and_field(tmp_path, computation, params, field):
+    path = _write(tmp_path, _claim(computation=computation, params=params))
+    with pytest.raises(claims.ClaimsError) as err:
+        claims.load_claims(path)
+    assert f"claim 'c1', field {field!r}" in str(err.value)
+
+
+def test_every_computation_declares_its_params():
+    assert set(claims.REQUIRED_PARAMS) == set(claims.COMPUTATIONS)
+    assert claims.REQUIRED_PARAMS["units_ordered"] == ("recipient", "supplier", "designation",
+                                                       "description", "years")
+
+
+def test_a_data_error_is_not_blamed_on_the_claims_file(tmp_path, catalogue):
+    # A catalogue without its `count` column is a data problem: the KeyError propagates
+    # instead of being reported as a missing claim parameter.
+    cl = claims.load_claims(_write(tmp_path, _claim()))
+    with pytest.raises(KeyError, match="count") as err:
+        claims.evaluate(cl, claims.ClaimContext(catalogue=catalogue.drop(columns="count")))
+    assert not isinstance(err.value, claims.ClaimsError)
 
 
 def test_duplicate_id_rejected(tmp_path):
@@ -205,9 +242,45 @@ def test_tiv_shares_and_periods(deals):
 def test_units_ordered_reports_orders_outside_the_window(deals):
     ctx = claims.ClaimContext(deals=deals)
     p = {"recipient": "Iraq", "supplier": "Atlantis", "years": [2011, 2013]}
-    abrams = claims.units_ordered(ctx, {**p, "designation": "Abrams"})
+    abrams = claims.units_ordered(ctx, {**p, "designation": "Abrams", "description": "tank"})
     assert abrams.value == 0 and "140 ordered 2008" in abrams.detail
-    assert claims.units_ordered(ctx, {**p, "designation": "Stinger"}).value == 200
+    assert claims.units_ordered(ctx, {**p, "designation": "Stinger",
+                                      "description": "portable surface-to-air missile"}).value == 200
+
+
+def test_units_ordered_does_not_count_a_black_hawk_as_a_hawk(deals):
+    # Invented: a transport helicopter whose name contains "Hawk", and a Skyhawk jet.
+    extra = pd.DataFrame([
+        _deal(20, "Iraq", "Atlantis", 2012, [2014], 60.0, designation="UH-60M Black Hawk", n=24,
+              description="transport helicopter"),
+        _deal(21, "Iraq", "Atlantis", 2012, [2014], 10.0, designation="A-4 Skyhawk", n=6,
+              description="fighter/ground-attack aircraft"),
+        _deal(22, "Iraq", "Atlantis", 2013, [2015], 20.0, designation="MIM-23B I-Hawk", n=50,
+              description="surface-to-air missile"),
+    ])
+    both = pd.concat([deals, extra], ignore_index=True)
+    ctx = claims.ClaimContext(deals=both)
+    hawk = {"recipient": "Iraq", "supplier": "Atlantis", "years": [2011, 2013],
+            "designation": r"\bHawk\b", "description": "surface-to-air missile( system)?"}
+    got = claims.units_ordered(ctx, hawk)
+    assert got.value == 50 and "Black Hawk" not in got.detail
+    # Without the missile I-Hawk deal there is no Hawk at all, whatever the helicopter is called.
+    ctx = claims.ClaimContext(deals=both[both["deal_id"] != "d22"])
+    assert claims.units_ordered(ctx, hawk).value == 0
+    # The committed claim's params leave the helicopter out too.
+    committed = {c.id: c for c in claims.load_claims()}["us-hawk-2011-13"].params
+    assert claims.units_ordered(ctx, {**committed, "supplier": "Atlantis"}).value == 0
+
+
+def test_units_ordered_selects_recipients_like_supply(deals):
+    # A deal whose SIPRI recipient name differs from the crosswalk state still counts
+    # (supply.select_recipients matches either, case-folded).
+    odd = deals.copy()
+    odd.loc[odd["deal_id"] == "d8", "recipient"] = "Iraq (Kurdistan)"
+    ctx = claims.ClaimContext(deals=odd)
+    p = {"recipient": "iraq", "supplier": "Atlantis", "years": [2011, 2013],
+         "designation": r"\bStinger\b", "description": "portable surface-to-air missile"}
+    assert claims.units_ordered(ctx, p).value == 200
 
 
 def test_catalogue_computations(catalogue):
@@ -222,6 +295,8 @@ def test_catalogue_computations(catalogue):
     assert eu.value == 25
     # X-codes (non-state) are not origin states.
     assert claims.count_origin_states(ctx, {"catalogue": "amnesty_2015"}).value == 3
+    assert claims.count_origin_states(ctx, {"catalogue": "car_2014_ammunition",
+                                            "role": "manufacture"}).value == 2
     assert claims.earliest_year(ctx, {"catalogue": "amnesty_2015"}).value == 1914
     bulk = claims.share_made_between(ctx, {"catalogue": "amnesty_2015", "years": [1970, 1999],
                                            "exclude": ["improvised"], "min_dated": 3})
@@ -234,9 +309,11 @@ def test_catalogue_computations(catalogue):
 # ----------------------------------------------------------------------------- the guard
 
 
-def _ledger_csv(tmp_path: Path, verdicts: dict[str, str]) -> Path:
+def _ledger_csv(tmp_path: Path, verdicts: dict[str, str], computed: dict[str, str] | None = None) -> Path:
+    computed = computed or {}
     frame = pd.DataFrame({"id": list(verdicts), "verdict": list(verdicts.values()),
-                          "computed": ["1"] * len(verdicts), "reason": ["r"] * len(verdicts)})
+                          "computed": [computed.get(k, "1") for k in verdicts],
+                          "reason": ["r"] * len(verdicts)})
     p = tmp_path / "ledger.csv"
     frame.to_csv(p, index=False)
     return p
@@ -245,14 +322,14 @@ def _ledger_csv(tmp_path: Path, verdicts: dict[str, str]) -> Path:
 def test_guard_unchanged_exits_zero(tmp_path):
     accepted = tmp_path / "accepted.csv"
     accepted.write_text("id,verdict,computed\na,reproduced,1\nb,differs,2\n", encoding="utf-8")
-    ledger = _ledger_csv(tmp_path, {"a": "reproduced", "b": "differs"})
+    ledger = _ledger_csv(tmp_path, {"a": "reproduced", "b": "differs"}, {"b": "2"})
     assert claims.check_main(["--ledger", str(ledger), "--accepted", str(accepted)]) == 0
 
 
 def test_guard_changed_verdict_exits_nonzero_naming_the_claim(tmp_path, capsys):
     accepted = tmp_path / "accepted.csv"
     accepted.write_text("id,verdict,computed\na,reproduced,1\nb,differs,2\n", encoding="utf-8")
-    ledger = _ledger_csv(tmp_path, {"a": "differs", "b": "differs", "new": "reproduced"})
+    ledger = _ledger_csv(tmp_path, {"a": "differs", "b": "differs", "new": "reproduced"}, {"b": "2"})
     assert claims.check_main(["--ledger", str(ledger), "--accepted", str(accepted)]) == 1
     err = capsys.readouterr().err
     assert "a: accepted 'reproduced', now 'differs'" in err
@@ -265,6 +342,39 @@ def test_guard_accept_rewrites_the_file(tmp_path):
     assert claims.check_main(["--ledger", str(ledger), "--accepted", str(accepted), "--accept"]) == 0
     assert claims.read_accepted(accepted) == {"a": "differs"}
     assert claims.check_main(["--ledger", str(ledger), "--accepted", str(accepted)]) == 0
+
+
+def test_guard_catches_a_value_moved_within_tolerance(tmp_path, capsys):
+    # Same verdicts, but a's value moved 7.3% -> 7.6%: still within a ±1 tolerance, and listed.
+    accepted = tmp_path / "accepted.csv"
+    accepted.write_text("id,verdict,computed\na,reproduced,7.3%\nb,differs,2\n", encoding="utf-8")
+    ledger = _ledger_csv(tmp_path, {"a": "reproduced", "b": "differs"}, {"a": "7.6%", "b": "2"})
+    args = ["--ledger", str(ledger), "--accepted", str(accepted)]
+    assert claims.check_main(args) == 1
+    err = capsys.readouterr().err
+    assert "a: computed value moved 7.3% -> 7.6% (verdict still 'reproduced')" in err
+    assert "  - b:" not in err
+    # --accept records the new value; the guard is then quiet.
+    assert claims.check_main(args + ["--accept"]) == 0
+    assert claims.read_accepted_rows(accepted) == {"a": ("reproduced", "7.6%"), "b": ("differs", "2")}
+    assert claims.check_main(args) == 0
+
+
+def test_guard_bad_register_exits_two_with_the_message(tmp_path, capsys):
+    bad = tmp_path / "register.csv"
+    bad.write_text("this is not a SIPRI export\n1,2,3\n", encoding="utf-8")
+    cl = _write(tmp_path, _claim())
+    code = claims.check_main(["--claims", str(cl), "--accepted", str(tmp_path / "acc.csv"),
+                              "--processed-dir", str(tmp_path), "--sipri-register", str(bad)])
+    assert code == 2
+    assert str(bad.name) in capsys.readouterr().err
+
+
+def test_build_context_looks_for_the_register_in_sipri_dir(tmp_path):
+    empty = tmp_path / "sipri"
+    empty.mkdir()
+    ctx = claims.build_context(tmp_path, "", empty)
+    assert ctx.deals is None and ctx.catalogue is None and ctx.register_label == ""
 
 
 def test_guard_bad_accepted_file_names_row_and_column(tmp_path, capsys):
@@ -289,6 +399,33 @@ def test_guard_recomputes_from_data_and_catches_a_moved_verdict(tmp_path, catalo
     catalogue.loc[0, "count"] = 31
     catalogue.to_parquet(proc / "catalogue.parquet")
     assert claims.check_main(args) == 1
+
+
+def test_ledger_origin_and_eu_counts_are_the_breakdowns_counts(catalogue):
+    from takingstock import breakdowns
+
+    ctx = claims.ClaimContext(catalogue=catalogue)
+    amnesty = catalogue[catalogue["catalogue"] == "amnesty_2015"]
+    assert (claims.count_origin_states(ctx, {"catalogue": "amnesty_2015"}).value
+            == breakdowns.distinct_countries_any(amnesty)["n"] == 3)
+    car17 = catalogue[catalogue["catalogue"] == "car_2017_weapons"]
+    eu = claims.catalogue_share(ctx, {"catalogue": "car_2017_weapons", "isos": "EU_MEMBERS_2017"})
+    assert eu.value == breakdowns.eu_share(car17)["share"] == 25
+    assert "Germany, Romania" in eu.detail
+
+
+def test_claims_without_a_source_figure_label_our_threshold():
+    loaded = {c.id: c for c in claims.load_claims()}
+    embargo, flood = loaded["embargo-cut-1991-2002"], loaded["flood-after-2003"]
+    # The release gives no figure: the stated text says so and the threshold is labelled ours.
+    for c in (embargo, flood):
+        assert "no figure" in c.stated_text and c.our_test.startswith("ours:")
+    # "decreased" = below the 1980s level, nothing stronger.
+    assert (embargo.stated_value, embargo.tolerance.kind) == (100, "less_than")
+    # "at least 25" in the release: at_least, with the release's words.
+    origin = loaded["origin-states-25"]
+    assert origin.stated_text == "at least 25 countries" and origin.tolerance.kind == "at_least"
+    assert origin.confidence == "PR"
 
 
 # ----------------------------------------------------------------------------- real data
@@ -374,6 +511,8 @@ def test_real_ledger_matches_the_accepted_file(real_ledger):
     accepted = claims.read_accepted(paths.RAW / "claims_accepted.csv")
     now = real_ledger["verdict"].to_dict()
     assert claims.compare_verdicts(real_ledger.reset_index(), accepted) == []
+    rows = claims.read_accepted_rows(paths.RAW / "claims_accepted.csv")
+    assert claims.compare_computed(real_ledger.reset_index(), rows) == []
     assert sum(v == "reproduced" for v in now.values()) == 20
 
 
@@ -387,19 +526,28 @@ def test_notebook_05_runs_and_writes_ledger_and_summary(tmp_path, processed_dir,
 
     proc = tmp_path / "processed"
     shutil.copytree(processed_dir, proc)
+    # Explicit inputs: the shared register when present, else none; an empty raw_dir, so the
+    # result does not depend on what this machine keeps in data/raw/sipri/.
     register = paths.SHARED_SIPRI / REGISTER_NAME
+    raw = tmp_path / "raw"
+    (raw / "sipri").mkdir(parents=True)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         p for p in (str(paths.ROOT), os.environ.get("PYTHONPATH", "")) if p))
     pm.execute_notebook(
         str(paths.NOTEBOOKS / "05_claims.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
         parameters={"processed_dir": str(proc), "output_dir": str(tmp_path / "output"),
+                    "raw_dir": str(raw), "claims_path": str(paths.RAW / "claims.yml"),
                     "sipri_register": str(register) if register.is_file() else ""},
         progress_bar=False, cwd=str(paths.NOTEBOOKS))
     ledger = pd.read_csv(proc / "claims_ledger.csv")
     assert len(ledger) == len(claims.load_claims())
     summary = json.loads((tmp_path / "output" / "summaries" / "05_claims.json").read_text())
     heads = {h["label"]: int(h["value"]) for h in summary["headlines"]}
-    assert sum(heads.values()) == len(ledger)
     assert (tmp_path / "output" / "tables" / "05_claims_ledger.md").is_file()
     if register.is_file():
         assert heads == {"reproduced": 20, "differs": 12, "not checkable": 9}
+        assert summary["parameters"]["register"].startswith(REGISTER_NAME)
+    else:
+        # No register in the empty raw_dir: every SIPRI claim is not checkable.
+        assert heads == {"reproduced": 14, "differs": 3, "not checkable": 24}
+        assert summary["parameters"]["register"] == ""
