@@ -57,23 +57,59 @@ def test_02_every_figure_has_files_title_and_source(origin_out):
             assert "calculations by taking-stock" in (figs / f"{stem}.svg").read_text()
 
 
+def _newest_all_register(sipri_dir):
+    """The newest whole-database export (``sipri_trade_register_all_<date>_*.csv``) in ``sipri_dir``."""
+    found = sorted(sipri_dir.glob("sipri_trade_register_all_*.csv"))
+    if not found:
+        pytest.skip(f"no sipri_trade_register_all_*.csv in {sipri_dir}")
+    return found[-1]  # names start with the release date (YYYY-MM-DD), so the last is the newest
+
+
+def _raw_without_sipri(tmp_path):
+    """A copy of data/raw (periods, crosswalk, catalogues...) with no sipri/ folder in it."""
+    import shutil
+
+    raw = tmp_path / "raw"
+    shutil.copytree(paths.RAW, raw, ignore=shutil.ignore_patterns("sipri"))
+    assert not (raw / "sipri").exists()
+    return raw
+
+
 def test_03_with_and_without_sipri(tmp_path, shared_sipri_dir):
-    register = shared_sipri_dir / "sipri_trade_register_iraq.csv"
-    if not register.exists():
-        pytest.skip("no Iraq register in the shared SIPRI exports")
+    register = _newest_all_register(shared_sipri_dir)
+    assert register.name == "sipri_trade_register_all_2026-05-18_alexarui.csv"
     _run("03_eras", tmp_path, catalogue="amnesty_2015", sipri_register=str(register))
     by_year = pd.read_csv(tmp_path / "tables" / "03_sipri_iraq_by_year.csv").set_index("year")
     assert by_year.loc[1991:2002, "tiv"].sum() == 0  # the embargo years
     assert by_year.loc[1980:1988, "tiv"].sum() > 5 * by_year.loc[2003:2011, "tiv"].sum()
     page = (tmp_path / "figures" / "03_sipri_iraq_by_year_tiv.html").read_text()
     assert "SIPRI Arms Transfers Database" in page and "not money" in page
+    spec = json.loads((tmp_path / "figures" / "03_sipri_iraq_by_year_tiv.json").read_text())
+    # bars are centred on their years: each period band runs from half a year before its first
+    # year to half a year after its last (the war 1980-88, the embargo 1991-2002, 2003-2011)
+    bands = sorted((round(sh["x0"], 2), round(sh["x1"], 2)) for sh in spec["layout"]["shapes"])
+    assert bands == [(1979.5, 1988.5), (1990.5, 2002.5), (2002.5, 2011.5)]
+    # the embargo sentence and headline come from the periods table and the computed TIV
+    assert "No deliveries recorded during the 1991-2002 embargo." in spec["layout"]["meta"]["alt"]
+    summary = json.loads((tmp_path / "summaries" / "03_eras.json").read_text())
+    values = {h["label"]: h["value"] for h in summary["headlines"]}
+    assert values["SIPRI: TIV delivered to Iraq in the embargo years 1991-2002"] == "0 million TIV"
     dec = pd.read_csv(tmp_path / "tables" / "03_amnesty_2015_decades.csv")
     assert dec.iloc[-1]["decade"] == "unknown" and dec.iloc[-1]["count"] == 42
-    # without a register: says so and still does the catalogue part
+    # without a register: a raw_dir with no sipri/ folder; says so and still does the catalogue part
     empty = tmp_path / "nosipri"
-    _run("03_eras", empty, catalogue="amnesty_2015", raw_dir=str(paths.RAW), sipri_register="")
-    if not (paths.SIPRI_RAW.is_dir() and list(paths.SIPRI_RAW.glob("*.csv"))):
-        assert not list((empty / "tables").glob("03_sipri_*"))
-        text = (empty / "03_eras.ipynb").read_text()
-        assert "No SIPRI trade register found" in text
+    raw = _raw_without_sipri(tmp_path)
+    _run("03_eras", empty, catalogue="amnesty_2015", raw_dir=str(raw), sipri_register="")
+    assert not list((empty / "tables").glob("03_sipri_*"))
+    assert not list((empty / "figures").glob("03_sipri_*"))
+    text = (empty / "03_eras.ipynb").read_text()
+    assert f"No SIPRI trade register in {raw / 'sipri'}: the SIPRI sections are skipped" in text
     assert (empty / "tables" / "03_amnesty_2015_periods.csv").exists()
+
+
+def test_03_stops_on_a_recipient_without_deliveries(tmp_path, shared_sipri_dir):
+    pm = pytest.importorskip("papermill")
+    with pytest.raises(pm.PapermillExecutionError, match="no deliveries to 'Irak'.*did you mean 'Iraq'"):
+        _run("03_eras", tmp_path, catalogue="amnesty_2015", recipient="Irak",
+             sipri_register=str(_newest_all_register(shared_sipri_dir)))
+    assert not list((tmp_path / "tables").glob("03_sipri_*"))
