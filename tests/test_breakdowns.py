@@ -191,3 +191,27 @@ def test_catalogues_to_show_folds_with_the_given_crosswalk(processed, tmp_path):
     folded = b.catalogues_to_show(processed, "car_2014_ammunition", fold=True, crosswalk=own)["car_2014_ammunition"]
     assert int(folded.loc[folded["manufacture_state"] == "Ukraine", "count"].sum()) == 492
     assert "Russia" not in set(folded["manufacture_state"])
+
+
+@pytest.mark.slow
+def test_notebook_02_with_a_year_range_skips_catalogues_left_empty(tmp_path, monkeypatch):
+    pm = pytest.importorskip("papermill")
+    import json
+
+    monkeypatch.setenv("TAKINGSTOCK_DEFER_STATIC", "1")  # HTML + spec only: no browser needed
+    out = tmp_path / "out"
+    pm.execute_notebook(str(paths.NOTEBOOKS / "02_country_of_origin.ipynb"), str(tmp_path / "02.ipynb"),
+                        kernel_name="python3", progress_bar=False,
+                        parameters={"catalogue": "all", "year_from": 1990, "year_to": 2020,
+                                    "output_dir": str(out), "processed_dir": str(tmp_path / "none")})
+    nb = json.loads((tmp_path / "02.ipynb").read_text())
+    printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert "car_2014_ammunition: nothing left in this year range; not shown below." in printed
+    assert "0 rows kept, 7 left out, of which 7 have no known year." in printed
+    made = sorted(p.name for p in (out / "tables").glob("02_*_manufacture.csv"))
+    assert made == ["02_amnesty_2015_manufacture.csv"]
+    kept = pd.read_csv(out / "tables" / "02_amnesty_2015_manufacture.csv")
+    dated = b.filter_years(b.select_catalogue(
+        pytest.importorskip("takingstock.catalogue").clean_catalogues(str(paths.RAW / "catalogue_*.csv")).clean,
+        "amnesty_2015"), 1990, 2020)
+    assert kept["count"].sum() == dated["count"].sum() > 0
