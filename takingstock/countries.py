@@ -37,8 +37,12 @@ Blocs (``bloc`` column)
     by 1982; later members keep their Cold-War bloc, so Romania and Poland are ``Warsaw Pact``),
     ``China``, and ``non-aligned/other`` (everything else: Yugoslavia and its successors,
     Albania after 1968, Iraq, Iran, Cuba, ...). This is a coarse label for charts, not a
-    statement about any deal. The joint Franco-German designs (MILAN, HOT) are one canonical
-    entry, ``France/Germany (joint)`` (kind ``joint``, bloc NATO), not split into two rows.
+    statement about any deal. The crosswalk has a joint entry, ``France/Germany (joint)``
+    (kind ``joint``, code ``XFG``, bloc NATO), for a source that names the pair as one maker;
+    it is not counted as a country. The committed Amnesty catalogue does not use it: it writes
+    each joint Franco-German design (MILAN, HOT) as two rows, one per partner state (France,
+    Germany), so a count of item types by country of design counts each design once per
+    partner (MILAN and HOT are 4 of the catalogue's 48 item-type rows, not 2).
 
 Kinds and made-up codes
     ``kind`` is ``state``, ``non-state`` (SIPRI's trailing ``*``, the Islamic State's
