@@ -98,19 +98,17 @@ def test_real_pipeline_cold_then_warm_then_one_raw_change(tmp_path):
     root = _copy_project(tmp_path)
     proc, _ = _run(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    states = _states(proc.stdout)
-    present = {s.name for s in pipeline.STEPS if s.notebook and (root / s.notebook).exists()}
-    assert {n for n, st in states.items() if st == "ran"} >= present
+    names = [s.name for s in pipeline.STEPS]
+    assert _states(proc.stdout) == dict.fromkeys(names, "ran")
     for step in pipeline.STEPS:
-        if step.name in present:
+        if step.notebook:
             assert (root / "output" / "notebooks" / Path(step.notebook).name).exists()
     assert (root / "data" / "processed" / "catalogue.parquet").exists()
-    if states.get("publish") == "ran":
-        assert (root / "output" / "briefings" / "index.html").exists()
+    assert (root / "output" / "briefings" / "index.html").exists()
 
     proc, seconds = _run(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert set(_states(proc.stdout).values()) <= {"skipped", "missing"}
+    assert _states(proc.stdout) == dict.fromkeys(names, "skipped")
     assert seconds < 2.0
 
     # the no-op path loads none of the heavy libraries
@@ -132,8 +130,65 @@ def test_real_pipeline_cold_then_warm_then_one_raw_change(tmp_path):
     aliases.write_text(aliases.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     proc, _ = _run(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    states = _states(proc.stdout)
-    assert states["clean"] == states["origin"] == states["eras"] == "skipped"
-    assert states["supply"] == "ran"
-    assert states["claims"] in ("ran", "missing")
-    assert states["publish"] in ("ran", "missing")
+    assert _states(proc.stdout) == {"clean": "skipped", "origin": "skipped", "eras": "skipped",
+                                    "supply": "ran", "claims": "ran", "figures": "ran",
+                                    "publish": "ran"}
+
+
+def _clean_key(root: Path, **params) -> str:
+    """The cache key of the real `clean` step under ``root`` with ``params`` given."""
+    pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root, params=params))
+    pipe.hasher = runner.FileHasher(root / "memo.json")
+    pipe.lib_hash = "lib"
+    clean = next(s for s in pipeline.STEPS if s.name == "clean")
+    declared = {"clean": runner.notebook_parameters(paths.ROOT / clean.notebook)}
+    resolved = runner.resolve_parameters(pipeline.STEPS, pipe.config, declared)
+    return pipe.cache_key(clean, resolved["clean"], None)
+
+
+@pytest.mark.parametrize("name", ["crosswalk", "periods", "sources"])
+def test_editing_a_file_given_by_a_path_parameter_reruns_clean(tmp_path, name):
+    given = tmp_path / f"my_{name}.csv"
+    given.write_text("a,b\n1,2\n", encoding="utf-8")
+    before = _clean_key(tmp_path, **{name: str(given)})
+    assert _clean_key(tmp_path, **{name: str(given)}) == before
+    given.write_text("a,b\n1,3\n", encoding="utf-8")
+    assert _clean_key(tmp_path, **{name: str(given)}) != before
+    # without the parameter, the committed file in raw_dir is the input
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    default = raw / {"crosswalk": "country_crosswalk.csv"}.get(name, f"{name}.csv")
+    default.write_text("x\n", encoding="utf-8")
+    unset = _clean_key(tmp_path)
+    default.write_text("y\n", encoding="utf-8")
+    assert _clean_key(tmp_path) != unset
+
+
+def test_claims_hashes_the_claims_file_it_is_given(tmp_path):
+    claims = next(s for s in pipeline.STEPS if s.name == "claims")
+    pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=tmp_path))
+    given = tmp_path / "elsewhere" / "claims.yml"
+    fmt = pipe.fmt({"claims_path": str(given)}, claims)
+    assert str(given) in [t.format(**fmt) for t in claims.inputs]
+    fmt = pipe.fmt({"claims_path": ""}, claims)
+    assert str(tmp_path / "data" / "raw" / "claims.yml") in [t.format(**fmt) for t in claims.inputs]
+
+
+def test_sipri_release_reads_the_newest_export_of_the_runs_raw_dir(tmp_path, monkeypatch):
+    from takingstock import sipri
+
+    raw = tmp_path / "raw"
+    (raw / "sipri").mkdir(parents=True)
+    newest = raw / "sipri" / "trade-register-2026-05-18.csv"
+    newest.write_text("x\n")
+    (raw / "sipri" / "trade-register-2025-01-01.csv").write_text("x\n")
+    seen = []
+    monkeypatch.setattr(sipri, "read_release_date", lambda p: seen.append(Path(p)) or "date")
+    monkeypatch.setattr(sipri, "read_register", lambda *a, **k: pytest.fail("deals were parsed"))
+    assert pipeline._sipri_release("", str(raw)) == "date"
+    assert pipeline._sipri_release(str(newest.with_name("trade-register-2025-01-01.csv")),
+                                   "/nowhere") == "date"
+    assert seen == [newest, raw / "sipri" / "trade-register-2025-01-01.csv"]
+    assert pipeline._sipri_release("", str(tmp_path / "empty")) is None
+    with pytest.raises(FileNotFoundError):
+        pipeline._sipri_release(str(tmp_path / "typo.csv"), str(raw))
