@@ -128,6 +128,22 @@ def catalogues_to_show(processed: pd.DataFrame, catalogue: str = "all", *, fold:
     return {c: filter_years(select_catalogue(processed, c), year_from, year_to) for c in ids}
 
 
+def announce_selection(data: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Print what each selected catalogue holds; return only the catalogues with rows left.
+
+    A year range can leave a catalogue empty (the CAR samples give no years): it is named as
+    not shown rather than drawn as empty tables and 0% shares.
+    """
+    kept = {}
+    for c, d in data.items():
+        print(f"{c}: {len(d)} rows, {d['count'].sum():,} {unit_of(c)}. {year_filter_note(d)}")
+        if d.empty:
+            print(f"{c}: nothing left in this year range; not shown below.")
+        else:
+            kept[c] = d
+    return kept
+
+
 def fold_successors(df: pd.DataFrame, crosswalk=None) -> pd.DataFrame:
     """Return a copy with former states replaced by their successors (state, iso and bloc).
 

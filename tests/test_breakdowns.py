@@ -215,3 +215,12 @@ def test_notebook_02_with_a_year_range_skips_catalogues_left_empty(tmp_path, mon
         pytest.importorskip("takingstock.catalogue").clean_catalogues(str(paths.RAW / "catalogue_*.csv")).clean,
         "amnesty_2015"), 1990, 2020)
     assert kept["count"].sum() == dated["count"].sum() > 0
+
+
+def test_announce_selection_names_and_drops_empty_catalogues(processed, capsys):
+    data = b.catalogues_to_show(processed, "all", year_from=1990, year_to=2020)
+    kept = b.announce_selection(data)
+    out = capsys.readouterr().out
+    assert list(kept) == ["amnesty_2015"]  # the CAR samples give no years
+    assert "car_2014_ammunition: nothing left in this year range; not shown below." in out
+    assert "car_2017_weapons: nothing left in this year range" in out
