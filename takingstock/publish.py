@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import functools
 import html as _html
 import json
 import os
@@ -447,21 +448,24 @@ class BriefingError(RuntimeError):
     """A briefing could not be built; the message names the notebook."""
 
 
+@functools.lru_cache(maxsize=1)
 def _template_env():
+    """The Jinja environment of every page, built once; what all pages share is a global."""
     import jinja2
+    import markupsafe
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
     )
-
-
-def _css():
-    import markupsafe
-
-    return markupsafe.Markup((TEMPLATES_DIR / "briefing.css").read_text(encoding="utf-8"))
+    env.globals.update(
+        sipri_credit=SIPRI_CREDIT,
+        licence=LICENCE_NOTE,
+        css=markupsafe.Markup((TEMPLATES_DIR / "briefing.css").read_text(encoding="utf-8")),
+    )
+    return env
 
 
 def raw_data_versions(raw_dir: str | os.PathLike) -> list[tuple[str, str]]:
@@ -632,10 +636,7 @@ def render_page(
         parameters=_display_parameters(params),
         data_versions=data_versions,
         sources=sources,
-        sipri_credit=SIPRI_CREDIT,
-        licence=LICENCE_NOTE,
         plotlyjs=PLOTLYJS_NAME,
-        css=_css(),
         body=markupsafe.Markup(body),  # built by nbconvert from sanitised outputs
     )
     entry = {
@@ -666,9 +667,6 @@ def render_index(
         sipri_release=sipri_release,
         data_versions=data_versions,
         sources=sources,
-        sipri_credit=SIPRI_CREDIT,
-        licence=LICENCE_NOTE,
-        css=_css(),
     )
 
 
