@@ -354,14 +354,14 @@ def computation(*required: str | tuple[str, ...]) -> Callable:
 
 @computation("recipient", "years")
 def count_suppliers(ctx: ClaimContext, params: dict) -> Computed:
-    """Number of states supplying ``recipient`` in the window, by ``supply.window_suppliers``
+    """Number of states supplying ``recipient`` in the window, by ``supply.suppliers_in_window``
     (the rule notebook 04 uses); the detail states the rule in words."""
     if (miss := _need(ctx.deals, "the SIPRI register")):
         return miss
     first, last = _window(params)
-    w = supply.window_suppliers(ctx.deals, params["recipient"], params["recipient"],
-                                first, last, basis=params.get("basis", "delivery"))
-    return Computed(float(len(w["a"])), detail=f"{w['rule']} {', '.join(w['a'])}")
+    basis = params.get("basis", "delivery")
+    states = supply.suppliers_in_window(ctx.deals, params["recipient"], first, last, basis)
+    return Computed(float(len(states)), detail=f"{supply.window_rule(basis, first, last)} {', '.join(states)}")
 
 
 @computation("recipient", "other", "years")

@@ -62,6 +62,7 @@ __all__ = [
     "TIV_LABEL",
     "embargo_gap",
     "bloc_shares",
+    "suppliers_in_window",
     "window_suppliers",
     "window_rule",
     "us_deals_from",
@@ -358,6 +359,16 @@ def _in_window(deals: pd.DataFrame, basis: str, start: int, end: int) -> pd.Seri
     return {"order": ordered, "delivery": delivered, "either": ordered | delivered}[basis]
 
 
+def suppliers_in_window(deals: pd.DataFrame, recipient: str, start: int, end: int,
+                        basis: str = "either") -> list[str]:
+    """States (not unknown or non-state suppliers) with a deal to ``recipient`` counted in
+    ``start..end`` under ``basis`` (:func:`window_rule` says the rule in words), sorted."""
+    _check_basis(basis)
+    sel = select_recipients(deals, recipient)
+    sel = sel[_in_window(sel, basis, start, end) & (sel["supplier_kind"] == "state")]
+    return sorted(set(sel["supplier_state"]))
+
+
 def window_suppliers(deals: pd.DataFrame, a: str = "Iraq", b: str = "Iran",
                      start: int = 1980, end: int = 1988, basis: str = "either") -> dict:
     """Suppliers of ``a``, of ``b`` and of both within ``start..end`` under ``basis``.
@@ -365,14 +376,7 @@ def window_suppliers(deals: pd.DataFrame, a: str = "Iraq", b: str = "Iran",
     Returns a dict with ``rule`` (the sentence), ``a``, ``b`` (sorted state names),
     ``both``, ``only_a``, ``only_b`` (keys are these fixed names, not the recipients').
     """
-    _check_basis(basis)
-
-    def suppliers(rec: str) -> set[str]:
-        sel = select_recipients(deals, rec)
-        sel = sel[_in_window(sel, basis, start, end) & (sel["supplier_kind"] == "state")]
-        return set(sel["supplier_state"])
-
-    sa, sb = suppliers(a), suppliers(b)
+    sa, sb = (set(suppliers_in_window(deals, r, start, end, basis)) for r in (a, b))
     return {
         "rule": window_rule(basis, start, end),
         "basis": basis,

@@ -321,3 +321,11 @@ def _real_periods():
     from takingstock.eras import load_periods
 
     return load_periods(paths.RAW / "periods.csv")
+
+
+def test_suppliers_in_window_is_the_rule_window_suppliers_uses(deals):
+    for basis in supply.BASES:
+        w = supply.window_suppliers(deals, "Iraq", "Iran", 1980, 1988, basis=basis)
+        assert supply.suppliers_in_window(deals, "Iraq", 1980, 1988, basis) == w["a"]
+        assert supply.suppliers_in_window(deals, "Iran", 1980, 1988, basis) == w["b"]
+    assert supply.suppliers_in_window(deals, "Iraq", 1980, 1988, "either") == ["France", "Soviet Union"]
