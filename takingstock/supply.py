@@ -353,7 +353,7 @@ def window_rule(basis: str, start: int, end: int) -> str:
             f"{what}; unknown and non-state suppliers are left out.")
 
 
-def _in_window(deals: pd.DataFrame, basis: str, start: int, end: int) -> pd.Series:
+def in_window(deals: pd.DataFrame, basis: str, start: int, end: int) -> pd.Series:
     ordered = deals["order_year"].between(start, end).fillna(False).astype(bool)
     delivered = deals["delivery_years"].map(lambda ys: any(start <= y <= end for y in ys)).astype(bool)
     return {"order": ordered, "delivery": delivered, "either": ordered | delivered}[basis]
@@ -365,7 +365,7 @@ def suppliers_in_window(deals: pd.DataFrame, recipient: str, start: int, end: in
     ``start..end`` under ``basis`` (:func:`window_rule` says the rule in words), sorted."""
     _check_basis(basis)
     sel = select_recipients(deals, recipient)
-    sel = sel[_in_window(sel, basis, start, end) & (sel["supplier_kind"] == "state")]
+    sel = sel[in_window(sel, basis, start, end) & (sel["supplier_kind"] == "state")]
     return sorted(set(sel["supplier_state"]))
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from takingstock import claims, paths
+from takingstock.coverage import Coverage
 
 REGISTER_NAME = "sipri_trade_register_all_2026-05-18_alexarui.csv"
 
@@ -20,15 +21,21 @@ REGISTER_NAME = "sipri_trade_register_all_2026-05-18_alexarui.csv"
 
 
 def _deal(i, recipient, supplier, order_year, years, tiv, designation="Widget-1", n=1,
-          bloc="NATO", kind="state", description="widget"):
+          bloc="NATO", kind="state", description="widget", category="other", iso=None):
     return {
         "deal_id": f"d{i}", "recipient": recipient, "supplier": supplier,
         "recipient_state": recipient, "supplier_state": supplier, "supplier_bloc": bloc,
+        "supplier_iso": iso or supplier[:3].upper(),
         "supplier_kind": kind, "order_year": order_year, "number_ordered": n,
         "number_delivered": n, "designation": designation, "description": description,
-        "delivery_years": years,
-        "tiv_delivered": tiv,
+        "category": category, "delivery_years": years, "tiv_delivered": tiv, "source_line": 12 + i,
     }
+
+
+def _ctx(deals: pd.DataFrame, catalogue: pd.DataFrame | None = None) -> claims.ClaimContext:
+    """A context whose invented register is declared whole (every supplier and recipient)."""
+    return claims.ClaimContext(catalogue=catalogue, deals=deals, coverage=Coverage.whole(deals),
+                               label="invented")
 
 
 @pytest.fixture()
@@ -41,9 +48,9 @@ def deals() -> pd.DataFrame:
         _deal(5, "Iraq", "Rebels*", 1982, [1982], 5.0, kind="non-state"),
         _deal(6, "Ruritania", "Atlantis", 1983, [1983, 1984, 1985, 1986], 800.0),
         _deal(7, "Iraq", "Atlantis", 2008, [2010], 30.0, designation="M-1A1 Abrams", n=140,
-              description="tank"),
+              description="tank", category="armoured vehicles"),
         _deal(8, "Iraq", "Atlantis", 2012, [2013], 10.0, designation="Stinger", n=200,
-              description="portable surface-to-air missile"),
+              description="portable surface-to-air missile", category="missiles"),
         _deal(9, "Iraq", "Atlantis", 2005, [2006, 2007], 40.0),
     ]
     frame = pd.DataFrame(rows)
@@ -135,7 +142,10 @@ def test_bad_claim_names_id_and_field(tmp_path, mutation, field):
 
 @pytest.mark.parametrize("computation, params, field", [
     ("units_ordered", "{recipient: Iraq, supplier: X, designation: Hawk, years: [2011, 2013]}",
-     "params.description"),
+     "params.category"),
+    ("count_suppliers", "{recipient: Iraq, years: no-such-window}", "params.years"),
+    ("count_suppliers", "{recipient: Iraq, years: [1990, 1980]}", "params.years"),
+    ("count_group_suppliers", "{recipient: Iraq, years: [1980, 1988], group: nato-2099}", "params.group"),
     ("supplier_tiv_share", "{recipient: Iraq, years: [1980, 1988]}", "params.suppliers|bloc"),
     ("catalogue_total", "{}", "params.catalogue"),
     ("recipient_tiv_total", "{recipient: Iraq, years: [1980]}", "params.years"),
@@ -147,10 +157,29 @@ def test_missing_param_caught_at_load_naming_claim_and_field(tmp_path, computati
     assert f"claim 'c1', field {field!r}" in str(err.value)
 
 
-def test_every_computation_declares_its_params():
-    assert set(claims.REQUIRED_PARAMS) == set(claims.COMPUTATIONS)
-    assert claims.REQUIRED_PARAMS["units_ordered"] == ("recipient", "supplier", "designation",
-                                                       "description", "years")
+def test_every_computation_declares_its_params_and_needs():
+    specs = claims.COMPUTATIONS
+    assert specs["units_ordered"].params == ("recipient", "supplier", "designation", "category", "years")
+    assert specs["recipient_world_share"].needs == ("register", "recipient", "world", "years")
+    assert specs["count_common_suppliers"].needs == ("register", "recipient", "other", "years")
+    # Every register computation needs the register; every catalogue one its catalogue.
+    for name, spec in specs.items():
+        if "recipient" in spec.params:
+            assert "register" in spec.needs and "recipient" in spec.needs, name
+        if "catalogue" in spec.params:
+            assert spec.needs == ("catalogue",), name
+
+
+def test_windows_and_groups_are_resolved_from_data():
+    loaded = {c.id: c for c in claims.load_claims()}
+    assert loaded["iraq-suppliers-1980-88"].params["years"] == [1980, 1988]
+    assert loaded["iraq-world-share-1980s"].params["years"] == [1980, 1989]
+    assert loaded["iraq-suppliers-decade-30"].params["years"] == [2005, 2014]
+    members = loaded["iraq-p5-suppliers-decade"].params["group_members"]
+    assert members["SUN"] == members["RUS"] == "Russia" and len(set(members.values())) == 5
+    from takingstock import breakdowns
+    eu = loaded["car2017-eu-third"].params["group_members"]
+    assert tuple(eu) == breakdowns.EU_MEMBERS_2017_ISO  # notebook 02's EU and the ledger's agree
 
 
 def test_a_data_error_is_not_blamed_on_the_claims_file(tmp_path, catalogue):
@@ -160,6 +189,19 @@ def test_a_data_error_is_not_blamed_on_the_claims_file(tmp_path, catalogue):
     with pytest.raises(KeyError, match="count") as err:
         claims.evaluate(cl, claims.ClaimContext(catalogue=catalogue.drop(columns="count")))
     assert not isinstance(err.value, claims.ClaimsError)
+
+
+def test_transcribed_is_its_own_class(tmp_path, catalogue):
+    body = (_claim(id="typed", value=100) + "  check: transcribed\n"
+            "  transcribed_from: the rows were typed in from the claim's source\n"
+            + _claim(id="typed-off", value=90) + "  check: transcribed\n"
+            "  transcribed_from: the same\n")
+    ledger = claims.evaluate(claims.load_claims(_write(tmp_path, body)), claims.ClaimContext(catalogue=catalogue))
+    v = dict(zip(ledger["id"], ledger["verdict"]))
+    assert v == {"typed": "transcribed", "typed-off": "differs"}
+    assert "typed in from the claim's source" in ledger.set_index("id").loc["typed", "reason"]
+    with pytest.raises(claims.ClaimsError, match="field 'transcribed_from'"):
+        claims.load_claims(_write(tmp_path, _claim() + "  check: transcribed\n"))
 
 
 def test_duplicate_id_rejected(tmp_path):
@@ -184,9 +226,9 @@ def test_each_verdict_kind(tmp_path, catalogue):
     assert off["computed_value"] == 100 and off["stated_value"] == 90
     assert off["reason"] == "Because the fixture says so."
     assert "better data" in ledger.set_index("id").loc["never", "reason"]
-    assert claims.verdict_counts(ledger) == {"reproduced": 1, "differs": 1, "not checkable": 2}
-    assert list(ledger.columns[:9]) == ["id", "group", "claim", "stated", "computed", "verdict",
-                                        "reason", "source", "confidence"]
+    assert claims.verdict_counts(ledger) == {"reproduced": 1, "transcribed": 0, "differs": 1,
+                                             "not checkable": 2}
+    assert list(ledger.columns[:7]) == ["id", "group", "claim", "stated", "computed", "verdict", "reason"]
 
 
 @pytest.mark.parametrize("kind, value, stated, computed, ok", [
@@ -204,7 +246,7 @@ def test_tolerance_kinds(kind, value, stated, computed, ok):
 
 
 def test_supplier_counts_follow_the_delivery_rule(deals):
-    ctx = claims.ClaimContext(deals=deals)
+    ctx = _ctx(deals)
     p = {"recipient": "Iraq", "other": "Iran", "years": [1980, 1988]}
     # Atlantis and Borduria delivered to Iraq in the window; the rebel group is not a state.
     assert claims.count_suppliers(ctx, p).value == 2
@@ -212,7 +254,8 @@ def test_supplier_counts_follow_the_delivery_rule(deals):
     assert claims.count_common_suppliers(ctx, p).value == 1
     # By order year only Borduria (1985) counts: Atlantis's Iraq deal was ordered in 1979.
     assert claims.count_suppliers(ctx, {**p, "basis": "order"}).value == 1
-    assert claims.count_suppliers(claims.ClaimContext(), p).value is None
+    none = claims.compute(claims.load_claims()[7], claims.ClaimContext())
+    assert none.value is None and none.missing == "no SIPRI register in this run"
     # The ledger uses supply.window_suppliers (notebook 04's function) and states its rule.
     from takingstock import supply
     detail = claims.count_common_suppliers(ctx, p).detail
@@ -221,51 +264,59 @@ def test_supplier_counts_follow_the_delivery_rule(deals):
 
 
 def test_world_share_uses_every_recipient(deals):
-    ctx = claims.ClaimContext(deals=deals)
+    ctx = _ctx(deals)
     share = claims.recipient_world_share(ctx, {"recipient": "Iraq", "years": [1980, 1989]})
     # Iraq 100 + 50 + 5 = 155; Iran 20; Ruritania 800 -> 155 / 975.
     assert share.value == pytest.approx(100 * 155 / 975)
 
 
 def test_tiv_shares_and_periods(deals):
-    ctx = claims.ClaimContext(deals=deals)
+    ctx = _ctx(deals)
     wp = claims.supplier_tiv_share(ctx, {"recipient": "Iraq", "years": [1980, 1988], "bloc": "Warsaw Pact"})
     assert wp.value == pytest.approx(100 * 100 / 155)
     total = claims.recipient_tiv_total(ctx, {"recipient": "Iraq", "years": [1980, 1988]})
     assert total.value == pytest.approx(155)
     cut = claims.period_tiv_share(ctx, {"recipient": "Iraq", "years": [1991, 2002], "baseline": [1980, 1989]})
     assert cut.value == 0
-    flood = claims.period_tiv_fraction(ctx, {"recipient": "Iraq", "years": [2004, 2013], "span": [1991, 2013]})
-    assert flood.value == 100
+    # After 2003: 40 + 30 + 10 = 80 TIV over 2003-2014 (12 years) vs 155 over the 1980s (10).
+    flood = claims.period_tiv_share(ctx, {"recipient": "Iraq", "years": [2003, 2014], "baseline": [1980, 1989]})
+    assert flood.value == pytest.approx(100 * (80 / 12) / (155 / 10))
 
 
 def test_units_ordered_reports_orders_outside_the_window(deals):
-    ctx = claims.ClaimContext(deals=deals)
+    ctx = _ctx(deals)
     p = {"recipient": "Iraq", "supplier": "Atlantis", "years": [2011, 2013]}
-    abrams = claims.units_ordered(ctx, {**p, "designation": "Abrams", "description": "tank"})
+    abrams = claims.units_ordered(ctx, {**p, "designation": "Abrams", "category": "armoured vehicles"})
     assert abrams.value == 0 and "140 ordered 2008" in abrams.detail
-    assert claims.units_ordered(ctx, {**p, "designation": "Stinger",
-                                      "description": "portable surface-to-air missile"}).value == 200
+    assert claims.units_ordered(ctx, {**p, "designation": "Stinger", "category": "missiles"}).value == 200
+    # A release that rewords the description (portable SAM) keeps the category: same count.
+    reworded = deals.assign(description=deals["description"].replace(
+        "portable surface-to-air missile", "portable SAM"))
+    assert claims.units_ordered(_ctx(reworded), {**p, "designation": "Stinger", "category": "missiles"}).value == 200
+    # A description the category mapping lacks is not guessed: not checkable, naming it.
+    unmapped = deals.assign(category=deals["category"].where(deals["deal_id"] != "d8", "unmapped"))
+    got = claims.units_ordered(_ctx(unmapped), {**p, "designation": "Stinger", "category": "missiles"})
+    assert got.value is None and "mapping lacks" in got.missing
 
 
 def test_units_ordered_does_not_count_a_black_hawk_as_a_hawk(deals):
     # Invented: a transport helicopter whose name contains "Hawk", and a Skyhawk jet.
     extra = pd.DataFrame([
         _deal(20, "Iraq", "Atlantis", 2012, [2014], 60.0, designation="UH-60M Black Hawk", n=24,
-              description="transport helicopter"),
+              description="transport helicopter", category="aircraft"),
         _deal(21, "Iraq", "Atlantis", 2012, [2014], 10.0, designation="A-4 Skyhawk", n=6,
-              description="fighter/ground-attack aircraft"),
+              description="fighter/ground-attack aircraft", category="aircraft"),
         _deal(22, "Iraq", "Atlantis", 2013, [2015], 20.0, designation="MIM-23B I-Hawk", n=50,
-              description="surface-to-air missile"),
+              description="surface-to-air missile", category="missiles"),
     ])
     both = pd.concat([deals, extra], ignore_index=True)
-    ctx = claims.ClaimContext(deals=both)
+    ctx = _ctx(both)
     hawk = {"recipient": "Iraq", "supplier": "Atlantis", "years": [2011, 2013],
-            "designation": r"\bHawk\b", "description": "surface-to-air missile( system)?"}
+            "designation": r"\bHawk\b", "category": ["missiles", "air defence systems"]}
     got = claims.units_ordered(ctx, hawk)
     assert got.value == 50 and "Black Hawk" not in got.detail
     # Without the missile I-Hawk deal there is no Hawk at all, whatever the helicopter is called.
-    ctx = claims.ClaimContext(deals=both[both["deal_id"] != "d22"])
+    ctx = _ctx(both[both["deal_id"] != "d22"])
     assert claims.units_ordered(ctx, hawk).value == 0
     # The committed claim's params leave the helicopter out too.
     committed = {c.id: c for c in claims.load_claims()}["us-hawk-2011-13"].params
@@ -277,9 +328,9 @@ def test_units_ordered_selects_recipients_like_supply(deals):
     # (supply.select_recipients matches either, case-folded).
     odd = deals.copy()
     odd.loc[odd["deal_id"] == "d8", "recipient"] = "Iraq (Kurdistan)"
-    ctx = claims.ClaimContext(deals=odd)
+    ctx = _ctx(odd)
     p = {"recipient": "iraq", "supplier": "Atlantis", "years": [2011, 2013],
-         "designation": r"\bStinger\b", "description": "portable surface-to-air missile"}
+         "designation": r"\bStinger\b", "category": "missiles"}
     assert claims.units_ordered(ctx, p).value == 200
 
 
@@ -291,7 +342,8 @@ def test_catalogue_computations(catalogue):
     missing = claims.catalogue_share(ctx, {"catalogue": "car_2014_ammunition", "isos": ["CHN", "SRB"],
                                            "require_all": True})
     assert missing.value is None and "SRB" in missing.missing
-    eu = claims.catalogue_share(ctx, {"catalogue": "car_2017_weapons", "isos": "EU_MEMBERS_2017"})
+    eu = claims.catalogue_share(ctx, {"catalogue": "car_2017_weapons",
+                                      "group_members": claims.load_groups()["eu-2017"]})
     assert eu.value == 25
     # X-codes (non-state) are not origin states.
     assert claims.count_origin_states(ctx, {"catalogue": "amnesty_2015"}).value == 3
@@ -375,6 +427,7 @@ def test_build_context_looks_for_the_register_in_sipri_dir(tmp_path):
     empty.mkdir()
     ctx = claims.build_context(tmp_path, "", empty)
     assert ctx.deals is None and ctx.catalogue is None and ctx.register_label == ""
+    assert ctx.label == "no SIPRI register"
 
 
 def test_guard_bad_accepted_file_names_row_and_column(tmp_path, capsys):
@@ -409,7 +462,8 @@ def test_ledger_origin_and_eu_counts_are_the_breakdowns_counts(catalogue):
     assert (claims.count_origin_states(ctx, {"catalogue": "amnesty_2015"}).value
             == breakdowns.distinct_countries_any(amnesty)["n"] == 3)
     car17 = catalogue[catalogue["catalogue"] == "car_2017_weapons"]
-    eu = claims.catalogue_share(ctx, {"catalogue": "car_2017_weapons", "isos": "EU_MEMBERS_2017"})
+    eu = claims.catalogue_share(ctx, {"catalogue": "car_2017_weapons",
+                                      "group_members": claims.load_groups()["eu-2017"]})
     assert eu.value == breakdowns.eu_share(car17)["share"] == 25
     assert "Germany, Romania" in eu.detail
 
@@ -420,134 +474,13 @@ def test_claims_without_a_source_figure_label_our_threshold():
     # The release gives no figure: the stated text says so and the threshold is labelled ours.
     for c in (embargo, flood):
         assert "no figure" in c.stated_text and c.our_test.startswith("ours:")
-    # "decreased" = below the 1980s level, nothing stronger.
-    assert (embargo.stated_value, embargo.tolerance.kind) == (100, "less_than")
+    # "cut" = at most a tenth of the 1980s level; "flooded again" = at least a quarter of it.
+    assert (embargo.stated_value, embargo.tolerance.kind) == (10, "at_most")
+    assert (flood.stated_value, flood.tolerance.kind) == (25, "at_least")
+    assert embargo.params["baseline"] == flood.params["baseline"] == [1980, 1989]
     # "at least 25" in the release: at_least, with the release's words.
     origin = loaded["origin-states-25"]
     assert origin.stated_text == "at least 25 countries" and origin.tolerance.kind == "at_least"
     assert origin.confidence == "PR"
 
 
-# ----------------------------------------------------------------------------- real data
-
-
-@pytest.fixture(scope="module")
-def processed_dir(tmp_path_factory):
-    """The committed catalogues cleaned into a temporary processed folder."""
-    from takingstock import catalogue as cat
-
-    result = cat.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
-    proc = tmp_path_factory.mktemp("claims_processed")
-    cat.write_outputs(result, proc)
-    return proc
-
-
-@pytest.fixture(scope="module")
-def real_ledger(processed_dir):
-    if not (paths.SHARED_SIPRI / REGISTER_NAME).is_file():
-        pytest.skip("real SIPRI register absent")
-    ctx = claims.build_context(processed_dir, paths.SHARED_SIPRI / REGISTER_NAME)
-    return claims.evaluate(claims.load_claims(), ctx).set_index("id")
-
-
-@pytest.fixture(scope="module")
-def car_ledger(processed_dir):
-    ctx = claims.build_context(processed_dir, None)
-    return claims.evaluate(claims.load_claims(), ctx).set_index("id")
-
-
-@pytest.mark.sipri
-def test_real_register_iran_iraq_war_counts(real_ledger):
-    # Under the delivery rule the register names 22 supplier states for Iraq in 1980-88,
-    # 10 of which also delivered to Iran: far fewer than the report's 34 / 28.
-    assert real_ledger.loc["iraq-suppliers-1980-88", "computed_value"] == 22
-    assert real_ledger.loc["iraq-iran-common-suppliers-1980-88", "computed_value"] == 10
-    assert real_ledger.loc["iraq-suppliers-1980-88", "verdict"] == "differs"
-    assert "Soviet Union" in real_ledger.loc["iraq-suppliers-1980-88", "detail"]
-    assert "with at least one delivery listed in 1980-1988" in real_ledger.loc[
-        "iraq-iran-common-suppliers-1980-88", "detail"]
-
-
-@pytest.mark.sipri
-def test_real_register_world_share_and_tiv(real_ledger):
-    assert real_ledger.loc["iraq-world-share-1980s", "computed_value"] == pytest.approx(7.33, abs=0.01)
-    assert real_ledger.loc["iraq-tiv-1980-88-total", "computed_value"] == pytest.approx(28358, abs=1)
-    assert real_ledger.loc["iraq-ussr-share-1980-88", "computed_value"] == pytest.approx(58.9, abs=0.1)
-    assert real_ledger.loc["iraq-china-share-1980-88", "verdict"] == "reproduced"
-    assert real_ledger.loc["iraq-warsaw-pact-1973-79", "computed_value"] == pytest.approx(94.4, abs=0.1)
-    assert real_ledger.loc["embargo-cut-1991-2002", "computed_value"] == 0
-    assert real_ledger.loc["flood-after-2003", "verdict"] == "reproduced"
-
-
-@pytest.mark.sipri
-def test_real_register_us_contracts(real_ledger):
-    # The register dates the 140 Abrams order 2008, not 2011-2013.
-    abrams = real_ledger.loc["us-abrams-140-2011-13"]
-    assert abrams["computed_value"] == 0 and "140 ordered 2008" in abrams["detail"]
-    assert real_ledger.loc["us-f16-2011-13", "computed_value"] == 36
-    assert real_ledger.loc["us-stinger-681-2011-13", "computed_value"] == 200
-    assert real_ledger.loc["us-hawk-2011-13", "computed_value"] == 0
-    assert real_ledger.loc["us-salw-500m-2014", "verdict"] == "not checkable"
-
-
-def test_real_car_shares(car_ledger):
-    real_ledger = car_ledger
-    assert real_ledger.loc["car2014-ussr-russia-28", "computed_value"] == pytest.approx(100 * 492 / 1730)
-    assert real_ledger.loc["car2014-total-1730", "computed_value"] == 1730
-    assert real_ledger.loc["car2014-top5-80", "verdict"] == "not checkable"  # Serbia's count missing
-    assert real_ledger.loc["car2017-china-43", "computed_value"] == pytest.approx(43.5, abs=0.05)
-    assert real_ledger.loc["car2017-eu-third", "computed_value"] == pytest.approx(32.5, abs=0.05)
-    assert real_ledger.loc["car2017-china-russia-half", "computed_value"] == pytest.approx(53.1, abs=0.05)
-    assert real_ledger.loc["car2017-total-1832", "computed_value"] == 1832
-    assert real_ledger.loc["origin-states-25", "verdict"] == "differs"   # 13 states recovered
-    assert real_ledger.loc["p5-all-origins", "computed_value"] == 5
-    # Without a register every SIPRI claim is not checkable, and says why.
-    assert real_ledger.loc["iraq-world-share-1980s", "verdict"] == "not checkable"
-    assert "SIPRI register" in real_ledger.loc["iraq-world-share-1980s", "reason"]
-
-
-@pytest.mark.sipri
-def test_real_ledger_matches_the_accepted_file(real_ledger):
-    accepted = claims.read_accepted(paths.RAW / "claims_accepted.csv")
-    now = real_ledger["verdict"].to_dict()
-    assert claims.compare_verdicts(real_ledger.reset_index(), accepted) == []
-    rows = claims.read_accepted_rows(paths.RAW / "claims_accepted.csv")
-    assert claims.compare_computed(real_ledger.reset_index(), rows) == []
-    assert sum(v == "reproduced" for v in now.values()) == 20
-
-
-@pytest.mark.slow
-def test_notebook_05_runs_and_writes_ledger_and_summary(tmp_path, processed_dir, monkeypatch):
-    import json
-    import os
-    import shutil
-
-    import papermill as pm
-
-    proc = tmp_path / "processed"
-    shutil.copytree(processed_dir, proc)
-    # Explicit inputs: the shared register when present, else none; an empty raw_dir, so the
-    # result does not depend on what this machine keeps in data/raw/sipri/.
-    register = paths.SHARED_SIPRI / REGISTER_NAME
-    raw = tmp_path / "raw"
-    (raw / "sipri").mkdir(parents=True)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        p for p in (str(paths.ROOT), os.environ.get("PYTHONPATH", "")) if p))
-    pm.execute_notebook(
-        str(paths.NOTEBOOKS / "05_claims.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
-        parameters={"processed_dir": str(proc), "output_dir": str(tmp_path / "output"),
-                    "raw_dir": str(raw), "claims_path": str(paths.RAW / "claims.yml"),
-                    "sipri_register": str(register) if register.is_file() else ""},
-        progress_bar=False, cwd=str(paths.NOTEBOOKS))
-    ledger = pd.read_csv(proc / "claims_ledger.csv")
-    assert len(ledger) == len(claims.load_claims())
-    summary = json.loads((tmp_path / "output" / "summaries" / "05_claims.json").read_text())
-    heads = {h["label"]: int(h["value"]) for h in summary["headlines"]}
-    assert (tmp_path / "output" / "tables" / "05_claims_ledger.md").is_file()
-    if register.is_file():
-        assert heads == {"reproduced": 20, "differs": 12, "not checkable": 9}
-        assert summary["parameters"]["register"].startswith(REGISTER_NAME)
-    else:
-        # No register in the empty raw_dir: every SIPRI claim is not checkable.
-        assert heads == {"reproduced": 14, "differs": 3, "not checkable": 24}
-        assert summary["parameters"]["register"] == ""

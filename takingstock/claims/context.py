@@ -1,0 +1,126 @@
+"""What the claims' computations may read: the processed catalogue and each SIPRI release at hand.
+
+A :class:`ClaimContext` holds the processed catalogue (``None`` when step 01 has not run) and at
+most one SIPRI export with its :class:`takingstock.coverage.Coverage`. The ledger is computed
+once per export at hand (:func:`build_contexts`): every ``*.csv`` in the SIPRI folder, or the
+one file a run names. The first context is the *primary* release, whose verdicts head the
+ledger: the newest release date, and among exports of the same release the one that covers
+the most (the whole register before a one-recipient export).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from takingstock import paths
+from takingstock.coverage import Coverage
+
+__all__ = ["ClaimContext", "build_context", "build_contexts", "registers_at_hand"]
+
+
+@dataclass
+class ClaimContext:
+    """The data one ledger column is computed from. Any part is ``None`` when absent.
+
+    Attributes:
+        catalogue: the processed catalogue (all catalogues, ``catalogue`` column).
+        deals: the SIPRI export's deals.
+        coverage: what the export holds; required with ``deals``.
+        label: the column's name in the ledger (the release date, or the file name).
+    """
+
+    catalogue: pd.DataFrame | None = None
+    deals: pd.DataFrame | None = None
+    coverage: Coverage | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.deals is not None and self.coverage is None:
+            raise ValueError("ClaimContext: deals need their coverage (takingstock.coverage.Coverage)")
+
+    @property
+    def register_label(self) -> str:
+        """The export in words (empty without one)."""
+        return self.coverage.describe() if self.coverage is not None else ""
+
+    def catalogue_part(self, catalogue_id: str) -> pd.DataFrame | None:
+        """Rows of one catalogue id (``None`` when there is no catalogue or no such rows)."""
+        if self.catalogue is None:
+            return None
+        part = self.catalogue[self.catalogue["catalogue"] == catalogue_id]
+        return part if len(part) else None
+
+
+def registers_at_hand(sipri_register: str | Path | None = "", sipri_dir: str | Path = paths.SIPRI_RAW) -> list[Path]:
+    """The SIPRI exports a run uses: ``[sipri_register]`` when one is named, else every
+    ``*.csv`` in ``sipri_dir`` (sorted by name); ``[]`` for ``None`` or an empty folder.
+
+    Raises:
+        FileNotFoundError: ``sipri_register`` names a file that is not there.
+    """
+    if sipri_register is None:
+        return []
+    if str(sipri_register):
+        path = Path(sipri_register)
+        if not path.is_file():
+            raise FileNotFoundError(f"sipri_register: no file at {path}")
+        return [path]
+    folder = Path(sipri_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.csv") if p.is_file() and not p.name.startswith("."))
+
+
+def _load_catalogue(processed_dir: str | Path) -> pd.DataFrame | None:
+    cat_path = Path(processed_dir) / "catalogue.parquet"
+    return pd.read_parquet(cat_path) if cat_path.exists() else None
+
+
+def _label(cov: Coverage, taken: set[str]) -> str:
+    base = cov.release_date.isoformat() if cov.release_date else Path(cov.source).stem
+    if cov.release_date and (base in taken or not cov.all_recipients):
+        base = f"{base} {Path(cov.source).stem}"
+    return base
+
+
+def build_contexts(processed_dir: str | Path = paths.PROCESSED, sipri_register: str | Path | None = "",
+                   sipri_dir: str | Path = paths.SIPRI_RAW) -> list[ClaimContext]:
+    """One context per SIPRI export at hand (primary first), or one without a register.
+
+    Args:
+        processed_dir: folder holding ``catalogue.parquet`` (missing: catalogue claims are not
+            checkable; the ledger judges step 01's output, it does not clean catalogues itself).
+        sipri_register: an export's path; ``""`` = every export in ``sipri_dir``; ``None`` =
+            run without a register.
+        sipri_dir: where ``""`` looks.
+
+    Raises:
+        FileNotFoundError: ``sipri_register`` names a file that is not there.
+        takingstock.sipri.SipriFormatError: an export is damaged or not a SIPRI export.
+    """
+    from takingstock import sipri
+
+    catalogue = _load_catalogue(processed_dir)
+    found = []
+    for path in registers_at_hand(sipri_register, sipri_dir):
+        register = sipri.read_register(path)
+        found.append((register, Coverage.from_register(register)))
+    if not found:
+        return [ClaimContext(catalogue=catalogue, label="no SIPRI register")]
+    found.sort(key=lambda rc: (rc[1].release_date is not None, rc[1].release_date or 0,
+                               rc[1].all_recipients, rc[1].n_deals), reverse=True)
+    contexts, taken = [], set()
+    for register, cov in found:
+        label = _label(cov, taken)
+        taken.add(label)
+        contexts.append(ClaimContext(catalogue=catalogue, deals=register.deals, coverage=cov, label=label))
+    return contexts
+
+
+def build_context(processed_dir: str | Path = paths.PROCESSED, sipri_register: str | Path | None = "",
+                  sipri_dir: str | Path = paths.SIPRI_RAW) -> ClaimContext:
+    """The primary context of :func:`build_contexts` (the newest, widest export)."""
+    return build_contexts(processed_dir, sipri_register, sipri_dir)[0]
