@@ -30,10 +30,10 @@ where `Germany` covers West Germany before 1990). We keep them apart too. A name
 `unknown recipient(s)` mean SIPRI could not identify the party. Those conventions decide the
 ``*_kind`` columns; every name goes through the project's country crosswalk
 (``takingstock.countries``, loaded once per read) for a canonical state name, ISO code and
-bloc. A name the crosswalk does not know keeps its SIPRI spelling, gets bloc ``unknown``, and
-is listed in ``Register.unmatched_names`` (nothing is dropped). A crosswalk file that is
-itself broken raises :class:`takingstock.countries.CrosswalkError`: it is never silently
-replaced by SIPRI's names.
+bloc. A name the crosswalk does not know **stops the read** (:class:`SipriFormatError` naming
+the name, its first line and column, and the other unknown names): it is never guessed, and
+no deal is quietly left without a state; add a row to the crosswalk. A crosswalk file that
+is itself broken raises :class:`takingstock.countries.CrosswalkError`.
 
 **Spreading deliveries over years.** SIPRI lists the years in which items of a deal were
 delivered but not how many came in each year. :func:`deal_years` therefore spreads the number
@@ -64,10 +64,12 @@ a given line.
 
 from __future__ import annotations
 
+import csv as _csv
 import datetime as _dt
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -78,6 +80,11 @@ from . import countries, paths
 __all__ = [
     "SipriFormatError",
     "Register",
+    "KnownRelease",
+    "RELEASES_PATH",
+    "load_known_releases",
+    "declared_scope",
+    "content_sha256",
     "read_register",
     "read_release_date",
     "deal_years",
@@ -131,11 +138,44 @@ _HEADER_NAMES = [
     {"sipri tiv of delivered weapons", "tiv of delivered weapons"},
 ]
 _HEADER_SEARCH_LINES = 60
+#: The committed table of the SIPRI releases we know (facts about the files, no SIPRI data).
+RELEASES_PATH = paths.RAW / "sipri_releases.csv"
+_RELEASE_COLUMNS = ["release_date", "scope_from", "scope_to", "n_deals", "n_recipients",
+                    "n_suppliers", "content_sha256", "last_recipient", "notes"]
 _DATE_RE = re.compile(r"^\s*Data generated:\s*(\d{1,2})\s+([A-Za-z]+)\s+(\d{4})")
 
 
 class SipriFormatError(ValueError):
     """The file is not a SIPRI trade-register export, or is damaged (says where)."""
+
+
+@dataclass(frozen=True)
+class KnownRelease:
+    """One SIPRI release we know, as recorded in ``data/raw/sipri_releases.csv``.
+
+    Attributes:
+        release_date: SIPRI's `Data generated:` date of the release.
+        scope_from, scope_to: the scope its export declares (``All countries`` both ways for
+            the whole register).
+        n_deals, n_recipients, n_suppliers: what the whole export holds.
+        content_sha256: :func:`content_sha256` of its deals.
+        last_recipient: the recipient of its last deal (recipients come in alphabetical
+            order, so a cut export of a later release usually ends before it).
+    """
+
+    release_date: _dt.date
+    scope_from: str
+    scope_to: str
+    n_deals: int
+    n_recipients: int
+    n_suppliers: int
+    content_sha256: str
+    last_recipient: str = ""
+
+    @property
+    def label(self) -> str:
+        """E.g. ``SIPRI's release of 2026-05-18``."""
+        return f"SIPRI's release of {self.release_date.isoformat()}"
 
 
 @dataclass
@@ -150,8 +190,12 @@ class Register:
         sha256: checksum of the file's bytes.
         encoding: the text encoding detected (``utf-8-sig``, ``utf-8`` or ``latin-1``).
         joined_lines: file line numbers of continuation lines joined back onto a deal.
-        unmatched_names: SIPRI names (recipients and suppliers) the country crosswalk did not
-            know (kept as is, bloc ``unknown``).
+        preamble: the lines before the header, trailing ``;`` padding and blanks stripped
+            (empty when the file has no preamble).
+        content_sha256: :func:`content_sha256` of the deals (independent of preamble,
+            encoding, line ends, padding and deal order).
+        known_release: the :class:`KnownRelease` this file is a whole copy of, or None (a
+            subset, an unknown release, or a file we cannot place).
     """
 
     deals: pd.DataFrame
@@ -160,7 +204,9 @@ class Register:
     sha256: str
     encoding: str = "latin-1"
     joined_lines: list[int] = field(default_factory=list)
-    unmatched_names: list[str] = field(default_factory=list)
+    preamble: list[str] = field(default_factory=list)
+    content_sha256: str = ""
+    known_release: KnownRelease | None = None
 
     @property
     def release_label(self) -> str:
@@ -191,14 +237,34 @@ def _strip_padding(line: str) -> str:
 def _find_header(lines: list[str], path: str | Path) -> int:
     """Index of the header line; :class:`SipriFormatError` when there is none."""
     for i, line in enumerate(lines[:_HEADER_SEARCH_LINES]):
-        if _strip_padding(line).startswith(HEADER_START):
+        stripped = _strip_padding(line)
+        if stripped.startswith(HEADER_START):
             return i
+        if stripped.replace('"', "").startswith(HEADER_START):
+            raise SipriFormatError(f"{path}, line {i + 1}: {_QUOTED_MESSAGE}")
     first = lines[0][:80] if lines else "(empty file)"
     raise SipriFormatError(
         f"{path}: not a SIPRI trade-register export: expected a header line starting "
         f"'{HEADER_START}' within the first {_HEADER_SEARCH_LINES} lines; the file begins "
         f"with {first!r}"
     )
+
+
+def _split_lines(text: str, path: Path) -> list[str]:
+    """The file's lines (``\\n`` or ``\\r\\n`` ends); refuse a last line without line break.
+
+    An export always ends with a line break, so a last line without one was cut. (Only
+    ``\\n`` splits lines: Latin-1 bytes such as 0x85 are text, not line ends.)
+    """
+    lines = text.split("\n")
+    last = lines.pop()
+    if last.strip(" \t;\r\ufeff"):
+        raise SipriFormatError(
+            f"{path}, line {len(lines) + 1}: the file does not end with a line break, so its "
+            f"last line is cut (truncated file): {last[-60:]!r}. Use a complete copy of the "
+            f"export"
+        )
+    return lines
 
 
 def _check_header(fields: list[str], path: Path, lineno: int) -> None:
@@ -232,12 +298,231 @@ def _parse_release_date(lines: list[str]) -> _dt.date | None:
     return None
 
 
-def _split_records(lines: list[str], start: int, path: Path) -> tuple[list[list[str]], list[int], list[int]]:
-    """Split data lines into 16-field records, joining lines broken inside Comments.
+_SCOPE_RE = re.compile(
+    r"^\s*Transfers of major conventional arms from\s+(?P<src>.*?)\s+to\s+(?P<dst>.*?)\s*\.\s*"
+    r"(?:Deals with deliveries made for the year range\s+'(?P<y1>[^']*)'\s+to\s+'(?P<y2>[^']*)')?"
+)
 
-    A line with fewer than 16 fields is the start of a broken deal when the following
-    line(s) complete it to exactly 16 fields (the break falls inside Comments, so the pieces
-    are joined with a space). Returns (records, file line number of each record, joined lines).
+
+def declared_scope(preamble: list[str]) -> tuple[str | None, str | None, tuple[int, int] | None]:
+    """The scope an export's preamble declares: (from, to, delivery year range).
+
+    SIPRI's first preamble line reads e.g. ``Transfers of major conventional arms from All
+    countries  to Iraq . Deals with deliveries made for the year range 'Not specified' to
+    'Not specified'``. The suppliers (``from``) and recipients (``to``) are returned with
+    their spaces tidied (``All countries``, ``Iraq``); the year range is ``(first, last)``
+    when both ends are years, None when SIPRI wrote ``Not specified`` (or anything that is
+    not a year) for either end.
+
+    Args:
+        preamble: the lines before the header (:attr:`Register.preamble`).
+
+    Returns:
+        ``(None, None, None)`` when no line of the preamble is such a title (a file without
+        preamble, or one we do not recognise).
+    """
+    for line in preamble:
+        m = _SCOPE_RE.match(line)
+        if not m:
+            continue
+        src = " ".join(m.group("src").split()) or None
+        dst = " ".join(m.group("dst").split()) or None
+        y1, y2 = (m.group("y1") or "").strip(), (m.group("y2") or "").strip()
+        years = (int(y1), int(y2)) if y1.isdigit() and y2.isdigit() else None
+        return src, dst, years
+    return None, None, None
+
+
+def content_sha256(records: list[list[str]]) -> str:
+    """SHA-256 of the deals themselves, the same for every copy of one export.
+
+    Each deal's 16 fields are trimmed and joined with the unit separator (U+001F); the deals
+    are sorted and joined with line feeds, and the UTF-8 bytes are hashed. So the checksum
+    does not depend on the preamble, the header naming, the encoding, CRLF or ``\\n`` line
+    ends, ``;;;;`` padding, Comments broken over lines (joined first) or the order of the
+    deals; it changes when any deal is added, lost or altered.
+    """
+    rows = sorted("\x1f".join(f.strip() for f in rec) for rec in records)
+    return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()
+
+
+def _release_problem(path: Path, lineno: int, column: str, value: str, what: str) -> SipriFormatError:
+    return SipriFormatError(f"{path}, line {lineno}, column {column!r}: {value!r} is not {what}")
+
+
+def load_known_releases(path: str | Path | None = None) -> tuple[KnownRelease, ...]:
+    """The SIPRI releases we know (``data/raw/sipri_releases.csv``), oldest first.
+
+    Raises:
+        SipriFormatError: the table is missing, lacks a column, or has a bad value (the
+            message names the file, line and column).
+    """
+    path = Path(path) if path is not None else RELEASES_PATH
+    return _load_known_releases(str(path), path.stat().st_mtime_ns if path.is_file() else -1)
+
+
+@lru_cache(maxsize=8)
+def _load_known_releases(path_text: str, _stamp: int) -> tuple[KnownRelease, ...]:
+    path = Path(path_text)
+    if not path.is_file():
+        raise SipriFormatError(f"{path}: the table of known SIPRI releases is missing")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = _csv.reader(fh)
+        header = next(reader, [])
+        missing = [c for c in _RELEASE_COLUMNS if c not in header]
+        if missing:
+            raise SipriFormatError(f"{path}, line 1: missing column(s) {missing}")
+        pos = {c: header.index(c) for c in _RELEASE_COLUMNS}
+        out = []
+        for lineno, row in enumerate(reader, start=2):
+            if not row or not "".join(row).strip():
+                continue
+            if len(row) != len(header):
+                raise SipriFormatError(
+                    f"{path}, line {lineno}: {len(row)} fields where the header has {len(header)}")
+            get = {c: row[i].strip() for c, i in pos.items()}
+            try:
+                date = _dt.date.fromisoformat(get["release_date"])
+            except ValueError:
+                raise _release_problem(path, lineno, "release_date", get["release_date"],
+                                       "a date YYYY-MM-DD") from None
+            counts = {}
+            for c in ("n_deals", "n_recipients", "n_suppliers"):
+                if not get[c].isdigit() or int(get[c]) == 0:
+                    raise _release_problem(path, lineno, c, get[c], "a positive whole number")
+                counts[c] = int(get[c])
+            if not re.fullmatch(r"[0-9a-f]{64}", get["content_sha256"]):
+                raise _release_problem(path, lineno, "content_sha256", get["content_sha256"],
+                                       "a SHA-256 in lower-case hex")
+            for c in ("scope_from", "scope_to"):
+                if not get[c]:
+                    raise _release_problem(path, lineno, c, get[c], "a scope (empty)")
+            out.append(KnownRelease(date, get["scope_from"], get["scope_to"], counts["n_deals"],
+                                    counts["n_recipients"], counts["n_suppliers"],
+                                    get["content_sha256"], get["last_recipient"]))
+    return tuple(sorted(out, key=lambda r: r.release_date))
+
+
+# SIPRI's Comments is column 13: a line broken inside it has 13 fields, its last piece 4.
+_COMMENTS_POS = 13
+_COMMENT_TAIL = N_COLUMNS - _COMMENTS_POS + 1
+_PREAMBLE_RE = re.compile(
+    r"^\s*(Transfers of major conventional arms from |Data generated:|Source: SIPRI Arms "
+    r"Transfers Database|A '\?' in a column indicates)"
+)
+_QUOTED_MESSAGE = (
+    "every field is in double quotes: the export was re-saved by a spreadsheet program, which "
+    "may also have changed numbers, years and the encoding; use the original CSV as SIPRI "
+    "exported it (SIPRI's exports contain no quotes)"
+)
+
+
+def _is_quoted(line: str) -> bool:
+    """A line whose fields a spreadsheet put in double quotes (SIPRI writes no quotes)."""
+    return line.lstrip("\ufeff").startswith('"') or ',"' in line
+
+
+def _check_not_pasted(line: str, lineno: int, header_lineno: int, path: Path) -> None:
+    """Refuse a second header, a preamble line or a quoted line among the deals."""
+    if line.startswith(HEADER_START):
+        raise SipriFormatError(
+            f"{path}, line {lineno}: a second header line (the first is on line "
+            f"{header_lineno}): two exports pasted together; use one export"
+        )
+    if _PREAMBLE_RE.match(line):
+        raise SipriFormatError(
+            f"{path}, line {lineno}: a line of a SIPRI preamble after the header on line "
+            f"{header_lineno} ({line[:60]!r}): two exports pasted together; use one export"
+        )
+    if _is_quoted(line):
+        raise SipriFormatError(f"{path}, line {lineno}: {_QUOTED_MESSAGE}")
+
+
+def _n_fields(lines: list[str], i: int) -> int:
+    """Number of fields of line ``i`` (0 for a blank line or past the end)."""
+    if i < 0 or i >= len(lines):
+        return 0
+    line = _strip_padding(lines[i])
+    return len(line.split(",")) if line.strip() else 0
+
+
+def _split_refused(lines: list[str], i: int, k: int, path: Path) -> SipriFormatError:
+    """The error for a short line at index ``i`` (``k`` fields) that is no Comments break."""
+    nxt = _n_fields(lines, i + 1)
+    if k == 1:
+        prev = _n_fields(lines, i - 1)
+        return SipriFormatError(
+            f"{path}, line {i + 1}: 1 of {N_COLUMNS} fields (no comma), between line {i} "
+            f"({prev} fields) and line {i + 2} ({nxt} fields): a deal split across lines "
+            f"{i}-{i + 1} or {i + 1}-{i + 2} inside a field; only a line break inside "
+            f"Comments is a known SIPRI artefact. The export is damaged: use a complete copy"
+        )
+    column = _RAW_COLUMNS[k - 1]
+    return SipriFormatError(
+        f"{path}, line {i + 1}: {k} of {N_COLUMNS} fields, and line {i + 2} has {nxt}: a deal "
+        f"split across lines {i + 1} and {i + 2} inside column {k} ({column!r}); only a line "
+        f"break inside Comments (column {_COMMENTS_POS}: pieces of {_COMMENTS_POS} and "
+        f"{_COMMENT_TAIL} fields) is a known SIPRI artefact. The export is damaged: use a "
+        f"complete copy"
+    )
+
+
+def _join_comment_break(lines: list[str], i: int, fields: list[str], path: Path) -> tuple[list[str], list[int]]:
+    """Join a deal broken inside Comments: its first piece (line ``i``) has 13 fields,
+    zero or more middle lines have no comma, the last piece has 4 fields.
+
+    Returns (the 16 fields, the file line numbers of the continuation lines). Raises
+    :class:`SipriFormatError` naming both lines for any other shape (a split inside
+    another field, or a cut).
+    """
+    n = len(lines)
+    if len(fields) != _COMMENTS_POS:
+        if i + 1 >= n or all(not _strip_padding(l).strip() for l in lines[i + 1:]):
+            raise SipriFormatError(
+                f"{path}, line {i + 1}: the last deal has {len(fields)} of {N_COLUMNS} "
+                f"fields; the file looks truncated"
+            )
+        raise _split_refused(lines, i, len(fields), path)
+    parts, cont = [fields[-1].rstrip()], []
+    j = i + 1
+    while j < n:
+        piece = _strip_padding(lines[j])
+        k = len(piece.split(",")) if piece.strip() else 0
+        if k == 1 and not _PREAMBLE_RE.match(piece) and not piece.startswith(HEADER_START):
+            parts.append(piece.strip())
+            cont.append(j + 1)
+            j += 1
+            continue
+        if k == _COMMENT_TAIL:
+            tail = piece.split(",")
+            parts.append(tail[0].strip())
+            cont.append(j + 1)
+            comment = " ".join(p for p in parts if p)
+            return fields[:-1] + [comment] + tail[1:], cont
+        break
+    if j >= n:
+        raise SipriFormatError(
+            f"{path}, line {i + 1}: the last deal has {len(fields)} of {N_COLUMNS} fields; "
+            f"the file looks truncated"
+        )
+    raise SipriFormatError(
+        f"{path}, line {i + 1}: {len(fields)} of {N_COLUMNS} fields (it ends inside Comments), "
+        f"and line {j + 1} does not end that deal (it has {_n_fields(lines, j)} fields, "
+        f"a line continuing Comments has {_COMMENT_TAIL}, or 1 in the middle): the deal is "
+        f"cut or split inside another field. The export is damaged: use a complete copy"
+    )
+
+
+def _split_records(lines: list[str], start: int, path: Path) -> tuple[list[list[str]], list[int], list[int]]:
+    """Split data lines into 16-field records, joining deals broken inside Comments.
+
+    ``start`` is the index of the first line after the header. Only one kind of line break
+    inside a deal is accepted, the one SIPRI's exports really have: inside Comments
+    (:func:`_join_comment_break`; the pieces are joined with a space). Any other short line,
+    a second header or preamble, or a quoted line raises :class:`SipriFormatError`.
+
+    Returns:
+        (records, file line number of each record, file line numbers of joined lines).
     """
     records: list[list[str]] = []
     linenos: list[int] = []
@@ -248,29 +533,14 @@ def _split_records(lines: list[str], start: int, path: Path) -> tuple[list[list[
         if not line.strip():
             i += 1
             continue
+        _check_not_pasted(line, i + 1, start, path)
         fields = line.split(",")
         first = i
-        while len(fields) < N_COLUMNS:
-            # try to complete with continuation lines
-            j = i + 1
-            while j < n and not _strip_padding(lines[j]).strip():
-                j += 1
-            if j >= n:
-                raise SipriFormatError(
-                    f"{path}, line {first + 1}: the last deal has {len(fields)} of "
-                    f"{N_COLUMNS} fields; the file looks truncated"
-                )
-            nxt = _strip_padding(lines[j]).split(",")
-            if len(fields) + len(nxt) - 1 > N_COLUMNS:
-                raise SipriFormatError(
-                    f"{path}, line {first + 1}: {len(fields)} of {N_COLUMNS} fields, and "
-                    f"line {j + 1} does not continue it (it has {len(nxt)} fields); the line "
-                    f"is damaged or truncated"
-                )
-            fields = fields[:-1] + [fields[-1].rstrip() + " " + nxt[0].lstrip()] + nxt[1:]
-            joined.append(j + 1)
-            i = j
-        if len(fields) > N_COLUMNS:
+        if len(fields) < N_COLUMNS:
+            fields, cont = _join_comment_break(lines, i, fields, path)
+            joined.extend(cont)
+            i = cont[-1] - 1
+        elif len(fields) > N_COLUMNS:
             extra = fields[N_COLUMNS:]
             if all(not f.strip(" ;") for f in extra):
                 fields = fields[:N_COLUMNS]
@@ -283,6 +553,65 @@ def _split_records(lines: list[str], start: int, path: Path) -> tuple[list[list[
         linenos.append(first + 1)
         i += 1
     return records, linenos, joined
+
+
+def _order_problem(records: list[list[str]], linenos: list[int], col: int) -> str | None:
+    """Why the deals are not grouped by column ``col`` in alphabetical order (None if they are).
+
+    SIPRI's exports list each recipient's deals together, recipients in alphabetical order
+    (case-insensitive); checked on both real releases and the subsets.
+    """
+    spans: dict[str, tuple[int, int]] = {}
+    prev_key, prev_name = None, ""
+    for rec, ln in zip(records, linenos):
+        name = rec[col].strip()
+        key = name.casefold()
+        if key == prev_key:
+            spans[key] = (spans[key][0], ln)
+            continue
+        if key in spans:
+            a, b = spans[key]
+            return (f"line {ln}: the deals of {name!r} start again (they were on lines {a}-{b}, "
+                    f"then came {prev_name!r})")
+        if prev_key is not None and key < prev_key:
+            return (f"line {ln}: {name!r} comes after {prev_name!r}, out of alphabetical "
+                    f"order")
+        spans[key] = (ln, ln)
+        prev_key, prev_name = key, name
+    return None
+
+
+def _check_order(records: list[list[str]], linenos: list[int], path: Path) -> None:
+    """Refuse deals whose recipients restart or leave alphabetical order (a register laid
+    out by supplier, grouped and sorted by supplier instead, is accepted)."""
+    problem = _order_problem(records, linenos, 0)
+    if problem is None or _order_problem(records, linenos, 1) is None:
+        return
+    raise SipriFormatError(
+        f"{path}, {problem}: a SIPRI export lists each recipient's deals together, recipients "
+        f"in alphabetical order; two exports were pasted together or the rows re-ordered. "
+        f"Use one export as SIPRI made it"
+    )
+
+
+def _check_duplicate_blocks(records: list[list[str]], linenos: list[int], path: Path) -> None:
+    """Refuse two consecutive deals that repeat two consecutive earlier deals exactly.
+
+    A single repeated deal is legitimate (SIPRI has a few identical rows); a repeated run
+    of two or more is a block pasted twice (none in either real release).
+    """
+    seen: dict[tuple[str, str], int] = {}
+    keys = ["\x1f".join(f.strip() for f in rec) for rec in records]
+    for i in range(len(keys) - 1):
+        pair = (keys[i], keys[i + 1])
+        j = seen.get(pair)
+        if j is not None and j + 1 < i:
+            raise SipriFormatError(
+                f"{path}, lines {linenos[i]}-{linenos[i + 1]}: these deals repeat lines "
+                f"{linenos[j]}-{linenos[j + 1]} exactly: a block of deals appears twice "
+                f"(pasted twice?). Use one export as SIPRI made it"
+            )
+        seen.setdefault(pair, i)
 
 
 # ----------------------------------------------------------------------------- columns
@@ -343,16 +672,15 @@ def name_kind(name: str) -> str:
     return "state"
 
 
-def _resolve_names(names: pd.Series, crosswalk: countries.Crosswalk) -> tuple[pd.DataFrame, list[str]]:
+def _resolve_names(names: pd.Series, crosswalk: countries.Crosswalk) -> tuple[pd.DataFrame, pd.Series]:
     """Map SIPRI names to state / iso / bloc / kind through the country crosswalk.
 
     SIPRI's own markers (``*``, ``**``, ``unknown ...``) decide the kind; for a plain state
-    name the crosswalk's kind is used. A name the crosswalk does not know keeps its SIPRI
-    spelling, no ISO code and bloc ``unknown``.
+    name the crosswalk's kind is used.
 
     Returns:
-        (frame indexed like ``names`` with columns state, iso, bloc, kind; the sorted names
-        the crosswalk did not know).
+        (frame indexed like ``names`` with columns state, iso, bloc, kind; a boolean mask of
+        the names the crosswalk does not know).
     """
     names = names.astype("str")
     got = crosswalk.lookup(names, errors="mark")
@@ -363,7 +691,138 @@ def _resolve_names(names: pd.Series, crosswalk: countries.Crosswalk) -> tuple[pd
     out["iso"] = got["iso"].where(~unknown, pd.NA).astype("string")
     out["bloc"] = got["bloc"].where(~unknown, "unknown").astype("str")
     out["kind"] = marked.where((marked != "state") | unknown, got["kind"]).astype("str")
-    return out, sorted(set(names[unknown]))
+    return out, unknown.astype(bool)
+
+
+def _unknown_names_error(path: Path, frame: pd.DataFrame, unknown: pd.Series,
+                         crosswalk: countries.Crosswalk) -> SipriFormatError:
+    """The error naming each name the crosswalk lacks, with its first line and column."""
+    n = len(frame)
+    firsts: dict[str, tuple[int, str]] = {}
+    for pos in unknown.to_numpy().nonzero()[0]:
+        column = "recipient" if pos < n else "supplier"
+        row = frame.iloc[pos % n]
+        name = row[column]
+        line = int(row["source_line"])
+        if name not in firsts or line < firsts[name][0]:
+            firsts[name] = (line, column)
+    ordered = sorted(firsts.items(), key=lambda kv: kv[1][0])
+    (name, (line, column)), rest = ordered[0], ordered[1:]
+    hint = crosswalk.suggest(name)
+    hint_text = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+    more = ""
+    if rest:
+        more = "; also unknown: " + ", ".join(
+            f"{nm!r} (line {ln}, {col})" for nm, (ln, col) in rest[:10])
+        if len(rest) > 10:
+            more += f" and {len(rest) - 10} more"
+    return SipriFormatError(
+        f"{path}, line {line}, column {column!r}: {name!r} is not in the country crosswalk "
+        f"({countries.CROSSWALK_PATH.name}){hint_text} Add a row for it to the crosswalk "
+        f"(a name is never guessed){more}"
+    )
+
+
+def _check_sidecar(path: Path, file_sha: str, n_deals: int | None) -> None:
+    """Check a fetched file against its ``<file>.meta.yml`` (sha256, deal count) if present.
+
+    Called twice: before parsing (``n_deals`` None: checksum only) and after (count).
+    """
+    side = path.with_name(path.name + ".meta.yml")
+    if not side.is_file():
+        return
+    import yaml  # only needed when a sidecar is there
+
+    try:
+        meta = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SipriFormatError(f"{side}: the sidecar of {path.name} is not valid YAML ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise SipriFormatError(f"{side}: the sidecar of {path.name} is not a mapping")
+    want = str(meta.get("sha256") or "").strip().lower()
+    if n_deals is None:
+        if want and want != file_sha:
+            raise SipriFormatError(
+                f"{path}: its sidecar {side.name} records sha256 {want[:16]}... but the file's "
+                f"is {file_sha[:16]}...: the file changed after it was fetched (cut or "
+                f"altered). Fetch it again (python pipeline.py fetch-sipri)"
+            )
+        return
+    count = meta.get("deals", meta.get("rows"))
+    if count is not None and str(count).strip().isdigit() and int(count) != n_deals:
+        raise SipriFormatError(
+            f"{path}: its sidecar {side.name} records {int(count):,} deals but the file holds "
+            f"{n_deals:,}: the file is cut or altered. Fetch it again (python pipeline.py "
+            f"fetch-sipri)"
+        )
+
+
+#: An "All countries" export of a release newer than every known one is refused when it
+#: holds fewer than these fractions of the newest known release's deals / recipients /
+#: suppliers (the database grows: 29,515 to 29,916 deals, 254 to 255 recipients, 136 to 138
+#: suppliers from the 2025 to the 2026 release).
+PLAUSIBLE_FRACTION = {"n_deals": 0.97, "n_recipients": 0.95, "n_suppliers": 0.90}
+
+
+def _place_release(path: Path, preamble: list[str], release_date: _dt.date | None,
+                   records: list[list[str]], linenos: list[int], content: str,
+                   known: tuple[KnownRelease, ...]) -> KnownRelease | None:
+    """The known release the file is a whole copy of, or None; refuse a cut copy.
+
+    * Content checksum of a known release: that release (preamble or not).
+    * Preamble names a known release date and the same scope, content differs: refused
+      (fewer or more deals: cut or altered; same count: altered).
+    * Preamble declares ``All countries`` to ``All countries`` with no year range, for a
+      release newer than every known one: refused when it is far smaller than the newest
+      known release (:data:`PLAUSIBLE_FRACTION`) or ends before its last recipient.
+    """
+    for k in known:
+        if k.content_sha256 == content:
+            return k
+    src, dst, years = declared_scope(preamble)
+    if release_date is None or src is None or dst is None:
+        return None
+    n = len(records)
+    last = f"last deal read on line {linenos[-1]}"
+    for k in known:
+        if (k.release_date == release_date and k.scope_from.casefold() == src.casefold()
+                and k.scope_to.casefold() == dst.casefold()):
+            if n != k.n_deals:
+                raise SipriFormatError(
+                    f"{path}: the file holds {n:,} deals, {k.label} holds {k.n_deals:,}: it is "
+                    f"cut or altered; {last}. Use a complete copy of the export"
+                )
+            raise SipriFormatError(
+                f"{path}: the file holds {n:,} deals like {k.label}, but they differ from it "
+                f"(content checksum {content[:12]}..., expected {k.content_sha256[:12]}...): "
+                f"the file was altered; {last}. Use a complete copy of the export"
+            )
+    whole = src.casefold() == dst.casefold() == "all countries" and years is None
+    wholes = [k for k in known if k.scope_from.casefold() == k.scope_to.casefold() == "all countries"]
+    if not whole or not wholes or release_date <= wholes[-1].release_date:
+        return None
+    newest = wholes[-1]
+    have = {"n_deals": n,
+            "n_recipients": len({r[0].strip().casefold() for r in records}),
+            "n_suppliers": len({r[1].strip().casefold() for r in records})}
+    for key, frac in PLAUSIBLE_FRACTION.items():
+        if have[key] < frac * getattr(newest, key):
+            what = key.removeprefix("n_")
+            raise SipriFormatError(
+                f"{path}: an export of the whole register (release {release_date.isoformat()}) "
+                f"with {have[key]:,} {what}, where {newest.label} has {getattr(newest, key):,} "
+                f"(fewer than {frac:.0%} of it): it is probably cut; {last}. Use a complete "
+                f"copy of the export"
+            )
+    final = records[-1][0].strip()
+    if newest.last_recipient and final.casefold() < newest.last_recipient.casefold():
+        raise SipriFormatError(
+            f"{path}: an export of the whole register (release {release_date.isoformat()}) "
+            f"whose deals end with {final!r}, where {newest.label} ends with "
+            f"{newest.last_recipient!r} (recipients come in alphabetical order): it is "
+            f"probably cut; {last}. Use a complete copy of the export"
+        )
+    return None
 
 
 def _deal_ids(records: list[list[str]]) -> list[str]:
@@ -392,22 +851,37 @@ def read_register(path: str | Path) -> Register:
 
     Raises:
         FileNotFoundError: the file does not exist.
-        SipriFormatError: not a SIPRI export, a damaged/truncated line (the message names the
-            line and column), or an export with a header but no deals.
+        SipriFormatError: not a SIPRI export; a damaged, cut, pasted-together, quoted or
+            altered export; a bad value; a name the country crosswalk lacks; an export with
+            a header but no deals; a file that does not match its fetch sidecar. The message
+            names the file and, where there is one, the line (and column).
         takingstock.countries.CrosswalkError: the country crosswalk file is missing or broken.
     """
     path = Path(path)
     raw = path.read_bytes()
+    file_sha = hashlib.sha256(raw).hexdigest()
+    _check_sidecar(path, file_sha, None)
     text, encoding = _decode(raw)
-    lines = text.splitlines()
+    lines = text.split("\n")
     h = _find_header(lines, path)
+    lines = _split_lines(text, path)
     _check_header(_strip_padding(lines[h]).split(","), path, h + 1)
-    release = _parse_release_date(lines[:h])
+    preamble = [_strip_padding(line) for line in lines[:h]]
+    release = _parse_release_date(preamble)
     records, linenos, joined = _split_records(lines, h + 1, path)
     if not records:
         raise SipriFormatError(
             f"{path}: the SIPRI header is on line {h + 1} but no deal follows it (empty register)"
         )
+    _check_order(records, linenos, path)
+    _check_duplicate_blocks(records, linenos, path)
+    _check_sidecar(path, file_sha, len(records))
+    content = content_sha256(records)
+    known = _place_release(path, preamble, release, records, linenos, content,
+                           load_known_releases())
+    if known is not None and release is None:
+        release = known.release_date  # recognised by its content: a release without preamble
+
     frame = pd.DataFrame(records, columns=_RAW_COLUMNS, dtype="str")
     frame.insert(0, "source_line", linenos)
     for col in ("recipient", "supplier", "designation", "description", "status", "comments"):
@@ -420,9 +894,11 @@ def read_register(path: str | Path) -> Register:
     deals["recipient"] = frame["recipient"]
     deals["supplier"] = frame["supplier"]
     crosswalk = countries.load_crosswalk()
-    both, unmatched = _resolve_names(
+    both, unknown = _resolve_names(
         pd.concat([frame["recipient"], frame["supplier"]], ignore_index=True), crosswalk
     )
+    if unknown.any():
+        raise _unknown_names_error(path, frame, unknown, crosswalk)
     n_deals = len(frame)
     rec = both.iloc[:n_deals].set_axis(frame.index)
     sup = both.iloc[n_deals:].set_axis(frame.index)
@@ -453,10 +929,12 @@ def read_register(path: str | Path) -> Register:
         deals=deals,
         release_date=release,
         path=path,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=file_sha,
         encoding=encoding,
         joined_lines=joined,
-        unmatched_names=unmatched,
+        preamble=preamble,
+        content_sha256=content,
+        known_release=known,
     )
 
 

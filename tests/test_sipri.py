@@ -41,7 +41,7 @@ def test_reads_invented_export_with_preamble():
     assert len(d) == 8
     assert reg.release_date == dt.date(2024, 2, 2)
     assert reg.encoding == "latin-1"
-    first = d.iloc[0]
+    first = d[d["designation"] == "Testhawk-7"].iloc[0]
     assert first["recipient"] == "Iraq" and first["supplier"] == "Soviet Union"
     assert first["order_year"] == 1981 and bool(first["order_year_uncertain"]) is True
     assert bool(first["number_ordered_uncertain"]) is False
@@ -49,7 +49,7 @@ def test_reads_invented_export_with_preamble():
     assert first["delivery_years"] == [1982, 1983, 1984, 1985]
     assert first["comments"] == "Invented; Café version for tests"
     assert first["tiv_delivered"] == 400.0
-    assert first["source_line"] == 13  # line 12 is the header
+    assert first["source_line"] == 15  # line 12 is the header, then Iran's two deals
     # an order not yet delivered: empty delivery years, missing TIV delivered
     f16 = d[d["designation"] == "F-16C Block-50"].iloc[0]
     assert f16["delivery_years"] == [] and f16["number_delivered"] == 0
@@ -71,8 +71,8 @@ def test_name_conventions_map_to_kind():
 def test_names_go_through_the_crosswalk():
     reg = read_register(FIXTURE)
     d = reg.deals
-    assert reg.unmatched_names == []
-    first = d.iloc[0]
+    assert not hasattr(reg, "unmatched_names")
+    first = d[d["designation"] == "Testhawk-7"].iloc[0]
     assert first["supplier"] == "Soviet Union"
     assert (first["supplier_state"], first["supplier_iso"], first["supplier_bloc"]) == (
         "Soviet Union", "SUN", "Warsaw Pact")  # kept apart from Russia
@@ -89,20 +89,22 @@ def test_names_go_through_the_crosswalk():
     assert set(d["supplier_bloc"]) == {"Warsaw Pact", "NATO", "non-aligned/other"}
 
 
-def test_name_unknown_to_the_crosswalk_is_kept_and_listed(tmp_path):
-    text = _text().replace("Iran,North Korea,", "Freedonia,North Korea,").replace(
-        "Syria rebels*,", "Freedonia rebels*,")
-    reg = read_register(_write(tmp_path, "freedonia.csv", text.encode("latin-1")))
-    d = reg.deals
-    assert reg.unmatched_names == ["Freedonia", "Freedonia rebels*"]
-    row = d[d["recipient"] == "Freedonia"].iloc[0]
-    assert (row["recipient_state"], row["recipient_bloc"], row["recipient_kind"]) == (
-        "Freedonia", "unknown", "state")
-    assert row["supplier_state"] == "North Korea" and row["supplier_iso"] == "PRK"
-    rebels = d[d["recipient"] == "Freedonia rebels*"].iloc[0]
-    assert (rebels["recipient_state"], rebels["recipient_bloc"], rebels["recipient_kind"]) == (
-        "Freedonia rebels*", "unknown", "non-state")
-    assert len(d) == 8
+def test_a_name_unknown_to_the_crosswalk_stops_the_read(tmp_path):
+    # recipients stay in alphabetical order (Iran < Iraq < Syria rebels*), so only the names fail
+    text = _text().replace("Iraq,Russia,", "Iraq,Freedonia,").replace(
+        "Syria rebels*,", "Zembla rebels*,")
+    p = _write(tmp_path, "freedonia.csv", text.encode("latin-1"))
+    with pytest.raises(SipriFormatError) as err:
+        read_register(p)
+    msg = str(err.value)
+    assert msg.startswith(f"{p}, line 19, column 'supplier': 'Freedonia' is not in the country "
+                          "crosswalk")
+    assert "'Zembla rebels*' (line 20, recipient)" in msg
+    # the first line of a name is named, not a later one
+    text = _text().replace("Iraq,Soviet Union,", "Iraq,Ruritania,").replace(
+        "Iraq,Russia,", "Iraq,Ruritania,")
+    with pytest.raises(SipriFormatError, match=r"line 15, column 'supplier': 'Ruritania'"):
+        read_register(_write(tmp_path, "ruritania.csv", text.encode("latin-1")))
 
 
 def test_a_broken_crosswalk_raises(tmp_path, monkeypatch):
@@ -168,7 +170,8 @@ def test_no_preamble(tmp_path):
     p = _write(tmp_path, "bare.csv", _body(_text()).encode("latin-1"))
     reg = read_register(p)
     assert len(reg.deals) == 8 and reg.release_date is None
-    assert reg.deals.iloc[0]["source_line"] == 2
+    assert reg.deals.iloc[0]["source_line"] == 2 and reg.preamble == []
+    assert reg.known_release is None
     # same deals, same ids as with the preamble
     assert list(reg.deals["deal_id"]) == list(read_register(FIXTURE).deals["deal_id"])
 
@@ -181,7 +184,7 @@ def test_utf8_with_and_without_bom(tmp_path):
     ]:
         reg = read_register(_write(tmp_path, name, data))
         assert len(reg.deals) == 8, name
-        assert reg.deals.iloc[0]["comments"] == "Invented; Café version for tests", name
+        assert reg.deals.iloc[2]["comments"] == "Invented; Café version for tests", name
     assert read_register(tmp_path / "bom.csv").encoding == "utf-8-sig"
 
 
@@ -191,9 +194,9 @@ def test_crlf_and_semicolon_padding(tmp_path):
     d = reg.deals
     assert len(d) == 8 and reg.release_date == dt.date(2024, 2, 2)
     # the ';' inside fields survive; the padding does not
-    assert d.iloc[0]["delivery_years"] == [1982, 1983, 1984, 1985]
-    assert d.iloc[0]["comments"] == "Invented; Café version for tests"
-    assert d.iloc[0]["tiv_delivered"] == 400.0
+    assert d.iloc[2]["delivery_years"] == [1982, 1983, 1984, 1985]
+    assert d.iloc[2]["comments"] == "Invented; Café version for tests"
+    assert d.iloc[2]["tiv_delivered"] == 400.0
     f16 = d[d["designation"] == "F-16C Block-50"].iloc[0]
     assert f16["tiv_order"] == 900.0
 
@@ -238,9 +241,15 @@ def test_not_a_sipri_file(tmp_path):
 
 def test_truncated_file_names_the_line(tmp_path):
     text = _text().rstrip("\n")
-    cut = text[: text.rfind(",New,")]  # last deal loses its last fields
+    cut = text[: text.rfind(",Second hand,")]  # last deal loses its last fields
     p = _write(tmp_path, "cut.csv", cut.encode("latin-1"))
-    with pytest.raises(SipriFormatError, match=r"line 20.*truncated"):
+    with pytest.raises(SipriFormatError, match=r"line 20: the file does not end with a line "
+                       r"break, so its last line is cut \(truncated"):
+        read_register(p)
+    # the same cut followed by a line break: the deal is short of fields
+    p = _write(tmp_path, "cut_nl.csv", (cut + "\n").encode("latin-1"))
+    with pytest.raises(SipriFormatError, match=r"line 20: the last deal has 11 of 16 fields; "
+                       r"the file looks truncated"):
         read_register(p)
 
 
@@ -255,14 +264,14 @@ def test_empty_register(tmp_path):
 def test_bad_value_names_line_and_column(tmp_path):
     text = _text().replace("Iraq,France,1983,", "Iraq,France,19x3,")
     p = _write(tmp_path, "bad.csv", text.encode("latin-1"))
-    with pytest.raises(SipriFormatError, match=r"line 14, column 'order_year'"):
+    with pytest.raises(SipriFormatError, match=r"line 16, column 'order_year'"):
         read_register(p)
 
 
 def test_too_many_fields_is_refused(tmp_path):
     text = _text().replace("Invented; second-hand", "Invented, second-hand")
     p = _write(tmp_path, "comma.csv", text.encode("latin-1"))
-    with pytest.raises(SipriFormatError, match=r"line 16: 17 fields"):
+    with pytest.raises(SipriFormatError, match=r"line 14: 17 fields"):
         read_register(p)
 
 
