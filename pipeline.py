@@ -57,6 +57,9 @@ def _sipri_release(register: str, raw_dir: str):
     return sipri.read_release_date(path)
 
 
+# What the SIPRI reader itself reads: the releases we know and the weapon-category mapping.
+SIPRI_REFERENCE = ("{root}/data/raw/sipri_releases.csv", "{root}/data/raw/sipri_weapon_categories.csv")
+
 STEPS = [
     Step(
         "clean", "notebooks/01_clean_catalogue.ipynb",
@@ -75,20 +78,21 @@ STEPS = [
     ),
     Step(
         "eras", "notebooks/03_eras.ipynb", needs=("clean",),
-        inputs=(CATALOGUE, "{raw_dir}/periods.csv", "{sipri}"),
+        inputs=(CATALOGUE, "{raw_dir}/periods.csv", "{sipri}", *SIPRI_REFERENCE),
         outputs=("{output_dir}/summaries/03_eras.json",),
         description="items by decade and historical period, against arms flows into Iraq",
     ),
     Step(
         "supply", "notebooks/04_supply_chains.ipynb", needs=("clean",),
-        inputs=(CATALOGUE, "{sipri}", "{raw_dir}/sipri_aliases.csv", CROSSWALK),
+        inputs=(CATALOGUE, "{sipri}", "{raw_dir}/sipri_aliases.csv", CROSSWALK, *SIPRI_REFERENCE),
         outputs=("{output_dir}/summaries/04_supply_chains.json",),
         description="SIPRI transfers to Iraq and Syria by supplier and era; item-to-transfer links",
     ),
     Step(
         "claims", "notebooks/05_claims.ipynb", needs=("origin", "eras", "supply"),
         inputs=("{processed_dir}/*", "{claims_path}", "{raw_dir}/claims_accepted.csv",
-                "{sipri}", "{output_dir}/summaries/0[1-4]*.json"),
+                "{sipri}", "{output_dir}/summaries/0[1-4]*.json", *SIPRI_REFERENCE,
+                "{raw_dir}/windows.csv", "{raw_dir}/country_groups.csv"),
         template_defaults=(("claims_path", "{raw_dir}/claims.yml"),),
         outputs=("{output_dir}/summaries/05_claims.json", "{processed_dir}/claims_ledger.csv"),
         description="check each claim of the report against the rebuilt evidence",

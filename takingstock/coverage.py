@@ -11,7 +11,7 @@ Iraq and Iran" needs both; a count of Iraq's suppliers needs every supplier of I
 
 :class:`Coverage` states what one export holds, from two kinds of evidence:
 
-* **declared** - the preamble's first line names the suppliers and recipients the export was
+* **declared** - the preamble's first line (``takingstock.sipri.declared_scope``) names the suppliers and recipients the export was
   made for and the delivery-year range it was limited to ('Not specified' = no limit), and the
   ``Data generated:`` line gives the release. A file whose content matches a release listed in
   ``data/raw/sipri_releases.csv`` is *recognised* as that release (and takes its declared scope)
@@ -40,43 +40,12 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Coverage", "ALL", "parse_scope"]
+from takingstock.sipri import declared_scope
+
+__all__ = ["Coverage", "ALL"]
 
 #: SIPRI's word for "no filter" in the preamble.
 ALL = "All countries"
-
-_SCOPE_RE = re.compile(
-    r"from\s+(?P<sup>.+?)\s+to\s+(?P<rec>.+?)\s*\.\s*Deals with deliveries made for the year range\s+"
-    r"'(?P<y0>[^']*)'\s+to\s+'(?P<y1>[^']*)'",
-    re.IGNORECASE,
-)
-
-
-def parse_scope(preamble: list[str]) -> tuple[str | None, str | None, tuple[int, int] | None]:
-    """The suppliers, recipients and delivery-year range an export's preamble declares.
-
-    Args:
-        preamble: the lines before the header (line 1 reads e.g. ``Transfers of major
-            conventional arms from All countries  to Iraq . Deals with deliveries made for the
-            year range 'Not specified' to 'Not specified'``).
-
-    Returns:
-        ``(suppliers, recipients, years)``: each ``None`` when not declared; ``years`` is
-        ``None`` also for 'Not specified' (no year limit).
-    """
-    for line in preamble[:3]:
-        m = _SCOPE_RE.search(line)
-        if not m:
-            continue
-        years = None
-        y0, y1 = m.group("y0").strip(), m.group("y1").strip()
-        if y0.isdigit() and y1.isdigit():
-            years = (int(y0), int(y1))
-        elif y0.isdigit() or y1.isdigit():
-            years = (int(y0) if y0.isdigit() else 1950, int(y1) if y1.isdigit() else 9999)
-        return " ".join(m.group("sup").split()), " ".join(m.group("rec").split()), years
-    return None, None, None
-
 
 def _names(declared: str | None) -> set[str]:
     """The names a declared scope lists (``Iraq, Iran`` -> {Iraq, Iran}); empty for ALL/None."""
@@ -106,7 +75,8 @@ class Coverage:
         declared_from, declared_to: the suppliers / recipients the preamble (or the recognised
             release) declares; ``None`` when nothing is declared.
         declared_years: the delivery-year range declared; ``None`` = no limit or not declared.
-        recognised: the release table's label when the file's content matched a known release.
+        recognised: the release table's label when the file's content matched a known release
+            and the file did not declare itself (no preamble): its scope and date come from there.
         recipients: SIPRI recipient names present, sorted.
         recipient_states: crosswalk states of those recipients.
         suppliers: SIPRI supplier names present, sorted.
@@ -143,9 +113,9 @@ class Coverage:
             known: a recognised release (an object with ``release_date``, ``scope_from``,
                 ``scope_to``), whose declaration fills what the preamble lacks.
         """
-        sup, rec, years = parse_scope(preamble or [])
+        sup, rec, years = declared_scope(preamble or [])
         recognised = None
-        if known is not None:
+        if known is not None and (release_date is None or rec is None):
             recognised = f"SIPRI release of {known.release_date.isoformat()}"
             release_date = release_date or known.release_date
             sup, rec = sup or known.scope_from, rec or known.scope_to
@@ -205,7 +175,7 @@ class Coverage:
         """One sentence for briefings and the ledger: what the file is and what it holds."""
         release = (f"SIPRI release of {self.release_date.isoformat()}" if self.release_date
                    else "release date not stated")
-        how = " (recognised by its content)" if self.recognised and self.recognised != "" else ""
+        how = " (recognised by its content)" if self.recognised else ""
         if self.all_recipients and self.all_suppliers:
             scope = "the whole register: every supplier and every recipient"
         elif self.declared_to or self.declared_from:

@@ -329,3 +329,19 @@ def test_suppliers_in_window_is_the_rule_window_suppliers_uses(deals):
         assert supply.suppliers_in_window(deals, "Iraq", 1980, 1988, basis) == w["a"]
         assert supply.suppliers_in_window(deals, "Iran", 1980, 1988, basis) == w["b"]
     assert supply.suppliers_in_window(deals, "Iraq", 1980, 1988, "either") == ["France", "Soviet Union"]
+
+
+@pytest.mark.sipri
+def test_named_orders_are_the_same_on_both_releases(shared_sipri_dir):
+    # 2025 says "FGA aircraft" and "portable SAM", 2026 "fighter/ground-attack aircraft" and
+    # "portable surface-to-air missile": the category and the kind's words find the same orders.
+    got = {}
+    for name in (REAL_2025, REAL_2026):
+        named = supply.named_orders(read_register(shared_sipri_dir / name).deals, "Iraq", 2011, 2013)
+        got[name] = sorted(zip(named["kind"], named["supplier"], named["order_year"], named["number_ordered"]))
+    assert got[REAL_2025] == got[REAL_2026]
+    assert ("portable air-defence missiles", "United States", 2012, 200) in got[REAL_2026]
+    assert sum(k == "fighter aircraft" for k, *_ in got[REAL_2026]) == 2
+    # A sensor ("SAM system radar") is not an air-defence system order.
+    assert {k for k, *_ in got[REAL_2025]} == {"air-defence systems", "fighter aircraft",
+                                               "portable air-defence missiles"}
