@@ -270,7 +270,8 @@ def _record_widths(text: str, path: Path, delimiter: str) -> tuple[list[str], np
 
     A cell may be of any size (the file is in memory already): Python's csv reader, which
     otherwise refuses a file with a cell over 131,072 characters, is allowed the length of the
-    text. Over-long cells are rejected row by row later (:func:`cell_size_problems`).
+    text (the limit is process-wide; it is only ever raised). Over-long cells are rejected row
+    by row later (:func:`cell_size_problems`).
     """
     if _csv.field_size_limit() < len(text) + 1:
         _csv.field_size_limit(len(text) + 1)
@@ -473,19 +474,19 @@ def cell_size_problems(raw: pd.DataFrame) -> pd.DataFrame:
     return _concat_problems(parts)
 
 
-def check_total(counts: pd.Series, path: str | Path, limit: int | None = None) -> int:
+def check_total(counts: pd.Series, path: str | Path) -> int:
     """The exact total of a file's ``count`` column; raise if it exceeds :data:`MAX_TOTAL`.
 
     Each count is at most :data:`MAX_QUANTITY` (10^9), so an int64 sum of fewer than 9.2 x
     10^9 rows (far more than fit in memory) cannot overflow; the total is then also kept
-    under 2^53, so that it and every share computed from it are exact in float64 too.
+    at most 2^53, so that it stays exact when a calculation turns it into a float.
     """
-    limit = MAX_TOTAL if limit is None else limit
     total = int(counts.sum())
-    if total > limit:
+    if total > MAX_TOTAL:
         raise CatalogueFileError(
-            f"{path}: the quantities of the clean rows add up to {total:,}, more than {limit:,} "
-            "(the largest total whose shares stay exact); split the catalogue")
+            f"{path}: the quantities of the clean rows add up to {total:,}, more than "
+            f"{MAX_TOTAL:,} (the largest total that stays exact in floating point); split the "
+            "catalogue")
     return total
 
 
@@ -612,15 +613,15 @@ def clean_file(path: str | Path, crosswalk: _countries.Crosswalk, periods: pd.Da
     name, cat_id = path.name, catalogue_id(path)
     delimiter = raw.attrs.get("delimiter", ",")
     typed, p_types = coerce_types(raw)
-    parts = [p_types, schema_problems(typed), cross_field_problems(typed), cell_size_problems(raw)]
+    parts = [p_types, schema_problems(typed), cross_field_problems(typed)]
     p_countries, lookups = country_problems(typed, crosswalk, fold_successors)
     parts.append(p_countries)
     if source_ids is not None:
         parts.append(source_problems(typed, source_ids))
     problems = _concat_problems(parts)
-    sized = problems["reason"].str.startswith("cell of ").to_numpy()
-    problems["value"] = np.where(sized, problems["value"].to_numpy(dtype=object),
-                                 _raw_values(raw, problems))
+    problems["value"] = _raw_values(raw, problems)
+    # after _raw_values: an over-long cell's problem shows its start and length, not all of it
+    problems = _concat_problems([problems, cell_size_problems(raw)])
     # An all-empty row (a blank line, or only commas) is one problem, not one per column.
     empty = np.flatnonzero((raw == "").all(axis=1).to_numpy(dtype=bool))
     if len(empty):
