@@ -122,3 +122,24 @@ def test_markdown_escaping_leaves_ordinary_text_readable():
     assert tables.md_text("1980-88, AK-47") == "1980-88, AK-47"
     assert tables.md_text("-5") == "\\-5" and tables.md_text("+5") == "\\+5"
     assert tables.md_text("line one\nline two") == "line one line two"
+
+
+def test_markup_in_a_catalogue_reaches_markdown_tables_as_text(tmp_path):
+    """From a catalogue file to a saved table: record ids that are Markdown stay text."""
+    import html
+    import re
+    from pathlib import Path
+
+    from takingstock import breakdowns, catalogue
+    fix = Path(__file__).parent / "fixtures" / "catalogue"
+    result = catalogue.clean_catalogues(fix / "catalogue_markup.csv", sources=fix / "sources.csv")
+    rep = result.report.iloc[0]
+    assert (rep.raw_rows, rep.clean_rows, rep.rejected_rows) == (3, 3, 0)
+    table = breakdowns.published_vs_recomputed(result.clean)
+    assert list(table["share"]) == [60.0, 30.0, 10.0]
+    md = tables.save_table(table, "02_markup_published_vs_recomputed", tables_dir=tmp_path,
+                           caption="markup: published and recomputed shares")["md"].read_text()
+    rendered = _render(md)
+    assert "<a" not in rendered and rendered.count("<strong>") == 1 and "<code>" not in rendered
+    cells = [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", rendered)]
+    assert {"[click](javascript:alert(1))", "**bold**", "`code` <b>x</b> | y"} <= set(cells)
