@@ -341,8 +341,11 @@ def _path_list_ok(value: Any) -> bool:
 def _describe(params: Mapping[str, Param]) -> str:
     if not params:
         return "    (no parameters cell)"
+    def kind(p: Param) -> str:
+        return "str or list of str" if p.name in PATH_LIST_NAMES and p.type == "str" else p.type or "any"
+
     return "\n".join(
-        f"    {p.name} ({p.type or 'any'}) = {p.default}" + (f"  # {p.help}" if p.help else "")
+        f"    {p.name} ({kind(p)}) = {p.default}" + (f"  # {p.help}" if p.help else "")
         for p in params.values()
     )
 
