@@ -10,18 +10,32 @@ committed catalogues and a user's own file go through the same steps:
 1. **Read the file.** UTF-8 (a byte-order mark is detected and dropped), else Latin-1 as a
    fall-back when the bytes are not UTF-8 but look like Latin-1 text (no control bytes
    0x00-0x08, 0x0E-0x1F, 0x7F-0x9F; a Windows-1252 file with "smart quotes" must be re-saved
-   as UTF-8). The encoding used is stated in the cleaning report. A file that cannot be used
-   at all (missing, empty, not decodable, not parseable as CSV, or missing a required column)
-   raises :class:`CatalogueFileError` naming the file and the problem: the run stops rather
-   than silently lose a catalogue. Missing *optional* columns are added empty.
+   as UTF-8). Line ends may be LF, CRLF or an old Mac's lone CR (all read as LF). The field
+   separator is the one of ``,``, ``;`` and tab that splits the header line into the most
+   fields (:func:`detect_delimiter`; ties go to the comma): spreadsheets set to a European
+   locale write ``;``, and such a file is read as it is (a ``;`` inside a cell, as in
+   ``source_ids``, must then be quoted, or the row has too many fields and is named). The
+   encoding and the separator used are stated in the cleaning report. A file that cannot be
+   used at all (missing, empty, not decodable, not parseable as CSV, missing a required
+   column, or a header with no data rows) raises :class:`CatalogueFileError` naming the file
+   and the problem: the run stops rather than silently lose a catalogue, or pass on an empty
+   one. Missing *optional* columns are added empty. A cell may be of any length when reading
+   (Python's csv module alone refuses cells over 131,072 characters); a cell longer than
+   :data:`MAX_CELL_CHARS` (32,767, what a spreadsheet cell holds) is a problem of its row,
+   since no catalogue field needs more and it is most often a quote left open.
 2. **Types.** Every cell is read as text and trimmed. Whole-number columns (``year_from``,
-   ``year_to``, ``quantity``) and ``share_published`` are converted; a non-empty cell that is
-   not a number (or not a whole number) is a row problem.
+   ``year_to``, ``quantity``) accept plain ASCII digits only, optionally after a minus sign
+   (:func:`parse_whole_numbers`): ``1e3``, ``1985.0``, ``1.99e3``, ``1,730`` are rows
+   rejected with the reason, never read as 1000, 1985, 1990, 1730. The text is converted to
+   int64 exactly (never through a float); a number of more than 18 digits is not converted
+   and fails its column's range. ``share_published`` accepts plain decimal notation
+   (``43.5``; no exponent, no decimal comma, no ``nan``). A cell that fails is a row problem.
 3. **Schema checks** with pandera (:data:`SCHEMA`), run lazily so that every problem of every
    row is found in one pass: controlled vocabularies (category, acquisition, count_basis,
-   confidence), required text present, years in ``YEAR_MIN..YEAR_MAX``, quantity >= 0,
-   share in 0..100, source ids a ``;``-separated list. Measured: pandera's lazy validation of
-   10^6 rows with ~900,000 failures took about 1 s here, so pandera is used directly.
+   confidence), required text present, years in ``YEAR_MIN..YEAR_MAX``, quantity in
+   ``0..MAX_QUANTITY`` (10^9), share in 0..100, source ids a ``;``-separated list. Measured:
+   pandera's lazy validation of 10^6 rows with ~900,000 failures took about 1 s here, so
+   pandera is used directly.
 4. **Cross-field and reference checks**, vectorised in pandas: ``year_to >= year_from``;
    ``record_id`` unique within the file (every row sharing an id is rejected, since we cannot
    know which one is right); both country columns resolve in the country crosswalk (an
@@ -36,9 +50,16 @@ committed catalogues and a user's own file go through the same steps:
    (quantity where known, else 1), ``year_mid``, ``decade``, ``period_id``, ``period``
    (``takingstock.eras``).
 
+Exact arithmetic: every count is at most :data:`MAX_QUANTITY` (10^9 items in one row), so an
+int64 sum of counts cannot overflow for fewer than 9.2 x 10^9 rows (far more than fit in
+memory), and a file whose clean counts add up to more than :data:`MAX_TOTAL` (2^53, some 9
+million rows at the largest quantity) is refused (:func:`check_total`): below it a total is
+exact in float64 too. So every total computed from a catalogue is exact, and every share (a
+count over its total, x 100) lies between 0 and 100, correct to float precision.
+
 Text is kept exactly as written: HTML or script tags in a designation are *not* a reason to
-reject a row and are not altered here; they are escaped where text reaches HTML (tables,
-briefings). ``source_row`` is the 1-based data row number (the header is not counted; a
+reject a row and are not altered here; they are escaped where text reaches HTML or Markdown
+(tables, briefings). ``source_row`` is the 1-based data row number (the header is not counted; a
 quoted cell spanning lines still counts as one row; a blank line counts as a row). A row whose
 cells are all empty (a blank line, or only commas) is rejected as ``empty row``, so
 ``raw = clean + rejected`` still holds. A header naming a column twice, or a data row with more
@@ -85,8 +106,21 @@ INT_COLUMNS = ("year_from", "year_to", "quantity")
 FLOAT_COLUMNS = ("share_published",)
 YEAR_MIN = 1850
 YEAR_MAX = max(2026, date.today().year)
+MAX_QUANTITY = 10**9
+"""The largest accepted ``quantity`` (one billion items); a larger one is rejected by row."""
+MAX_TOTAL = 2**53
+"""The largest total of a file's counts (beyond it float64 is no longer exact): refused."""
+MAX_DIGITS = 18
+"""Whole numbers of more digits are never converted (int64 holds every 18-digit number)."""
+MAX_CELL_CHARS = 32_767
+"""The longest accepted cell, in characters (a spreadsheet cell's limit); longer: row rejected."""
+DELIMITERS = (",", ";", "\t")
+WHOLE_NUMBER_RE = r"-?[0-9]+"
+DECIMAL_RE = r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+PLAIN_DIGITS = "write it in plain digits, such as 1985"
+PLAIN_DECIMAL = "write it in plain decimal notation, such as 43.5"
 PROBLEM_COLUMNS = ["source_file", "source_row", "column", "value", "reason"]
-REPORT_COLUMNS = ["source_file", "catalogue", "encoding", "raw_rows", "clean_rows",
+REPORT_COLUMNS = ["source_file", "catalogue", "encoding", "delimiter", "raw_rows", "clean_rows",
                   "rejected_rows"]
 _SOURCE_IDS_RE = r"^[^;\s]+(\s*;\s*[^;\s]+)*$"
 _LATIN1_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
@@ -111,7 +145,7 @@ SCHEMA = pa.DataFrameSchema(
         "year_from": pa.Column("Int64", pa.Check.in_range(YEAR_MIN, YEAR_MAX), nullable=True),
         "year_to": pa.Column("Int64", pa.Check.in_range(YEAR_MIN, YEAR_MAX), nullable=True),
         "acquisition": pa.Column(str, _vocab(ACQUISITIONS, allow_empty=True)),
-        "quantity": pa.Column("Int64", pa.Check.ge(0), nullable=True),
+        "quantity": pa.Column("Int64", pa.Check.in_range(0, MAX_QUANTITY), nullable=True),
         "count_basis": pa.Column(str, _vocab(COUNT_BASES)),
         "share_published": pa.Column("Float64", pa.Check.in_range(0, 100), nullable=True),
         "confidence": pa.Column(str, _vocab(CONFIDENCES)),
@@ -132,7 +166,7 @@ SCHEMA_REASONS = {
     "year_from": f"year outside {YEAR_MIN}..{YEAR_MAX}",
     "year_to": f"year outside {YEAR_MIN}..{YEAR_MAX}",
     "acquisition": f"acquisition is not one of: {', '.join(ACQUISITIONS)} (or empty)",
-    "quantity": "quantity is negative",
+    "quantity": f"quantity outside 0..{MAX_QUANTITY:,} (the largest accepted)",
     "count_basis": f"count_basis is not one of: {', '.join(COUNT_BASES)}",
     "share_published": "share_published outside 0..100",
     "confidence": f"confidence is not one of: {', '.join(CONFIDENCES)}",
@@ -209,10 +243,40 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
         return data.decode("latin-1"), "latin-1"
 
 
-def _record_widths(text: str, path: Path) -> tuple[list[str], np.ndarray]:
-    """The header fields and the number of fields of every data record (blank line: 0)."""
+def normalise_line_ends(text: str) -> str:
+    """Every line end (``\r\n``, ``\n`` or an old-Mac lone ``\r``) -> ``\n``.
+
+    Python's csv reader refuses a lone ``\r`` outside quotes ("new-line character seen in
+    unquoted field"), so a file saved with CR-only line ends is read as if it had ``\n``. A
+    line break inside a quoted cell becomes ``\n`` too.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The field separator of a catalogue, from its header line: ``,``, ``;`` or tab.
+
+    The separator that splits the header into the most fields wins (a tie goes to the comma,
+    the catalogue format's own separator). Many European spreadsheets save "CSV" with ``;``,
+    and some exports use tabs; such files are read as they are and the separator used is
+    stated in the cleaning report.
+    """
+    counts = {d: len(next(_csv.reader([header_line], delimiter=d), [])) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+
+
+def _record_widths(text: str, path: Path, delimiter: str) -> tuple[list[str], np.ndarray]:
+    """The header fields and the number of fields of every data record (blank line: 0).
+
+    A cell may be of any size (the file is in memory already): Python's csv reader, which
+    otherwise refuses a file with a cell over 131,072 characters, is allowed the length of the
+    text (the limit is process-wide; it is only ever raised). Over-long cells are rejected row
+    by row later (:func:`cell_size_problems`).
+    """
+    if _csv.field_size_limit() < len(text) + 1:
+        _csv.field_size_limit(len(text) + 1)
     try:
-        records = _csv.reader(_io.StringIO(text))
+        records = _csv.reader(_io.StringIO(text), delimiter=delimiter)
         header = next(records)
         widths = np.fromiter((len(r) for r in records), dtype="int64")
     except _csv.Error as exc:
@@ -220,16 +284,22 @@ def _record_widths(text: str, path: Path) -> tuple[list[str], np.ndarray]:
     return header, widths
 
 
+def _delimiter_name(delimiter: str) -> str:
+    return "tab" if delimiter == "\t" else delimiter
+
+
 def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
     """Read one catalogue CSV as trimmed text cells.
 
     Returns:
         ``(frame, encoding)``: every column as ``str`` (empty string for an empty cell), index
-        0..n-1, all :data:`RAW_COLUMNS` present (missing optional ones added empty).
+        0..n-1, all :data:`RAW_COLUMNS` present (missing optional ones added empty). The
+        separator used (``,``, ``;`` or ``tab``, see :func:`detect_delimiter`) is in
+        ``frame.attrs["delimiter"]``.
 
     Raises:
         CatalogueFileError naming the file: missing, a folder, empty, undecodable, not CSV,
-        missing required column(s).
+        missing required column(s), a header with no data rows.
     """
     path = Path(path)
     if not path.exists():
@@ -243,27 +313,38 @@ def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
     text, encoding = decode(data, path)
     if not text.strip():
         raise CatalogueFileError(f"{path}: the file is empty (no header line)")
-    header, widths = _record_widths(text, path)
+    text = normalise_line_ends(text)
+    delimiter = detect_delimiter(text.split("\n", 1)[0])
+    header, widths = _record_widths(text, path, delimiter)
     names = [c.strip() for c in header]
     dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
         raise CatalogueFileError(f"{path}: column(s) appear twice in the header: {', '.join(dupes)}")
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
+        sep = "" if delimiter == "," else f", read as {_delimiter_name(delimiter)}-separated"
         raise CatalogueFileError(f"{path}: missing required column(s): {', '.join(missing)} "
-                                 f"(found: {', '.join(names)})")
+                                 f"(found: {', '.join(names)}{sep})")
+    blank = int((widths == 0).sum())
+    if blank == len(widths):
+        only = f" (only {blank} blank line(s) after it)" if blank else ""
+        raise CatalogueFileError(f"{path}: the file has a header but no data rows{only}")
     wide = np.flatnonzero(widths > len(header))
     if len(wide):
         rows = ", ".join(str(r + 1) for r in wide[:5]) + (" ..." if len(wide) > 5 else "")
+        sep = "a trailing comma?" if delimiter == "," else (
+            f"the file is {_delimiter_name(delimiter)}-separated: a cell holding "
+            f"'{delimiter}' (such as source_ids 'a;b') must be quoted" if delimiter == ";"
+            else "a trailing tab?")
         raise CatalogueFileError(
             f"{path}: {len(wide)} data row(s) have more fields than the header's {len(header)} "
-            f"(row {wide[0] + 1} has {widths[wide[0]]}; rows {rows}); a trailing comma? "
+            f"(row {wide[0] + 1} has {widths[wide[0]]}; rows {rows}); {sep} "
             "Every row must have at most one field per header column")
     try:
         # index_col=False: a row with a trailing comma must not turn the first column into the
         # index; skip_blank_lines=False: blank lines are rows (rejected as empty), so row
         # numbers match the file and raw = clean + rejected holds.
-        frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
+        frame = pd.read_csv(_io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
                             skipinitialspace=False, index_col=False, skip_blank_lines=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CatalogueFileError(f"{path}: not a readable CSV file ({exc})") from None
@@ -275,29 +356,138 @@ def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
         if col not in frame.columns:
             frame[col] = ""
     frame = frame.astype(str).apply(lambda col: col.str.strip())
-    return frame.reset_index(drop=True), encoding
+    frame = frame.reset_index(drop=True)
+    frame.attrs["delimiter"] = _delimiter_name(delimiter)
+    return frame, encoding
+
+
+def _whole_number_problem(text: pd.Series) -> pd.Series:
+    """Why each cell is not a whole number as :data:`WHOLE_NUMBER_RE` wants it ("" = it is)."""
+    bad = ~text.str.fullmatch(WHOLE_NUMBER_RE)
+    reason = pd.Series("", index=text.index, dtype=object)
+    if not bad.any():
+        return reason
+    t = text[bad]
+    reason[bad] = np.select(
+        [t.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+"),
+         t.str.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)"),
+         t.str.fullmatch(r"[+-]?\d{1,3}([,. '_\u00a0]\d{3})+")],
+        [f"not a whole number: {PLAIN_DIGITS}; exponent notation (such as 1e3) is not accepted",
+         f"not a whole number: {PLAIN_DIGITS}; a decimal point (even .0) is not accepted",
+         f"not a whole number: {PLAIN_DIGITS}; thousands separators are not accepted"],
+        f"not a whole number: {PLAIN_DIGITS}")
+    return reason
+
+
+def _decimal_problem(text: pd.Series) -> pd.Series:
+    """Why each cell is not a decimal number as :data:`DECIMAL_RE` wants it ("" = it is)."""
+    bad = ~text.str.fullmatch(DECIMAL_RE)
+    reason = pd.Series("", index=text.index, dtype=object)
+    if not bad.any():
+        return reason
+    t = text[bad]
+    reason[bad] = np.select(
+        [t.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+"), t.str.fullmatch(r"[+-]?\d*,\d+")],
+        [f"not a number: {PLAIN_DECIMAL}; exponent notation (such as 1e1) is not accepted",
+         f"not a number: {PLAIN_DECIMAL}; a decimal comma is not accepted (write 12.5, not 12,5)"],
+        f"not a number: {PLAIN_DECIMAL}")
+    return reason
+
+
+def parse_whole_numbers(text: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
+    """Text cells -> nullable ``Int64`` values and a reason per cell ("" = fine).
+
+    A cell is a whole number only as plain ASCII digits, optionally after a minus sign
+    (:data:`WHOLE_NUMBER_RE`): ``1e3``, ``1985.0``, ``1.99e3``, ``1,730`` and ``1 730`` are
+    rejected with a reason saying why, never read as 1000, 1985, 1990 or 1730. A number of
+    more than :data:`MAX_DIGITS` digits (leading zeros aside) is never converted (it could
+    overflow 64-bit integers); it fails the column's range rule with that rule's reason. The
+    conversion itself is exact (text -> int64, no float on the way). Empty cells are ``<NA>``.
+    """
+    filled = text != ""
+    reason = _whole_number_problem(text.where(filled, "0"))
+    digits = text.str.lstrip("-").str.lstrip("0")
+    huge = filled & (reason == "") & (digits.str.len() > MAX_DIGITS)
+    reason[huge] = SCHEMA_REASONS[column]
+    ok = filled & (reason == "")
+    values = pd.Series(pd.NA, index=text.index, dtype="Int64")
+    if ok.any():
+        values[ok] = text[ok].astype("int64")
+    return values, reason.where(filled, "")
+
+
+def parse_decimals(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Text cells -> nullable ``Float64`` values and a reason per cell ("" = fine).
+
+    Plain decimal notation only (:data:`DECIMAL_RE`: ``43.5``, ``12``, ``.5``, ``-1``): no
+    exponent, no decimal comma, no ``nan``/``inf``. Empty cells are ``<NA>``.
+    """
+    filled = text != ""
+    reason = _decimal_problem(text.where(filled, "0"))
+    ok = filled & (reason == "")
+    values = pd.Series(pd.NA, index=text.index, dtype="Float64")
+    if ok.any():
+        values[ok] = text[ok].astype("float64")
+    return values, reason.where(filled, "")
 
 
 def coerce_types(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Convert number columns; return ``(typed, problems[row, column, value, reason])``."""
+    """Convert number columns; return ``(typed, problems[row, column, value, reason])``.
+
+    Whole-number columns (:data:`INT_COLUMNS`) go through :func:`parse_whole_numbers`,
+    ``share_published`` through :func:`parse_decimals`; a cell that fails is ``<NA>`` in
+    ``typed`` and one problem of its row.
+    """
     typed = raw.copy()
     problems = []
     for col in INT_COLUMNS + FLOAT_COLUMNS:
         text = raw[col]
-        filled = text != ""
-        num = pd.to_numeric(text.where(filled), errors="coerce")
         if col in INT_COLUMNS:
-            bad = filled & (num.isna() | (num % 1 != 0))
-            reason = "not a whole number"
-            typed[col] = num.where(~bad).round().astype("Int64")
+            typed[col], reason = parse_whole_numbers(text, col)
         else:
-            bad = filled & num.isna()
-            reason = "not a number"
-            typed[col] = num.where(~bad).astype("Float64")
+            typed[col], reason = parse_decimals(text)
+        bad = (reason != "").to_numpy(dtype=bool)
         if bad.any():
-            problems.append(pd.DataFrame({"row": np.flatnonzero(bad.to_numpy()), "column": col,
-                                          "value": text[bad].to_numpy(), "reason": reason}))
+            problems.append(pd.DataFrame({"row": np.flatnonzero(bad), "column": col,
+                                          "value": text[bad].to_numpy(),
+                                          "reason": reason[bad].to_numpy()}))
     return typed, _concat_problems(problems)
+
+
+def cell_size_problems(raw: pd.DataFrame) -> pd.DataFrame:
+    """Cells longer than :data:`MAX_CELL_CHARS` characters: one problem each.
+
+    The problem's value is the cell's first 60 characters and its length (the rejected row
+    keeps the whole cell).
+    """
+    parts = []
+    for col in raw.columns:
+        lengths = raw[col].str.len().to_numpy()
+        bad = lengths > MAX_CELL_CHARS
+        if bad.any():
+            cells = raw[col].to_numpy(dtype=object)[bad]
+            parts.append(pd.DataFrame({
+                "row": np.flatnonzero(bad), "column": col,
+                "value": [f"{c[:60]}... ({len(c):,} characters)" for c in cells],
+                "reason": [f"cell of {n:,} characters, more than the {MAX_CELL_CHARS:,} accepted "
+                           "(a spreadsheet cell's limit; a quote left open?)" for n in lengths[bad]]}))
+    return _concat_problems(parts)
+
+
+def check_total(counts: pd.Series, path: str | Path) -> int:
+    """The exact total of a file's ``count`` column; raise if it exceeds :data:`MAX_TOTAL`.
+
+    Each count is at most :data:`MAX_QUANTITY` (10^9), so an int64 sum of fewer than 9.2 x
+    10^9 rows (far more than fit in memory) cannot overflow; the total is then also kept
+    at most 2^53, so that it stays exact when a calculation turns it into a float.
+    """
+    total = int(counts.sum())
+    if total > MAX_TOTAL:
+        raise CatalogueFileError(
+            f"{path}: the quantities of the clean rows add up to {total:,}, more than "
+            f"{MAX_TOTAL:,} (the largest total that stays exact in floating point); split the "
+            "catalogue")
+    return total
 
 
 def _concat_problems(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -421,6 +611,7 @@ def clean_file(path: str | Path, crosswalk: _countries.Crosswalk, periods: pd.Da
     path = Path(path)
     raw, encoding = read_catalogue(path)
     name, cat_id = path.name, catalogue_id(path)
+    delimiter = raw.attrs.get("delimiter", ",")
     typed, p_types = coerce_types(raw)
     parts = [p_types, schema_problems(typed), cross_field_problems(typed)]
     p_countries, lookups = country_problems(typed, crosswalk, fold_successors)
@@ -429,6 +620,8 @@ def clean_file(path: str | Path, crosswalk: _countries.Crosswalk, periods: pd.Da
         parts.append(source_problems(typed, source_ids))
     problems = _concat_problems(parts)
     problems["value"] = _raw_values(raw, problems)
+    # after _raw_values: an over-long cell's problem shows its start and length, not all of it
+    problems = _concat_problems([problems, cell_size_problems(raw)])
     # An all-empty row (a blank line, or only commas) is one problem, not one per column.
     empty = np.flatnonzero((raw == "").all(axis=1).to_numpy(dtype=bool))
     if len(empty):
@@ -465,11 +658,12 @@ def clean_file(path: str | Path, crosswalk: _countries.Crosswalk, periods: pd.Da
     clean["manufacture_successor"] = m["successor"].to_numpy()
     clean["manufacture_kind"] = m["kind"].to_numpy()
     clean["count"] = clean["quantity"].fillna(1).astype("int64")
+    check_total(clean["count"], path)
     clean = _eras.add_eras(clean, periods)
     clean = clean.reset_index(drop=True)
 
     report = pd.DataFrame([{"source_file": name, "catalogue": cat_id, "encoding": encoding,
-                            "raw_rows": len(raw), "clean_rows": len(clean),
+                            "delimiter": delimiter, "raw_rows": len(raw), "clean_rows": len(clean),
                             "rejected_rows": len(rejected)}], columns=REPORT_COLUMNS)
     check_accounting(report)
     problems = problems.assign(source_file=name, catalogue=cat_id, source_row=problems["row"] + 1)

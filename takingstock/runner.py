@@ -29,7 +29,10 @@ Parameters
     default's (bool, int, float, str, list, dict; an int is accepted for a float; a ``None``
     default or one whose type cannot be read accepts anything), stops the run with exit code 2
     and a list of the valid parameters. On the command line a scalar is accepted for a ``str``
-    parameter as its text (``-p label 2015`` gives ``"2015"``). The parameters cell is read
+    parameter as its text (``-p label 2015`` gives ``"2015"``). ``catalogues`` (a ``str`` path
+    parameter, :data:`PATH_LIST_NAMES`) also takes a non-empty list of paths or globs
+    (``-p catalogues "[a.csv, more/*.csv]"``); each is made absolute, and each is an input of
+    the step that reads it. The parameters cell is read
     with Python's ``ast`` (same rules as ``papermill.inspect_notebook``; a test checks they
     agree) so that a no-change run never imports papermill.
 
@@ -84,8 +87,10 @@ import glob
 import hashlib
 import importlib
 import inspect
+import itertools
 import json
 import os
+import string
 import sys
 import threading
 import time
@@ -101,6 +106,8 @@ DEFAULT_START_TIMEOUT = 60
 SHARED_DIRS = ("raw_dir", "processed_dir", "output_dir")
 _PATH_SUFFIXES = ("_dir", "_path", "_file")
 _PATH_NAMES = {"sipri_register", "catalogues", "crosswalk", "periods", "sources"}
+#: ``str`` path parameters that also take a list of paths or globs (``catalogues``).
+PATH_LIST_NAMES = {"catalogues"}
 
 
 def default_dirs(root: str | os.PathLike) -> dict[str, str]:
@@ -317,17 +324,28 @@ def is_path_param(name: str) -> bool:
 
 
 def absolutise(name: str, value: Any, base: Path) -> Any:
-    """Make a path parameter's non-empty string value absolute against ``base``."""
+    """Make a path parameter's non-empty string value (or each string of a list) absolute."""
     if is_path_param(name) and isinstance(value, str) and value:
         return str((base / os.path.expanduser(value)).resolve())
+    if name in PATH_LIST_NAMES and isinstance(value, (list, tuple)):
+        return [absolutise(name, v, base) for v in value]
     return value
+
+
+def _path_list_ok(value: Any) -> bool:
+    """True for a non-empty list of non-empty strings (paths or globs)."""
+    return (isinstance(value, (list, tuple)) and len(value) > 0
+            and all(isinstance(v, str) and v for v in value))
 
 
 def _describe(params: Mapping[str, Param]) -> str:
     if not params:
         return "    (no parameters cell)"
+    def kind(p: Param) -> str:
+        return "str or list of str" if p.name in PATH_LIST_NAMES and p.type == "str" else p.type or "any"
+
     return "\n".join(
-        f"    {p.name} ({p.type or 'any'}) = {p.default}" + (f"  # {p.help}" if p.help else "")
+        f"    {p.name} ({kind(p)}) = {p.default}" + (f"  # {p.help}" if p.help else "")
         for p in params.values()
     )
 
@@ -371,6 +389,13 @@ def resolve_parameters(
         mine: dict[str, Any] = {}
         for name, value in given.items():
             if name not in params:
+                continue
+            if name in PATH_LIST_NAMES and params[name].type == "str" and isinstance(value, (list, tuple)):
+                if not _path_list_ok(value):
+                    problems.append(f"parameter {name!r} of step {step!r}: expected a path, a glob or "
+                                    f"a non-empty list of them, got {value!r}")
+                    continue
+                mine[name] = list(value)
                 continue
             ok, value = _type_ok(value, params[name].type)
             # the most specific scope wins, for the value and for its command-line text alike
@@ -435,12 +460,25 @@ class FileHasher:
                 self.dirty = False
 
 
+def fill_template(template: str, fmt: Mapping[str, Any]) -> list[str]:
+    """The patterns of one template: one, or one per item of each list value it names.
+
+    ``"{catalogues}"`` with ``catalogues=["a.csv", "b/*.csv"]`` gives ``["a.csv", "b/*.csv"]``.
+    """
+    names = [f for _, f, _, _ in string.Formatter().parse(template) if f]
+    lists = {n: list(fmt[n]) for n in dict.fromkeys(names) if isinstance(fmt.get(n), (list, tuple))}
+    if not lists:
+        return [template.format(**fmt)]
+    return [template.format(**{**fmt, **dict(zip(lists, combo))})
+            for combo in itertools.product(*lists.values())]
+
+
 def expand(templates: Iterable[str], fmt: Mapping[str, Any]) -> list[Path]:
     """Fill glob templates from ``fmt`` and return the sorted files that exist."""
     found: set[Path] = set()
     for template in templates:
-        pattern = template.format(**fmt)
-        found.update(Path(p) for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+        for pattern in fill_template(template, fmt):
+            found.update(Path(p) for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
     return sorted(found)
 
 
@@ -462,6 +500,11 @@ def notebook_fingerprint(nb: Mapping) -> str:
 
 
 # --------------------------------------------------------------------------- runner
+
+
+def _template_value(name: str, value: Any) -> bool:
+    """Whether a parameter can fill a template: a scalar, or a path list (``catalogues``)."""
+    return isinstance(value, (str, int, float)) or (name in PATH_LIST_NAMES and _path_list_ok(value))
 
 
 @dataclasses.dataclass
@@ -504,8 +547,8 @@ class Pipeline:
     def fmt(self, params: Mapping[str, Any], step: Step | None = None) -> dict[str, Any]:
         """Values that input/output templates may use."""
         base = {"root": str(self.root), **default_dirs(self.root)}
-        base.update({k: v for k, v in self.config.params.items() if isinstance(v, (str, int, float))})
-        base.update({k: v for k, v in params.items() if isinstance(v, (str, int, float))})
+        base.update({k: v for k, v in self.config.params.items() if _template_value(k, v)})
+        base.update({k: v for k, v in params.items() if _template_value(k, v)})
         for name, template in (step.template_defaults if step else ()):
             if not base.get(name):
                 base[name] = template.format(**base)

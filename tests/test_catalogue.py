@@ -1,4 +1,5 @@
-"""Catalogue cleaning: broken files, encodings, row accounting, real figures, notebook 01."""
+"""Catalogue cleaning: broken and awkward files, encodings, numbers, separators, line ends,
+row accounting, the ``catalogues`` parameter, real figures, notebook 01."""
 
 from __future__ import annotations
 
@@ -44,7 +45,9 @@ def test_broken_catalogue_accounting(broken):
 
 
 @pytest.mark.parametrize("record_id,column,reason", [
-    ("bad-type", "quantity | year_from", "not a whole number | not a whole number"),
+    ("bad-type", "quantity | year_from",
+     "not a whole number: write it in plain digits, such as 1985; a decimal point (even .0) is not "
+     "accepted | not a whole number: write it in plain digits, such as 1985"),
     ("bad-future", "year_from", "year outside 1850"),
     ("bad-old", "year_from", "year outside 1850"),
     ("bad-range", "year_to", "year_to is before year_from (1990)"),
@@ -214,6 +217,316 @@ def test_million_rows_clean_fast(cw, periods, tmp_path):
     expected_ok = ((frame["country_of_manufacture"] != "Narnia")
                    & frame["year_from"].between(catalogue.YEAR_MIN, catalogue.YEAR_MAX)).sum()
     assert rep.clean_rows == expected_ok
+
+
+# ---------- awkward files a user may bring (issue: every file gets a clear answer) ----------
+
+def _clean(name, cw, periods, **kw):
+    """Clean one fixture file; assert raw = clean + rejected; return the result."""
+    r = catalogue.clean_catalogues(FIX / name if isinstance(name, str) else name, cw, periods, **kw)
+    rep = r.report.iloc[0]
+    assert rep.raw_rows == rep.clean_rows + rep.rejected_rows == len(r.clean) + len(r.rejected)
+    return r
+
+
+def _problem(result, record_id):
+    """(source_row, column, value, reason) of a rejected row."""
+    row = _reasons(result, record_id)
+    return row["source_row"], row["column"], row["value"], row["reason"]
+
+
+QUANTITY_RANGE = "quantity outside 0..1,000,000,000 (the largest accepted)"
+EXPONENT = "not a whole number: write it in plain digits, such as 1985; exponent notation"
+
+
+@pytest.mark.parametrize("record_id,row,column,value,reason", [
+    ("q-exp20", 1, "quantity", "1e20", EXPONENT),
+    ("q-digits20", 2, "quantity", "99999999999999999999", QUANTITY_RANGE),
+    ("y-exp20", 3, "year_from", "1e20", EXPONENT),
+    ("q-5e18-a", 4, "quantity", "5000000000000000000", QUANTITY_RANGE),
+    ("q-5e18-b", 5, "quantity", "5000000000000000000", QUANTITY_RANGE),
+    ("q-over", 6, "quantity", "1000000001", QUANTITY_RANGE),
+])
+def test_huge_numbers_are_rejected_by_row_naming_the_column(cw, periods, record_id, row, column,
+                                                             value, reason):
+    r = _clean("catalogue_huge_numbers.csv", cw, periods)
+    got = _problem(r, record_id)
+    assert got[:3] == (row, column, value)
+    assert got[3].startswith(reason)
+    assert r.problems.loc[r.problems["source_row"] == row, "source_file"].item() == "catalogue_huge_numbers.csv"
+
+
+def test_huge_numbers_file_keeps_its_good_rows_with_exact_counts(cw, periods):
+    r = _clean("catalogue_huge_numbers.csv", cw, periods)
+    assert (r.report.iloc[0].raw_rows, len(r.clean), len(r.rejected)) == (10, 4, 6)
+    by_id = r.clean.set_index("record_id")
+    assert by_id.at["q-max", "count"] == catalogue.MAX_QUANTITY == 10**9
+    assert by_id.at["q-zero", "count"] == 0
+    assert by_id.at["y-digits", "year_to"] == 1975  # leading zeros are not digits of the number
+    assert r.clean["count"].sum() == 10**9 + 0 + 1 + 3
+
+
+def test_two_rows_of_5e18_cannot_make_a_negative_share(cw, periods):
+    from takingstock import breakdowns
+    r = _clean("catalogue_huge_numbers.csv", cw, periods)
+    made = breakdowns.by_country(r.clean, "manufacture").set_index("state")
+    assert made["count"].sum() == 10**9 + 4
+    assert made["share"].between(0, 100).all()
+    assert made.at["United States", "share"] == pytest.approx(100 * 10**9 / (10**9 + 4))
+    assert "China" not in made.index  # both 5e18 rows (and the 1e20 ones) are rejected
+
+
+def test_largest_quantity_over_many_rows_gives_exact_totals_and_shares(cw, periods, tmp_path):
+    """200,000 rows of the largest accepted quantity: totals exact, shares 75% and 25%."""
+    from takingstock import breakdowns
+    n = 200_000
+    lines = (FIX / "catalogue_huge_numbers.csv").read_text(encoding="utf-8").splitlines()
+    header, q_max = lines[0], next(line for line in lines if line.startswith("q-max,"))
+    rows = [q_max.replace("q-max,", f"m{i},", 1) if i % 4 else
+            q_max.replace("q-max,", f"m{i},", 1).replace("USA,United States", "USSR,Soviet Union")
+            for i in range(n)]
+    f = tmp_path / "catalogue_max_many.csv"
+    f.write_text("\n".join([header] + rows) + "\n", encoding="utf-8")
+    r = _clean(f, cw, periods)
+    assert len(r.clean) == n and r.clean["count"].dtype == "int64"
+    assert int(r.clean["count"].sum()) == sum([catalogue.MAX_QUANTITY] * n) == 2 * 10**14
+    made = breakdowns.by_country(r.clean, "manufacture").set_index("state")
+    assert made.at["United States", "count"] == 150_000 * 10**9
+    assert made.at["Soviet Union", "count"] == 50_000 * 10**9
+    assert list(made["share"]) == [75.0, 25.0]
+    share = breakdowns.group_share(r.clean, ["Soviet Union"])
+    assert (share["count"], share["total"], share["share"]) == (5 * 10**13, 2 * 10**14, 25.0)
+
+
+def test_the_quantity_bound_keeps_every_sum_exact():
+    """The argument of ``check_total``, in numbers: no realistic file can overflow."""
+    rows_before_int64_overflow = (2**63 - 1) // catalogue.MAX_QUANTITY
+    assert rows_before_int64_overflow > 9 * 10**9  # > 9 billion rows, far beyond memory
+    assert catalogue.MAX_TOTAL // catalogue.MAX_QUANTITY > 9 * 10**6  # 9 million rows at 10^9
+    assert float(catalogue.MAX_TOTAL) == catalogue.MAX_TOTAL  # 2^53: exact as a float too
+
+
+def test_a_total_beyond_the_exact_limit_stops_naming_the_file(cw, periods, monkeypatch):
+    monkeypatch.setattr(catalogue, "MAX_TOTAL", 10**9)  # the fixture's clean rows hold 10^9 + 4
+    with pytest.raises(CatalogueFileError, match=r"catalogue_huge_numbers.csv: the quantities .* "
+                       r"add up to 1,000,000,004, more than 1,000,000,000"):
+        catalogue.clean_catalogues(FIX / "catalogue_huge_numbers.csv", cw, periods)
+
+
+@pytest.mark.parametrize("record_id,row,column,value,reason", [
+    ("n-1e3", 1, "quantity", "1e3", "exponent notation (such as 1e3) is not accepted"),
+    ("n-1985.0", 2, "year_from", "1985.0", "a decimal point (even .0) is not accepted"),
+    ("n-1.99e3", 3, "year_to", "1.99e3", "exponent notation (such as 1e3) is not accepted"),
+    ("n-thousands", 4, "quantity", "1,730", "thousands separators are not accepted"),
+    ("n-space", 5, "quantity", "1 730", "thousands separators are not accepted"),
+    ("n-plus", 6, "quantity", "+5", "not a whole number: write it in plain digits, such as 1985"),
+    ("n-negative", 7, "quantity", "-3", QUANTITY_RANGE),
+    ("n-decimal-comma", 8, "share_published", "12,5", "a decimal comma is not accepted (write 12.5"),
+    ("n-share-exp", 9, "share_published", "1e1", "exponent notation (such as 1e1) is not accepted"),
+    ("n-share-nan", 10, "share_published", "nan", "not a number: write it in plain decimal notation"),
+    ("n-fullwidth", 11, "quantity", "１２", "not a whole number: write it in plain digits"),
+])
+def test_number_forms_other_than_plain_digits_are_rejected_with_the_reason(
+        cw, periods, record_id, row, column, value, reason):
+    got = _problem(_clean("catalogue_number_forms.csv", cw, periods), record_id)
+    assert got[:3] == (row, column, value)
+    assert reason in got[3]
+
+
+def test_plain_numbers_are_read_exactly(cw, periods):
+    r = _clean("catalogue_number_forms.csv", cw, periods)
+    assert (len(r.clean), len(r.rejected)) == (4, 11)
+    by_id = r.clean.set_index("record_id")
+    padded = by_id.loc["ok-padded"]  # " 1985 ", "0001990", "  12  ", " rifle "
+    assert (padded["year_from"], padded["year_to"], padded["count"], padded["category"]) == (1985, 1990, 12, "rifle")
+    assert list(by_id["share_published"].loc[["ok-share", "ok-share-int", "ok-share-dot"]]) == [43.5, 12.0, 0.5]
+
+
+def _as_comma_csv(path, tmp_path, delimiter):
+    """The same catalogue written with commas (csv module quoting), for comparison."""
+    import csv as _csv
+    import io as _io
+    text = path.read_text(encoding="utf-8")
+    records = list(_csv.reader(_io.StringIO(text), delimiter=delimiter))
+    out = _io.StringIO()
+    _csv.writer(out, lineterminator="\n").writerows(records)
+    f = tmp_path / path.name.replace("catalogue_", "catalogue_comma_")
+    f.write_text(out.getvalue(), encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize("name,delimiter,shown,clean_ids,rejected", [
+    ("catalogue_semicolon.csv", ";", ";", ["sc-1", "sc-2", "sc-3"], {"sc-4": "share_published"}),
+    ("catalogue_tab.csv", "\t", "tab", ["tb-1", "tb-2"], {"tb-3": "country_of_manufacture"}),
+])
+def test_semicolon_and_tab_files_are_read_like_comma_files(cw, periods, tmp_path, name, delimiter,
+                                                            shown, clean_ids, rejected):
+    r = _clean(name, cw, periods)
+    assert r.report.iloc[0]["delimiter"] == shown
+    assert list(r.clean["record_id"]) == clean_ids
+    assert dict(zip(r.rejected["record_id"], r.rejected["column"])) == rejected
+    comma = _clean(_as_comma_csv(FIX / name, tmp_path, delimiter), cw, periods)
+    assert comma.report.iloc[0]["delimiter"] == ","
+    cols = [c for c in r.clean.columns if c not in ("catalogue", "source_file")]
+    pd.testing.assert_frame_equal(r.clean[cols], comma.clean[cols])
+    assert list(r.rejected["reason"]) == list(comma.rejected["reason"])
+
+
+def test_semicolon_file_keeps_quoted_source_lists_and_commas_in_text(cw, periods):
+    by_id = _clean("catalogue_semicolon.csv", cw, periods).clean.set_index("record_id")
+    assert by_id.at["sc-2", "source_ids"] == "src-a;src-b"
+    assert by_id.at["sc-1", "notes"] == "fine row, with a comma"
+    assert (by_id.at["sc-3", "count"], by_id.at["sc-3", "share_published"]) == (797, 43.5)
+    tab = _clean("catalogue_tab.csv", cw, periods).clean.set_index("record_id")
+    assert tab.at["tb-2", "source_ids"] == "src-a;src-b"
+    assert tab.at["tb-1", "notes"] == "fine row, with a comma; and a semicolon"
+
+
+def test_semicolon_file_with_an_unquoted_source_list_names_the_row(cw, periods, tmp_path):
+    f = tmp_path / "catalogue_semi_unquoted.csv"
+    f.write_text((FIX / "catalogue_semicolon.csv").read_text(encoding="utf-8")
+                 .replace('"src-a;src-b"', "src-a;src-b"), encoding="utf-8")
+    with pytest.raises(CatalogueFileError, match=r"catalogue_semi_unquoted.csv: 1 data row\(s\) have "
+                       r"more fields than the header's 14 \(row 2 has 15.*;-separated: a cell holding ';'"):
+        catalogue.clean_catalogues(f, cw, periods)
+
+
+def test_a_semicolon_file_missing_a_column_says_how_it_was_read(cw, periods, tmp_path):
+    f = tmp_path / "catalogue_semi_missing.csv"
+    f.write_text("record_id;category;designation;count_basis;confidence\nx;rifle;X;item;own\n")
+    with pytest.raises(CatalogueFileError, match=r"catalogue_semi_missing.csv: missing required "
+                       r"column\(s\): source_ids .*read as ;-separated"):
+        catalogue.clean_catalogues(f, cw, periods)
+
+
+def test_cr_only_line_ends_are_read(cw, periods):
+    data = (FIX / "catalogue_cr_line_ends.csv").read_bytes()
+    assert b"\r" in data and b"\n" not in data  # the fixture really has old-Mac line ends
+    r = _clean("catalogue_cr_line_ends.csv", cw, periods)
+    assert (r.report.iloc[0].raw_rows, len(r.clean), len(r.rejected)) == (3, 2, 1)
+    by_id = r.clean.set_index("record_id")
+    assert by_id.at["cr-1", "count"] == 3 and by_id.at["cr-1", "notes"] == "old Mac line ends"
+    assert by_id.at["cr-2", "notes"] == "a note over\ntwo lines"  # a quoted line break: one row
+    assert _problem(r, "cr-3")[:3] == (3, "country_of_manufacture", "Sovjet Union")
+
+
+def test_crlf_and_mixed_line_ends_are_read_alike(cw, periods, tmp_path):
+    text = (FIX / "catalogue_cr_line_ends.csv").read_bytes().decode("utf-8")
+    lines = text.split("\r")  # header, cr-1, cr-2 (two lines), cr-3, ""
+    assert len(lines) == 6
+    f = tmp_path / "catalogue_mixed.csv"  # CRLF, then LF, then CR
+    f.write_bytes(("\r\n".join(lines[:3]) + "\n" + "\r".join(lines[3:])).encode("utf-8"))
+    r = _clean(f, cw, periods)
+    assert list(r.clean["record_id"]) == ["cr-1", "cr-2"] and list(r.rejected["source_row"]) == [3]
+
+
+def test_header_only_file_stops_at_once(cw, periods):
+    with pytest.raises(CatalogueFileError, match=r"catalogue_header_only.csv: the file has a header "
+                       r"but no data rows$"):
+        catalogue.clean_catalogues([FIX / "catalogue_broken.csv", FIX / "catalogue_header_only.csv"],
+                                   cw, periods)
+
+
+def test_header_and_blank_lines_only_stops_saying_so(cw, periods, tmp_path):
+    f = tmp_path / "catalogue_blank_only.csv"
+    f.write_text((FIX / "catalogue_header_only.csv").read_text() + "\n\n")
+    with pytest.raises(CatalogueFileError, match=r"catalogue_blank_only.csv: the file has a header "
+                       r"but no data rows \(only 2 blank line\(s\) after it\)"):
+        catalogue.clean_catalogues(f, cw, periods)
+
+
+def test_large_field_rejects_its_row_only(cw, periods):
+    import csv as _csv
+    r = _clean("catalogue_large_field.csv", cw, periods)
+    assert (r.report.iloc[0].raw_rows, list(r.clean["record_id"])) == (4, ["lf-1", "lf-3", "lf-4"])
+    row, column, value, reason = _problem(r, "lf-2")
+    assert (row, column) == (2, "notes")
+    assert reason == ("cell of 209,999 characters, more than the 32,767 accepted "
+                      "(a spreadsheet cell's limit; a quote left open?)")
+    assert value.startswith("A long field. A long") and value.endswith("... (209,999 characters)")
+    assert len(r.rejected.set_index("record_id").at["lf-2", "notes"]) == 209_999  # kept whole
+    assert 209_999 > 131_072 >= 32_767  # more than the csv module's default field limit too
+    by_id = r.clean.set_index("record_id")
+    assert len(by_id.at["lf-3", "notes"]) == 29_999 and by_id.at["lf-4", "source_row"] == 4
+    assert _csv.field_size_limit() >= 131_072
+
+
+# ---------- the catalogues parameter: a path, a glob or a list ----------
+
+def _pipeline_steps():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_pipeline_for_tests", paths.ROOT / "pipeline.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.STEPS
+
+
+def _clean_params(argv, root=paths.ROOT):
+    from takingstock import runner
+    steps = _pipeline_steps()
+    config = runner.parse_run_args(argv, steps, root=root)
+    declared = {"clean": runner.notebook_parameters(paths.NOTEBOOKS / "01_clean_catalogue.ipynb")}
+    return steps, config, runner.resolve_parameters(steps, config, declared)["clean"]
+
+
+def test_catalogues_takes_a_list_of_paths_and_globs(tmp_path, monkeypatch):
+    from takingstock import runner
+    (tmp_path / "more").mkdir()
+    for f in ("catalogue_a.csv", "more/catalogue_b.csv", "more/catalogue_c.csv"):
+        (tmp_path / f).write_text("x\n")
+    monkeypatch.chdir(tmp_path)
+    steps, config, params = _clean_params(["-p", "catalogues", "[catalogue_a.csv, more/*.csv]"])
+    assert params["catalogues"] == [str(tmp_path / "catalogue_a.csv"), str(tmp_path / "more" / "*.csv")]
+    clean = next(s for s in steps if s.name == "clean")
+    pipe = runner.Pipeline(steps, config)
+    inputs = runner.expand(clean.inputs, pipe.fmt(params, clean))
+    cats = sorted(p.name for p in inputs if p.name.startswith("catalogue_"))
+    assert cats == ["catalogue_a.csv", "catalogue_b.csv", "catalogue_c.csv"]  # not data/raw's
+    assert catalogue.resolve_paths(params["catalogues"]) == [
+        tmp_path / "catalogue_a.csv", tmp_path / "more" / "catalogue_b.csv", tmp_path / "more" / "catalogue_c.csv"]
+
+
+@pytest.mark.parametrize("value", ["my/catalogue_x.csv", "my/catalogue_*.csv"])
+def test_catalogues_still_takes_one_path_or_glob(tmp_path, monkeypatch, value):
+    monkeypatch.chdir(tmp_path)
+    assert _clean_params(["-p", "catalogues", value])[2]["catalogues"] == str(tmp_path / value)
+
+
+@pytest.mark.parametrize("value", ["[]", "[a.csv, 3]", "['']"])
+def test_catalogues_refuses_an_empty_or_non_text_list(value):
+    from takingstock import runner
+    with pytest.raises(runner.ParameterError, match="catalogues.*expected a path, a glob or a non-empty list") as info:
+        _clean_params(["-p", "catalogues", value])
+    assert "catalogues (str or list of str) = " in str(info.value)  # the valid parameters listed
+
+
+def test_catalogues_list_in_a_params_file_is_relative_to_the_file(tmp_path):
+    (tmp_path / "run.yaml").write_text("catalogues:\n  - data/catalogue_a.csv\n  - /abs/catalogue_*.csv\n")
+    params = _clean_params(["--params", str(tmp_path / "run.yaml")])[2]
+    assert params["catalogues"] == [str(tmp_path / "data" / "catalogue_a.csv"), "/abs/catalogue_*.csv"]
+
+
+@pytest.mark.slow
+def test_pipeline_cleans_a_list_of_catalogues(tmp_path):
+    import subprocess
+    import sys
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "catalogue_semicolon.csv").write_bytes((FIX / "catalogue_semicolon.csv").read_bytes())
+    (mine / "catalogue_cr_line_ends.csv").write_bytes((FIX / "catalogue_cr_line_ends.csv").read_bytes())
+    proc = subprocess.run(
+        [sys.executable, str(paths.ROOT / "pipeline.py"), "--only", "clean", "--no-progress",
+         "-p", "catalogues", f"[{mine / 'catalogue_semicolon.csv'}, {mine / 'catalogue_cr_*.csv'}]",
+         "-p", "processed_dir", str(tmp_path / "proc"), "-p", "output_dir", str(tmp_path / "out"),
+         "-p", "sources", str(FIX / "sources.csv")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = pd.read_csv(tmp_path / "proc" / "cleaning_report.csv").set_index("source_file")
+    assert report.loc["catalogue_semicolon.csv", ["raw_rows", "clean_rows", "rejected_rows"]].tolist() == [4, 3, 1]
+    assert report.loc["catalogue_cr_line_ends.csv", ["raw_rows", "clean_rows", "rejected_rows"]].tolist() == [3, 2, 1]
+    assert report.loc["catalogue_semicolon.csv", "delimiter"] == ";"
+    clean = pd.read_parquet(tmp_path / "proc" / "catalogue.parquet")
+    assert clean.groupby("catalogue")["count"].sum().to_dict() == {"cr_line_ends": 4, "semicolon": 801}
 
 
 # ---------- real figures from the committed catalogues ----------

@@ -37,7 +37,7 @@ def test_save_table_writes_csv_and_escaped_markdown(tmp_path):
     md = out["md"].read_text()
     assert md.splitlines()[0] == "**Cartridges \\| by &lt;country&gt;**"
     assert "| A\\|B |" in md
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "<script>" not in md
+    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in md and "<script>" not in md
     assert "| Soviet Union | 492 | 28.4% | 28.4% |" in md
     assert not list(tmp_path.glob(".*"))
 
@@ -85,3 +85,61 @@ def test_years_print_without_thousands_separators():
     md = tables.to_markdown(df, "Years")
     assert "| 1952 | 1987 | 1980 | 1988 | 1984 | 1,952 |" in md and "1,987" not in md
     assert ">1952<" in tables.to_html(df, "Years")
+
+
+# Text a renderer would turn into a link, an image, emphasis, code, strikethrough, math, a
+# highlight, a list item, a heading or HTML if it reached Markdown unescaped.
+MARKUP = ["[click](javascript:alert(1))", "**bold**", "_em_ and *em*", "`code`", "~~gone~~",
+          "$x^2$", "![img](x.png)", "==mark==", "- item", "+ item", "# heading", "<b>bold</b>",
+          "a | b", "back\\slash", "<https://example.org>", "1980-88 & AK-47"]
+
+
+def _render(md):
+    mistune = pytest.importorskip("mistune", minversion="3")  # nbconvert's Markdown renderer
+    plugins = ["table", "strikethrough", "url", "math", "mark", "superscript", "subscript"]
+    return mistune.create_markdown(escape=False, plugins=plugins)(md)
+
+
+def test_markdown_tables_keep_markup_from_data_inert(tmp_path):
+    import html
+    import re
+    df = pd.DataFrame({"designation": MARKUP, "count": range(len(MARKUP))})
+    md = tables.save_table(df, "02_markup", tables_dir=tmp_path,
+                           caption="Items named [x](javascript:alert(1)) **in bold**")["md"].read_text()
+    assert "\\[click\\]\\(javascript\\:alert\\(1\\)\\)" in md and "\\*\\*bold\\*\\*" in md
+    rendered = _render(md)
+    tags = set(re.findall(r"</?([a-z0-9]+)", rendered))
+    assert tags <= {"p", "strong", "table", "thead", "tbody", "tr", "th", "td"}, tags
+    assert rendered.count("<strong>") == 1  # the caption line's own bold, nothing from data
+    cells = [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", rendered)]
+    assert cells == MARKUP  # every text shows exactly as written, one cell each
+    caption = html.unescape(re.search(r"<strong>(.*?)</strong>", rendered).group(1))
+    assert caption == "Items named [x](javascript:alert(1)) **in bold**"
+
+
+def test_markdown_escaping_leaves_ordinary_text_readable():
+    assert tables.md_text("28.4%") == "28.4%"
+    assert tables.md_text("1980-88, AK-47") == "1980-88, AK-47"
+    assert tables.md_text("-5") == "\\-5" and tables.md_text("+5") == "\\+5"
+    assert tables.md_text("line one\nline two") == "line one line two"
+
+
+def test_markup_in_a_catalogue_reaches_markdown_tables_as_text(tmp_path):
+    """From a catalogue file to a saved table: record ids that are Markdown stay text."""
+    import html
+    import re
+    from pathlib import Path
+
+    from takingstock import breakdowns, catalogue
+    fix = Path(__file__).parent / "fixtures" / "catalogue"
+    result = catalogue.clean_catalogues(fix / "catalogue_markup.csv", sources=fix / "sources.csv")
+    rep = result.report.iloc[0]
+    assert (rep.raw_rows, rep.clean_rows, rep.rejected_rows) == (3, 3, 0)
+    table = breakdowns.published_vs_recomputed(result.clean)
+    assert list(table["share"]) == [60.0, 30.0, 10.0]
+    md = tables.save_table(table, "02_markup_published_vs_recomputed", tables_dir=tmp_path,
+                           caption="markup: published and recomputed shares")["md"].read_text()
+    rendered = _render(md)
+    assert "<a" not in rendered and rendered.count("<strong>") == 1 and "<code>" not in rendered
+    cells = [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", rendered)]
+    assert {"[click](javascript:alert(1))", "**bold**", "`code` <b>x</b> | y"} <= set(cells)
