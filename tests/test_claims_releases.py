@@ -97,6 +97,12 @@ def test_verdict_counts_per_release(ledgers):
     want = {"reproduced": 7, "transcribed": 14, "differs": 15, "not checkable": 12}
     assert claims.verdict_counts(ledgers["2026"]) == want
     assert claims.verdict_counts(ledgers["2025"]) == want
+    # One-recipient exports: only what they cover is computed.
+    assert claims.verdict_counts(ledgers["iraq"]) == {"reproduced": 6, "transcribed": 14, "differs": 12,
+                                                      "not checkable": 16}
+    for key in ("iran", "syria"):
+        assert claims.verdict_counts(ledgers[key]) == {"reproduced": 0, "transcribed": 14, "differs": 3,
+                                                       "not checkable": 31}
 
 
 def test_no_reproduced_verdict_compares_a_transcription_with_itself(ledgers, all_claims):
