@@ -404,3 +404,52 @@ def test_notebook_05_ledger_has_a_column_per_release(tmp_path, processed_dir, sh
     assert "on 2025-03-13: 7 reproduced, 14 transcribed" in summary["summary"]
     text = (tmp_path / "out.ipynb").read_text()
     assert "SIPRI release of 2026-05-18; the whole register" in text
+
+
+def test_common_suppliers_can_reach_the_report(real_ctx, all_claims):
+    # Eighteen invented states delivering to both Iraq and Iran in 1984: 10 + 18 = 28, the report's figure.
+    rows = [{**_state(f"Invented {i}", f"X{i:02d}"), "delivery_years": [1984]} for i in range(18)]
+    iraq = _extra(real_ctx.deals, rows)
+    new = iraq[iraq["deal_id"].str.startswith("x")]
+    both = pd.concat([iraq, new.assign(recipient="Iran", recipient_state="Iran", deal_id=new["deal_id"] + "i")],
+                     ignore_index=True)
+    assert _verdict(all_claims, "iraq-iran-common-suppliers-1980-88", _with(real_ctx, both)) == ("reproduced", 28)
+
+
+def _amnesty_rows(cat: pd.DataFrame, n: int, **values) -> pd.DataFrame:
+    base = cat[cat["catalogue"] == "amnesty_2015"].iloc[0]
+    rows = pd.DataFrame([{**base.to_dict(), **values, "record_id": f"added-{i}", "designation": f"Added item {i}"}
+                         for i in range(n)])
+    return pd.concat([cat, rows.astype(cat.dtypes.to_dict())], ignore_index=True)
+
+
+def test_catalogue_rules_of_every_kind_can_change_verdict(real_ctx, all_claims):
+    cat = real_ctx.catalogue
+    # count_origin_states: 13 states -> 25 with twelve more (invented codes are states here).
+    more = cat.copy()
+    new_states = {"ITA": "Italy", "ESP": "Spain", "PRT": "Portugal", "NLD": "Netherlands", "SWE": "Sweden",
+                  "NOR": "Norway", "FIN": "Finland", "DNK": "Denmark", "POL": "Poland", "CZE": "Czechia",
+                  "HUN": "Hungary", "GRC": "Greece"}
+    for iso, name in new_states.items():
+        more = _amnesty_rows(more, 1, manufacture_iso=iso, design_iso=iso, manufacture_state=name,
+                             design_state=name)
+    assert _verdict(all_claims, "origin-states-25", real_ctx)[0] == "differs"
+    assert _verdict(all_claims, "origin-states-25", _with(real_ctx, catalogue=more)) == ("transcribed", 25)
+    # count_designations: 45 types -> more than 100 with 56 more.
+    assert _verdict(all_claims, "item-types-100", _with(real_ctx, catalogue=_amnesty_rows(cat, 56)))[0] == "transcribed"
+    # count_listed_origins: without the British rows the five permanent members are four.
+    no_uk = cat[~((cat["catalogue"] == "amnesty_2015") & ((cat["manufacture_iso"] == "GBR") | (cat["design_iso"] == "GBR")))]
+    assert _verdict(all_claims, "p5-all-origins", _with(real_ctx, catalogue=no_uk)) == ("differs", 4)
+    # earliest_year: an item dated 1900 is older than the 1914 rifle.
+    old = _amnesty_rows(cat, 1, year_from=1900, year_to=1900, year_mid=1900.0)
+    assert _verdict(all_claims, "oldest-item-1914", _with(real_ctx, catalogue=old)) == ("differs", 1900)
+    # share_made_between: 5 dated rows is too few; ten more made in 1985 settle "most 1970-1999".
+    assert _verdict(all_claims, "bulk-1970s-1990s", real_ctx)[0] == "not checkable"
+    dated = _amnesty_rows(cat, 10, year_from=1985, year_to=1985, year_mid=1985.0, category="rifle", count=1)
+    verdict, value = _verdict(all_claims, "bulk-1970s-1990s", _with(real_ctx, catalogue=dated))
+    assert verdict == "reproduced" and value > 50
+    # catalogue_total: one cartridge more than CAR's 1,730.
+    plus = cat.copy()
+    first = plus.index[plus["catalogue"] == "car_2014_ammunition"][0]
+    plus.loc[first, "count"] = plus.loc[first, "count"] + 1
+    assert _verdict(all_claims, "car2014-total-1730", _with(real_ctx, catalogue=plus)) == ("differs", 1731)
