@@ -13,6 +13,7 @@ import pytest
 
 from takingstock import claims, paths
 from takingstock.coverage import Coverage
+from takingstock.runcontext import RunContext
 
 REGISTER_NAME = "sipri_trade_register_all_2026-05-18_alexarui.csv"
 
@@ -422,10 +423,9 @@ def test_guard_bad_register_exits_two_with_the_message(tmp_path, capsys):
     assert str(bad.name) in capsys.readouterr().err
 
 
-def test_build_context_looks_for_the_register_in_sipri_dir(tmp_path):
-    empty = tmp_path / "sipri"
-    empty.mkdir()
-    ctx = claims.build_context(tmp_path, "", empty)
+def test_build_context_looks_for_the_register_in_the_runs_sipri_folder(tmp_path):
+    (tmp_path / "sipri").mkdir()
+    ctx = claims.build_context(RunContext(raw_dir=tmp_path, processed_dir=tmp_path))
     assert ctx.deals is None and ctx.catalogue is None and ctx.register_label == ""
     assert ctx.label == "no SIPRI register"
 

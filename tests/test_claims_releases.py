@@ -18,6 +18,7 @@ import pytest
 
 from takingstock import claims, paths, sipri
 from takingstock.coverage import Coverage
+from takingstock.runcontext import RunContext
 
 pytestmark = pytest.mark.sipri
 
@@ -48,10 +49,14 @@ def all_claims():
     return claims.load_claims()
 
 
-def _ledger(processed_dir, all_claims, register=None, sipri_dir=None) -> pd.DataFrame:
-    ctxs = claims.build_contexts(processed_dir, "" if register is None else register,
-                                 sipri_dir or paths.SHARED_SIPRI / "none")
-    return claims.evaluate_releases(all_claims, ctxs)
+def _run(processed_dir, register=None, raw_dir=None) -> RunContext:
+    """A run context on ``register`` (or every export in ``raw_dir/sipri``)."""
+    return RunContext(raw_dir=raw_dir or paths.SHARED_SIPRI / "none", processed_dir=processed_dir,
+                      sipri_register=register)
+
+
+def _ledger(processed_dir, all_claims, register=None, raw_dir=None) -> pd.DataFrame:
+    return claims.evaluate_releases(all_claims, claims.build_contexts(_run(processed_dir, register, raw_dir)))
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +124,7 @@ def test_releases_side_by_side(processed_dir, all_claims, shared_sipri_dir, tmp_
     both.mkdir()
     for name in (R25, R26):
         shutil.copy(shared_sipri_dir / name, both / name)
-    led = _ledger(processed_dir, all_claims, sipri_dir=both).set_index("id")
+    led = _ledger(processed_dir, all_claims, raw_dir=tmp_path).set_index("id")
     assert led.attrs["releases"] == ["2026-05-18", "2025-03-13"]   # the newest first
     for label in led.attrs["releases"]:
         assert {f"computed [{label}]", f"verdict [{label}]"} <= set(led.columns)
@@ -138,7 +143,7 @@ def test_claims_whose_deals_did_not_change_agree_on_both_releases(processed_dir,
     ours = ["Iraq", "Iran"]
     mixed = pd.concat([r25.deals[~r25.deals["recipient"].isin(ours)],
                        r26.deals[r26.deals["recipient"].isin(ours)]], ignore_index=True)
-    ctx26 = claims.build_context(processed_dir, shared_sipri_dir / R26)
+    ctx26 = claims.build_context(_run(processed_dir, shared_sipri_dir / R26))
     ctx = claims.ClaimContext(catalogue=ctx26.catalogue, deals=mixed,
                               coverage=Coverage.whole(mixed, r25.release_date, "mixed"), label="mixed")
     a, b = claims.evaluate(all_claims, ctx26).set_index("id"), claims.evaluate(all_claims, ctx).set_index("id")
@@ -220,7 +225,7 @@ def test_recipient_export_with_its_preamble(processed_dir, all_claims, shared_si
     assert led.loc["iraq-suppliers-1980-88", "computed_value"] == 22
     assert led.loc["iraq-iran-common-suppliers-1980-88", "verdict"] == "not checkable"
     # The 2026 release holds data to 2025: a window that ends later is not covered.
-    cov_obj = claims.build_context(processed_dir, path).coverage
+    cov_obj = claims.build_context(_run(processed_dir, path)).coverage
     assert cov_obj.lacks_years(2020, 2026).startswith("the 2026-05-18 release holds data up to 2025")
 
 
@@ -255,7 +260,7 @@ def test_release_variants_give_the_same_ledger(processed_dir, all_claims, shared
 
 @pytest.fixture(scope="module")
 def real_ctx(processed_dir, shared_sipri_dir):
-    return claims.build_context(processed_dir, shared_sipri_dir / R26)
+    return claims.build_context(_run(processed_dir, shared_sipri_dir / R26))
 
 
 def _with(ctx: claims.ClaimContext, deals: pd.DataFrame | None = None,

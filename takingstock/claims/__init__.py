@@ -34,7 +34,7 @@ CAR published, not that we re-counted CAR's evidence. Calculations here are ours
 """
 
 from .computations import COMPUTATIONS, NEEDS, Computed, computation, missing_data
-from .context import ClaimContext, build_context, build_contexts, registers_at_hand
+from .context import ClaimContext, build_context, build_contexts
 from .guard import (ACCEPTED_COLUMNS, ACCEPTED_FILE, accept_ledger, accepted_text, check_main,
                     compare_computed, compare_verdicts, read_accepted, read_accepted_rows)
 from .spec import (CHECK_KINDS, CLAIMS_FILE, CONFIDENCE_TAGS, TOLERANCE_KINDS, Claim, ClaimsError,

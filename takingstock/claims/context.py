@@ -2,8 +2,9 @@
 
 A :class:`ClaimContext` holds the processed catalogue (``None`` when step 01 has not run) and at
 most one SIPRI export with its :class:`takingstock.coverage.Coverage`. The ledger is computed
-once per export at hand (:func:`build_contexts`): every ``*.csv`` in the SIPRI folder, or the
-one file a run names. The first context is the *primary* release, whose verdicts head the
+once per export at hand (:func:`build_contexts`): the run context's registers
+(:class:`takingstock.runcontext.RunContext`), every ``*.csv`` in the SIPRI folder or the one
+file a run names. The first context is the *primary* release, whose verdicts head the
 ledger: the newest release date, and among exports of the same release the one that covers
 the most (the whole register before a one-recipient export).
 """
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from takingstock import paths
 from takingstock.coverage import Coverage
+from takingstock.runcontext import RunContext
 
-__all__ = ["ClaimContext", "build_context", "build_contexts", "registers_at_hand"]
+__all__ = ["ClaimContext", "build_context", "build_contexts"]
 
 
 @dataclass
@@ -54,26 +55,6 @@ class ClaimContext:
         return part if len(part) else None
 
 
-def registers_at_hand(sipri_register: str | Path | None = "", sipri_dir: str | Path = paths.SIPRI_RAW) -> list[Path]:
-    """The SIPRI exports a run uses: ``[sipri_register]`` when one is named, else every
-    ``*.csv`` in ``sipri_dir`` (sorted by name); ``[]`` for ``None`` or an empty folder.
-
-    Raises:
-        FileNotFoundError: ``sipri_register`` names a file that is not there.
-    """
-    if sipri_register is None:
-        return []
-    if str(sipri_register):
-        path = Path(sipri_register)
-        if not path.is_file():
-            raise FileNotFoundError(f"sipri_register: no file at {path}")
-        return [path]
-    folder = Path(sipri_dir)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob("*.csv") if p.is_file() and not p.name.startswith("."))
-
-
 def _load_catalogue(processed_dir: str | Path) -> pd.DataFrame | None:
     cat_path = Path(processed_dir) / "catalogue.parquet"
     return pd.read_parquet(cat_path) if cat_path.exists() else None
@@ -86,26 +67,24 @@ def _label(cov: Coverage, taken: set[str]) -> str:
     return base
 
 
-def build_contexts(processed_dir: str | Path = paths.PROCESSED, sipri_register: str | Path | None = "",
-                   sipri_dir: str | Path = paths.SIPRI_RAW) -> list[ClaimContext]:
-    """One context per SIPRI export at hand (primary first), or one without a register.
+def build_contexts(run: RunContext, use_register: bool = True) -> list[ClaimContext]:
+    """One context per SIPRI export at hand in ``run`` (primary first), or one without a register.
 
     Args:
-        processed_dir: folder holding ``catalogue.parquet`` (missing: catalogue claims are not
-            checkable; the ledger judges step 01's output, it does not clean catalogues itself).
-        sipri_register: an export's path; ``""`` = every export in ``sipri_dir``; ``None`` =
-            run without a register.
-        sipri_dir: where ``""`` looks.
+        run: the run context: its processed catalogue (missing: catalogue claims are not
+            checkable; the ledger judges step 01's output, it does not clean catalogues itself)
+            and its registers (``run.registers``: the one given, or every export in its SIPRI
+            folder, newest release first).
+        use_register: ``False`` computes without any register (every SIPRI claim not checkable).
 
     Raises:
-        FileNotFoundError: ``sipri_register`` names a file that is not there.
         takingstock.sipri.SipriFormatError: an export is damaged or not a SIPRI export.
     """
     from takingstock import sipri
 
-    catalogue = _load_catalogue(processed_dir)
+    catalogue = _load_catalogue(run.processed_dir)
     found = []
-    for path in registers_at_hand(sipri_register, sipri_dir):
+    for path in (run.registers if use_register else ()):
         register = sipri.read_register(path)
         found.append((register, Coverage.from_register(register)))
     if not found:
@@ -120,7 +99,6 @@ def build_contexts(processed_dir: str | Path = paths.PROCESSED, sipri_register: 
     return contexts
 
 
-def build_context(processed_dir: str | Path = paths.PROCESSED, sipri_register: str | Path | None = "",
-                  sipri_dir: str | Path = paths.SIPRI_RAW) -> ClaimContext:
+def build_context(run: RunContext, use_register: bool = True) -> ClaimContext:
     """The primary context of :func:`build_contexts` (the newest, widest export)."""
-    return build_contexts(processed_dir, sipri_register, sipri_dir)[0]
+    return build_contexts(run, use_register)[0]

@@ -26,6 +26,8 @@ from takingstock import paths
 from takingstock import io as tsio
 from takingstock.sipri import SipriFormatError
 
+from takingstock.runcontext import RunContext
+
 from .context import build_context
 from .spec import CLAIMS_FILE, ClaimsError, load_claims
 from .verdicts import VERDICTS, evaluate, verdict_counts
@@ -143,9 +145,9 @@ def check_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accepted", default=str(ACCEPTED_FILE))
     parser.add_argument("--processed-dir", default=str(paths.PROCESSED))
     parser.add_argument("--sipri-register", default="",
-                        help="register CSV ('' = newest in --sipri-dir; 'none' = without)")
-    parser.add_argument("--sipri-dir", default=str(paths.SIPRI_RAW),
-                        help="where '' looks for the register (default data/raw/sipri/)")
+                        help="register CSV ('' = the newest release in RAW_DIR/sipri; 'none' = without)")
+    parser.add_argument("--raw-dir", default=str(paths.RAW),
+                        help="the raw folder whose sipri/ holds the exports (default data/raw/)")
     parser.add_argument("--ledger", default="",
                         help="read verdicts from this ledger CSV instead of recomputing")
     parser.add_argument("--accept", action="store_true",
@@ -156,8 +158,10 @@ def check_main(argv: list[str] | None = None) -> int:
         if args.ledger:
             ledger = pd.read_csv(args.ledger, dtype=str, keep_default_na=False)
         else:
-            register = None if args.sipri_register.lower() == "none" else args.sipri_register
-            context = build_context(args.processed_dir, register, args.sipri_dir)
+            none = args.sipri_register.lower() == "none"
+            run = RunContext(raw_dir=Path(args.raw_dir), processed_dir=Path(args.processed_dir),
+                             sipri_register=None if none else (args.sipri_register or None))
+            context = build_context(run, use_register=not none)
             ledger = evaluate(load_claims(args.claims), context)
             context_label = context.label
         if args.accept:

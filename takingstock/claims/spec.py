@@ -130,23 +130,13 @@ def _read_rows(path: Path, needed: tuple[str, ...]) -> list[dict[str, str]]:
 
 
 def load_windows(path: str | Path = WINDOWS_FILE) -> dict[str, tuple[int, int]]:
-    """``{window_id: (first, last)}`` from the windows file; raise naming row and column."""
-    path = Path(path)
-    out: dict[str, tuple[int, int]] = {}
-    for n, row in enumerate(_read_rows(path, ("window_id", "first", "last", "source_url")), start=2):
-        wid = row["window_id"].strip()
-        try:
-            first, last = int(row["first"]), int(row["last"])
-        except ValueError as exc:
-            raise ClaimsError(f"{path}, row {n}, columns 'first'/'last': not whole years") from exc
-        if first > last:
-            raise ClaimsError(f"{path}, row {n}: first {first} is after last {last}")
-        if not row["source_url"].strip():
-            raise ClaimsError(f"{path}, row {n}, column 'source_url': empty")
-        if wid in out:
-            raise ClaimsError(f"{path}, row {n}, column 'window_id': duplicate {wid!r}")
-        out[wid] = (first, last)
-    return out
+    """``{window_id: (first, last)}`` from the windows file (``takingstock.runcontext``'s reader)."""
+    from takingstock.runcontext import WindowError, load_windows_table
+
+    try:
+        return {wid: (w.first, w.last) for wid, w in load_windows_table(path).items()}
+    except WindowError as exc:
+        raise ClaimsError(str(exc)) from exc
 
 
 def load_groups(path: str | Path = GROUPS_FILE) -> dict[str, dict[str, str]]:
