@@ -320,13 +320,13 @@ def design_eras(years: pd.Series, precision: pd.Series, periods: pd.DataFrame) -
                          "design_era_period": label}, index=years.index).astype("string")
 
 
-def unmatched_reason(designation: str, count_basis: str, category: str) -> str:
+def unmatched_reason(designation: str, count_basis: str, category: str, acquisition: str = "") -> str:
     """Why a row that names no weapon type of the reference cannot be placed."""
     if _MODEL_NOT_GIVEN.search(str(designation)):
         return "model not given in the sources"
     if str(count_basis) in ("published", "derived"):
         return "a count over many weapon types (no model named)"
-    if str(category) == "improvised":
+    if str(category) == "improvised" or str(acquisition) == "improvised":
         return "improvised weapon: no page read gives a design date"
     return ("no weapon type of weapon_types.csv in the designation (it names a class of weapon or a "
             "maker, or a model the reference lacks)")
@@ -349,14 +349,14 @@ def _fill_name(names: list[str], crosswalk) -> str | None:
         return None
 
 
-def _row_facts(own, type_id, status, candidates, designation, count_basis, category, decade,
-               period_id, placed, *, ref: pd.DataFrame, crosswalk) -> tuple:
+def _row_facts(own, type_id, status, candidates, designation, count_basis, category, acquisition,
+               decade, period_id, placed, *, ref: pd.DataFrame, crosswalk) -> tuple:
     """(note, design_state_from, design_state_agrees, fill name, reference states) of one row."""
     if status == "ambiguous":
         note = ("names more than one weapon type ("
                 + ", ".join(ref.at[c, "designation"] for c in candidates.split(";")) + "): not forced to one")
     elif status == "none":
-        note = unmatched_reason(designation, count_basis, category)
+        note = unmatched_reason(designation, count_basis, category, acquisition)
     elif not placed:
         note = f"{ref.at[type_id, 'designation']}: no page read gives the year it entered service"
     elif period_id == UNKNOWN:
@@ -432,6 +432,7 @@ def add_design_columns(clean: pd.DataFrame, types: pd.DataFrame | str | Path | N
             out["designation"].astype("string").fillna(""),
             (out["count_basis"] if "count_basis" in out else pd.Series("", index=out.index)).astype("string").fillna(""),
             (out["category"] if "category" in out else pd.Series("", index=out.index)).astype("string").fillna(""),
+            (out["acquisition"] if "acquisition" in out else pd.Series("", index=out.index)).astype("string").fillna(""),
             era["design_era_decade"], era["design_era_period_id"], pd.Series(placed, index=out.index)]
     codes, uniques = pd.MultiIndex.from_arrays([np.asarray(k) for k in keys]).factorize()
     facts = [_row_facts(*u, ref=ref, crosswalk=crosswalk) for u in uniques]

@@ -98,6 +98,10 @@ def test_every_catalogue_designation_is_placed_or_has_a_reason(processed):
     assert reasons["ai15-metis"].startswith("9K115 Metis")
     assert reasons["ai15-mg-russia"] == "model not given in the sources"
     assert reasons["ai15-impro-rockets"].startswith("improvised weapon")
+    assert reasons["ai15-cluster"].startswith("improvised weapon")  # repurposed by IS (acquisition)
+    counts = unplaced[unplaced["catalogue"] == "amnesty_2015"]["reason"].str[:18].value_counts().to_dict()
+    assert counts == {"model not given in": 12, "no weapon type of ": 11, "improvised weapon:": 5,
+                      "HOT anti-tank guid": 2, "names more than on": 1, "9K115 Metis anti-t": 1}
     car = unplaced[unplaced["catalogue"] != "amnesty_2015"]
     assert len(car) == 20 and set(car["reason"]) == {"a count over many weapon types (no model named)"}
 
@@ -197,6 +201,7 @@ def test_unmatched_reasons():
     assert designs.unmatched_reason("pistols (generic)", "item", "pistol") == "model not given in the sources"
     assert designs.unmatched_reason("weapons made in Iraq", "derived", "other").startswith("a count over many")
     assert designs.unmatched_reason("IEDs", "item", "improvised").startswith("improvised weapon")
+    assert designs.unmatched_reason("cluster munitions", "item", "other", "improvised").startswith("improvised")
     assert designs.unmatched_reason("PKM machine gun", "item", "machine gun").startswith(
         "no weapon type of weapon_types.csv")
 
