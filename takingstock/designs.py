@@ -413,52 +413,68 @@ def add_design_columns(clean: pd.DataFrame, types: pd.DataFrame | str | Path | N
     if not isinstance(periods, pd.DataFrame):
         periods = _eras.load_periods(periods)
     out = clean.copy()
-    match = match_designations(out["designation"], types)
+    # Everything is worked out once per distinct combination of the columns it depends on (a
+    # catalogue of 10^6 rows has a handful of distinct designations), then broadcast.
+    inputs = ("designation", "country_of_design", "count_basis", "category", "acquisition")
+    codes, values = [], []
+    for name in inputs:
+        column = out[name] if name in out else pd.Series("", index=out.index)
+        c, u = pd.factorize(column.astype(object).where(column.notna(), ""))
+        codes.append(c)
+        values.append([str(v) for v in u])
+    # one integer key per row (mixed radix of the factor codes), factorised by hashing
+    key = np.zeros(len(out), dtype=np.int64)
+    sizes = [max(len(v), 1) for v in values]
+    if np.prod([float(z) for z in sizes]) >= 2 ** 62:
+        raise ValueError("add_design_columns: too many distinct combinations of " + ", ".join(inputs))
+    for c, z in zip(codes, sizes):
+        key = key * z + c
+    inverse, keys = pd.factorize(key)
+    combos = np.zeros((len(keys), len(inputs)), dtype=np.int64)
+    rest = np.asarray(keys, dtype=np.int64)
+    for i in range(len(inputs) - 1, -1, -1):
+        rest, combos[:, i] = np.divmod(rest, sizes[i])
+    table = pd.DataFrame({name: pd.Series([values[i][k].strip() for k in combos[:, i]], dtype=object)
+                          for i, name in enumerate(inputs)})
+    table = pd.concat([table, match_designations(table["designation"], types)], axis=1)
     ref = types.set_index("type_id")
-    # weapon_type is "" unless exactly one type matched
-    ids = match["weapon_type"].astype("string").fillna("")
-    matched = (ids != "").to_numpy()
-    year = pd.array(ids.map(ref["service_year"]).to_numpy(dtype=object), dtype="Int64")
-    prec = ids.map(ref["service_year_precision"]).astype("string").fillna("")
-    placed = np.asarray(pd.notna(year), dtype=bool)
-    era = design_eras(pd.Series(year, index=out.index), prec, periods)
-    prec = prec.where(pd.Series(placed, index=out.index), "")
+    ids = table["weapon_type"].astype(str)
+    table["year"] = pd.array(ids.map(ref["service_year"]).to_numpy(dtype=object), dtype="Int64")
+    table["precision"] = ids.map(ref["service_year_precision"]).fillna("").astype(str)
+    table["placed"] = table["year"].notna().to_numpy(dtype=bool)
+    table["precision"] = table["precision"].where(table["placed"], "")
+    table = pd.concat([table, design_eras(table["year"], table["precision"], periods)], axis=1)
+    facts = [_row_facts(r.country_of_design, r.weapon_type, r.weapon_type_match, r.candidates,
+                        r.designation, r.count_basis, r.category, r.acquisition, r.design_era_decade,
+                        r.design_era_period_id, r.placed, ref=ref, crosswalk=crosswalk)
+             for r in table.itertuples()]
+    for i, name in enumerate(("design_era_note", "design_state_from", "design_state_agrees", "fill",
+                              "design_state_reference")):
+        table[name] = [f[i] for f in facts]
 
-    # Notes and the state of design, worked out once per distinct combination (a catalogue of
-    # 10^6 rows has a handful of distinct designations).
-    own = out["country_of_design"].astype("string").fillna("").str.strip()
-    keys = [own, ids,
-            match["weapon_type_match"], match["candidates"],
-            out["designation"].astype("string").fillna(""),
-            (out["count_basis"] if "count_basis" in out else pd.Series("", index=out.index)).astype("string").fillna(""),
-            (out["category"] if "category" in out else pd.Series("", index=out.index)).astype("string").fillna(""),
-            (out["acquisition"] if "acquisition" in out else pd.Series("", index=out.index)).astype("string").fillna(""),
-            era["design_era_decade"], era["design_era_period_id"], pd.Series(placed, index=out.index)]
-    codes, uniques = pd.MultiIndex.from_arrays([np.asarray(k) for k in keys]).factorize()
-    facts = [_row_facts(*u, ref=ref, crosswalk=crosswalk) for u in uniques]
-    notes, source, agrees, fills, ref_states = (np.array([f[i] for f in facts], dtype=object)[codes]
-                                                for i in range(5))
-    filled = np.array([bool(f) for f in fills], dtype=bool)
+    def spread(column, dtype="string"):
+        return pd.array(table[column].to_numpy(dtype=object), dtype=dtype).take(inverse)
+
+    filled = (table["fill"] != "").to_numpy()[inverse]
     if filled.any():
-        look = crosswalk.lookup(pd.Series(fills[filled]), fold_successors=fold_successors)
+        fills = table.loc[table["fill"] != "", "fill"]
+        look = crosswalk.lookup(fills, fold_successors=fold_successors)
         for col, attr in (("design_state", "state"), ("design_iso", "iso"), ("design_bloc", "bloc")):
             if col in out:
-                out[col] = out[col].astype("object")
-                out.loc[filled, col] = look[attr].to_numpy()
-    out["weapon_type"] = match["weapon_type"].to_numpy()
-    out["weapon_type_match"] = match["weapon_type_match"].to_numpy()
-    out["design_era_year"] = year
-    out["design_era_precision"] = pd.array(prec.to_numpy(dtype=object), dtype="string")
-    for col in era:
-        out[col] = era[col].to_numpy()
-    out["design_era_placed"] = np.asarray(placed, dtype=bool)
-    out["design_era_note"] = pd.array(notes.astype(str), dtype="string")
-    out["design_state_from"] = pd.array(source.astype(str), dtype="string")
-    out["design_state_reference"] = pd.array(ref_states.astype(str), dtype="string")
-    out["design_state_agrees"] = pd.array(agrees.astype(str), dtype="string")
-    for col in ("weapon_type", "weapon_type_match", "design_era_decade", "design_era_period_id",
-                "design_era_period"):
-        out[col] = out[col].astype("string")
+                by_combo = pd.Series(pd.NA, index=table.index, dtype="object")
+                by_combo[fills.index] = look[attr].to_numpy(dtype=object)
+                column = out[col].astype("object").to_numpy(copy=True)
+                column[filled] = by_combo.to_numpy()[inverse][filled]
+                out[col] = pd.array(column, dtype=out[col].dtype if out[col].dtype != object else "string")
+    out["weapon_type"] = spread("weapon_type")
+    out["weapon_type_match"] = spread("weapon_type_match")
+    out["design_era_year"] = spread("year", "Int64")
+    out["design_era_precision"] = spread("precision")
+    for col in ("design_era_decade", "design_era_period_id", "design_era_period"):
+        out[col] = spread(col)
+    out["design_era_placed"] = table["placed"].to_numpy(dtype=bool)[inverse]
+    for col in ("design_era_note", "design_state_from", "design_state_reference", "design_state_agrees"):
+        out[col] = spread(col)
     return out
 
 

@@ -225,6 +225,13 @@ def test_many_rows_with_few_designations(types, crosswalk, periods):
     assert (out.loc[2::3, "design_state_from"] == "unknown").all()
 
 
+def test_an_empty_catalogue_gets_the_columns(processed, types, crosswalk, periods):
+    empty = designs.add_design_columns(processed.iloc[:0].drop(columns=list(designs.ADDED_COLUMNS)),
+                                       types, crosswalk, periods)
+    assert len(empty) == 0 and all(c in empty.columns for c in designs.ADDED_COLUMNS)
+    assert designs.placement_summary(empty).empty
+
+
 def test_processed_catalogue_written_by_step_01_has_the_columns(tmp_path, processed):
     written = catalogue.write_outputs(catalogue.CleaningResult(processed, pd.DataFrame(), pd.DataFrame(),
                                                                pd.DataFrame()), tmp_path)
