@@ -586,12 +586,13 @@ def type_summary(types: pd.DataFrame, type_id: str, periods: pd.DataFrame) -> di
             "confidence": r["service_year_confidence"]}
 
 
-def designs_of_state_before(frame: pd.DataFrame, states: Iterable[str], until_year: int) -> dict:
+def designs_of_state_before(frame: pd.DataFrame, states: Iterable[str] | None, until_year: int) -> dict:
     """Among rows with an era of design, those designed by ``states`` in or before ``until_year``.
 
-    ``states`` are canonical crosswalk names (e.g. ``["Soviet Union"]``), compared with
-    ``design_state`` (the row's own, or the reference's where the row gave none). A decade-
-    precision year counts when the whole decade ends by ``until_year``.
+    ``states`` are canonical crosswalk names (e.g. ``["Soviet Union"]``; None: any state),
+    compared with ``design_state`` (the row's own, or the reference's where the row gave none;
+    pass a frame whose former states are not folded). A decade-precision year counts when the
+    whole decade ends by ``until_year``.
 
     Returns ``{placed, matching, share}`` in counted units (``count``) and ``rows`` (the
     designations matched, distinct, in order); ``share`` is a percentage of ``placed``.
@@ -600,7 +601,8 @@ def designs_of_state_before(frame: pd.DataFrame, states: Iterable[str], until_ye
     placed = frame[frame["design_era_placed"].astype(bool)]
     last = placed["design_era_year"].astype("float64") + np.where(
         placed["design_era_precision"] == "decade", 9, 0)
-    hit = placed["design_state"].astype(str).isin(list(states)) & (last <= until_year)
+    of_state = placed["design_state"].astype(str).isin(list(states)) if states is not None else True
+    hit = of_state & (last <= until_year)
     total, n = int(placed["count"].sum()), int(placed.loc[hit, "count"].sum())
     return {"placed": total, "matching": n, "share": 100 * n / total if total else float("nan"),
             "rows": list(dict.fromkeys(placed.loc[hit, "designation"].astype(str)))}

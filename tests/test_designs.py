@@ -128,6 +128,9 @@ def test_soviet_era_designs_among_the_placed_item_types(processed, types, period
     assert (got["placed"], got["matching"]) == (16, 3)
     assert got["share"] == pytest.approx(18.75)
     assert got["rows"] == ["Kalashnikov (AK series) assault rifle", "Dragunov SVD sniper rifle"]
+    # Cold-War designs (by 1991) among the placed types: all but the G36 (1997) and Kornet (1998)
+    cold = designs.designs_of_state_before(ai, None, 1991)
+    assert (cold["matching"], cold["share"]) == (14, 87.5)
     ak = designs.type_summary(types, "ak47", periods)
     assert (ak["design_states"], ak["service_year"], ak["decade"], ak["period"]) == (
         ["Soviet Union"], 1949, "1940s", "Before 1980")
