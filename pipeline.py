@@ -64,7 +64,7 @@ STEPS = [
     Step(
         "clean", "notebooks/01_clean_catalogue.ipynb",
         # the files named by the path parameters, else the committed ones in raw_dir
-        inputs=("{catalogues}", "{crosswalk}", "{periods}", "{sources}"),
+        inputs=("{catalogues}", "{crosswalk}", "{periods}", "{sources}", "{raw_dir}/weapon_types.csv"),
         template_defaults=(("catalogues", "{raw_dir}/catalogue_*.csv"), ("crosswalk", CROSSWALK),
                            ("periods", "{raw_dir}/periods.csv"), ("sources", "{raw_dir}/sources.csv")),
         outputs=(CATALOGUE, "{processed_dir}/rejected.csv", "{processed_dir}/cleaning_report.csv"),
@@ -78,9 +78,9 @@ STEPS = [
     ),
     Step(
         "eras", "notebooks/03_eras.ipynb", needs=("clean",),
-        inputs=(CATALOGUE, "{raw_dir}/periods.csv", "{sipri}", *SIPRI_REFERENCE),
+        inputs=(CATALOGUE, "{raw_dir}/periods.csv", "{raw_dir}/weapon_types.csv", "{sipri}", *SIPRI_REFERENCE),
         outputs=("{output_dir}/summaries/03_eras.json",),
-        description="items by decade and historical period, against arms flows into Iraq",
+        description="items by decade and period of manufacture and of design, against arms flows into Iraq",
     ),
     Step(
         "supply", "notebooks/04_supply_chains.ipynb", needs=("clean",),

@@ -48,7 +48,9 @@ committed catalogues and a user's own file go through the same steps:
 6. **Enrich** clean rows: canonical design and manufacture states with ISO code and bloc
    (``takingstock.countries``; former states kept apart unless ``fold_successors``), ``count``
    (quantity where known, else 1), ``year_mid``, ``decade``, ``period_id``, ``period``
-   (``takingstock.eras``).
+   (``takingstock.eras``), and the era of design of the weapon type each designation names,
+   with the state of design filled from that reference where the row leaves it empty
+   (``takingstock.designs``).
 
 Exact arithmetic: every count is at most :data:`MAX_QUANTITY` (10^9 items in one row), so an
 int64 sum of counts cannot overflow for fewer than 9.2 x 10^9 rows (far more than fit in
@@ -84,6 +86,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from takingstock import countries as _countries
+from takingstock import designs as _designs
 from takingstock import eras as _eras
 from takingstock import io as _tio
 from takingstock import paths
@@ -679,7 +682,7 @@ def check_accounting(report: pd.DataFrame) -> None:
 
 
 def clean_catalogues(catalogue_paths, crosswalk=None, periods=None, fold_successors: bool = False,
-                     sources=None) -> CleaningResult:
+                     sources=None, weapon_types=None) -> CleaningResult:
     """Clean several catalogues into one processed catalogue.
 
     Args:
@@ -688,6 +691,9 @@ def clean_catalogues(catalogue_paths, crosswalk=None, periods=None, fold_success
         periods: a periods DataFrame (:func:`takingstock.eras.load_periods`), a path, or None.
         fold_successors: count former states as their successors (Soviet Union -> Russia).
         sources: optional ``sources.csv`` path or set of ids; unknown source ids are rejected.
+        weapon_types: the weapon-type reference (a path, a frame from
+            :func:`takingstock.designs.load_weapon_types`, or None for the committed one) that
+            gives the era of design and fills empty states of design (``takingstock.designs``).
 
     Returns:
         :class:`CleaningResult` with all files together; raw = clean + rejected per file
@@ -706,6 +712,7 @@ def clean_catalogues(catalogue_paths, crosswalk=None, periods=None, fold_success
     if len(set(names)) != len(names):
         raise CatalogueFileError(f"two catalogue files share a file name: {names}")
     clean = pd.concat([r.clean for r in results], ignore_index=True)
+    clean = _designs.add_design_columns(clean, weapon_types, crosswalk, periods, fold_successors)
     rejected = pd.concat([r.rejected for r in results], ignore_index=True)
     report = pd.concat([r.report for r in results], ignore_index=True)
     problems = pd.concat([r.problems for r in results], ignore_index=True)
@@ -732,7 +739,7 @@ def load_processed(processed_dir: str | Path | None = None, raw_dir: str | Path 
     yet (a notebook opened by hand on a fresh checkout), cleans ``raw_dir/catalogue_*.csv`` in
     memory instead and says so, so every notebook runs on its own. The fallback uses
     ``raw_dir``'s own ``country_crosswalk.csv``, ``periods.csv`` and (when present)
-    ``sources.csv``, as step 01 does by default.
+    ``sources.csv`` and ``weapon_types.csv``, as step 01 does by default.
     """
     parquet = Path(processed_dir if processed_dir is not None else paths.PROCESSED) / "catalogue.parquet"
     if parquet.exists():
@@ -740,6 +747,7 @@ def load_processed(processed_dir: str | Path | None = None, raw_dir: str | Path 
     raw = Path(raw_dir if raw_dir is not None else paths.RAW)
     print(f"{parquet} not found: cleaning {raw}/catalogue_*.csv in memory "
           "(run 01_clean_catalogue to save it)")
-    sources = raw / "sources.csv"
+    sources, types = raw / "sources.csv", raw / "weapon_types.csv"
     return clean_catalogues(str(raw / "catalogue_*.csv"), raw / "country_crosswalk.csv",
-                            raw / "periods.csv", sources=sources if sources.exists() else None).clean
+                            raw / "periods.csv", sources=sources if sources.exists() else None,
+                            weapon_types=types if types.exists() else None).clean
