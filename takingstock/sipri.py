@@ -244,6 +244,16 @@ def _strip_padding(line: str) -> str:
     return line.rstrip(" \t;\r")
 
 
+_PIECE_PADDING_RE = re.compile(r";{2,}[ \t\r]*$")
+
+
+def _strip_piece_padding(line: str) -> str:
+    """Like :func:`_strip_padding` for a piece of a deal broken inside Comments, whose text
+    may itself end with one ``;`` (SIPRI separates remarks with ``; ``): only a run of two or
+    more ``;`` is padding there."""
+    return _PIECE_PADDING_RE.sub("", line.rstrip(" \t\r")).rstrip(" \t\r")
+
+
 def _find_header(lines: list[str], path: str | Path) -> int:
     """Index of the header line; :class:`SipriFormatError` when there is none."""
     for i, line in enumerate(lines[:_HEADER_SEARCH_LINES]):
@@ -493,13 +503,14 @@ def _join_comment_break(lines: list[str], i: int, fields: list[str], path: Path)
                 f"fields; the file looks truncated"
             )
         raise _split_refused(lines, i, len(fields), path)
+    fields = _strip_piece_padding(lines[i]).split(",")  # keeps a ';' ending the piece
     parts, cont = [fields[-1].rstrip()], []
     j = i + 1
     while j < n:
         piece = _strip_padding(lines[j])
         k = len(piece.split(",")) if piece.strip() else 0
         if k == 1 and not _PREAMBLE_RE.match(piece) and not piece.startswith(HEADER_START):
-            parts.append(piece.strip())
+            parts.append(_strip_piece_padding(lines[j]).strip())
             cont.append(j + 1)
             j += 1
             continue
@@ -779,7 +790,8 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
                    known: tuple[KnownRelease, ...]) -> KnownRelease | None:
     """The known release the file is a whole copy of, or None; refuse a cut copy.
 
-    * Content checksum of a known release: that release (preamble or not).
+    * Content checksum of a known release: that release (preamble or not; a preamble
+      naming another release date is refused).
     * Preamble names a known release date and the same scope, content differs: refused
       (fewer or more deals: cut or altered; same count: altered).
     * Preamble declares ``All countries`` to ``All countries`` with no year range, for a
@@ -788,6 +800,12 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
     """
     for k in known:
         if k.content_sha256 == content:
+            if release_date is not None and release_date != k.release_date:
+                raise SipriFormatError(
+                    f"{path}: the preamble says release {release_date.isoformat()}, but the "
+                    f"deals are exactly those of {k.label}: the preamble was edited or comes "
+                    f"from another export. Use the export as SIPRI made it"
+                )
             return k
     src, dst, years = declared_scope(preamble)
     if release_date is None or src is None or dst is None:
@@ -948,6 +966,7 @@ def normalise_designation(text: str) -> str:
     s = _DASHES_RE.sub("-", s).casefold()
     s = " ".join(s.split())
     s = re.sub(r"\s*([-/])\s*", r"\1", s)
+    s = re.sub(r"\bblock (?=\d)", "block-", s)
     s = " ".join(t for t in s.split(" ") if not _BLOCK_TOKEN_RE.match(t))
     return re.sub(r"(?<=[a-z])-(?=\d)", "", s)
 
