@@ -362,8 +362,17 @@ def content_sha256(records: list[list[str]]) -> str:
     ends, ``;;;;`` padding, Comments broken over lines (joined first) or the order of the
     deals; it changes when any deal is added, lost or altered.
     """
-    rows = sorted("\x1f".join(f.strip() for f in rec) for rec in records)
-    return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()
+    return _content_sha256_of_keys(_record_keys(records))
+
+
+def _record_keys(records: list[list[str]]) -> list[str]:
+    """Each deal as one string: its trimmed fields joined with U+001F (computed once per read
+    for the content checksum, the repeated-block check and the deal ids)."""
+    return ["\x1f".join([f.strip() for f in rec]) for rec in records]
+
+
+def _content_sha256_of_keys(keys: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(keys)).encode("utf-8")).hexdigest()
 
 
 def _release_problem(path: Path, lineno: int, column: str, value: str, what: str) -> SipriFormatError:
@@ -615,14 +624,13 @@ def _check_order(records: list[list[str]], linenos: list[int], path: Path) -> No
     )
 
 
-def _check_duplicate_blocks(records: list[list[str]], linenos: list[int], path: Path) -> None:
+def _check_duplicate_blocks(keys: list[str], linenos: list[int], path: Path) -> None:
     """Refuse two consecutive deals that repeat two consecutive earlier deals exactly.
 
     A single repeated deal is legitimate (SIPRI has a few identical rows); a repeated run
     of two or more is a block pasted twice (none in either real release).
     """
     seen: dict[tuple[str, str], int] = {}
-    keys = ["\x1f".join(f.strip() for f in rec) for rec in records]
     for i in range(len(keys) - 1):
         pair = (keys[i], keys[i + 1])
         j = seen.get(pair)
@@ -778,9 +786,9 @@ def _check_sidecar(path: Path, file_sha: str, n_deals: int | None) -> None:
         )
 
 
-#: An "All countries" export of a release newer than every known one is refused when it
-#: holds fewer than these fractions of the newest known release's deals / recipients /
-#: suppliers (the database grows: 29,515 to 29,916 deals, 254 to 255 recipients, 136 to 138
+#: An "All countries" export that is no known export is refused when it holds fewer than
+#: these fractions of the deals / recipients / suppliers of the latest known release
+#: generated on or before its date (the database grows: 29,515 to 29,916 deals, 254 to 255 recipients, 136 to 138
 #: suppliers from the 2025 to the 2026 release).
 PLAUSIBLE_FRACTION = {"n_deals": 0.97, "n_recipients": 0.95, "n_suppliers": 0.90}
 
@@ -790,23 +798,20 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
                    known: tuple[KnownRelease, ...]) -> KnownRelease | None:
     """The known release the file is a whole copy of, or None; refuse a cut copy.
 
-    * Content checksum of a known release: that release (preamble or not; a preamble
-      naming another release date is refused).
-    * Preamble names a known release date and the same scope, content differs: refused
-      (fewer or more deals: cut or altered; same count: altered).
-    * Preamble declares ``All countries`` to ``All countries`` with no year range, for a
-      release newer than every known one: refused when it is far smaller than the newest
-      known release (:data:`PLAUSIBLE_FRACTION`) or ends before its last recipient.
+    * Content checksum of a known release: that release (with or without preamble, and
+      whatever `Data generated:` date it carries: that is the day of the export, so one
+      release exported on two days has two dates).
+    * Preamble names the `Data generated:` date and scope of a known export, content
+      differs: refused (fewer or more deals: cut or altered; same count: altered).
+    * Any other export whose preamble declares ``All countries`` to ``All countries`` with no
+      year range: compared with the latest known release generated on or before its date
+      (next spring's export with this spring's release); refused when it is far smaller
+      (:data:`PLAUSIBLE_FRACTION`) or ends before that release's last recipient. Not
+      checked: an export older than every known release.
     """
     for k in known:
         if k.content_sha256 == content:
-            if release_date is not None and release_date != k.release_date:
-                raise SipriFormatError(
-                    f"{path}: the preamble says release {release_date.isoformat()}, but the "
-                    f"deals are exactly those of {k.label}: the preamble was edited or comes "
-                    f"from another export. Use the export as SIPRI made it"
-                )
-            return k
+            return k  # whatever day it was exported on (`Data generated:` is that day)
     src, dst, years = declared_scope(preamble)
     if release_date is None or src is None or dst is None:
         return None
@@ -827,9 +832,10 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
             )
     whole = src.casefold() == dst.casefold() == "all countries" and years is None
     wholes = [k for k in known if k.scope_from.casefold() == k.scope_to.casefold() == "all countries"]
-    if not whole or not wholes or release_date <= wholes[-1].release_date:
+    in_force = [k for k in wholes if k.release_date <= release_date]
+    if not whole or not in_force:
         return None
-    newest = wholes[-1]
+    newest = in_force[-1]  # the latest known release exported on or before that day
     have = {"n_deals": n,
             "n_recipients": len({r[0].strip().casefold() for r in records}),
             "n_suppliers": len({r[1].strip().casefold() for r in records})}
@@ -837,7 +843,7 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
         if have[key] < frac * getattr(newest, key):
             what = key.removeprefix("n_")
             raise SipriFormatError(
-                f"{path}: an export of the whole register (release {release_date.isoformat()}) "
+                f"{path}: an export of the whole register (generated {release_date.isoformat()}) "
                 f"with {have[key]:,} {what}, where {newest.label} has {getattr(newest, key):,} "
                 f"(fewer than {frac:.0%} of it): it is probably cut; {last}. Use a complete "
                 f"copy of the export"
@@ -845,7 +851,7 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
     final = records[-1][0].strip()
     if newest.last_recipient and final.casefold() < newest.last_recipient.casefold():
         raise SipriFormatError(
-            f"{path}: an export of the whole register (release {release_date.isoformat()}) "
+            f"{path}: an export of the whole register (generated {release_date.isoformat()}) "
             f"whose deals end with {final!r}, where {newest.label} ends with "
             f"{newest.last_recipient!r} (recipients come in alphabetical order): it is "
             f"probably cut; {last}. Use a complete copy of the export"
@@ -853,13 +859,13 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
     return None
 
 
-def _deal_ids(records: list[list[str]]) -> list[str]:
-    """Stable ids from the deal's own cell values (same id in a full file and a subset of it);
-    a repeated identical row gets ``-2``, ``-3``..."""
+def _deal_ids(keys: list[str]) -> list[str]:
+    """Stable ids from the deal's own cell values (:func:`_record_keys`; same id in a full
+    file and a subset of it); a repeated identical row gets ``-2``, ``-3``..."""
     seen: dict[str, int] = {}
     ids = []
-    for rec in records:
-        key = hashlib.sha1("\x1f".join(f.strip() for f in rec).encode("utf-8")).hexdigest()[:12]
+    for rec in keys:
+        key = hashlib.sha1(rec.encode("utf-8")).hexdigest()[:12]
         seen[key] = seen.get(key, 0) + 1
         ids.append(key if seen[key] == 1 else f"{key}-{seen[key]}")
     return ids
@@ -1008,9 +1014,10 @@ def read_register(path: str | Path) -> Register:
             f"{path}: the SIPRI header is on line {h + 1} but no deal follows it (empty register)"
         )
     _check_order(records, linenos, path)
-    _check_duplicate_blocks(records, linenos, path)
+    keys = _record_keys(records)
+    _check_duplicate_blocks(keys, linenos, path)
     _check_sidecar(path, file_sha, len(records))
-    content = content_sha256(records)
+    content = _content_sha256_of_keys(keys)
     known = _place_release(path, preamble, release, records, linenos, content,
                            load_known_releases())
     if known is not None and release is None:
@@ -1024,7 +1031,7 @@ def read_register(path: str | Path) -> Register:
     _bad(path, frame, frame["supplier"] == "", "supplier", "a supplier name (empty)")
 
     deals = pd.DataFrame(index=frame.index)
-    deals["deal_id"] = _deal_ids(records)
+    deals["deal_id"] = _deal_ids(keys)
     deals["recipient"] = frame["recipient"]
     deals["supplier"] = frame["supplier"]
     crosswalk = countries.load_crosswalk()

@@ -626,11 +626,10 @@ def test_real_release_of_an_unknown_date_is_checked_for_plausibility(real, tmp_p
     lines, reg = real[REAL_2026]
     redated = b"".join(lines).replace(b"Data generated: 18 May 2026", b"Data generated: 16 Mar 2027")
     assert redated != b"".join(lines)
-    # the same deals under another release date: the preamble was edited
-    p = _write(tmp_path, "redated.csv", redated)
-    with pytest.raises(SipriFormatError, match=r"the preamble says release 2027-03-16, but the "
-                       r"deals are exactly those of SIPRI's release of 2026-05-18"):
-        read_register(p)
+    # the same deals exported on another day (`Data generated:` is the day of the export):
+    # recognised as the release by their content
+    same = read_register(_write(tmp_path, "redated.csv", redated))
+    assert same.known_release == reg.known_release and same.release_date == dt.date(2027, 3, 16)
     # a stand-in for next spring's release: one deal re-valued (SIPRI revises every year)
     first = int(reg.deals["source_line"].iloc[0])
     new = redated.splitlines(keepends=True)
@@ -663,6 +662,14 @@ def test_real_release_of_an_unknown_date_is_checked_for_plausibility(real, tmp_p
                              r"29,916 \(fewer than 97% of it\): it is probably cut", msg), msg
         else:
             assert "where SIPRI's release of 2026-05-18 ends with 'Zimbabwe'" in msg, msg
+    # an export of the 2025 release made on another day, cut: checked against that release
+    lines25, reg25 = real[REAL_2025]
+    other_day = b"".join(lines25).replace(b"Data generated: 13 Mar 2025", b"Data generated: 2 Apr 2025")
+    s25 = list(reg25.deals["source_line"])
+    p = _write(tmp_path, "cut_2025.csv", b"".join(other_day.splitlines(keepends=True)[: s25[20000] - 1]))
+    with pytest.raises(SipriFormatError, match=r"\(generated 2025-04-02\) with 20,000 deals, where "
+                       r"SIPRI's release of 2025-03-13 has 29,515"):
+        read_register(p)
     # the documented limit: a cut inside the last recipient's rows is not detectable this way
     p = _write(tmp_path, "cut_last.csv", b"".join(new[: starts[-1] - 1]))
     assert len(read_register(p).deals) == 29915
