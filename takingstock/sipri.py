@@ -44,22 +44,80 @@ and fractional item counts can appear in a year.
 
 **Releases differ.** SIPRI revises the whole database every spring: deals are added, re-dated
 and re-valued, and descriptions are reworded (e.g. `portable SAM` became `portable
-surface-to-air missile`). Always state which release (``Register.release_date``, read from the
-preamble's `Data generated:` line) a figure comes from.
+surface-to-air missile`). Always state which export (``Register.release_date``, read from the
+preamble's `Data generated:` line, the day SIPRI generated the export) a figure comes from.
+``data/raw/sipri_releases.csv`` records the whole exports we know (generation date, declared
+scope, numbers of deals, recipients and suppliers, last recipient, :func:`content_sha256`);
+``Register.known_release`` says which of them a file is a complete copy of, recognised by its
+content, so a copy without its preamble still gets its release date.
+
+**Weapon categories.** Because descriptions are reworded, matching weapons on them breaks from
+one release to the next. ``data/raw/sipri_weapon_categories.csv`` maps every description of
+both releases at hand (263 spellings) to one of SIPRI's eleven categories
+(:data:`WEAPON_CATEGORIES`); the reader adds it as the ``category`` column (descriptions
+matched case-insensitively, blanks collapsed). A description the mapping lacks is **not
+guessed and does not stop the read**: its deals get category ``unmapped`` and it is listed in
+``Register.unmapped_descriptions``, so an analysis can say "not checkable" for those deals
+rather than lose the whole register over one new wording; add it to the mapping.
+
+**Designation keys.** SIPRI also respells designations (``F-16C Block-50/52`` in 2025,
+``F-16C Block-50`` in 2026; ``EC145`` / ``EC-145``). ``designation_key`` is
+:func:`normalise_designation` of the designation (its docstring states the rule and what it
+deliberately keeps apart).
 
 **Terms.** Credit "SIPRI Arms Transfers Database" (https://www.sipri.org/databases/armstransfers).
-Every calculation here (spreading, sums, shares, matches) is ours and must not be attributed
-to SIPRI. No commercial use without SIPRI's agreement.
+Every calculation here (spreading, sums, shares, matches, checksums) is ours and must not be
+attributed to SIPRI. No commercial use without SIPRI's agreement.
 
 Format accepted
 ---------------
 The export SIPRI's web application produces (Latin-1, an ~11-line preamble, then a header
 starting ``Recipient,Supplier,Year of order``, 16 comma-separated columns, no quoting, ``;``
-inside fields), and the variants met in the wild: no preamble, UTF-8 with or without a byte
-order mark, lines padded with trailing ``;;;;``, deals split over two lines by a line break
-inside Comments (joined back), and the derived-subset layout whose header names the flag
+inside fields, each recipient's deals together and recipients in alphabetical order), and the
+variants met in the wild: no preamble, UTF-8 with or without a byte order mark, CRLF line
+ends, lines padded with trailing ``;;;;``, deals broken over lines by a line break inside
+Comments (joined back; the 2025 release has four), a register laid out by supplier (grouped
+and sorted by supplier instead), and the derived-subset layout whose header names the flag
 columns (``Year of order uncertain`` ...). The header is searched for, never assumed to be on
 a given line.
+
+What is refused
+---------------
+A damaged or incomplete export is caught, not analysed: each case raises
+:class:`SipriFormatError` naming the file, the line and what is wrong.
+
+* **Cut at a line end.** An export has no trailer, so what can be known is used:
+  (a) a file whose preamble names the `Data generated:` date and scope of a known export but
+  whose deals differ is refused ("the file holds N deals, SIPRI's release of D holds M: it is
+  cut or altered; last deal read on line L"; same count, other content: altered);
+  (b) any other export declaring ``All countries`` to ``All countries`` with no year range is
+  compared with the latest known release generated on or before its date: fewer than 97% of
+  its deals, 95% of its recipients or 90% of its suppliers (:data:`PLAUSIBLE_FRACTION`; the
+  database grew by 1.4% from 2025 to 2026), or a last recipient that sorts before that
+  release's (``Zimbabwe``), means it is probably cut. *Limits:* a cut inside the last
+  recipient's rows of an unknown export, or one that keeps 97% or more of the deals and ends
+  inside the last recipient, passes; so do cut exports without preamble (nothing says they
+  should be whole: their coverage is what their rows show) and exports older than every
+  known release.
+  (c) a file whose last line has no line break was cut inside that line.
+  (d) a file with a ``<file>.meta.yml`` sidecar (written by :mod:`takingstock.fetch`) must
+  have the SHA-256 and deal count it records.
+* **Split deals.** Only a break inside Comments is a known SIPRI artefact, and only its shape
+  is joined: a first piece of 13 fields (it ends inside Comments), middle lines without a
+  comma, a last piece of 4 fields. Any other short line is a deal split inside another field
+  (or cut) and is refused naming both lines (so a deal split inside its last field no longer
+  swallows the next deal's recipient).
+* **Pasted exports.** A second header or a preamble line among the deals; a recipient whose
+  deals start again after another's, or recipients out of alphabetical order (checked
+  case-insensitively: both real releases and the subsets are in that order); two consecutive
+  deals that repeat two earlier consecutive deals exactly (a block pasted twice; a single
+  repeated deal is legitimate, SIPRI has a few).
+* **Quoted fields.** A file whose fields a spreadsheet put in double quotes is refused with a
+  message to use the original export: SIPRI writes no quotes, and a spreadsheet that re-saved
+  the file may also have changed numbers, years and the encoding, which reading the quotes
+  correctly would not reveal.
+* **Names** the crosswalk lacks, **bad values** (line and column named), lines with too many
+  fields, an empty register.
 """
 
 from __future__ import annotations
