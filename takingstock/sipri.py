@@ -505,8 +505,9 @@ _QUOTED_MESSAGE = (
 
 
 def _is_quoted(line: str) -> bool:
-    """A line whose fields a spreadsheet put in double quotes (SIPRI writes no quotes)."""
-    return line.lstrip("\ufeff").startswith('"') or ',"' in line
+    """A deal line whose fields a spreadsheet put in double quotes: its first field (a
+    recipient name, never quoted by SIPRI) starts with one. A quote inside Comments is text."""
+    return line.lstrip("\ufeff").startswith('"')
 
 
 def _check_not_pasted(line: str, lineno: int, header_lineno: int, path: Path) -> None:
