@@ -20,8 +20,11 @@ Caveats
   only after they all pass, so a failed or partial download never replaces a good file.
 * The file is named after SIPRI's release date from the export's preamble
   (``sipri_trade_register_<YYYY-MM-DD>.csv``), or today's date when the preamble lacks one;
-  a sidecar ``.meta.yml`` records URL, request body, fetch time, release date, sha256, deal
-  count and SIPRI's terms.
+  a sidecar ``.meta.yml`` records URL, request body, fetch time, release date, sha256 of the
+  bytes, :func:`takingstock.sipri.content_sha256` of the deals, deal count and SIPRI's terms.
+  :func:`takingstock.sipri.read_register` verifies the sha256 and the deal count of a file
+  against this sidecar whenever it is present, so a fetched file cut or edited afterwards is
+  refused.
 * Terms: the data is SIPRI's. Credit "SIPRI Arms Transfers Database"; calculations are ours,
   not SIPRI's; no commercial use without SIPRI's agreement. The file is git-ignored and must
   never be committed.
@@ -198,6 +201,7 @@ def fetch_register(
         "fetched_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "sipri_release_date": reg.release_date.isoformat() if reg.release_date else None,
         "sha256": reg.sha256,
+        "content_sha256": reg.content_sha256,
         "bytes": len(csv_bytes),
         "deals": n,
         "terms": SIPRI_TERMS,

@@ -44,22 +44,80 @@ and fractional item counts can appear in a year.
 
 **Releases differ.** SIPRI revises the whole database every spring: deals are added, re-dated
 and re-valued, and descriptions are reworded (e.g. `portable SAM` became `portable
-surface-to-air missile`). Always state which release (``Register.release_date``, read from the
-preamble's `Data generated:` line) a figure comes from.
+surface-to-air missile`). Always state which export (``Register.release_date``, read from the
+preamble's `Data generated:` line, the day SIPRI generated the export) a figure comes from.
+``data/raw/sipri_releases.csv`` records the whole exports we know (generation date, declared
+scope, numbers of deals, recipients and suppliers, last recipient, :func:`content_sha256`);
+``Register.known_release`` says which of them a file is a complete copy of, recognised by its
+content, so a copy without its preamble still gets its release date.
+
+**Weapon categories.** Because descriptions are reworded, matching weapons on them breaks from
+one release to the next. ``data/raw/sipri_weapon_categories.csv`` maps every description of
+both releases at hand (263 spellings) to one of SIPRI's eleven categories
+(:data:`WEAPON_CATEGORIES`); the reader adds it as the ``category`` column (descriptions
+matched case-insensitively, blanks collapsed). A description the mapping lacks is **not
+guessed and does not stop the read**: its deals get category ``unmapped`` and it is listed in
+``Register.unmapped_descriptions``, so an analysis can say "not checkable" for those deals
+rather than lose the whole register over one new wording; add it to the mapping.
+
+**Designation keys.** SIPRI also respells designations (``F-16C Block-50/52`` in 2025,
+``F-16C Block-50`` in 2026; ``EC145`` / ``EC-145``). ``designation_key`` is
+:func:`normalise_designation` of the designation (its docstring states the rule and what it
+deliberately keeps apart).
 
 **Terms.** Credit "SIPRI Arms Transfers Database" (https://www.sipri.org/databases/armstransfers).
-Every calculation here (spreading, sums, shares, matches) is ours and must not be attributed
-to SIPRI. No commercial use without SIPRI's agreement.
+Every calculation here (spreading, sums, shares, matches, checksums) is ours and must not be
+attributed to SIPRI. No commercial use without SIPRI's agreement.
 
 Format accepted
 ---------------
 The export SIPRI's web application produces (Latin-1, an ~11-line preamble, then a header
 starting ``Recipient,Supplier,Year of order``, 16 comma-separated columns, no quoting, ``;``
-inside fields), and the variants met in the wild: no preamble, UTF-8 with or without a byte
-order mark, lines padded with trailing ``;;;;``, deals split over two lines by a line break
-inside Comments (joined back), and the derived-subset layout whose header names the flag
+inside fields, each recipient's deals together and recipients in alphabetical order), and the
+variants met in the wild: no preamble, UTF-8 with or without a byte order mark, CRLF line
+ends, lines padded with trailing ``;;;;``, deals broken over lines by a line break inside
+Comments (joined back; the 2025 release has four), a register laid out by supplier (grouped
+and sorted by supplier instead), and the derived-subset layout whose header names the flag
 columns (``Year of order uncertain`` ...). The header is searched for, never assumed to be on
 a given line.
+
+What is refused
+---------------
+A damaged or incomplete export is caught, not analysed: each case raises
+:class:`SipriFormatError` naming the file, the line and what is wrong.
+
+* **Cut at a line end.** An export has no trailer, so what can be known is used:
+  (a) a file whose preamble names the `Data generated:` date and scope of a known export but
+  whose deals differ is refused ("the file holds N deals, SIPRI's release of D holds M: it is
+  cut or altered; last deal read on line L"; same count, other content: altered);
+  (b) any other export declaring ``All countries`` to ``All countries`` with no year range is
+  compared with the latest known release generated on or before its date: fewer than 97% of
+  its deals, 95% of its recipients or 90% of its suppliers (:data:`PLAUSIBLE_FRACTION`; the
+  database grew by 1.4% from 2025 to 2026), or a last recipient that sorts before that
+  release's (``Zimbabwe``), means it is probably cut. *Limits:* a cut inside the last
+  recipient's rows of an unknown export, or one that keeps 97% or more of the deals and ends
+  inside the last recipient, passes; so do cut exports without preamble (nothing says they
+  should be whole: their coverage is what their rows show) and exports older than every
+  known release.
+  (c) a file whose last line has no line break was cut inside that line.
+  (d) a file with a ``<file>.meta.yml`` sidecar (written by :mod:`takingstock.fetch`) must
+  have the SHA-256 and deal count it records.
+* **Split deals.** Only a break inside Comments is a known SIPRI artefact, and only its shape
+  is joined: a first piece of 13 fields (it ends inside Comments), middle lines without a
+  comma, a last piece of 4 fields. Any other short line is a deal split inside another field
+  (or cut) and is refused naming both lines (so a deal split inside its last field no longer
+  swallows the next deal's recipient).
+* **Pasted exports.** A second header or a preamble line among the deals; a recipient whose
+  deals start again after another's, or recipients out of alphabetical order (checked
+  case-insensitively: both real releases and the subsets are in that order); two consecutive
+  deals that repeat two earlier consecutive deals exactly (a block pasted twice; a single
+  repeated deal is legitimate, SIPRI has a few).
+* **Quoted fields.** A file whose fields a spreadsheet put in double quotes is refused with a
+  message to use the original export: SIPRI writes no quotes, and a spreadsheet that re-saved
+  the file may also have changed numbers, years and the encoding, which reading the quotes
+  correctly would not reveal.
+* **Names** the crosswalk lacks, **bad values** (line and column named), lines with too many
+  fields, an empty register.
 """
 
 from __future__ import annotations
@@ -244,6 +302,16 @@ def _strip_padding(line: str) -> str:
     return line.rstrip(" \t;\r")
 
 
+_PIECE_PADDING_RE = re.compile(r";{2,}[ \t\r]*$")
+
+
+def _strip_piece_padding(line: str) -> str:
+    """Like :func:`_strip_padding` for a piece of a deal broken inside Comments, whose text
+    may itself end with one ``;`` (SIPRI separates remarks with ``; ``): only a run of two or
+    more ``;`` is padding there."""
+    return _PIECE_PADDING_RE.sub("", line.rstrip(" \t\r")).rstrip(" \t\r")
+
+
 def _find_header(lines: list[str], path: str | Path) -> int:
     """Index of the header line; :class:`SipriFormatError` when there is none."""
     for i, line in enumerate(lines[:_HEADER_SEARCH_LINES]):
@@ -352,8 +420,17 @@ def content_sha256(records: list[list[str]]) -> str:
     ends, ``;;;;`` padding, Comments broken over lines (joined first) or the order of the
     deals; it changes when any deal is added, lost or altered.
     """
-    rows = sorted("\x1f".join(f.strip() for f in rec) for rec in records)
-    return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()
+    return _content_sha256_of_keys(_record_keys(records))
+
+
+def _record_keys(records: list[list[str]]) -> list[str]:
+    """Each deal as one string: its trimmed fields joined with U+001F (computed once per read
+    for the content checksum, the repeated-block check and the deal ids)."""
+    return ["\x1f".join([f.strip() for f in rec]) for rec in records]
+
+
+def _content_sha256_of_keys(keys: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(keys)).encode("utf-8")).hexdigest()
 
 
 def _release_problem(path: Path, lineno: int, column: str, value: str, what: str) -> SipriFormatError:
@@ -428,8 +505,9 @@ _QUOTED_MESSAGE = (
 
 
 def _is_quoted(line: str) -> bool:
-    """A line whose fields a spreadsheet put in double quotes (SIPRI writes no quotes)."""
-    return line.lstrip("\ufeff").startswith('"') or ',"' in line
+    """A deal line whose fields a spreadsheet put in double quotes: its first field (a
+    recipient name, never quoted by SIPRI) starts with one. A quote inside Comments is text."""
+    return line.lstrip("\ufeff").startswith('"')
 
 
 def _check_not_pasted(line: str, lineno: int, header_lineno: int, path: Path) -> None:
@@ -493,13 +571,14 @@ def _join_comment_break(lines: list[str], i: int, fields: list[str], path: Path)
                 f"fields; the file looks truncated"
             )
         raise _split_refused(lines, i, len(fields), path)
+    fields = _strip_piece_padding(lines[i]).split(",")  # keeps a ';' ending the piece
     parts, cont = [fields[-1].rstrip()], []
     j = i + 1
     while j < n:
         piece = _strip_padding(lines[j])
         k = len(piece.split(",")) if piece.strip() else 0
         if k == 1 and not _PREAMBLE_RE.match(piece) and not piece.startswith(HEADER_START):
-            parts.append(piece.strip())
+            parts.append(_strip_piece_padding(lines[j]).strip())
             cont.append(j + 1)
             j += 1
             continue
@@ -604,14 +683,13 @@ def _check_order(records: list[list[str]], linenos: list[int], path: Path) -> No
     )
 
 
-def _check_duplicate_blocks(records: list[list[str]], linenos: list[int], path: Path) -> None:
+def _check_duplicate_blocks(keys: list[str], linenos: list[int], path: Path) -> None:
     """Refuse two consecutive deals that repeat two consecutive earlier deals exactly.
 
     A single repeated deal is legitimate (SIPRI has a few identical rows); a repeated run
     of two or more is a block pasted twice (none in either real release).
     """
     seen: dict[tuple[str, str], int] = {}
-    keys = ["\x1f".join(f.strip() for f in rec) for rec in records]
     for i in range(len(keys) - 1):
         pair = (keys[i], keys[i + 1])
         j = seen.get(pair)
@@ -767,9 +845,9 @@ def _check_sidecar(path: Path, file_sha: str, n_deals: int | None) -> None:
         )
 
 
-#: An "All countries" export of a release newer than every known one is refused when it
-#: holds fewer than these fractions of the newest known release's deals / recipients /
-#: suppliers (the database grows: 29,515 to 29,916 deals, 254 to 255 recipients, 136 to 138
+#: An "All countries" export that is no known export is refused when it holds fewer than
+#: these fractions of the deals / recipients / suppliers of the latest known release
+#: generated on or before its date (the database grows: 29,515 to 29,916 deals, 254 to 255 recipients, 136 to 138
 #: suppliers from the 2025 to the 2026 release).
 PLAUSIBLE_FRACTION = {"n_deals": 0.97, "n_recipients": 0.95, "n_suppliers": 0.90}
 
@@ -779,16 +857,20 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
                    known: tuple[KnownRelease, ...]) -> KnownRelease | None:
     """The known release the file is a whole copy of, or None; refuse a cut copy.
 
-    * Content checksum of a known release: that release (preamble or not).
-    * Preamble names a known release date and the same scope, content differs: refused
-      (fewer or more deals: cut or altered; same count: altered).
-    * Preamble declares ``All countries`` to ``All countries`` with no year range, for a
-      release newer than every known one: refused when it is far smaller than the newest
-      known release (:data:`PLAUSIBLE_FRACTION`) or ends before its last recipient.
+    * Content checksum of a known release: that release (with or without preamble, and
+      whatever `Data generated:` date it carries: that is the day of the export, so one
+      release exported on two days has two dates).
+    * Preamble names the `Data generated:` date and scope of a known export, content
+      differs: refused (fewer or more deals: cut or altered; same count: altered).
+    * Any other export whose preamble declares ``All countries`` to ``All countries`` with no
+      year range: compared with the latest known release generated on or before its date
+      (next spring's export with this spring's release); refused when it is far smaller
+      (:data:`PLAUSIBLE_FRACTION`) or ends before that release's last recipient. Not
+      checked: an export older than every known release.
     """
     for k in known:
         if k.content_sha256 == content:
-            return k
+            return k  # whatever day it was exported on (`Data generated:` is that day)
     src, dst, years = declared_scope(preamble)
     if release_date is None or src is None or dst is None:
         return None
@@ -809,9 +891,10 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
             )
     whole = src.casefold() == dst.casefold() == "all countries" and years is None
     wholes = [k for k in known if k.scope_from.casefold() == k.scope_to.casefold() == "all countries"]
-    if not whole or not wholes or release_date <= wholes[-1].release_date:
+    in_force = [k for k in wholes if k.release_date <= release_date]
+    if not whole or not in_force:
         return None
-    newest = wholes[-1]
+    newest = in_force[-1]  # the latest known release exported on or before that day
     have = {"n_deals": n,
             "n_recipients": len({r[0].strip().casefold() for r in records}),
             "n_suppliers": len({r[1].strip().casefold() for r in records})}
@@ -819,7 +902,7 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
         if have[key] < frac * getattr(newest, key):
             what = key.removeprefix("n_")
             raise SipriFormatError(
-                f"{path}: an export of the whole register (release {release_date.isoformat()}) "
+                f"{path}: an export of the whole register (generated {release_date.isoformat()}) "
                 f"with {have[key]:,} {what}, where {newest.label} has {getattr(newest, key):,} "
                 f"(fewer than {frac:.0%} of it): it is probably cut; {last}. Use a complete "
                 f"copy of the export"
@@ -827,7 +910,7 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
     final = records[-1][0].strip()
     if newest.last_recipient and final.casefold() < newest.last_recipient.casefold():
         raise SipriFormatError(
-            f"{path}: an export of the whole register (release {release_date.isoformat()}) "
+            f"{path}: an export of the whole register (generated {release_date.isoformat()}) "
             f"whose deals end with {final!r}, where {newest.label} ends with "
             f"{newest.last_recipient!r} (recipients come in alphabetical order): it is "
             f"probably cut; {last}. Use a complete copy of the export"
@@ -835,13 +918,13 @@ def _place_release(path: Path, preamble: list[str], release_date: _dt.date | Non
     return None
 
 
-def _deal_ids(records: list[list[str]]) -> list[str]:
-    """Stable ids from the deal's own cell values (same id in a full file and a subset of it);
-    a repeated identical row gets ``-2``, ``-3``..."""
+def _deal_ids(keys: list[str]) -> list[str]:
+    """Stable ids from the deal's own cell values (:func:`_record_keys`; same id in a full
+    file and a subset of it); a repeated identical row gets ``-2``, ``-3``..."""
     seen: dict[str, int] = {}
     ids = []
-    for rec in records:
-        key = hashlib.sha1("\x1f".join(f.strip() for f in rec).encode("utf-8")).hexdigest()[:12]
+    for rec in keys:
+        key = hashlib.sha1(rec.encode("utf-8")).hexdigest()[:12]
         seen[key] = seen.get(key, 0) + 1
         ids.append(key if seen[key] == 1 else f"{key}-{seen[key]}")
     return ids
@@ -948,6 +1031,7 @@ def normalise_designation(text: str) -> str:
     s = _DASHES_RE.sub("-", s).casefold()
     s = " ".join(s.split())
     s = re.sub(r"\s*([-/])\s*", r"\1", s)
+    s = re.sub(r"\bblock (?=\d)", "block-", s)
     s = " ".join(t for t in s.split(" ") if not _BLOCK_TOKEN_RE.match(t))
     return re.sub(r"(?<=[a-z])-(?=\d)", "", s)
 
@@ -989,9 +1073,10 @@ def read_register(path: str | Path) -> Register:
             f"{path}: the SIPRI header is on line {h + 1} but no deal follows it (empty register)"
         )
     _check_order(records, linenos, path)
-    _check_duplicate_blocks(records, linenos, path)
+    keys = _record_keys(records)
+    _check_duplicate_blocks(keys, linenos, path)
     _check_sidecar(path, file_sha, len(records))
-    content = content_sha256(records)
+    content = _content_sha256_of_keys(keys)
     known = _place_release(path, preamble, release, records, linenos, content,
                            load_known_releases())
     if known is not None and release is None:
@@ -1005,7 +1090,7 @@ def read_register(path: str | Path) -> Register:
     _bad(path, frame, frame["supplier"] == "", "supplier", "a supplier name (empty)")
 
     deals = pd.DataFrame(index=frame.index)
-    deals["deal_id"] = _deal_ids(records)
+    deals["deal_id"] = _deal_ids(keys)
     deals["recipient"] = frame["recipient"]
     deals["supplier"] = frame["supplier"]
     crosswalk = countries.load_crosswalk()
