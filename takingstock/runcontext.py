@@ -11,8 +11,10 @@ reads the SIPRI release from it. A newcomer looking for "which file is used" rea
 Folders. ``raw_dir``, ``processed_dir`` and ``output_dir`` default to the project's own
 (:mod:`takingstock.paths`); everything else is derived from them: the SIPRI folder is
 ``raw_dir/sipri``, the crosswalk ``raw_dir/country_crosswalk.csv``, figures
-``output_dir/figures`` and so on. A path given explicitly (``sipri_register``, ``catalogues``,
-``crosswalk``, ``periods``, ``claims_path``) replaces its default.
+``output_dir/figures`` and so on. A reference file the run's raw folder lacks (crosswalk,
+periods, claims, windows, country groups, weapon types) is the committed one in ``data/raw``. A
+path given explicitly (``sipri_register``, ``catalogues``, ``crosswalk``, ``periods``,
+``claims_path``) replaces its default.
 
 The SIPRI register. ``sipri_register`` names one export; otherwise every ``*.csv`` in the SIPRI
 folder is *at hand* (:attr:`RunContext.registers`), and the *primary* one, which notebooks 03
@@ -148,9 +150,9 @@ class RunContext:
         for name in ("raw_dir", "processed_dir", "output_dir"):
             object.__setattr__(self, name, Path(getattr(self, name)).resolve())
         raw = self.raw_dir
-        object.__setattr__(self, "crosswalk", _path(self.crosswalk, raw / "country_crosswalk.csv"))
-        object.__setattr__(self, "periods", _path(self.periods, raw / "periods.csv"))
-        object.__setattr__(self, "claims_file", _path(self.claims_file, raw / "claims.yml"))
+        object.__setattr__(self, "crosswalk", _path(self.crosswalk, self._reference("country_crosswalk.csv")))
+        object.__setattr__(self, "periods", _path(self.periods, self._reference("periods.csv")))
+        object.__setattr__(self, "claims_file", _path(self.claims_file, self._reference("claims.yml")))
         if not self.catalogues:
             object.__setattr__(self, "catalogues", (str(raw / "catalogue_*.csv"),))
         object.__setattr__(self, "recipients", tuple(self.recipients))
@@ -236,6 +238,10 @@ class RunContext:
     @property
     def groups_file(self) -> Path:
         return self._reference("country_groups.csv")
+
+    @property
+    def weapon_types_file(self) -> Path:
+        return self._reference("weapon_types.csv")
 
     @property
     def aliases_file(self) -> Path:
@@ -330,6 +336,7 @@ class RunContext:
             "catalogues": self.catalogue_files(), "crosswalk": self.crosswalk, "periods": self.periods,
             "sources": self.sources_file, "aliases": self.aliases_file, "claims": self.claims_file,
             "windows": self.windows_file, "country_groups": self.groups_file,
+            "weapon_types": self.weapon_types_file,
             "sipri_dir": self.sipri_dir, "registers": list(self.registers),
             "primary_register": self.primary_register,
             "processed_catalogue": self.catalogue_file, "ledger": self.ledger_file,

@@ -99,14 +99,14 @@ def test_whole_releases_give_the_register_values(ledgers):
 
 
 def test_verdict_counts_per_release(ledgers):
-    want = {"reproduced": 7, "transcribed": 14, "differs": 15, "not checkable": 12}
+    want = {"reproduced": 8, "transcribed": 14, "differs": 15, "not checkable": 12}
     assert claims.verdict_counts(ledgers["2026"]) == want
     assert claims.verdict_counts(ledgers["2025"]) == want
     # One-recipient exports: only what they cover is computed.
-    assert claims.verdict_counts(ledgers["iraq"]) == {"reproduced": 6, "transcribed": 14, "differs": 12,
+    assert claims.verdict_counts(ledgers["iraq"]) == {"reproduced": 7, "transcribed": 14, "differs": 12,
                                                       "not checkable": 16}
     for key in ("iran", "syria"):
-        assert claims.verdict_counts(ledgers[key]) == {"reproduced": 0, "transcribed": 14, "differs": 3,
+        assert claims.verdict_counts(ledgers[key]) == {"reproduced": 1, "transcribed": 14, "differs": 3,
                                                        "not checkable": 31}
 
 
@@ -266,8 +266,8 @@ def real_ctx(processed_dir, shared_sipri_dir):
 def _with(ctx: claims.ClaimContext, deals: pd.DataFrame | None = None,
           catalogue: pd.DataFrame | None = None) -> claims.ClaimContext:
     d = ctx.deals if deals is None else deals
-    return claims.ClaimContext(catalogue=ctx.catalogue if catalogue is None else catalogue,
-                               deals=d, coverage=dataclasses.replace(ctx.coverage, n_deals=len(d)), label="altered")
+    return dataclasses.replace(ctx, catalogue=ctx.catalogue if catalogue is None else catalogue, deals=d,
+                               coverage=dataclasses.replace(ctx.coverage, n_deals=len(d)), label="altered")
 
 
 def _verdict(all_claims, cid: str, ctx) -> tuple[str, float | None]:
@@ -405,8 +405,8 @@ def test_notebook_05_ledger_has_a_column_per_release(tmp_path, processed_dir, sh
     assert counts.set_index("verdict").loc["transcribed"].tolist() == [14, 14]
     summary = json.loads((tmp_path / "output" / "summaries" / "05_claims.json").read_text())
     heads = {h["label"]: int(h["value"]) for h in summary["headlines"]}
-    assert heads == {"reproduced": 7, "transcribed": 14, "differs": 15, "not checkable": 12}
-    assert "on 2025-03-13: 7 reproduced, 14 transcribed" in summary["summary"]
+    assert heads == {"reproduced": 8, "transcribed": 14, "differs": 15, "not checkable": 12}
+    assert "on 2025-03-13: 8 reproduced, 14 transcribed" in summary["summary"]
     text = (tmp_path / "out.ipynb").read_text()
     assert "SIPRI release of 2026-05-18; the whole register" in text
 
@@ -458,3 +458,14 @@ def test_catalogue_rules_of_every_kind_can_change_verdict(real_ctx, all_claims):
     first = plus.index[plus["catalogue"] == "car_2014_ammunition"][0]
     plus.loc[first, "count"] = plus.loc[first, "count"] + 1
     assert _verdict(all_claims, "car2014-total-1730", _with(real_ctx, catalogue=plus)) == ("differs", 1731)
+
+
+def test_design_rule_can_fail(real_ctx, all_claims):
+    assert _verdict(all_claims, "kalashnikov-soviet-era-design", real_ctx) == ("reproduced", 1.0)
+    types = real_ctx.weapon_types.copy()
+    ak = types["type_id"] == "ak47"
+    moved = dataclasses.replace(real_ctx, weapon_types=types.assign(
+        service_year=types["service_year"].mask(ak, 1995)))
+    assert _verdict(all_claims, "kalashnikov-soviet-era-design", moved) == ("differs", 0.0)
+    other = dataclasses.replace(real_ctx, weapon_types=types.assign(design_state=types["design_state"].mask(ak, "China")))
+    assert _verdict(all_claims, "kalashnikov-soviet-era-design", other) == ("differs", 0.0)

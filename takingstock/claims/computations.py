@@ -10,7 +10,8 @@ Every computation is registered with :func:`computation`, which records
   ``recipient``  the export holds every deal to the claim's ``recipient`` (all suppliers);
   ``other``      the same for the claim's ``other`` recipient;
   ``world``      the export holds every recipient (a world total or rank);
-  ``years``      the export's years cover the claim's windows (``years``, ``baseline``, ``span``).
+  ``years``      the export's years cover the claim's windows (``years``, ``baseline``, ``span``);
+  ``weapon_types`` the weapon-types reference (``data/raw/weapon_types.csv``) is at hand.
 
 Where a need is not met the claim is *not checkable* with the coverage's reason ("this export
 holds deals to Iraq only; a world total needs every recipient's deals"): no number is ever
@@ -41,7 +42,7 @@ from .context import ClaimContext
 __all__ = ["Computed", "Spec", "COMPUTATIONS", "NEEDS", "computation", "missing_data"]
 
 #: The data needs a computation may declare (see the module docstring).
-NEEDS = ("catalogue", "register", "recipient", "other", "world", "years")
+NEEDS = ("catalogue", "register", "recipient", "other", "world", "years", "weapon_types")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ def missing_data(spec: Spec, ctx: ClaimContext, params: dict) -> str:
                 return "no processed catalogue in this run (run step 01 first)"
             if ctx.catalogue_part(params["catalogue"]) is None:
                 return f"catalogue {params['catalogue']!r} is not in the processed catalogue"
+        elif need == "weapon_types":
+            if ctx.weapon_types is None:
+                return "no weapon-types reference in this run"
         elif ctx.deals is None or ctx.coverage is None:
             return "no SIPRI register in this run"
         elif need in ("recipient", "other"):
@@ -390,6 +394,26 @@ def share_made_between(ctx: ClaimContext, params: dict) -> Computed:
     inside = float(dated.loc[(m >= first) & (m <= last + 0.999), "count"].sum())
     total = float(dated["count"].sum())
     return Computed(100 * inside / total, detail=f"{inside:,.0f} of {total:,.0f} dated items, {len(dated)} dated rows")
+
+
+@computation("type_id", "state", "until", needs=("weapon_types",))
+def type_designed_by(ctx: ClaimContext, params: dict) -> Computed:
+    """1 when the weapon type ``type_id`` of the weapon-types reference was designed by
+    ``state`` and entered service in or before ``until``, else 0; the detail gives the state,
+    the year and their sources (``takingstock.designs.type_summary``). It dates the *design*,
+    never the items: a manufacture-date claim stays not checkable."""
+    from takingstock import designs
+
+    t = designs.type_summary(ctx.weapon_types, params["type_id"], ctx.periods)
+    if t["service_year"] is None:
+        return Computed(None, missing=f"the reference gives no year of entry into service for {t['designation']}")
+    ok = params["state"] in t["design_states"] and t["service_year"] <= int(params["until"])
+    return Computed(1.0 if ok else 0.0,
+                    detail=(f"{t['designation']}: designed by {', '.join(t['design_states'])} "
+                            f"({t['design_state_url']}); {t['basis']} {t['service_year']} "
+                            f"({t['service_year_url']}), era of design {t['decade']}"),
+                    parts={"design state": 1.0 if params["state"] in t["design_states"] else 0.0,
+                           "entered service": float(t["service_year"])})
 
 
 @computation()

@@ -31,12 +31,15 @@ class ClaimContext:
         deals: the SIPRI export's deals.
         coverage: what the export holds; required with ``deals``.
         label: the column's name in the ledger (the release date, or the file name).
+        weapon_types, periods: the weapon-types reference and the historical periods.
     """
 
     catalogue: pd.DataFrame | None = None
     deals: pd.DataFrame | None = None
     coverage: Coverage | None = None
     label: str = ""
+    weapon_types: pd.DataFrame | None = None
+    periods: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         if self.deals is not None and self.coverage is None:
@@ -82,20 +85,23 @@ def build_contexts(run: RunContext, use_register: bool = True) -> list[ClaimCont
     """
     from takingstock import sipri
 
+    from takingstock import designs
+
     catalogue = _load_catalogue(run.processed_dir)
+    refs = {"weapon_types": designs.load_weapon_types(run.weapon_types_file), "periods": run.period_table()}
     found = []
     for path in (run.registers if use_register else ()):
         register = sipri.read_register(path)
         found.append((register, Coverage.from_register(register)))
     if not found:
-        return [ClaimContext(catalogue=catalogue, label="no SIPRI register")]
+        return [ClaimContext(catalogue=catalogue, label="no SIPRI register", **refs)]
     found.sort(key=lambda rc: (rc[1].release_date is not None, rc[1].release_date or 0,
                                rc[1].all_recipients, rc[1].n_deals), reverse=True)
     contexts, taken = [], set()
     for register, cov in found:
         label = _label(cov, taken)
         taken.add(label)
-        contexts.append(ClaimContext(catalogue=catalogue, deals=register.deals, coverage=cov, label=label))
+        contexts.append(ClaimContext(catalogue=catalogue, deals=register.deals, coverage=cov, label=label, **refs))
     return contexts
 
 
