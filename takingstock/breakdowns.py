@@ -128,6 +128,19 @@ def catalogues_to_show(processed: pd.DataFrame, catalogue: str = "all", *, fold:
     return {c: filter_years(select_catalogue(processed, c), year_from, year_to) for c in ids}
 
 
+def selected_catalogues(processed: pd.DataFrame, catalogue: str = "all", fold: bool = False, year_from: int = 0,
+                        year_to: int = 0, crosswalk=None) -> dict[str, pd.DataFrame]:
+    """:func:`catalogues_to_show`, announced (:func:`announce_selection`): the catalogues a
+    notebook shows, each named with what it holds, those a year range leaves empty left out."""
+    return announce_selection(catalogues_to_show(processed, catalogue, fold=fold, year_from=year_from,
+                                                 year_to=year_to, crosswalk=crosswalk))
+
+
+def catalogue_rows(processed: pd.DataFrame, catalogue: str = "all") -> pd.DataFrame:
+    """The rows of one catalogue id, or of every catalogue for ``"all"``, as one frame."""
+    return pd.concat(catalogues_to_show(processed, catalogue).values())
+
+
 def announce_selection(data: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Print what each selected catalogue holds; return only the catalogues with rows left.
 

@@ -263,6 +263,12 @@ class RunContext:
             found.update(Path(p) for p in glob.glob(str(pattern)))
         return sorted(found)
 
+    def catalogue(self):
+        """The processed catalogue (``takingstock.catalogue.load_processed`` on the run's folders)."""
+        from takingstock.catalogue import load_processed
+
+        return load_processed(self.processed_dir, self.raw_dir)
+
     def tag(self, names: tuple[str, ...] | list[str] | None = None) -> str:
         """The recipients as a file-name part (``iraq``, ``iraq_syria-rebels``)."""
         names = self.recipients if names is None else names
