@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from takingstock import paths
@@ -26,10 +27,13 @@ def test_notebook_on_real_register(tmp_path, shared_sipri_dir):
         shared_sipri_dir / "sipri_trade_register_all_2026-05-18_alexarui.csv"))
     values = {h["label"]: h["value"] for h in summary["headlines"]}
     assert values["Longest run of years without SIPRI-recorded deliveries"] == "1991-2003"
-    assert values["States that supplied both Iraq and Iran, 1980-88 (ordered or delivered)"] == "11"
+    assert values["States that supplied both Iraq and Iran, 1980-1988 (ordered or delivered)"] == "11"
     # the delivery rule: the same function and figure as the claims ledger's 10
-    assert values["States that supplied both Iraq and Iran, 1980-88 (delivered in the window; "
+    assert values["States that supplied both Iraq and Iran, 1980-1988 (delivered in the window; "
                   "the claims ledger's rule)"] == "10"
+    # outputs named after the recipient and the window, never after a fixed country
+    assert (tmp_path / "tables" / "04_iraq_iran-iraq-war_suppliers.csv").is_file()
+    assert (tmp_path / "tables" / "04_iraq_us-contracts_orders.csv").is_file()
     assert values["former Soviet bloc share of delivered TIV, before 2003"] == "72%"
     assert (tmp_path / "tables" / "04_paper_trail_matches.csv").is_file()
     assert (tmp_path / "figures" / "04_iraq_imports_by_year.html").is_file()
@@ -68,17 +72,26 @@ def test_notebook_refuses_a_register_path_that_does_not_exist(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.sipri
-@pytest.mark.parametrize("recipients, basis, label, value", [
-    (["Syria"], "delivery", "former Soviet bloc share of delivered TIV, before 2003", "97%"),
-    (["Iran"], "order", "US/European (NATO) share of delivered TIV, before 2003", "71%"),
+@pytest.mark.parametrize("recipients, basis, supplier, share", [
+    (["Syria"], "delivery", "Soviet Union", 94.3),
+    (["Iran"], "order", "United States", 74.5),
 ])
-def test_notebook_for_other_recipients(tmp_path, shared_sipri_dir, recipients, basis, label, value):
-    summary = _run(tmp_path, recipients=recipients, basis=basis, sipri_register=str(
-        shared_sipri_dir / "sipri_trade_register_all_2026-05-18_alexarui.csv"))
-    values = {h["label"]: h["value"] for h in summary["headlines"]}
-    assert values[label] == value
+def test_notebook_for_other_recipients(tmp_path, shared_sipri_dir, recipients, basis, supplier, share):
+    register = shared_sipri_dir / "sipri_trade_register_all_2026-05-18_alexarui.csv"
+    summary = _run(tmp_path, recipients=recipients, basis=basis, sipri_register=str(register))
     tag = recipients[0].lower()
     assert (tmp_path / "figures" / f"04_{tag}_imports_by_year.html").is_file()
     # the decade/period tables are written only for a basis notebook 03 does not show
     assert (tmp_path / "tables" / f"04_{tag}_imports_by_decade.csv").is_file() == (basis != "delivery")
     assert (tmp_path / "tables" / f"04_{tag}_imports_by_period.csv").is_file() == (basis != "delivery")
+    # the largest supplier of the first period, from this recipient's own deals
+    top = pd.read_csv(tmp_path / "tables" / f"04_{tag}_top_suppliers_by_period.csv")
+    first = top[top["rank"] == 1].iloc[0]
+    assert first["supplier"] == supplier and round(first["share"], 1) == share
+    # the windows of Iraq's history (embargo, after the invasion, the US contracts) are not this
+    # recipient's: those sections are left out, saying why, and nothing is named after Iraq
+    text = (tmp_path / "out.ipynb").read_text()
+    assert "is defined for Iraq only" in text
+    written = [p.name for p in (tmp_path / "tables").iterdir()] + [p.name for p in (tmp_path / "figures").iterdir()]
+    assert not [n for n in written if "iraq" in n or "united-states" in n or "us-contracts" in n]
+    assert "Longest run of years without SIPRI-recorded deliveries" not in {h["label"] for h in summary["headlines"]}

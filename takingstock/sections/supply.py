@@ -46,8 +46,11 @@ class Deals:
 
     def describe(self, basis: str) -> Finding:
         """What the export holds, and the counting rule."""
+        if self.register is None:
+            return Finding(notes=[self.missing], headlines=[("SIPRI register", "missing")])
         if self.missing:
-            return skipped(self.missing)
+            return Finding(notes=[self.coverage.describe(), self.missing],
+                           headlines=[("SIPRI register", "does not cover the recipients")])
         return Finding(notes=[self.coverage.describe(), f"Counting rule: {supply.basis_rule(basis)}"])
 
 
@@ -127,11 +130,13 @@ def window_suppliers(d: Deals, window_id: str, comparison: str) -> Finding:
     """Suppliers of the recipients, of ``comparison`` and of both in a window, under each rule."""
     if d.missing:
         return skipped(d.missing)
-    if not comparison:
-        return skipped("No comparison recipient is set (parameter comparison), so the section is left out.")
-    win, why = d.run.window_for(window_id, [*d.run.recipients, comparison])
-    if win is None or not win.applies_to([comparison]):
-        return skipped(why or f"The window {win.label!r} is not defined for {comparison}; the section is left out.")
+    if not comparison or comparison in d.run.recipients:
+        return skipped("No other recipient to compare with is set (parameter comparison), so the section is left out.")
+    win, why = d.run.window_for(window_id)
+    if win is None:
+        return skipped(why)
+    if not win.applies_to([comparison]):
+        return skipped(f"The window {win.label!r} is not defined for {comparison}; the section is left out.")
     if (lacks := d.lacks([*d.run.recipients, comparison])):
         return skipped(f"Not checkable: {lacks}; the comparison needs the deals of {d.who} and {comparison}.")
     a = d.who
