@@ -364,7 +364,7 @@ def refresh_resource(data_path: str | Path, **properties: Any) -> dict[str, Any]
 _PINNING_ERRORS = ("hash-count", "byte-count", "row-count")
 
 
-def _frictionless_problem(raw_dir: Path, task_path: str, error: Any) -> str:
+def _frictionless_problem(task_path: str, error: Any, hint_dir: Path | None) -> str:
     where = [task_path]
     row = getattr(error, "row_number", None)
     if row:
@@ -373,30 +373,37 @@ def _frictionless_problem(raw_dir: Path, task_path: str, error: Any) -> str:
     if field:
         where.append(f"column {field!r}")
     text = f"{', '.join(where)}: {error.type}: {error.note or error.message}"
-    if error.type in _PINNING_ERRORS:
+    if hint_dir is not None and error.type in _PINNING_ERRORS:
         text += (f"; if the edit was deliberate run "
-                 f"`python -m takingstock.provenance --add {raw_dir / task_path}`")
+                 f"`python -m takingstock.provenance --add {hint_dir / task_path}`")
     return text
 
 
-def validate_package(raw_dir: str | Path = paths.RAW) -> list[str]:
-    """``frictionless validate`` of ``<raw_dir>/datapackage.json``; one line per problem.
+def frictionless_problems(package_file: str | Path, *, hint_dir: Path | None = None) -> list[str]:
+    """``frictionless validate`` of a package file; one line per problem.
 
     Each line names the file, the row and column where frictionless gives them, the error type
     (``hash-count``, ``byte-count``, ``row-count``, ``incorrect-label``, ``type-error``...) and
-    its note.
+    its note. With ``hint_dir``, a checksum, size or row-count error says how to re-pin the
+    file with ``--add``.
     """
     from frictionless import validate
 
+    report = validate(str(package_file))
+    problems = [f"{Path(package_file).name}: {e.type}: {e.note or e.message}"
+                for e in report.errors]
+    for task in report.tasks:
+        place = Path(str(getattr(task, "place", None) or task.name)).name
+        problems.extend(_frictionless_problem(place, e, hint_dir) for e in task.errors)
+    return problems
+
+
+def validate_package(raw_dir: str | Path = paths.RAW) -> list[str]:
+    """``frictionless validate`` of ``<raw_dir>/datapackage.json`` (:func:`frictionless_problems`)."""
     path = package_path(raw_dir)
     if not path.is_file():
         return [f"{path}: not found (the raw data's provenance lives there)"]
-    report = validate(str(path))
-    problems = [f"{path.name}: {e.type}: {e.note or e.message}" for e in report.errors]
-    for task in report.tasks:
-        place = Path(str(getattr(task, "place", None) or task.name)).name
-        problems.extend(_frictionless_problem(Path(raw_dir), place, e) for e in task.errors)
-    return problems
+    return frictionless_problems(path, hint_dir=Path(raw_dir))
 
 
 def resource_problems(resource: dict[str, Any]) -> list[str]:
