@@ -16,7 +16,9 @@ has just written (index first, then the briefings in index order):
    ``file://`` in Debian's Chromium through playwright (``executable_path``: the project never
    downloads a browser build), every request other than ``file:`` or ``data:`` is aborted, and
    ``page.pdf`` prints it on A4 with a footer on every sheet: the build stamp (time and code
-   version) and the page number. The temporary document is then removed.
+   version) and the page number. The temporary document is then removed. The browser is
+   driven from a thread of its own (playwright's sync API refuses to run inside an asyncio
+   loop, as in Jupyter or beside another playwright session).
 
 When no Chromium is found, or playwright cannot start it, one notice is printed and the PDF is
 skipped (``None`` is returned): a run never fails for want of a browser, as with static
@@ -36,6 +38,7 @@ import html as _html
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -44,6 +47,7 @@ PRINT_DOCUMENT = ".print-edition.html"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 FIGURES_HREF = "downloads/figures"
+PRINT_TIMEOUT_S = 300.0
 
 _BODY_RE = re.compile(r"<body[^>]*>(.*)</body>", re.IGNORECASE | re.DOTALL)
 _STYLE_RE = re.compile(r"<style[^>]*>.*?</style>", re.IGNORECASE | re.DOTALL)
@@ -119,6 +123,24 @@ def _footer(built_at: str, git_commit: str) -> str:
             '<span class="totalPages"></span></span></div>')
 
 
+def _print(sync_playwright, browser: str, document: Path, target: Path, footer: str) -> None:
+    """Open ``document`` in Chromium (file: and data: requests only) and print it to ``target``."""
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=browser, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = chromium.new_page()
+            page.route("**/*", lambda route: route.continue_()
+                       if route.request.url.startswith(("file:", "data:")) else route.abort())
+            page.goto(document.resolve().as_uri(), wait_until="load")
+            page.emulate_media(media="print")
+            page.pdf(path=str(target), format="A4", print_background=True,
+                     display_header_footer=True, header_template="<div></div>",
+                     footer_template=footer,
+                     margin={"top": "15mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
+        finally:
+            chromium.close()
+
+
 def write_pdf_edition(
     pages: Sequence[Path],
     pdf_path: str | os.PathLike,
@@ -152,27 +174,24 @@ def write_pdf_edition(
     document = folder / PRINT_DOCUMENT
     io.write_text(document, print_html(pages, built_at=built_at, git_commit=git_commit))
     pdf_path = Path(pdf_path)
+    error: list[BaseException] = []
+
+    def work() -> None:  # in a thread of its own: playwright's sync API refuses a running loop
+        try:
+            with io.atomic_path(pdf_path) as tmp:
+                _print(sync_playwright, browser, document, tmp, _footer(built_at, git_commit))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            error.append(exc)
+
     try:
-        with io.atomic_path(pdf_path) as tmp, sync_playwright() as pw:
-            chromium = pw.chromium.launch(executable_path=browser, headless=True,
-                                          args=CHROMIUM_ARGS)
-            try:
-                page = chromium.new_page()
-                page.route("**/*", lambda route: route.continue_()
-                           if route.request.url.startswith(("file:", "data:")) else route.abort())
-                page.goto(document.resolve().as_uri(), wait_until="load")
-                page.emulate_media(media="print")
-                page.pdf(path=str(tmp), format="A4", print_background=True,
-                         display_header_footer=True, header_template="<div></div>",
-                         footer_template=_footer(built_at, git_commit),
-                         margin={"top": "15mm", "bottom": "18mm", "left": "14mm",
-                                 "right": "14mm"})
-            finally:
-                chromium.close()
-    except Exception as exc:  # noqa: BLE001 - a browser failure must not fail the run
-        _notice(f"Chromium could not print the PDF edition ({type(exc).__name__}: {exc}); "
-                "it is skipped.")
-        return None
+        worker = threading.Thread(target=work, name="pdf-edition", daemon=True)
+        worker.start()
+        worker.join(PRINT_TIMEOUT_S)
+        failed = (f"took longer than {PRINT_TIMEOUT_S:.0f} s" if worker.is_alive() else
+                  f"{type(error[0]).__name__}: {error[0]}" if error else None)
     finally:
         document.unlink(missing_ok=True)
+    if failed:  # a browser failure must not fail the run
+        _notice(f"Chromium could not print the PDF edition ({failed}); it is skipped.")
+        return None
     return pdf_path

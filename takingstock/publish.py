@@ -954,7 +954,7 @@ def build_briefings(
         from takingstock import pdf_edition
 
         pdf_href = pdf_edition.PDF_NAME if pdf_edition.find_chromium() else None
-    links = {"downloads": downloads, "package_href": package_href, "pdf_href": pdf_href}
+    links = {"downloads": downloads, "package_href": package_href}  # the PDF: index only
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
@@ -970,13 +970,13 @@ def build_briefings(
         io.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
         if downloads is not None:
             copy_downloads(downloads, tmp_dir, tables_dir=tables_dir, figures_dir=figures_dir)
-        io.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
+        io.write_text(tmp_dir / INDEX_NAME,
+                      render_index(entries, **common, **links, pdf_href=pdf_href))
         if pdf_href:
             pages = [tmp_dir / INDEX_NAME] + [tmp_dir / e["href"] for e in entries]
             made = pdf_edition.write_pdf_edition(pages, tmp_dir / pdf_edition.PDF_NAME,
                                                  built_at=built, git_commit=common["git_commit"])
             if made is None:  # Chromium failed: the index must not offer a missing PDF
-                links["pdf_href"] = None
                 io.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
         _swap_in(tmp_dir, final)
     finally:
