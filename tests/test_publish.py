@@ -466,3 +466,14 @@ def test_summary_lists_what_the_process_saved(tmp_path):
     # a shown table equal to a saved one carries its name (the briefing links it)
     assert 'data-table="02_x_second"' in tables.to_html(pd.DataFrame({"a": [2]}), "c",
                                                         tables.saved_name(pd.DataFrame({"a": [2]})))
+
+
+def test_pdf_without_chromium_is_skipped_and_not_linked(tmp_path, monkeypatch):
+    from takingstock import pdf_edition
+
+    monkeypatch.setattr(pdf_edition, "find_chromium", lambda: None)
+    nb = _write_fake(tmp_path, "02_fixture", "Fixture briefing: invented deals")
+    publish.build_briefings([nb], summaries_dir=tmp_path / "s", briefings_dir=tmp_path / "b",
+                            raw_dir=_raw_dir(tmp_path), git_commit="x", pdf=True)
+    assert not (tmp_path / "b" / pdf_edition.PDF_NAME).exists()
+    assert pdf_edition.PDF_NAME not in (tmp_path / "b" / "index.html").read_text(encoding="utf-8")
