@@ -120,3 +120,22 @@ def test_real_tables_package_validates(built_report):
     copy = built_report / "briefings" / "downloads" / "tables" / packages.PACKAGE_FILE
     assert copy.read_bytes() == path.read_bytes()
     assert packages.validate(copy) == []
+
+
+def test_citation_file_is_complete_cff():
+    import tomllib
+
+    import yaml
+
+    from takingstock import paths
+
+    cff = yaml.safe_load((paths.ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0"
+    assert {"message", "title", "authors", "type", "license", "version"} <= set(cff)
+    project = tomllib.loads((paths.ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert cff["version"] == project["version"]
+    assert cff["license"] == ["MIT", "CC-BY-4.0"]
+    titles = [ref["title"] for ref in cff["references"]]
+    assert "Taking Stock: The arming of Islamic State" in titles
+    assert "SIPRI Arms Transfers Database" in titles
+    assert "calculations are ours, not SIPRI's" in " ".join(cff["message"].split())
