@@ -26,6 +26,10 @@ Outputs
   ``plotly.min.js`` in the same folder (written once), never a copy of its own;
 * ``<name>.svg`` and ``<name>.png``: static images drawn by kaleido in a headless Chromium.
 
+It also sets ``fig.layout.meta = {"alt": ..., "name": name}`` (a figure shown afterwards carries
+its name, so the briefing links its SVG and PNG) and records the figure for the notebook's
+summary (``summaries.record_output``).
+
 Caveats
 -------
 * Kaleido needs a Chrome or Chromium. We look for ``BROWSER_PATH``, then ``/usr/bin/chromium``

@@ -13,7 +13,8 @@ It is a `Frictionless Data Package <https://datapackage.org/>`_: one *resource* 
 * for a CSV, a Table Schema (``schema.fields``: ``name``, ``type``, ``description`` in the
   header's order); for a YAML file, ``keys``: the same data dictionary for its entries.
 
-:func:`verify_all` (``python -m takingstock.provenance --check``) checks the package:
+:func:`verify_all` (``python -m takingstock.provenance --check``) checks the package
+(:func:`verify` keeps the problems of one file):
 
 1. ``frictionless validate`` of the whole package (:func:`validate_package`): the hash, the
    byte count, the row count, the header against the schema and every cell against its field
@@ -453,6 +454,14 @@ def verify_all(raw_dir: str | Path = paths.RAW) -> list[str]:
     if all((raw_dir / name).is_file() for name in by_path):
         problems.extend(validate_package(raw_dir))
     return problems
+
+
+def verify(data_path: str | Path) -> list[str]:
+    """The problems :func:`verify_all` finds that concern one raw file (empty = all good)."""
+    data_path = Path(data_path)
+    name = data_path.name
+    return [p for p in verify_all(data_path.parent)
+            if p.startswith((f"{name}:", f"{name},", f"{name}{SIDECAR_SUFFIX}:"))]
 
 
 def raw_data_versions(raw_dir: str | Path = paths.RAW) -> list[dict[str, Any]]:

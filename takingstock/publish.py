@@ -29,6 +29,14 @@ numbers that each notebook wrote through :func:`write_summary`.
   summary title, else the file stem); that heading is removed from the body and any later
   level-1 heading becomes level 2, so a page has exactly one ``h1``. Notebooks write
   ``# Title`` once, then one ``## Finding`` per finding.
+* **Downloads.** Given ``tables_dir`` and ``figures_dir``, the tables and figures each
+  notebook's summary records (what it saved in this run) are copied into ``downloads/``
+  inside the folder, with the tables' data package (:mod:`takingstock.packages`). A shown
+  table carrying ``data-table="<name>"`` (``tables.show`` of a saved frame) and a figure whose
+  plotly ``layout.meta.name`` names a saved figure get their links right under them
+  (:class:`Downloads`); each page ends with a Downloads section. Links are relative.
+* **PDF edition.** With ``pdf=True`` the index and the pages are printed into one PDF by
+  :mod:`takingstock.pdf_edition` (static figures, build stamp); the index links it.
 * **Atomic.** Everything is written to a temporary folder beside ``briefings_dir`` and swapped
   in at the end; if any page fails, the previous briefings stay as they were.
 

@@ -2,10 +2,14 @@
 
 Method
 ------
-``save_table(df, name, tables_dir=..., caption=...)`` writes ``<name>.csv`` (the numbers as
-computed, for reuse) and ``<name>.md`` (the caption, then a pipe table with formatted numbers,
-for reading), each atomically through ``takingstock.io``. ``show(df, caption)`` displays the
-same formatted table in a notebook as HTML with a ``<caption>`` and ``<th scope="col">``.
+``save_table(df, name, tables_dir=..., caption=..., source=...)`` writes ``<name>.csv`` (the
+numbers as computed, for reuse) and ``<name>.md`` (the caption, then a pipe table with
+formatted numbers, then the source line, for reading), each atomically through
+``takingstock.io``, and records the table for the notebook's summary (the briefings' downloads
+and the tables' data package come from that record). ``show(df, caption)`` displays the same
+formatted table in a notebook as HTML with a ``<caption>`` and ``<th scope="col">``; when the
+process saved an equal frame (same columns and values, compared by a digest of its CSV text),
+the ``<table>`` carries ``data-table="<name>"`` so the briefing links its files.
 
 Number formatting (``format_frame``): a column is a *share* when its name is ``share`` or
 starts or ends with ``share`` (``share_published``, ``unknown_share``...); shares are

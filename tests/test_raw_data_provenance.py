@@ -84,8 +84,12 @@ def test_edit_is_caught_by_frictionless_then_add_repairs_it(raw):
     assert any('expected is "2" and actual is "3"' in p for p in problems)
     assert provenance.raw_data_versions(raw)[0]["verified"] is False
 
+    (raw / "other.csv").write_text("a\n1\n", encoding="utf-8")  # not described: not deals' problem
+    assert provenance.verify(data) == problems
     res = provenance.refresh_resource(data)
     assert res["rows"] == 3 and res["title"] == "Invented deals"
+    assert provenance.verify(data) == []
+    (raw / "other.csv").unlink()
     assert provenance.verify_all(raw) == []
 
 
