@@ -133,7 +133,7 @@ def table_resource(record: Mapping[str, Any], tables_dir: Path) -> dict[str, Any
         "mediatype": "text/csv",
         "encoding": "utf-8",
         "title": record["caption"],
-        "description": f"{record['caption']}. {record['source']}",
+        "description": f"{record['caption'].rstrip('. ')}. {record['source']}",
         "hash": "sha256:" + io.sha256_file(csv_path),
         "bytes": csv_path.stat().st_size,
         "rows": count_rows(csv_path),
