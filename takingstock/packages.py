@@ -19,7 +19,8 @@ Each resource (one per CSV) carries
   from SIPRI's register, SIPRI's database;
 * the project's own properties: ``caption``, ``source`` (the line as stated),
   ``markdown`` (the ``.md`` twin), ``notebook`` (which briefing wrote it), ``sipri_derived``
-  and, for those, ``credit`` (SIPRI's credit and "the calculations are ours, not SIPRI's").
+  and, for those, ``credit``: ``sipri.SIPRI_CREDIT`` (which says the calculations are ours,
+  not SIPRI's) and what TIV is.
 
 The package itself states the licence, SIPRI's terms and, under ``run``, the run's provenance:
 build time, code version (git commit), SIPRI release, the SHA-256 of every raw file and the
@@ -53,7 +54,6 @@ PACKAGE_FILE = "datapackage.json"
 PACKAGE_NAME = "taking-stock-tables"
 DEFAULT_SOURCE = ("Source: the committed data in data/raw/ (each row names its sources; see "
                   "sources.csv); calculations by taking-stock")
-CALCULATIONS_NOTE = "The calculations are ours, not SIPRI's."
 TIV_NOTE = "TIV (trend-indicator value) is SIPRI's measure of the volume of arms transferred, not money."
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -148,7 +148,7 @@ def table_resource(record: Mapping[str, Any], tables_dir: Path) -> dict[str, Any
         resource["markdown"] = f"{name}.md"
     if record["sipri_derived"]:
         sources.append({"title": "SIPRI Arms Transfers Database", "path": SIPRI_URL})
-        resource["credit"] = f"{SIPRI_CREDIT} {CALCULATIONS_NOTE} {TIV_NOTE}"
+        resource["credit"] = f"{SIPRI_CREDIT} {TIV_NOTE}"
     resource["schema"] = {"fields": infer_fields(csv_path)}
     return resource
 
@@ -174,7 +174,7 @@ def tables_package(
             "Every table of the taking-stock briefings, as computed (CSV, full precision), with "
             "its caption and source line. Shares are percentages (0-100). Tables marked "
             "sipri_derived are calculated from the SIPRI Arms Transfers Database: "
-            f"{SIPRI_CREDIT} {CALCULATIONS_NOTE} {TIV_NOTE} No commercial use of SIPRI data "
+            f"{SIPRI_CREDIT} {TIV_NOTE} No commercial use of SIPRI data "
             "without SIPRI's agreement."),
         "licenses": [CC_BY],
         "contributors": [{"title": "taking-stock project", "role": "author"}],

@@ -68,7 +68,8 @@ def test_package_validates_and_describes_each_table(run_dir):
     assert codes["hash"] == "sha256:" + io.sha256_file(run_dir / "tables" / "02_cat_codes.csv")
     tiv = res["03_sipri_iraq_by_decade.csv"]
     assert [f["type"] for f in tiv["schema"]["fields"]] == ["string", "number", "number"]
-    assert "calculations are ours, not SIPRI's" in tiv["credit"] and "not money" in tiv["credit"]
+    assert tiv["credit"].startswith("Information from the SIPRI Arms Transfers Database")
+    assert "calculations by taking-stock, not SIPRI" in tiv["credit"] and "not money" in tiv["credit"]
     assert {"title": "SIPRI Arms Transfers Database", "path": SIPRI_URL} in tiv["sources"]
     # pandas reads the package's tables back with the same numbers
     back = pd.read_csv(run_dir / "tables" / tiv["path"])
@@ -114,7 +115,7 @@ def test_real_tables_package_validates(built_report):
     assert res["02_amnesty_2015_manufacture"]["source"].startswith("Source: catalogue 'amnesty_2015'")
     if "03_sipri_iraq_by_decade" in res:  # a SIPRI register was available to the run
         dec = res["03_sipri_iraq_by_decade"]
-        assert dec["sipri_derived"] is True and "not SIPRI's" in dec["credit"]
+        assert dec["sipri_derived"] is True and "calculations by taking-stock, not SIPRI" in dec["credit"]
         assert res["05_claims_ledger"]["sipri_derived"] is True
     # the copy in the published downloads folder is the same valid package
     copy = built_report / "briefings" / "downloads" / "tables" / packages.PACKAGE_FILE
