@@ -35,7 +35,8 @@ Adding or changing a raw file
     publishers, URLs, dates, licence and data dictionary are imported and the sidecar is
     deleted. ``--check`` then names whatever is still missing (title, description, licence,
     sources). :func:`refresh_resource` does the same from code (the claims guard calls it after
-    ``--accept``).
+    ``--accept``). ``--import-sidecars`` does it for every ``*.meta.yml`` left in the folder
+    (after merging work that still wrote sidecars).
 
 :func:`raw_data_versions` lists each raw file with the checksum and row count *measured now*,
 the title from the package, and whether both match, for the briefings' provenance stamp.
@@ -456,6 +457,25 @@ def verify_all(raw_dir: str | Path = paths.RAW) -> list[str]:
     return problems
 
 
+def import_sidecars(raw_dir: str | Path = paths.RAW) -> list[dict[str, Any]]:
+    """Import every old-format ``<file>.meta.yml`` of ``raw_dir`` (:func:`refresh_resource`).
+
+    For a merge with work that still writes sidecars: each sidecar's metadata goes into the
+    package (replacing what the package said about that file), the file is re-measured, and
+    the sidecar is deleted. Returns the resources refreshed.
+
+    Raises:
+        ProvenanceError: a sidecar whose data file does not exist (named).
+    """
+    out = []
+    for side in legacy_sidecars(raw_dir):
+        data = side.with_name(side.name[: -len(SIDECAR_SUFFIX)])
+        if not data.is_file():
+            raise ProvenanceError(f"{side}: sidecar without a data file ({data.name})")
+        out.append(refresh_resource(data))
+    return out
+
+
 def verify(data_path: str | Path) -> list[str]:
     """The problems :func:`verify_all` finds that concern one raw file (empty = all good)."""
     data_path = Path(data_path)
@@ -504,6 +524,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     group.add_argument("--add", "--update", nargs="+", metavar="FILE", dest="add",
                        help="add each FILE to its folder's datapackage.json, or refresh its "
                             "hash, bytes, rows and schema (imports FILE.meta.yml if present)")
+    group.add_argument("--import-sidecars", nargs="?", const=str(paths.RAW), metavar="DIR",
+                       help="import every old-format FILE.meta.yml of DIR (default data/raw) "
+                            "into its datapackage.json, then delete the sidecars")
     group.add_argument("--check", nargs="?", const=str(paths.RAW), metavar="DIR",
                        help="frictionless-validate DIR/datapackage.json (default data/raw) and "
                             "check every file is described; exit 1 on problems")
@@ -517,6 +540,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             print(f"{package_path(Path(name).parent)}: {resource['path']} {resource['hash']}, "
                   f"{resource['bytes']} bytes, rows {resource.get('rows')}")
+        return 0
+    if args.import_sidecars:
+        try:
+            done = import_sidecars(args.import_sidecars)
+        except ProvenanceError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for resource in done:
+            print(f"imported {resource['path']}{SIDECAR_SUFFIX} into "
+                  f"{package_path(args.import_sidecars)}")
+        print(f"{len(done)} sidecar(s) imported")
         return 0
     try:
         problems = verify_all(args.check)

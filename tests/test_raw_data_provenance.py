@@ -128,6 +128,23 @@ def test_unlisted_files_orphans_and_old_sidecars_are_named(raw):
     assert "deals.csv: listed in datapackage.json but the file does not exist" in provenance.verify_all(raw)
 
 
+def test_import_sidecars_takes_every_old_sidecar(raw, capsys):
+    (raw / "later.csv").write_text("id,text\n7,x\n", encoding="utf-8")
+    (raw / "later.csv.meta.yml").write_text(SIDECAR.replace("Invented deals", "Later deals"),
+                                            encoding="utf-8")
+    (raw / "deals.csv.meta.yml").write_text(SIDECAR.replace("two invented rows", "newer words"),
+                                            encoding="utf-8")
+    assert provenance.main(["--import-sidecars", str(raw)]) == 0
+    assert "2 sidecar(s) imported" in capsys.readouterr().out
+    assert provenance.legacy_sidecars(raw) == []
+    res = provenance.resources_by_path(provenance.load_package(raw))
+    assert res["later.csv"]["title"] == "Later deals" and res["later.csv"]["rows"] == 1
+    assert res["deals.csv"]["description"] == "newer words"  # the sidecar's words win
+    assert provenance.verify_all(raw) == []
+    (raw / "gone.csv.meta.yml").write_text("title: x\n", encoding="utf-8")
+    assert provenance.main(["--import-sidecars", str(raw)]) == 2
+
+
 def test_new_file_without_sidecar_lists_what_to_fill_in(raw):
     (raw / "new.csv").write_text("a\n1\n", encoding="utf-8")
     res = provenance.refresh_resource(raw / "new.csv")
