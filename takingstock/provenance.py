@@ -211,8 +211,28 @@ def _sha(path: Path) -> str:
     return "sha256:" + io.sha256_file(path)
 
 
-def _sources_from_urls(urls: Iterable[str]) -> list[dict[str, str]]:
-    return [{"title": urlparse(str(u)).netloc or str(u), "path": str(u)} for u in urls or []]
+#: Titles of URLs that ``sources.csv`` does not list but the raw files cite.
+KNOWN_SOURCES = {"https://www.sipri.org/databases/armstransfers": "SIPRI Arms Transfers Database"}
+
+
+def source_titles(raw_dir: str | Path) -> dict[str, str]:
+    """URL -> ``"<publisher>: <title>"`` from ``<raw_dir>/sources.csv`` (plus :data:`KNOWN_SOURCES`)."""
+    titles = dict(KNOWN_SOURCES)
+    path = Path(raw_dir) / "sources.csv"
+    if path.is_file():
+        with open(path, newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                url, title = (row.get("url") or "").strip(), (row.get("title") or "").strip()
+                if url and title and url not in titles:
+                    publisher = (row.get("publisher") or "").strip()
+                    titles[url] = f"{publisher}: {title}" if publisher else title
+    return titles
+
+
+def _sources_from_urls(urls: Iterable[str], titles: dict[str, str]) -> list[dict[str, str]]:
+    """Data Package ``sources``: each URL titled from ``sources.csv``, else by its host."""
+    return [{"title": titles.get(str(u)) or urlparse(str(u)).netloc or str(u), "path": str(u)}
+            for u in urls or []]
 
 
 def _fields_from_dictionary(columns: Any) -> list[dict[str, str]]:
@@ -282,7 +302,7 @@ def _from_sidecar(meta: dict[str, Any], path: Path) -> dict[str, Any]:
     if meta.get("publishers"):
         out["publishers"] = [str(p) for p in meta["publishers"]]
     if meta.get("source_urls"):
-        out["sources"] = _sources_from_urls(meta["source_urls"])
+        out["sources"] = _sources_from_urls(meta["source_urls"], source_titles(path.parent))
     if meta.get("compiled"):
         out["compiled"] = str(meta["compiled"])
     if meta.get("compiled_by"):

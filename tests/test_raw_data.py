@@ -213,3 +213,12 @@ def test_periods_are_contiguous_and_do_not_overlap():
     assert by_id.loc["iran-iraq-war", ["start", "end"]].tolist() == ["1980-01-01", "1988-12-31"]
     assert by_id.loc["un-embargo", ["start", "end"]].tolist() == ["1991-01-01", "2002-12-31"]
     assert re.search("Mosul", by_id.loc["after-mosul", "label"])
+
+
+def test_package_sources_are_titled_from_sources_csv():
+    titles = {s["path"]: s["title"] for s in RESOURCES["catalogue_car_2017_weapons.csv"]["sources"]}
+    assert titles["https://www.conflictarm.com/reports/weapons-of-the-islamic-state/"] == (
+        "Conflict Armament Research: Weapons of the Islamic State: A three-year investigation in "
+        "Iraq and Syria")
+    assert {"title": "SIPRI Arms Transfers Database", "path": "https://www.sipri.org/databases/armstransfers"} \
+        in RESOURCES["claims_accepted.csv"]["sources"]
