@@ -6,7 +6,8 @@ Method
 has just written (index first, then the briefings in index order):
 
 1. :func:`print_html` joins the pages' ``<body>`` contents into one print document, each page
-   a ``<section class="print-part">`` that starts on a new sheet. Every interactive plotly
+   a ``<section class="print-part">`` that starts on a new sheet. The footer every page
+   repeats (sources, SIPRI's credit, licence) is printed once, as the last part. Every interactive plotly
    figure is replaced by its static SVG from ``downloads/figures/<name>.svg`` (the name is the
    one ``figures.save_figure`` put in the figure's ``layout.meta``), with the alt text as the
    image's ``alt``; every ``<script>`` is dropped, so the document needs no JavaScript. A
@@ -54,6 +55,7 @@ _STYLE_RE = re.compile(r"<style[^>]*>.*?</style>", re.IGNORECASE | re.DOTALL)
 _SCRIPT_RE = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.IGNORECASE | re.DOTALL)
 _FIGURE_RE = re.compile(r'<figure\b[^>]*\bclass="ts-figure"[^>]*>.*?</figure>', re.DOTALL)
 _ARIA_RE = re.compile(r'aria-label="([^"]*)"')
+_FOOTER_RE = re.compile(r'<footer class="colophon">.*?</footer>', re.DOTALL)
 _META_NAME_RE = re.compile(r'"meta":\{(?:"alt":"(?:[^"\\]|\\.)*",)?"name":"([A-Za-z0-9][A-Za-z0-9_.-]*)"')
 
 _notice_given = False
@@ -90,7 +92,7 @@ def print_html(pages: Sequence[Path], *, built_at: str, git_commit: str) -> str:
     if not pages:
         raise ValueError("print_html: no pages")
     folder = Path(pages[0]).parent
-    style = ""
+    style = colophon = ""
     parts = []
     for path in pages:
         text = Path(path).read_text(encoding="utf-8")
@@ -102,8 +104,14 @@ def print_html(pages: Sequence[Path], *, built_at: str, git_commit: str) -> str:
             raise ValueError(f"{path}: no <body> to print")
         content = _FIGURE_RE.sub(lambda m: static_figure(m.group(0), folder), body.group(1))
         content = _SCRIPT_RE.sub("", content)
+        footer = _FOOTER_RE.search(content)
+        if footer is not None:  # the same sources, credit and licence on every page: once
+            colophon = colophon or footer.group(0)
+            content = content[:footer.start()] + content[footer.end():]
         parts.append(f'<section class="print-part" data-page="{_html.escape(Path(path).name)}">'
                      f"{content}</section>")
+    if colophon:
+        parts.append(f'<section class="print-part" data-page="colophon">{colophon}</section>')
     stamp = _html.escape(f"Built {built_at}, code {git_commit}")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

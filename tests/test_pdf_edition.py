@@ -10,6 +10,9 @@ import briefings_helpers as bh
 from takingstock import figures, pdf_edition, publish
 
 
+FOOTER = '<footer class="colophon"><h2>Sources, credit and licence</h2></footer>'
+
+
 def _figure_page(folder, *, name="02_x_shares", alt="Bar chart <of> shares"):
     import plotly.graph_objects as go
 
@@ -19,7 +22,8 @@ def _figure_page(folder, *, name="02_x_shares", alt="Bar chart <of> shares"):
     body = publish.sanitize_output_html(figures.figure_html(fig, alt))
     page = folder / "02_x.html"
     page.write_text(f"<!DOCTYPE html><html><head><style>p {{}}</style><script src='plotly.min.js'>"
-                    f"</script></head><body><h1>Page two</h1>{body}</body></html>", encoding="utf-8")
+                    f"</script></head><body><h1>Page two</h1>{body}{FOOTER}</body></html>",
+                    encoding="utf-8")
     return page
 
 
@@ -27,14 +31,16 @@ def test_figures_become_their_static_svg_and_scripts_go(tmp_path):
     (tmp_path / "downloads" / "figures").mkdir(parents=True)
     (tmp_path / "downloads" / "figures" / "02_x_shares.svg").write_text("<svg/>", encoding="utf-8")
     index = tmp_path / "index.html"
-    index.write_text("<html><body><h1>Index</h1></body></html>", encoding="utf-8")
+    index.write_text(f"<html><body><h1>Index</h1>{FOOTER}</body></html>", encoding="utf-8")
     page = _figure_page(tmp_path)
     doc = pdf_edition.print_html([index, page], built_at="2026-11-27T12:00:00+00:00", git_commit="abc")
     assert "<script" not in doc and "plotly-graph-div" not in doc
     assert ('<img class="ts-static-figure" src="downloads/figures/02_x_shares.svg" '
             'alt="Bar chart &lt;of&gt; shares">') in doc
     assert doc.index("<h1>Index</h1>") < doc.index("<h1>Page two</h1>")
-    assert doc.count('<section class="print-part"') == 2
+    assert doc.count('<section class="print-part"') == 3  # index, page, the colophon once
+    assert doc.count('<footer class="colophon">') == 1
+    assert doc.index("<h1>Page two</h1>") < doc.index('<footer class="colophon">')
     assert "Built 2026-11-27T12:00:00+00:00, code abc" in doc and "<style>p {}</style>" in doc
 
 
