@@ -1,7 +1,8 @@
 # taking-stock: `make report` rebuilds everything, `make test` runs the tests.
 # Both set themselves up: a virtual environment in .venv with requirements.txt installed,
-# and Debian's Chromium for static figures and browser checks (installed when missing and
-# we are root with apt-get; otherwise a notice and the static files are skipped).
+# Debian's Chromium for static figures, the PDF edition and browser checks, and Debian's
+# poppler-utils for the PDF checks (each installed when missing and we are root with apt-get;
+# otherwise a notice, and what needs it is skipped).
 
 ## GLOBALS
 PYTHON ?= python3
@@ -9,13 +10,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help setup chromium report test test-fast bench explore clean
+.PHONY: help setup chromium poppler report test test-fast bench explore clean
 
 ## COMMANDS
 help:            ## list the commands
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
 
-setup: $(STAMP) chromium  ## create .venv, install requirements and Chromium
+setup: $(STAMP) chromium poppler  ## create .venv, install requirements, Chromium and poppler-utils
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,10 @@ $(STAMP): requirements.txt pyproject.toml
 chromium:        ## install Debian's chromium if it is missing (root only)
 	@bash scripts/ensure-chromium.sh
 
-report: setup    ## rebuild every table, figure and briefing
+poppler:         ## install Debian's poppler-utils if missing (root only; for the PDF checks)
+	@bash scripts/ensure-poppler.sh
+
+report: setup    ## rebuild every table, figure, briefing and the PDF edition
 	$(PY) pipeline.py
 
 test: setup      ## run the whole test suite

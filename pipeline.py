@@ -19,7 +19,7 @@ CROSSWALK = "{raw_dir}/country_crosswalk.csv"
 
 
 def publish(ctx: StepContext) -> None:
-    """Render the executed notebooks and their summaries into the HTML briefings."""
+    """Render the briefings, the tables' data package, the downloads folder and the PDF edition."""
     from takingstock.publish import build_briefings
 
     build_briefings(
@@ -28,6 +28,9 @@ def publish(ctx: StepContext) -> None:
         briefings_dir=ctx.output_dir / "briefings",
         raw_dir=ctx.params["raw_dir"],
         sipri_release=_sipri_release(ctx.params.get("sipri_register") or "", ctx.params["raw_dir"]),
+        tables_dir=ctx.output_dir / "tables",
+        figures_dir=ctx.output_dir / "figures",
+        pdf=True,
     )
 
 
@@ -105,11 +108,13 @@ STEPS = [
         description="static SVG and PNG of every figure, drawn in one browser session (kaleido)",
     ),
     Step(
-        "publish", None, needs=("clean", "origin", "eras", "supply", "claims"),
-        inputs=("{output_dir}/notebooks/*.ipynb", "{output_dir}/summaries/*.json"),
-        outputs=("{output_dir}/briefings/*.html",),
+        "publish", None, needs=("clean", "origin", "eras", "supply", "claims", "figures"),
+        inputs=("{output_dir}/notebooks/*.ipynb", "{output_dir}/summaries/*.json",
+                "{output_dir}/tables/*.csv", "{output_dir}/tables/*.md",
+                "{output_dir}/figures/*.svg", "{output_dir}/figures/*.png"),
+        outputs=("{output_dir}/briefings/*.html", "{output_dir}/tables/datapackage.json"),
         func=publish,
-        description="render the executed notebooks into HTML briefings and an index page",
+        description="HTML briefings and index, downloads folder, tables data package, PDF edition",
     ),
 ]
 

@@ -26,6 +26,10 @@ Outputs
   ``plotly.min.js`` in the same folder (written once), never a copy of its own;
 * ``<name>.svg`` and ``<name>.png``: static images drawn by kaleido in a headless Chromium.
 
+It also sets ``fig.layout.meta = {"alt": ..., "name": name}`` (a figure shown afterwards carries
+its name, so the briefing links its SVG and PNG) and records the figure for the notebook's
+summary (``summaries.record_output``).
+
 Caveats
 -------
 * Kaleido needs a Chrome or Chromium. We look for ``BROWSER_PATH``, then ``/usr/bin/chromium``
@@ -64,6 +68,7 @@ import plotly.io as pio
 
 from takingstock import DEFER_STATIC_ENV as _DEFER_STATIC_ENV
 from takingstock import io as tsio
+from takingstock.summaries import record_output
 
 TEMPLATE_NAME = "takingstock"
 
@@ -577,7 +582,8 @@ def save_figure(
     if source is not None:
         add_source(fig, source)
     check_figure(fig, alt)
-    fig.layout.meta = {"alt": str(alt), "name": name}
+    fig.layout.meta = {"alt": str(alt), "name": name}  # the briefing links downloads by it
+    record_output("figures", name, alt=alt, source=source_of(fig))
     ensure_plotlyjs(figures_dir)
     written = {"html": tsio.write_text(figures_dir / f"{name}.html", _page(fig, alt)),
                "json": tsio.write_text(figures_dir / f"{name}.json", fig.to_json())}

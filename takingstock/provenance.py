@@ -1,34 +1,55 @@
-"""Provenance of the committed raw data: sidecars, checksums and row counts.
+"""Provenance of the committed raw data: one Frictionless Data Package, ``data/raw/datapackage.json``.
 
 Method
 ------
-Every committed data file ``X`` in ``data/raw/`` has a sidecar ``X.meta.yml`` that says what
-the file is, who published the facts it restates, where they were found (URLs), when and by
-whom it was compiled, under which terms, and what each column means (``columns:``, a data
-dictionary of ``name``, ``type``, ``meaning``). The sidecar also pins the file's content with
-its SHA-256 checksum and its number of data rows.
+``data/raw/datapackage.json`` is the one source of truth for what each committed raw file is.
+It is a `Frictionless Data Package <https://datapackage.org/>`_: one *resource* per file, with
 
-This module checks those promises:
+* ``path``, ``title``, ``description``, ``format``, ``mediatype``, ``encoding``;
+* ``hash`` (``sha256:<hex>``), ``bytes`` and, for a CSV, ``rows`` (data rows, header not
+  counted): they pin the file's content;
+* ``licenses`` and ``sources`` (the URLs where the facts were found), plus the project's own
+  ``publishers``, ``compiled`` (date), ``compiled_by`` and ``licence_note`` properties;
+* for a CSV, a Table Schema (``schema.fields``: ``name``, ``type``, ``description`` in the
+  header's order); for a YAML file, ``keys``: the same data dictionary for its entries.
 
-* :func:`verify` compares one file with its sidecar: the checksum, the row count, and the
-  column names of the data dictionary against the CSV header (same names, same order);
-* :func:`missing_sidecars` lists raw data files that have no sidecar, and :func:`orphan_sidecars`
-  sidecars whose data file is gone;
-* :func:`raw_data_versions` lists, for the briefings' provenance stamp, each raw file with the
-  checksum and row count *measured now* and the title from its sidecar;
-* :func:`update_sidecar` (also ``python -m takingstock.provenance --update FILE``) rewrites the
-  ``sha256:`` and ``rows:`` lines of a sidecar after a deliberate edit of a raw file. It edits
-  those two lines only, so comments and the order of the other keys survive.
+:func:`verify_all` (``python -m takingstock.provenance --check``) checks the package
+(:func:`verify` keeps the problems of one file):
+
+1. ``frictionless validate`` of the whole package (:func:`validate_package`): the hash, the
+   byte count, the row count, the header against the schema and every cell against its field
+   type; a problem is reported with the file, row and column frictionless names;
+2. what frictionless cannot know: every data file of the folder is a resource and every
+   resource's file exists, each resource has the properties listed in
+   :data:`REQUIRED_PROPERTIES`, and no sidecar of the old ``<file>.meta.yml`` format is left.
+
+The pandera rules of :mod:`takingstock.catalogue` stay where they are: they check row-level
+rules (vocabularies, year ranges, cross-file references) that a Table Schema cannot.
+
+Adding or changing a raw file
+    ``python -m takingstock.provenance --add data/raw/X`` adds file ``X`` as a resource, or
+    refreshes it when it is already one: ``hash``, ``bytes`` and ``rows`` are measured, the
+    schema's field names follow the header (a documented field keeps its type and
+    description; a new column gets the type frictionless infers and an empty description to
+    fill in). When ``X.meta.yml`` (the old sidecar format) exists, its title, description,
+    publishers, URLs, dates, licence and data dictionary are imported and the sidecar is
+    deleted. ``--check`` then names whatever is still missing (title, description, licence,
+    sources). :func:`refresh_resource` does the same from code (the claims guard calls it after
+    ``--accept``). ``--import-sidecars`` does it for every ``*.meta.yml`` left in the folder
+    (after merging work that still wrote sidecars).
+
+:func:`raw_data_versions` lists each raw file with the checksum and row count *measured now*,
+the title from the package, and whether both match, for the briefings' provenance stamp.
 
 Caveats
 -------
 * A "row" is a data row of a CSV file (the header is not counted; a quoted field that spans
-  lines is one row; a blank line is not a row, as for pandas' ``read_csv``). For other files (YAML, Markdown) ``rows`` is the number of items in a
-  top-level YAML list, or ``null`` when that has no meaning.
-* Only the top level of ``raw_dir`` is scanned. ``data/raw/sipri/`` holds downloaded SIPRI
+  lines is one row; a blank line is not a row, as for pandas' ``read_csv``). Frictionless
+  counts rows the same way.
+* Only the top level of ``raw_dir`` is described. ``data/raw/sipri/`` holds downloaded SIPRI
   exports that are never committed; their provenance is recorded by the SIPRI reader instead.
-  Hidden files and ``README*`` files are documentation, not data, and need no sidecar.
-* A checksum proves the file is the one the sidecar describes, not that its facts are right:
+  Hidden files, ``README*`` files and ``datapackage.json`` itself are not resources.
+* A checksum proves the file is the one the package describes, not that its facts are right:
   see ``docs/data-sources.md`` for the sources and their confidence.
 """
 
@@ -36,37 +57,47 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlparse
 
 import yaml
 
 from takingstock import io, paths
 
+PACKAGE_FILE = "datapackage.json"
+PACKAGE_NAME = "taking-stock-raw-data"
+#: The suffix of the old per-file sidecars (imported by ``--add``, then deleted).
 SIDECAR_SUFFIX = ".meta.yml"
-#: Keys every sidecar must carry (what :func:`verify` needs).
-REQUIRED_KEYS = ("title", "sha256", "rows", "columns")
-#: Keys a complete sidecar also carries (see docs/CONTRACTS.md, "Raw-file sidecars").
-RECOMMENDED_KEYS = (
-    "description",
-    "publishers",
-    "source_urls",
-    "compiled",
-    "compiled_by",
-    "licence",
-)
+#: Properties every resource must carry (checked by :func:`resource_problems`).
+REQUIRED_PROPERTIES = ("name", "path", "title", "description", "hash", "bytes", "licenses",
+                       "sources")
+CC_BY = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
+         "title": "Creative Commons Attribution 4.0 International"}
+#: Data-dictionary types of the old sidecars -> Table Schema field types.
+_TYPES = {"str": "string", "string": "string", "int": "integer", "integer": "integer",
+          "float": "number", "number": "number", "date": "date", "bool": "boolean",
+          "boolean": "boolean", "mapping": "object", "object": "object", "list": "array",
+          "array": "array", "year": "year"}
+_MEDIATYPES = {"csv": "text/csv", "yml": "application/yaml", "yaml": "application/yaml",
+               "json": "application/json", "md": "text/markdown"}
 
 
 class ProvenanceError(ValueError):
-    """A sidecar is missing, unreadable or does not match its data file."""
+    """The package is missing or unreadable, or a file cannot be described."""
 
 
-def sidecar_path(data_path: str | Path) -> Path:
-    """Return the sidecar path ``<file>.meta.yml`` for a raw data file."""
-    data_path = Path(data_path)
-    return data_path.with_name(data_path.name + SIDECAR_SUFFIX)
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
+
+
+def package_path(raw_dir: str | Path = paths.RAW) -> Path:
+    """Return ``<raw_dir>/datapackage.json``."""
+    return Path(raw_dir) / PACKAGE_FILE
 
 
 def _is_data_file(path: Path) -> bool:
@@ -76,15 +107,21 @@ def _is_data_file(path: Path) -> bool:
         and not name.startswith(".")
         and not name.endswith(SIDECAR_SUFFIX)
         and not name.upper().startswith("README")
+        and name != PACKAGE_FILE
     )
 
 
 def raw_files(raw_dir: str | Path = paths.RAW) -> list[Path]:
-    """List the data files at the top level of ``raw_dir`` (sorted by name), sidecars excluded."""
+    """List the data files at the top level of ``raw_dir`` (sorted by name)."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise ProvenanceError(f"raw data folder not found: {raw_dir}")
     return sorted(p for p in raw_dir.iterdir() if _is_data_file(p))
+
+
+def legacy_sidecars(raw_dir: str | Path = paths.RAW) -> list[Path]:
+    """Sidecars of the old ``<file>.meta.yml`` format still in ``raw_dir``."""
+    return sorted(Path(raw_dir).glob("*" + SIDECAR_SUFFIX))
 
 
 def _is_row(row: list[str]) -> bool:
@@ -96,8 +133,8 @@ def count_rows(path: str | Path) -> int | None:
     """Count the data rows of a raw file.
 
     CSV: non-empty rows after the header (read with the csv module, so quoted line breaks
-    stay inside one row; blank lines are skipped; a UTF-8 byte-order mark is ignored). YAML: the length of a top-level list, else
-    ``None``. Any other kind of file: ``None``.
+    stay inside one row; blank lines are skipped; a UTF-8 byte-order mark is ignored). YAML:
+    the length of a top-level list, else ``None``. Any other kind of file: ``None``.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -126,140 +163,345 @@ def csv_header(path: str | Path) -> list[str] | None:
         return next(csv.reader(handle), [])
 
 
-def _normalise_columns(columns: Any, side: Path) -> list[dict[str, str]] | None:
-    """Return the data dictionary as a list of ``{name, type, meaning}`` dicts.
+# --------------------------------------------------------------------------------------------
+# The package
+# --------------------------------------------------------------------------------------------
 
-    Accepted forms: a list of mappings with ``name``, ``type`` (optional) and ``meaning``, or a
-    mapping ``name: meaning``; ``null`` for a file that has no columns.
+
+def load_package(raw_dir: str | Path = paths.RAW) -> dict[str, Any]:
+    """Read ``<raw_dir>/datapackage.json``.
+
+    Raises:
+        ProvenanceError: the file is missing, is not JSON (line and column named), or has no
+            ``resources`` list.
     """
+    path = package_path(raw_dir)
+    if not path.is_file():
+        raise ProvenanceError(f"{path}: not found (the raw data's provenance lives there)")
+    try:
+        package = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ProvenanceError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                              f"{exc.msg})") from exc
+    if not isinstance(package, dict) or not isinstance(package.get("resources"), list):
+        raise ProvenanceError(f"{path}: expected a JSON object with a 'resources' list")
+    return package
+
+
+def write_package(package: dict[str, Any], raw_dir: str | Path = paths.RAW) -> Path:
+    """Write the package (resources sorted by path, 2-space JSON), atomically."""
+    package = dict(package)
+    package["resources"] = sorted(package["resources"], key=lambda r: str(r.get("path", "")))
+    text = json.dumps(package, indent=2, ensure_ascii=False) + "\n"
+    return io.write_text(package_path(raw_dir), text)
+
+
+def resources_by_path(package: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The package's resources keyed by ``path``."""
+    return {str(r.get("path")): r for r in package["resources"] if isinstance(r, dict)}
+
+
+def resource_name(filename: str) -> str:
+    """A Frictionless resource name for a file: its stem, lower case, ``[a-z0-9._-]`` only."""
+    stem = Path(filename).stem.lower()
+    return re.sub(r"[^a-z0-9._-]+", "-", stem).strip("-") or "resource"
+
+
+def _sha(path: Path) -> str:
+    return "sha256:" + io.sha256_file(path)
+
+
+#: Titles of URLs that ``sources.csv`` does not list but the raw files cite.
+KNOWN_SOURCES = {"https://www.sipri.org/databases/armstransfers": "SIPRI Arms Transfers Database"}
+
+
+def source_titles(raw_dir: str | Path) -> dict[str, str]:
+    """URL -> ``"<publisher>: <title>"`` from ``<raw_dir>/sources.csv`` (plus :data:`KNOWN_SOURCES`)."""
+    titles = dict(KNOWN_SOURCES)
+    path = Path(raw_dir) / "sources.csv"
+    if path.is_file():
+        with open(path, newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                url, title = (row.get("url") or "").strip(), (row.get("title") or "").strip()
+                if url and title and url not in titles:
+                    publisher = (row.get("publisher") or "").strip()
+                    titles[url] = f"{publisher}: {title}" if publisher else title
+    return titles
+
+
+def _sources_from_urls(urls: Iterable[str], titles: dict[str, str]) -> list[dict[str, str]]:
+    """Data Package ``sources``: each URL titled from ``sources.csv``, else by its host."""
+    return [{"title": titles.get(str(u)) or urlparse(str(u)).netloc or str(u), "path": str(u)}
+            for u in urls or []]
+
+
+def _fields_from_dictionary(columns: Any) -> list[dict[str, str]]:
+    """Table Schema fields from an old sidecar's ``columns`` (list or ``name: meaning``)."""
     if columns is None:
-        return None
+        return []
     if isinstance(columns, dict):
-        return [{"name": str(k), "type": "", "meaning": str(v)} for k, v in columns.items()]
-    if not isinstance(columns, list):
-        raise ProvenanceError(f"{side}: 'columns' must be a list of name/type/meaning entries")
-    out = []
-    for i, col in enumerate(columns, start=1):
-        if not isinstance(col, dict) or not {"name", "meaning"} <= set(col):
-            raise ProvenanceError(
-                f"{side}: columns entry {i} must have a name and a meaning (got {col!r})"
-            )
-        out.append({"name": str(col["name"]), "type": str(col.get("type", "")),
-                    "meaning": str(col["meaning"])})
+        columns = [{"name": k, "meaning": v} for k, v in columns.items()]
+    fields = []
+    for col in columns:
+        kind = _TYPES.get(str(col.get("type") or "").strip().lower(), "string")
+        fields.append({"name": str(col["name"]), "type": kind,
+                       "description": str(col.get("meaning", "")).strip()})
+    return fields
+
+
+def _inferred_fields(path: Path) -> dict[str, str]:
+    """Field name -> type frictionless infers from the file's values."""
+    from frictionless import describe
+
+    schema = describe(str(path), type="schema")
+    return {f.name: f.type for f in schema.fields}
+
+
+def _sync_fields(path: Path, documented: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The schema fields in the header's order: documented ones kept, new ones inferred."""
+    header = csv_header(path) or []
+    known = {f["name"]: f for f in documented}
+    inferred = None
+    fields = []
+    for name in header:
+        if name in known:
+            fields.append(known[name])
+            continue
+        if inferred is None:
+            inferred = _inferred_fields(path)
+        fields.append({"name": name, "type": inferred.get(name, "string"), "description": ""})
+    return fields
+
+
+def _measure(resource: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Set the measured ``hash``, ``bytes`` and ``rows`` of ``resource`` from ``path``."""
+    resource["hash"] = _sha(path)
+    resource["bytes"] = path.stat().st_size
+    rows = count_rows(path)
+    if path.suffix.lower() == ".csv":
+        resource["rows"] = rows
+        schema = resource.setdefault("schema", {})
+        schema["fields"] = _sync_fields(path, schema.get("fields") or [])
+    else:
+        resource.pop("rows", None)
+    return resource
+
+
+def _from_sidecar(meta: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The package properties of an old ``.meta.yml`` sidecar (checksum and rows excluded)."""
+    out: dict[str, Any] = {}
+    meta = dict(meta)
+    meta.pop("file", None)  # the sidecar's own file name: the resource's path says it
+    if not meta.get("description") and meta.get("made_by"):
+        meta["description"] = meta.pop("made_by")
+    if not meta.get("compiled_by") and meta.get("owner"):
+        meta["compiled_by"] = meta.pop("owner")
+    for key in ("title", "description"):
+        if meta.get(key):
+            out[key] = " ".join(str(meta[key]).split())
+    if meta.get("publishers"):
+        out["publishers"] = [str(p) for p in meta["publishers"]]
+    if meta.get("source_urls"):
+        out["sources"] = _sources_from_urls(meta["source_urls"], source_titles(path.parent))
+    if meta.get("compiled"):
+        out["compiled"] = str(meta["compiled"])
+    if meta.get("compiled_by"):
+        out["compiled_by"] = " ".join(str(meta["compiled_by"]).split())
+    if meta.get("licence"):
+        out["licence_note"] = " ".join(str(meta["licence"]).split())
+    fields = _fields_from_dictionary(meta.get("columns"))
+    if path.suffix.lower() == ".csv":
+        out["schema"] = {"fields": fields}
+    elif fields:
+        out["keys"] = fields
+    for key, value in meta.items():  # anything else the sidecar recorded (accepted_against...)
+        if key not in ("title", "description", "publishers", "source_urls", "compiled",
+                       "compiled_by", "licence", "columns", "sha256", "rows"):
+            out[key] = value if isinstance(value, (str, int, float, bool, list, dict)) else str(value)
     return out
 
 
-def missing_recommended(meta: dict[str, Any]) -> list[str]:
-    """Return the recommended sidecar keys that ``meta`` lacks or leaves empty."""
-    return [k for k in RECOMMENDED_KEYS if not meta.get(k)]
+def _new_resource(path: Path) -> dict[str, Any]:
+    suffix = path.suffix.lower().lstrip(".")
+    resource: dict[str, Any] = {"name": resource_name(path.name), "path": path.name}
+    if suffix == "csv":
+        resource.update(type="table", scheme="file", format="csv", mediatype="text/csv",
+                        encoding="utf-8")
+    else:
+        resource.update(type="file", scheme="file", format=suffix or "bin",
+                        mediatype=_MEDIATYPES.get(suffix, "application/octet-stream"))
+        if suffix in _MEDIATYPES:
+            resource["encoding"] = "utf-8"
+    resource.update(title="", description="", licenses=[CC_BY], sources=[])
+    return resource
 
 
-def load_sidecar(path: str | Path) -> dict[str, Any]:
-    """Load and check the sidecar of a raw file.
+def refresh_resource(data_path: str | Path, **properties: Any) -> dict[str, Any]:
+    """Add ``data_path`` to its folder's package, or refresh its resource; return the resource.
 
-    Args:
-        path: the data file or its sidecar.
-
-    Returns:
-        The sidecar as a dict.
+    The measured ``hash``, ``bytes`` and ``rows`` are written; the schema follows the header
+    (see the module docstring); ``properties`` (e.g. ``accepted_against=...``) are set on the
+    resource. When ``<file>.meta.yml`` exists its metadata is imported and the sidecar deleted.
+    A folder without a package gets a new one.
 
     Raises:
-        ProvenanceError: the sidecar is missing, is not a YAML mapping, lacks a required key,
-            or has a malformed ``columns`` entry (the message names the file and the key).
-            ``columns`` comes back normalised to a list of ``{name, type, meaning}``.
-    """
-    path = Path(path)
-    side = path if path.name.endswith(SIDECAR_SUFFIX) else sidecar_path(path)
-    if not side.is_file():
-        raise ProvenanceError(f"{side}: sidecar not found (every raw file needs one)")
-    try:
-        meta = yaml.safe_load(side.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ProvenanceError(f"{side}: cannot be read as UTF-8 YAML ({exc})") from exc
-    if not isinstance(meta, dict):
-        raise ProvenanceError(f"{side}: expected a YAML mapping at the top level")
-    missing = [k for k in REQUIRED_KEYS if k not in meta]
-    if missing:
-        raise ProvenanceError(
-            f"{side}: missing key(s): {', '.join(missing)} (see docs/CONTRACTS.md, 'Raw-file "
-            "sidecars'; `python -m takingstock.provenance --update FILE` fills sha256 and rows)"
-        )
-    meta["columns"] = _normalise_columns(meta["columns"], side)
-    return meta
-
-
-def verify(data_path: str | Path) -> list[str]:
-    """Compare a raw file with its sidecar; return the problems found (empty = all good).
-
-    Checks the SHA-256 checksum, the row count and, for CSV files, that the data dictionary
-    names the header's columns in the same order. A missing or malformed sidecar is reported
-    as one problem rather than raised.
+        ProvenanceError: the data file does not exist, or is not valid UTF-8 / YAML.
     """
     data_path = Path(data_path)
-    try:
-        meta = load_sidecar(data_path)
-    except ProvenanceError as exc:
-        return [str(exc)]
-    try:
-        rows: int | None | ProvenanceError = count_rows(data_path)
-    except ProvenanceError as exc:
-        rows = exc
-    return _compare(data_path, meta, io.sha256_file(data_path), rows)
+    if not data_path.is_file():
+        raise ProvenanceError(f"{data_path}: data file not found")
+    raw_dir = data_path.parent
+    if package_path(raw_dir).is_file():
+        package = load_package(raw_dir)
+    else:
+        package = {"name": PACKAGE_NAME, "resources": []}
+    by_path = resources_by_path(package)
+    resource = by_path.get(data_path.name)
+    if resource is None:
+        resource = _new_resource(data_path)
+        package["resources"].append(resource)
+    sidecar = data_path.with_name(data_path.name + SIDECAR_SUFFIX)
+    if sidecar.is_file():
+        try:
+            meta = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ProvenanceError(f"{sidecar}: cannot be read as UTF-8 YAML ({exc})") from exc
+        if not isinstance(meta, dict):
+            raise ProvenanceError(f"{sidecar}: expected a YAML mapping at the top level")
+        resource.update(_from_sidecar(meta, data_path))
+    resource.update(properties)
+    _measure(resource, data_path)
+    write_package(package, raw_dir)
+    if sidecar.is_file():
+        sidecar.unlink()
+    return resource
 
 
-def _compare(
-    data_path: Path, meta: dict[str, Any], actual_sha: str, actual_rows: int | None | ProvenanceError
-) -> list[str]:
-    """The problems :func:`verify` reports, from a sidecar and the file's measured checksum
-    and row count (or the error raised while counting)."""
-    problems: list[str] = []
-    side = sidecar_path(data_path)
-    if str(meta["sha256"]) != actual_sha:
-        problems.append(
-            f"{data_path.name}: checksum {actual_sha} does not match sidecar {side.name} "
-            f"({meta['sha256']}); if the edit was deliberate run "
-            f"`python -m takingstock.provenance --update {data_path}`"
-        )
-    if isinstance(actual_rows, ProvenanceError):
-        return problems + [str(actual_rows)]
-    if meta["rows"] != actual_rows:
-        problems.append(
-            f"{data_path.name}: {actual_rows} data rows but sidecar {side.name} says {meta['rows']}"
-        )
-    header = csv_header(data_path)
-    if header is not None and meta["columns"] is not None:
-        documented = [str(c["name"]) for c in meta["columns"]]
-        if documented != header:
-            problems.append(
-                f"{data_path.name}: columns {header} differ from the data dictionary in "
-                f"{side.name} {documented}"
-            )
+# --------------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------------
+
+
+#: Frictionless errors that a deliberate edit of a raw file causes (fixed by ``--add``).
+_PINNING_ERRORS = ("hash-count", "byte-count", "row-count")
+
+
+def _frictionless_problem(task_path: str, error: Any, hint_dir: Path | None) -> str:
+    where = [task_path]
+    row = getattr(error, "row_number", None)
+    if row:
+        where.append(f"row {row}")
+    field = getattr(error, "field_name", None)
+    if field:
+        where.append(f"column {field!r}")
+    text = f"{', '.join(where)}: {error.type}: {error.note or error.message}"
+    if hint_dir is not None and error.type in _PINNING_ERRORS:
+        text += (f"; if the edit was deliberate run "
+                 f"`python -m takingstock.provenance --add {hint_dir / task_path}`")
+    return text
+
+
+def frictionless_problems(package_file: str | Path, *, hint_dir: Path | None = None) -> list[str]:
+    """``frictionless validate`` of a package file; one line per problem.
+
+    Each line names the file, the row and column where frictionless gives them, the error type
+    (``hash-count``, ``byte-count``, ``row-count``, ``incorrect-label``, ``type-error``...) and
+    its note. With ``hint_dir``, a checksum, size or row-count error says how to re-pin the
+    file with ``--add``.
+    """
+    from frictionless import validate
+
+    report = validate(str(package_file))
+    problems = [f"{Path(package_file).name}: {e.type}: {e.note or e.message}"
+                for e in report.errors]
+    for task in report.tasks:
+        place = Path(str(getattr(task, "place", None) or task.name)).name
+        problems.extend(_frictionless_problem(place, e, hint_dir) for e in task.errors)
     return problems
 
 
-def missing_sidecars(raw_dir: str | Path = paths.RAW) -> list[Path]:
-    """List raw data files in ``raw_dir`` that have no sidecar."""
-    return [p for p in raw_files(raw_dir) if not sidecar_path(p).is_file()]
+def validate_package(raw_dir: str | Path = paths.RAW) -> list[str]:
+    """``frictionless validate`` of ``<raw_dir>/datapackage.json`` (:func:`frictionless_problems`)."""
+    path = package_path(raw_dir)
+    if not path.is_file():
+        return [f"{path}: not found (the raw data's provenance lives there)"]
+    return frictionless_problems(path, hint_dir=Path(raw_dir))
 
 
-def orphan_sidecars(raw_dir: str | Path = paths.RAW) -> list[Path]:
-    """List sidecars in ``raw_dir`` whose data file does not exist."""
-    raw_dir = Path(raw_dir)
-    return sorted(
-        p
-        for p in raw_dir.glob("*" + SIDECAR_SUFFIX)
-        if not (raw_dir / p.name[: -len(SIDECAR_SUFFIX)]).is_file()
-    )
+def resource_problems(resource: dict[str, Any]) -> list[str]:
+    """What a resource lacks that frictionless does not check (see :data:`REQUIRED_PROPERTIES`)."""
+    name = resource.get("path") or resource.get("name") or "?"
+    problems = [f"{name}: property {key!r} is missing or empty in {PACKAGE_FILE}"
+                for key in REQUIRED_PROPERTIES if not resource.get(key)]
+    if str(resource.get("path", "")).lower().endswith(".csv"):
+        fields = (resource.get("schema") or {}).get("fields") or []
+        if not fields:
+            problems.append(f"{name}: no Table Schema (schema.fields) in {PACKAGE_FILE}")
+        for field in fields:
+            if not str(field.get("description") or "").strip():
+                problems.append(f"{name}: column {field.get('name')!r} has no description in "
+                                f"{PACKAGE_FILE}")
+    return problems
 
 
 def verify_all(raw_dir: str | Path = paths.RAW) -> list[str]:
-    """Verify every raw file of ``raw_dir``; return all problems (missing sidecars included)."""
+    """Check the raw folder against its package; return all problems (empty = all good).
+
+    Frictionless validation of the package (:func:`validate_package`), then: files that are
+    not resources, resources whose file is gone, resources lacking required properties, and
+    old-format sidecars waiting to be imported.
+    """
+    raw_dir = Path(raw_dir)
+    files = raw_files(raw_dir)
+    try:
+        package = load_package(raw_dir)
+    except ProvenanceError as exc:
+        return [str(exc)]
+    by_path = resources_by_path(package)
     problems: list[str] = []
-    for path in raw_files(raw_dir):
-        problems.extend(verify(path))
-    for side in orphan_sidecars(raw_dir):
-        problems.append(f"{side.name}: sidecar without a data file")
+    for path in files:
+        if path.name not in by_path:
+            problems.append(f"{path.name}: not in {PACKAGE_FILE}; describe it with "
+                            f"`python -m takingstock.provenance --add {path}`")
+    for name, resource in by_path.items():
+        if not (raw_dir / name).is_file():
+            problems.append(f"{name}: listed in {PACKAGE_FILE} but the file does not exist")
+            continue
+        problems.extend(resource_problems(resource))
+    for side in legacy_sidecars(raw_dir):
+        data = side.name[: -len(SIDECAR_SUFFIX)]
+        problems.append(f"{side.name}: old-format sidecar; import it with "
+                        f"`python -m takingstock.provenance --add {raw_dir / data}`")
+    if all((raw_dir / name).is_file() for name in by_path):
+        problems.extend(validate_package(raw_dir))
     return problems
+
+
+def import_sidecars(raw_dir: str | Path = paths.RAW) -> list[dict[str, Any]]:
+    """Import every old-format ``<file>.meta.yml`` of ``raw_dir`` (:func:`refresh_resource`).
+
+    For a merge with work that still writes sidecars: each sidecar's metadata goes into the
+    package (replacing what the package said about that file), the file is re-measured, and
+    the sidecar is deleted. Returns the resources refreshed.
+
+    Raises:
+        ProvenanceError: a sidecar whose data file does not exist (named).
+    """
+    out = []
+    for side in legacy_sidecars(raw_dir):
+        data = side.with_name(side.name[: -len(SIDECAR_SUFFIX)])
+        if not data.is_file():
+            raise ProvenanceError(f"{side}: sidecar without a data file ({data.name})")
+        out.append(refresh_resource(data))
+    return out
+
+
+def verify(data_path: str | Path) -> list[str]:
+    """The problems :func:`verify_all` finds that concern one raw file (empty = all good)."""
+    data_path = Path(data_path)
+    name = data_path.name
+    return [p for p in verify_all(data_path.parent)
+            if p.startswith((f"{name}:", f"{name},", f"{name}{SIDECAR_SUFFIX}:"))]
 
 
 def raw_data_versions(raw_dir: str | Path = paths.RAW) -> list[dict[str, Any]]:
@@ -267,79 +509,68 @@ def raw_data_versions(raw_dir: str | Path = paths.RAW) -> list[dict[str, Any]]:
 
     Returns:
         One dict per file, sorted by name: ``file`` (name), ``sha256`` and ``rows`` (measured
-        now, not copied from the sidecar), ``title`` (from the sidecar, ``None`` if it has
-        none) and ``verified`` (True when :func:`verify` finds no problem).
+        now, not copied from the package), ``title`` (from the package, ``None`` if the file
+        is not in it) and ``verified`` (True when the package's hash, and row count for a CSV,
+        match what was measured). A missing or unreadable package leaves every file
+        unverified.
     """
+    try:
+        by_path = resources_by_path(load_package(raw_dir))
+    except ProvenanceError:
+        by_path = {}
     out = []
     for path in raw_files(raw_dir):  # each file read once for its checksum, once for its rows
-        sha, rows = io.sha256_file(path), count_rows(path)
+        sha = io.sha256_file(path)
         try:
-            meta = load_sidecar(path)
-        except ProvenanceError:
-            meta = None
-        out.append(
-            {
-                "file": path.name,
-                "sha256": sha,
-                "rows": rows,
-                "title": meta.get("title") if meta else None,
-                "verified": meta is not None and not _compare(path, meta, sha, rows),
-            }
-        )
+            rows, readable = count_rows(path), True
+        except ProvenanceError:  # not UTF-8, bad YAML: --check says why
+            rows, readable = None, False
+        resource = by_path.get(path.name)
+        verified = (readable and resource is not None and resource.get("hash") == f"sha256:{sha}"
+                    and resource.get("rows") == (rows if path.suffix.lower() == ".csv" else None))
+        out.append({"file": path.name, "sha256": sha, "rows": rows,
+                    "title": resource.get("title") or None if resource else None,
+                    "verified": bool(verified)})
     return out
 
 
-def _set_scalar(text: str, key: str, value: str) -> str:
-    pattern = re.compile(rf"^{re.escape(key)}:.*$", re.MULTILINE)
-    line = f"{key}: {value}"
-    if pattern.search(text):
-        return pattern.sub(lambda _m: line, text, count=1)
-    return text.rstrip("\n") + "\n" + line + "\n"
-
-
-def update_sidecar(data_path: str | Path) -> dict[str, Any]:
-    """Rewrite the ``sha256`` and ``rows`` lines of a file's sidecar from the file itself.
-
-    For maintainers, after a deliberate edit of a raw file. Only those two top-level lines are
-    touched (added at the end if absent); the sidecar is written atomically and re-loaded.
-
-    Raises:
-        ProvenanceError: the data file or its sidecar does not exist.
-    """
-    data_path = Path(data_path)
-    if not data_path.is_file():
-        raise ProvenanceError(f"{data_path}: data file not found")
-    side = sidecar_path(data_path)
-    if not side.is_file():
-        raise ProvenanceError(f"{side}: sidecar not found; write one first (see docs/data-sources.md)")
-    rows = count_rows(data_path)
-    text = side.read_text(encoding="utf-8")
-    text = _set_scalar(text, "sha256", io.sha256_file(data_path))
-    text = _set_scalar(text, "rows", "null" if rows is None else str(rows))
-    io.write_text(side, text)
-    return load_sidecar(side)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``--update FILE...`` rewrites checksums; ``--check [DIR]`` verifies."""
+    """Command line: ``--add FILE...`` adds or refreshes resources; ``--check [DIR]`` verifies."""
     parser = argparse.ArgumentParser(
         prog="python -m takingstock.provenance",
-        description="Check or update the provenance sidecars of data/raw/.",
+        description="Check data/raw/ against its Frictionless Data Package, or add a file to it.",
     )
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--update", nargs="+", metavar="FILE",
-                       help="rewrite sha256 and rows in the sidecar of each FILE")
+    group.add_argument("--add", "--update", nargs="+", metavar="FILE", dest="add",
+                       help="add each FILE to its folder's datapackage.json, or refresh its "
+                            "hash, bytes, rows and schema (imports FILE.meta.yml if present)")
+    group.add_argument("--import-sidecars", nargs="?", const=str(paths.RAW), metavar="DIR",
+                       help="import every old-format FILE.meta.yml of DIR (default data/raw) "
+                            "into its datapackage.json, then delete the sidecars")
     group.add_argument("--check", nargs="?", const=str(paths.RAW), metavar="DIR",
-                       help="verify every raw file of DIR (default data/raw); exit 1 on problems")
+                       help="frictionless-validate DIR/datapackage.json (default data/raw) and "
+                            "check every file is described; exit 1 on problems")
     args = parser.parse_args(argv)
-    if args.update:
-        for name in args.update:
+    if args.add:
+        for name in args.add:
             try:
-                meta = update_sidecar(name)
+                resource = refresh_resource(name)
             except ProvenanceError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
-            print(f"{sidecar_path(name)}: sha256 {meta['sha256']}, rows {meta['rows']}")
+            print(f"{package_path(Path(name).parent)}: {resource['path']} {resource['hash']}, "
+                  f"{resource['bytes']} bytes, rows {resource.get('rows')}")
+        return 0
+    if args.import_sidecars:
+        try:
+            done = import_sidecars(args.import_sidecars)
+        except ProvenanceError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for resource in done:
+            print(f"imported {resource['path']}{SIDECAR_SUFFIX} into "
+                  f"{package_path(args.import_sidecars)}")
+        print(f"{len(done)} sidecar(s) imported")
         return 0
     try:
         problems = verify_all(args.check)
@@ -349,7 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for problem in problems:
         print(problem)
     if not problems:
-        print(f"all raw files in {args.check} match their sidecars")
+        print(f"{package_path(args.check)}: valid; every raw file is described and matches")
     return 1 if problems else 0
 
 

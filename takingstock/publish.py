@@ -29,6 +29,14 @@ numbers that each notebook wrote through :func:`write_summary`.
   summary title, else the file stem); that heading is removed from the body and any later
   level-1 heading becomes level 2, so a page has exactly one ``h1``. Notebooks write
   ``# Title`` once, then one ``## Finding`` per finding.
+* **Downloads.** Given ``tables_dir`` and ``figures_dir``, the tables and figures each
+  notebook's summary records (what it saved in this run) are copied into ``downloads/``
+  inside the folder, with the tables' data package (:mod:`takingstock.packages`). A shown
+  table carrying ``data-table="<name>"`` (``tables.show`` of a saved frame) and a figure whose
+  plotly ``layout.meta.name`` names a saved figure get their links right under them
+  (:class:`Downloads`); each page ends with a Downloads section. Links are relative.
+* **PDF edition.** With ``pdf=True`` the index and the pages are printed into one PDF by
+  :mod:`takingstock.pdf_edition` (static figures, build stamp); the index links it.
 * **Atomic.** Everything is written to a temporary folder beside ``briefings_dir`` and swapped
   in at the end; if any page fails, the previous briefings stay as they were.
 
@@ -89,7 +97,7 @@ ALLOWED_ATTRIBUTES = {
     "img": ["src", "alt", "width", "height", "class"],
     "th": ["scope", "colspan", "rowspan", "class", "id", "style"],
     "td": ["colspan", "rowspan", "class", "id", "style", "headers"],
-    "table": ["class", "id", "summary", "style"],
+    "table": ["class", "id", "summary", "style", "data-table"],
 }
 ALLOWED_PROTOCOLS = ["http", "https", "mailto", "data"]
 
@@ -347,6 +355,9 @@ class _BriefingCells:
     ``Preprocessor`` when first used (so importing this module does not import nbconvert).
     """
 
+    #: The page's :class:`Downloads` (links under each saved table and figure), or None.
+    downloads: "Downloads | None" = None
+
     def preprocess(self, nb, resources):
         drop_h1 = True
         for cell in nb.cells:
@@ -360,17 +371,19 @@ class _BriefingCells:
                 cell.source = ""
         return nb, resources
 
-    @staticmethod
-    def _clean(output, index):
+    def _clean(self, output, index):
         if output.get("output_type") not in ("display_data", "execute_result"):
             return output  # streams and errors are escaped by nbconvert
         data = output.get("data", {})
         for mime in _DROPPED_MIMETYPES:
             data.pop(mime, None)
+        figure = figure_name(data.get(PLOTLY_MIMETYPE))
         if "text/html" in data:
             data["text/html"] = sanitize_output_html("".join(data["text/html"]))
         elif PLOTLY_MIMETYPE in data:
             data["text/html"] = _figure_from_json(data[PLOTLY_MIMETYPE])
+        if "text/html" in data and self.downloads is not None:
+            data["text/html"] += self.downloads.links_after(data["text/html"], figure)
         data.pop(PLOTLY_MIMETYPE, None)
         if "text/markdown" in data:
             data["text/markdown"] = clean_markup("".join(data["text/markdown"]))
@@ -399,7 +412,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _exporter():
+def _exporter(downloads: "Downloads | None" = None):
     """An HTMLExporter on the ``basic`` template: cells only, no code, no prompts."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -415,14 +428,156 @@ def _exporter():
     config.HTMLExporter.sanitize_html = False  # we sanitise ourselves, see the docstring
     exporter = HTMLExporter(config=config, template_name="basic")
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
-    exporter.register_preprocessor(_briefing_preprocessor_class()(), enabled=True)
+    cells = _briefing_preprocessor_class()()
+    cells.downloads = downloads
+    exporter.register_preprocessor(cells, enabled=True)
     return exporter
 
 
-def render_body(nb) -> str:
-    """The HTML of a notebook's cells, ready to sit inside our page template."""
-    body, _ = _exporter().from_notebook_node(nb)
+def render_body(nb, downloads: "Downloads | None" = None) -> str:
+    """The HTML of a notebook's cells, ready to sit inside our page template.
+
+    With ``downloads``, each saved table and figure is followed by its download links.
+    """
+    body, _ = _exporter(downloads).from_notebook_node(nb)
     return body
+
+
+# --------------------------------------------------------------------------------------------
+# Downloads beside what people read
+# --------------------------------------------------------------------------------------------
+
+
+DOWNLOADS_DIR = "downloads"
+#: Files each kind of output offers, in link order: (suffix, link text).
+TABLE_FORMATS = (("csv", "CSV"), ("md", "Markdown"))
+FIGURE_FORMATS = (("svg", "SVG"), ("png", "PNG"))
+_FILE_STEM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_DATA_TABLE_RE = re.compile(r'<table\b[^>]*\bdata-table="([A-Za-z0-9][A-Za-z0-9_.-]*)"')
+
+
+def figure_name(plotly_json: Any) -> str | None:
+    """The name ``figures.save_figure`` gave a figure (its ``layout.meta.name``), or None."""
+    if not isinstance(plotly_json, Mapping):
+        return None
+    meta = (plotly_json.get("layout") or {}).get("meta")
+    name = meta.get("name") if isinstance(meta, Mapping) else None
+    return name if isinstance(name, str) and _FILE_STEM_RE.match(name) else None
+
+
+class Downloads:
+    """The files of the published ``downloads/`` folder, and the links to them.
+
+    ``tables`` / ``figures`` map a table or figure name to the formats present (``csv``,
+    ``md`` / ``svg``, ``png``). Links are relative to the briefings folder
+    (``downloads/tables/<name>.csv``), so the folder works from disk or any host.
+    """
+
+    def __init__(self, tables: Mapping[str, list[str]], figures: Mapping[str, list[str]],
+                 records: Mapping[str, Mapping[str, list[dict]]] | None = None):
+        self.tables = {k: list(v) for k, v in tables.items()}
+        self.figures = {k: list(v) for k, v in figures.items()}
+        self.records = dict(records or {})
+
+    @staticmethod
+    def href(kind: str, name: str, suffix: str) -> str:
+        return f"{DOWNLOADS_DIR}/{kind}/{name}.{suffix}"
+
+    def links(self, kind: str, name: str) -> list[dict[str, str]]:
+        """``[{href, label}]`` for the formats of one table or figure (empty when none)."""
+        present = (self.tables if kind == "tables" else self.figures).get(name, [])
+        formats = TABLE_FORMATS if kind == "tables" else FIGURE_FORMATS
+        return [{"href": self.href(kind, name, suffix), "label": label}
+                for suffix, label in formats if suffix in present]
+
+    def links_html(self, kind: str, name: str) -> str:
+        """A ``<p class="downloads">`` with the links of one table or figure ("" when none)."""
+        links = self.links(kind, name)
+        if not links:
+            return ""
+        what = "table" if kind == "tables" else "figure"
+        anchors = " · ".join(f'<a href="{_html.escape(link["href"], quote=True)}">'
+                             f'{link["label"]}</a>' for link in links)
+        return f'<p class="downloads">Download this {what}: {anchors}</p>'
+
+    def links_after(self, output_html: str, figure: str | None) -> str:
+        """The links to put after one output: its figure's, then each saved table's in it."""
+        parts = [self.links_html("figures", figure)] if figure else []
+        parts += [self.links_html("tables", name) for name in _DATA_TABLE_RE.findall(output_html)]
+        return "".join(parts)
+
+    def page_items(self, stem: str) -> dict[str, list[dict[str, Any]]]:
+        """What a page lists in its Downloads section: its notebook's tables and figures."""
+        recs = self.records.get(stem) or {}
+        tables = [{"title": r.get("caption") or r["name"], "name": r["name"],
+                   "links": self.links("tables", r["name"])} for r in recs.get("tables") or []]
+        figures = [{"title": r.get("alt") or r["name"], "name": r["name"],
+                    "links": self.links("figures", r["name"])} for r in recs.get("figures") or []]
+        return {"tables": [t for t in tables if t["links"]],
+                "figures": [f for f in figures if f["links"]]}
+
+
+def recorded_outputs(summaries_dir: str | os.PathLike, stems: Iterable[str]) -> dict[str, dict]:
+    """``{stem: {"tables": [...], "figures": [...]}}`` as each notebook's summary recorded them."""
+    out = {}
+    for stem in stems:
+        summary = read_summary(summaries_dir, stem) or {}
+        out[stem] = {kind: [r for r in summary.get(kind) or []
+                            if isinstance(r, Mapping) and _FILE_STEM_RE.match(str(r.get("name", "")))]
+                     for kind in ("tables", "figures")}
+    return out
+
+
+def collect_downloads(
+    records: Mapping[str, Mapping[str, list[dict]]],
+    *,
+    tables_dir: str | os.PathLike | None,
+    figures_dir: str | os.PathLike | None,
+) -> Downloads:
+    """The recorded tables and figures whose files exist in ``tables_dir`` / ``figures_dir``.
+
+    A figure's SVG and PNG are missing when no browser could draw them: the figure then has no
+    download link (the page still shows the interactive figure).
+    """
+    found: dict[str, dict[str, list[str]]] = {"tables": {}, "figures": {}}
+    for kind, folder, formats in (("tables", tables_dir, TABLE_FORMATS),
+                                  ("figures", figures_dir, FIGURE_FORMATS)):
+        if folder is None:
+            continue
+        for recs in records.values():
+            for rec in recs.get(kind) or []:
+                present = [suffix for suffix, _ in formats
+                           if (Path(folder) / f"{rec['name']}.{suffix}").is_file()]
+                if present:
+                    found[kind][rec["name"]] = present
+    return Downloads(found["tables"], found["figures"], records)
+
+
+def copy_downloads(downloads: Downloads, target: Path, *, tables_dir, figures_dir) -> list[Path]:
+    """Copy every file ``downloads`` links into ``target/downloads/``; return what was copied.
+
+    The tables' ``datapackage.json`` goes along when ``tables_dir`` has one, so the tables
+    folder of the downloads is itself a valid data package.
+    """
+    copied = []
+    for kind, folder, files in (("tables", tables_dir, downloads.tables),
+                                ("figures", figures_dir, downloads.figures)):
+        for name, suffixes in files.items():
+            for suffix in suffixes:
+                dest = target / downloads.href(kind, name, suffix)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(Path(folder) / f"{name}.{suffix}", dest)
+                copied.append(dest)
+    if tables_dir is not None and downloads.tables:
+        from takingstock.packages import PACKAGE_FILE
+
+        package = Path(tables_dir) / PACKAGE_FILE
+        if package.is_file():
+            dest = target / DOWNLOADS_DIR / "tables" / PACKAGE_FILE
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(package, dest)
+            copied.append(dest)
+    return copied
 
 
 # --------------------------------------------------------------------------------------------
@@ -595,8 +750,15 @@ def render_page(
     built_at: str,
     git_commit: str,
     sipri_release: str | None,
+    downloads: Downloads | None = None,
+    package_href: str | None = None,
+    pdf_href: str | None = None,
 ) -> tuple[str, dict]:
     """Render one executed notebook to a full HTML page.
+
+    With ``downloads``, each saved table and figure links its files and the page ends with a
+    Downloads section listing its notebook's tables and figures; ``package_href`` and
+    ``pdf_href`` (relative links) are offered there too.
 
     Returns the page HTML and an index entry ``{stem, href, title, summary, headlines}``.
     """
@@ -615,7 +777,7 @@ def render_page(
     if not params and isinstance(summary.get("parameters"), Mapping):
         params = dict(summary["parameters"])
     try:
-        body = render_body(nb)
+        body = render_body(nb, downloads)
     except Exception as exc:
         raise BriefingError(f"{nb_path}: rendering failed: {exc}") from exc
     headlines = [
@@ -638,6 +800,9 @@ def render_page(
         sources=sources,
         plotlyjs=PLOTLYJS_NAME,
         body=markupsafe.Markup(body),  # built by nbconvert from sanitised outputs
+        downloads=downloads.page_items(stem) if downloads is not None else None,
+        package_href=package_href,
+        pdf_href=pdf_href,
     )
     entry = {
         "stem": stem,
@@ -658,8 +823,15 @@ def render_index(
     built_at: str,
     git_commit: str,
     sipri_release: str | None,
+    downloads: Downloads | None = None,
+    package_href: str | None = None,
+    pdf_href: str | None = None,
 ) -> str:
-    """The ``index.html`` listing every page (entries already in display order)."""
+    """The ``index.html`` listing every page (entries already in display order).
+
+    ``package_href`` and ``pdf_href`` (relative links to the tables' data package and the PDF
+    edition) are offered in its Downloads section when given.
+    """
     return _template_env().get_template("index.html.j2").render(
         pages=entries,
         built_at=built_at,
@@ -667,6 +839,9 @@ def render_index(
         sipri_release=sipri_release,
         data_versions=data_versions,
         sources=sources,
+        downloads=None,
+        package_href=package_href,
+        pdf_href=pdf_href,
     )
 
 
@@ -686,6 +861,37 @@ def _swap_in(tmp_dir: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _relative_paths(value: Any) -> Any:
+    """``value`` with project paths shown relative to the project (as on the pages)."""
+    from takingstock import paths
+
+    root = str(paths.ROOT) + os.sep
+    if isinstance(value, str) and value.startswith(root):
+        return value[len(root):]
+    if isinstance(value, Mapping):
+        return {k: _relative_paths(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relative_paths(v) for v in value]
+    return value
+
+
+def _write_tables_package(records, tables_dir, summaries_dir, order, common) -> str | None:
+    """Write the tables' data package for the run; return its link in downloads (or None)."""
+    from takingstock import packages
+
+    tables = packages.table_records(summaries_dir, order)
+    if not tables:
+        return None
+    parameters = {stem: _relative_paths((read_summary(summaries_dir, stem) or {}).get("parameters") or {})
+                  for stem in order}
+    run = {"built_at": common["built_at"], "git_commit": common["git_commit"],
+           "sipri_release": common["sipri_release"],
+           "raw_data": [{"file": f, "sha256": h} for f, h in common["data_versions"]],
+           "parameters": parameters}
+    packages.write_tables_package(tables, tables_dir, run=run)
+    return f"{DOWNLOADS_DIR}/tables/{packages.PACKAGE_FILE}"
+
+
 def build_briefings(
     notebooks: list[Path],
     *,
@@ -695,6 +901,9 @@ def build_briefings(
     sipri_release: str | _dt.date | None = None,
     git_commit: str | None = None,
     built_at: str | _dt.datetime | None = None,
+    tables_dir: str | os.PathLike | None = None,
+    figures_dir: str | os.PathLike | None = None,
+    pdf: bool = False,
 ) -> list[Path]:
     """Render the executed notebooks into ``briefings_dir`` (see the module docstring).
 
@@ -706,9 +915,16 @@ def build_briefings(
         sipri_release: release date of the SIPRI export used, shown on SIPRI pages.
         git_commit: commit of the code; found with ``git`` when ``None``.
         built_at: build time; now (UTC) when ``None``.
+        tables_dir: where the notebooks saved their tables. When given, the tables recorded
+            in the summaries are described in ``<tables_dir>/datapackage.json``
+            (:mod:`takingstock.packages`) and copied with it into ``downloads/tables/``.
+        figures_dir: where the figures' SVG and PNG are; when given they are copied into
+            ``downloads/figures/``. Each table and figure on a page links its files.
+        pdf: also write the PDF edition ``taking-stock.pdf`` (:mod:`takingstock.pdf_edition`;
+            skipped with one notice when no Chromium can be started).
 
     Returns:
-        The pages written, in index order, then ``index.html``.
+        The pages written, in index order, then ``index.html`` (the PDF is not listed).
 
     Raises:
         BriefingError: naming the notebook, when one cannot be rendered. The previous
@@ -734,20 +950,42 @@ def build_briefings(
         "sipri_release": release or None,
     }
     by_stem = dict(zip(stems, notebooks))
+    order = _page_order(stems)
+    downloads = package_href = None
+    if tables_dir is not None or figures_dir is not None:
+        records = recorded_outputs(summaries_dir, order)
+        if tables_dir is not None:
+            package_href = _write_tables_package(records, tables_dir, summaries_dir, order, common)
+        downloads = collect_downloads(records, tables_dir=tables_dir, figures_dir=figures_dir)
+    pdf_href = None
+    if pdf:
+        from takingstock import pdf_edition
+
+        pdf_href = pdf_edition.PDF_NAME if pdf_edition.find_chromium() else None
+    links = {"downloads": downloads, "package_href": package_href}  # the PDF: index only
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
         os.chmod(tmp_dir, 0o755)
         entries, written = [], []
-        for stem in _page_order(stems):
+        for stem in order:
             page, entry = render_page(
-                by_stem[stem], summary=read_summary(summaries_dir, stem), **common
+                by_stem[stem], summary=read_summary(summaries_dir, stem), **common, **links
             )
             io.write_text(tmp_dir / entry["href"], page)
             entries.append(entry)
             written.append(final / entry["href"])
         io.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
-        io.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common))
+        if downloads is not None:
+            copy_downloads(downloads, tmp_dir, tables_dir=tables_dir, figures_dir=figures_dir)
+        io.write_text(tmp_dir / INDEX_NAME,
+                      render_index(entries, **common, **links, pdf_href=pdf_href))
+        if pdf_href:
+            pages = [tmp_dir / INDEX_NAME] + [tmp_dir / e["href"] for e in entries]
+            made = pdf_edition.write_pdf_edition(pages, tmp_dir / pdf_edition.PDF_NAME,
+                                                 built_at=built, git_commit=common["git_commit"])
+            if made is None:  # Chromium failed: the index must not offer a missing PDF
+                io.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
         _swap_in(tmp_dir, final)
     finally:
         if tmp_dir.exists():

@@ -4,6 +4,14 @@ Each analysis notebook ends with :func:`write_summary`; :mod:`takingstock.publis
 summaries back with :func:`read_summary` when it builds the index. This module is kept light
 (standard library and :mod:`takingstock.io` only) because every notebook kernel imports it;
 ``takingstock.publish`` re-exports both functions, which is how notebooks call them.
+
+What a notebook wrote
+    :func:`record_output` is called by ``tables.save_table`` and ``figures.save_figure`` in the
+    notebook's kernel; :func:`write_summary` then lists those tables (name, caption, source)
+    and figures (name, alt text, source) under ``tables`` and ``figures``. The publish step uses
+    the lists for the briefing's downloads and the tables' data package, so both hold what this
+    run of the notebook wrote, not whatever an older run left in ``output/``. A notebook must
+    therefore call :func:`write_summary` after its last ``save_table`` / ``save_figure``.
 """
 
 from __future__ import annotations
@@ -15,7 +23,38 @@ from typing import Any, Iterable, Mapping
 
 from takingstock import io
 
-SUMMARY_KEYS = ("title", "summary", "headlines", "parameters")
+SUMMARY_KEYS = ("title", "summary", "headlines", "parameters", "tables", "figures")
+OUTPUT_KINDS = ("tables", "figures")
+
+#: What this process (one notebook kernel) saved: kind -> {name: record}, in saving order.
+_OUTPUTS: dict[str, dict[str, dict[str, str]]] = {kind: {} for kind in OUTPUT_KINDS}
+
+
+def record_output(kind: str, name: str, **fields: Any) -> None:
+    """Note that this process wrote table or figure ``name`` (saving it again replaces the note).
+
+    Args:
+        kind: ``"tables"`` or ``"figures"``.
+        name: the file stem (``02_amnesty_2015_manufacture``).
+        fields: what describes it (``caption`` and ``source`` for a table, ``alt`` and
+            ``source`` for a figure); ``None`` values are stored as ``None``.
+    """
+    if kind not in _OUTPUTS:
+        raise ValueError(f"record_output: kind must be one of {OUTPUT_KINDS}, not {kind!r}")
+    _OUTPUTS[kind].pop(name, None)
+    _OUTPUTS[kind][name] = {"name": name, **{k: (None if v is None else str(v))
+                                             for k, v in fields.items()}}
+
+
+def recorded_outputs() -> dict[str, list[dict[str, str]]]:
+    """The tables and figures recorded so far in this process, in saving order."""
+    return {kind: list(records.values()) for kind, records in _OUTPUTS.items()}
+
+
+def forget_outputs() -> None:
+    """Forget what :func:`record_output` noted (for a process that writes several summaries)."""
+    for records in _OUTPUTS.values():
+        records.clear()
 
 
 def _jsonable(value: Any) -> Any:
@@ -46,6 +85,7 @@ def write_summary(
     summary: str,
     headlines: Iterable[Mapping[str, Any]],
     parameters: Mapping[str, Any] | None = None,
+    outputs: Mapping[str, list[Mapping[str, Any]]] | None = None,
 ) -> Path:
     """Write ``<summaries_dir>/<stem>.json`` for the briefings index, atomically.
 
@@ -57,6 +97,9 @@ def write_summary(
         headlines: the headline numbers, each ``{"label": str, "value": str}``; values
             that are not strings are converted with ``str``.
         parameters: the parameters the notebook ran with (paths become strings).
+
+        outputs: ``{"tables": [...], "figures": [...]}`` to list instead of what this
+            process recorded (:func:`record_output`), which is the default.
 
     Returns:
         The path written.
@@ -85,6 +128,9 @@ def write_summary(
         "summary": str(summary).strip(),
         "headlines": rows,
         "parameters": _jsonable(dict(parameters or {})),
+        **{kind: [_jsonable(dict(r)) for r in items]
+           for kind, items in (outputs if outputs is not None else recorded_outputs()).items()
+           if kind in OUTPUT_KINDS},
     }
     path = Path(summaries_dir) / f"{stem}.json"
     return io.write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")

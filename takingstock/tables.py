@@ -2,10 +2,14 @@
 
 Method
 ------
-``save_table(df, name, tables_dir=..., caption=...)`` writes ``<name>.csv`` (the numbers as
-computed, for reuse) and ``<name>.md`` (the caption, then a pipe table with formatted numbers,
-for reading), each atomically through ``takingstock.io``. ``show(df, caption)`` displays the
-same formatted table in a notebook as HTML with a ``<caption>`` and ``<th scope="col">``.
+``save_table(df, name, tables_dir=..., caption=..., source=...)`` writes ``<name>.csv`` (the
+numbers as computed, for reuse) and ``<name>.md`` (the caption, then a pipe table with
+formatted numbers, then the source line, for reading), each atomically through
+``takingstock.io``, and records the table for the notebook's summary (the briefings' downloads
+and the tables' data package come from that record). ``show(df, caption)`` displays the same
+formatted table in a notebook as HTML with a ``<caption>`` and ``<th scope="col">``; when the
+process saved an equal frame (same columns and values, compared by a digest of its CSV text),
+the ``<table>`` carries ``data-table="<name>"`` so the briefing links its files.
 
 Number formatting (``format_frame``): a column is a *share* when its name is ``share`` or
 starts or ends with ``share`` (``share_published``, ``unknown_share``...); shares are
@@ -28,6 +32,7 @@ renderer may still turn a bare ``https://`` address into a link showing that sam
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 from pathlib import Path
@@ -35,6 +40,7 @@ from pathlib import Path
 import pandas as pd
 
 from takingstock import io as tsio
+from takingstock.summaries import record_output
 
 
 class TableError(ValueError):
@@ -142,13 +148,18 @@ def to_markdown(df: pd.DataFrame, caption: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_html(df: pd.DataFrame, caption: str) -> str:
-    """Render ``df`` as an HTML table: escaped caption, ``<th scope="col">``, escaped cells."""
+def to_html(df: pd.DataFrame, caption: str, name: str | None = None) -> str:
+    """Render ``df`` as an HTML table: escaped caption, ``<th scope="col">``, escaped cells.
+
+    ``name``: the saved table this one shows, as ``data-table="<name>"`` on the ``<table>``
+    (the briefing puts the table's download links under it).
+    """
     shown = format_frame(df)
     numeric = [
         pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns
     ]
-    parts = ['<table class="ts-table">', f"<caption>{html.escape(str(caption))}</caption>", "<thead><tr>"]
+    attr = f' data-table="{html.escape(name, quote=True)}"' if name else ""
+    parts = [f'<table class="ts-table"{attr}>', f"<caption>{html.escape(str(caption))}</caption>", "<thead><tr>"]
     parts += [f'<th scope="col">{html.escape(str(c))}</th>' for c in shown.columns]
     parts.append("</tr></thead><tbody>")
     for row in shown.itertuples(index=False):
@@ -164,11 +175,11 @@ def to_html(df: pd.DataFrame, caption: str) -> str:
 class HTMLTable:
     """A table displayed as HTML in notebooks (``_repr_html_``), as text elsewhere."""
 
-    def __init__(self, df: pd.DataFrame, caption: str):
-        self.df, self.caption = df, caption
+    def __init__(self, df: pd.DataFrame, caption: str, name: str | None = None):
+        self.df, self.caption, self.name = df, caption, name
 
     def _repr_html_(self) -> str:
-        return to_html(self.df, self.caption)
+        return to_html(self.df, self.caption, self.name)
 
     def __repr__(self) -> str:
         return f"{self.caption}\n{format_frame(self.df).to_string(index=False)}"
@@ -193,15 +204,33 @@ def shown_part(df: pd.DataFrame, caption: str, max_rows: int = SHOW_MAX_ROWS) ->
 def show(df: pd.DataFrame, caption: str, max_rows: int = SHOW_MAX_ROWS) -> None:
     """Display ``df`` in a notebook as an accessible HTML table with every cell escaped.
 
-    At most ``max_rows`` rows are shown; the caption says how many more the CSV holds.
+    At most ``max_rows`` rows are shown; the caption says how many more the CSV holds. When
+    this process saved an equal table (:func:`save_table`), the HTML names it, so the briefing
+    links its CSV and Markdown under the table.
     """
     from IPython.display import display
 
-    display(HTMLTable(*shown_part(df, caption, max_rows)))
+    display(HTMLTable(*shown_part(df, caption, max_rows), name=saved_name(df)))
+
+
+def fingerprint(df: pd.DataFrame) -> str:
+    """A digest of a table's columns and values, to recognise a saved table when it is shown."""
+    text = df.to_csv(index=False, lineterminator="\n")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: fingerprint -> name of the tables saved in this process (see :func:`show`).
+_SAVED: dict[str, str] = {}
+
+
+def saved_name(df: pd.DataFrame) -> str | None:
+    """The name under which this process saved a table equal to ``df``, or ``None``."""
+    return _SAVED.get(fingerprint(df)) if _SAVED else None
 
 
 def save_table(
-    df: pd.DataFrame, name: str, *, tables_dir: str | os.PathLike, caption: str
+    df: pd.DataFrame, name: str, *, tables_dir: str | os.PathLike, caption: str,
+    source: str | None = None,
 ) -> dict[str, Path]:
     """Write ``<name>.csv`` and ``<name>.md`` into ``tables_dir`` atomically; return the paths.
 
@@ -210,6 +239,13 @@ def save_table(
         name: file stem, e.g. ``02_car_2014_ammunition_manufacture``.
         tables_dir: the output folder (``output_dir/tables``).
         caption: one sentence saying what the table shows (first line of the Markdown).
+        source: the table's source line (last line of the Markdown; also in the tables' data
+            package). ``None``: the data package states a default (see
+            ``takingstock.packages``).
+
+    The table is recorded for the notebook's summary (``summaries.record_output``), and a
+    later :func:`show` of an equal frame marks the shown table with this name, so its
+    briefing links the CSV and Markdown.
     """
     if not name or "/" in name or name.startswith("."):
         raise TableError(f"bad table name {name!r}")
@@ -219,5 +255,10 @@ def save_table(
     csv_path = tables_dir / f"{name}.csv"
     with tsio.atomic_path(csv_path) as tmp:
         df.to_csv(tmp, index=False, encoding="utf-8")
-    md_path = tsio.write_text(tables_dir / f"{name}.md", to_markdown(df, caption))
+    markdown = to_markdown(df, caption)
+    if source:
+        markdown += f"\n{_md_cell(source)}\n"
+    md_path = tsio.write_text(tables_dir / f"{name}.md", markdown)
+    _SAVED[fingerprint(df)] = name
+    record_output("tables", name, caption=caption, source=source)
     return {"csv": csv_path, "md": md_path}

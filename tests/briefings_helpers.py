@@ -3,7 +3,10 @@
 The fixture holds a Markdown title and findings, a plotly figure shown through
 ``takingstock.figures.show``, an escaped table through ``takingstock.tables.show``, a printed
 catalogue-like designation ``<script>alert(1)</script>``, cells tagged ``remove-cell`` and
-``remove-output``, and a summary written through ``publish.write_summary``. All data invented.
+``remove-output``, and a summary written through ``publish.write_summary``. The first figure and
+the table are also saved (``save_figure`` / ``save_table``, as ``<stem>_designations`` and
+``<stem>_items``), so a briefing built with ``tables_dir`` / ``figures_dir`` links their
+downloads; the second figure is only shown. All data invented.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ CODE_MARKER = "FIXTURE_CODE_MARKER"
 REMOVED_CELL_MARKER = "REMOVED_CELL_MARKER"
 REMOVED_OUTPUT_MARKER = "REMOVED_OUTPUT_MARKER"
 FIGURE_COUNT = 2
+FIGURE_ALT = "Bar chart: 5 invented AK-47 rifles and 3 of a second item."
+TABLE_CAPTION = "Invented items by designation"
 
 
 def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nbformat.NotebookNode:
@@ -44,7 +49,10 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
         "fig = go.Figure(go.Bar(x=[designation, 'AK-47 (invented)'], y=[3, 5]))\n"
         "figures.finish(fig, title='Invented items by designation', x_title='Designation',\n"
         "               y_title='Items', source='Source: invented test data')\n"
-        "figures.show(fig, alt='Bar chart: 5 invented AK-47 rifles and 3 of a second item.')\n"
+        "from pathlib import Path\n"
+        f"figures.save_figure(fig, stem + '_designations', alt={FIGURE_ALT!r},\n"
+        "                    figures_dir=Path(output_dir) / 'figures')\n"
+        f"figures.show(fig, alt={FIGURE_ALT!r})\n"
     )
     line_code = (
         f"# {CODE_MARKER} second figure\n"
@@ -57,8 +65,10 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
         f"# {CODE_MARKER} table\n"
         "import pandas as pd\n"
         "from takingstock import tables\n"
-        "tables.show(pd.DataFrame({'designation': [designation, 'PKM'], 'items': [3, 7]}),\n"
-        "            caption='Invented items by designation')\n"
+        "items = pd.DataFrame({'designation': [designation, 'PKM'], 'items': [3, 7]})\n"
+        f"tables.save_table(items, stem + '_items', tables_dir=Path(output_dir) / 'tables',\n"
+        f"                  caption={TABLE_CAPTION!r}, source='Source: invented test data')\n"
+        f"tables.show(items, caption={TABLE_CAPTION!r})\n"
     )
     summary_code = (
         f"# {CODE_MARKER} summary\n"
@@ -133,6 +143,7 @@ def fake_executed_notebook(title: str = "Fixture briefing: invented deals") -> n
     fig = go.Figure(go.Bar(x=[XSS, "AK-47 (invented)"], y=[3, 5]))
     figures.finish(fig, title="Invented items by designation", x_title="Designation",
                    y_title="Items", source="Source: invented test data")
+    fig.layout.meta = {"alt": FIGURE_ALT, "name": "fixture_designations"}  # as save_figure sets
     fig2 = go.Figure(go.Scatter(x=[1975, 1985, 1995], y=[1, 4, 2], mode="lines"))
     figures.finish(fig2, title="Invented items by decade", x_title="Year", y_title="Items",
                    source="Source: invented test data")
@@ -149,7 +160,7 @@ def fake_executed_notebook(title: str = "Fixture briefing: invented deals") -> n
         3: [bundle(fig, "Bar chart: 5 invented AK-47 rifles and 3 of a second item.")],
         5: [bundle(fig2, "Line chart: items peak at 4 in 1985.")],
         7: [new_output("display_data", data={
-            "text/html": tables.to_html(df, "Invented items by designation"),
+            "text/html": tables.to_html(df, TABLE_CAPTION, name="fixture_items"),
             "text/plain": "table"})],
         9: [new_output("stream", name="stdout", text=XSS + "\n")],
         10: [new_output("stream", name="stdout", text=REMOVED_CELL_MARKER + "\n")],

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
@@ -387,3 +388,92 @@ def test_raw_data_versions_lists_committed_files_and_sipri_exports(tmp_path):
          io.sha256_file(raw / "sipri" / "trade-register-2026-05-18.csv")),
     ]
     assert publish.raw_data_versions(tmp_path / "missing") == []
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+
+def _build_with_downloads(tmp_path: Path, *, svg: bool = True):
+    """The fake notebook as 02_fixture, its table and first figure saved (second figure not)."""
+    nb = _write_fake(tmp_path, "02_fixture", "Fixture briefing: invented deals")
+    tdir, fdir = tmp_path / "tables", tmp_path / "figures"
+    tdir.mkdir()
+    fdir.mkdir()
+    (tdir / "fixture_items.csv").write_text("designation,items\nPKM,7\n", encoding="utf-8")
+    (tdir / "fixture_items.md").write_text("**Invented items**\n", encoding="utf-8")
+    (tdir / "stale_old_run.csv").write_text("a\n1\n", encoding="utf-8")  # recorded by no summary
+    if svg:
+        (fdir / "fixture_designations.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (fdir / "fixture_designations.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    publish.write_summary(
+        tmp_path / "summaries", "02_fixture", title="Fixture", summary="Ten invented items.",
+        headlines=[], outputs={
+            "tables": [{"name": "fixture_items", "caption": f"Items {bh.XSS}", "source": "Source: invented"}],
+            "figures": [{"name": "fixture_designations", "alt": bh.FIGURE_ALT, "source": "Source: invented"}]})
+    publish.build_briefings([nb], summaries_dir=tmp_path / "summaries", briefings_dir=tmp_path / "b",
+                            raw_dir=_raw_dir(tmp_path), git_commit="x", tables_dir=tdir,
+                            figures_dir=fdir)
+    return tmp_path / "b"
+
+
+def test_each_saved_table_and_figure_links_its_downloads(tmp_path):
+    folder = _build_with_downloads(tmp_path)
+    html = (folder / "02_fixture.html").read_text(encoding="utf-8")
+    inline = re.findall(r'<p class="downloads">(.*?)</p>', html)
+    assert inline == [
+        'Download this figure: <a href="downloads/figures/fixture_designations.svg">SVG</a> · '
+        '<a href="downloads/figures/fixture_designations.png">PNG</a>',
+        'Download this table: <a href="downloads/tables/fixture_items.csv">CSV</a> · '
+        '<a href="downloads/tables/fixture_items.md">Markdown</a>',
+    ]  # the second figure was only shown, never saved: no links
+    assert html.count('class="plotly-graph-div"') == bh.FIGURE_COUNT
+    section = html[html.index('id="downloads-heading"'):html.index("</section>", html.index('id="downloads-heading"'))]
+    assert "Items &lt;script&gt;alert(1)&lt;/script&gt;:" in section and bh.XSS not in section
+    assert 'href="downloads/tables/datapackage.json"' in section
+    files = sorted(str(p.relative_to(folder)) for p in (folder / "downloads").rglob("*") if p.is_file())
+    assert files == ["downloads/figures/fixture_designations.png", "downloads/figures/fixture_designations.svg",
+                     "downloads/tables/datapackage.json", "downloads/tables/fixture_items.csv",
+                     "downloads/tables/fixture_items.md"]
+    pkg = json.loads((folder / "downloads/tables/datapackage.json").read_text(encoding="utf-8"))
+    assert [r["path"] for r in pkg["resources"]] == ["fixture_items.csv"]
+    # every relative link of every page is a file of the folder
+    for page in folder.glob("*.html"):
+        for href in re.findall(r'href="([^"#:]+)"', page.read_text(encoding="utf-8")):
+            assert (folder / href).is_file(), f"{page.name}: {href}"
+
+
+def test_figure_without_static_image_offers_only_what_exists(tmp_path):
+    folder = _build_with_downloads(tmp_path, svg=False)
+    html = (folder / "02_fixture.html").read_text(encoding="utf-8")
+    assert 'Download this figure: <a href="downloads/figures/fixture_designations.png">PNG</a></p>' in html
+    assert "fixture_designations.svg" not in html
+
+
+def test_summary_lists_what_the_process_saved(tmp_path):
+    from takingstock import summaries, tables
+
+    summaries.forget_outputs()
+    tables.save_table(pd.DataFrame({"a": [1]}), "02_x_first", tables_dir=tmp_path, caption="First",
+                      source="Source: invented")
+    tables.save_table(pd.DataFrame({"a": [2]}), "02_x_second", tables_dir=tmp_path, caption="Second")
+    path = publish.write_summary(tmp_path / "s", "02_x", title="t", summary="s", headlines=[])
+    summaries.forget_outputs()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["tables"] == [{"name": "02_x_first", "caption": "First", "source": "Source: invented"},
+                              {"name": "02_x_second", "caption": "Second", "source": None}]
+    assert data["figures"] == []
+    assert (tmp_path / "02_x_first.md").read_text(encoding="utf-8").endswith("\nSource: invented\n")
+    # a shown table equal to a saved one carries its name (the briefing links it)
+    assert 'data-table="02_x_second"' in tables.to_html(pd.DataFrame({"a": [2]}), "c",
+                                                        tables.saved_name(pd.DataFrame({"a": [2]})))
+
+
+def test_pdf_without_chromium_is_skipped_and_not_linked(tmp_path, monkeypatch):
+    from takingstock import pdf_edition
+
+    monkeypatch.setattr(pdf_edition, "find_chromium", lambda: None)
+    nb = _write_fake(tmp_path, "02_fixture", "Fixture briefing: invented deals")
+    publish.build_briefings([nb], summaries_dir=tmp_path / "s", briefings_dir=tmp_path / "b",
+                            raw_dir=_raw_dir(tmp_path), git_commit="x", pdf=True)
+    assert not (tmp_path / "b" / pdf_edition.PDF_NAME).exists()
+    assert pdf_edition.PDF_NAME not in (tmp_path / "b" / "index.html").read_text(encoding="utf-8")

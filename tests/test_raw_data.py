@@ -1,4 +1,4 @@
-"""The committed raw data: provenance sidecars, sources, and the figures the catalogues carry."""
+"""The committed raw data: its data package, sources, and the figures the catalogues carry."""
 
 from __future__ import annotations
 
@@ -39,27 +39,28 @@ def numbers(series: pd.Series) -> pd.Series:
 
 # --- provenance -----------------------------------------------------------------------------
 
+RESOURCES = {r["path"]: r for r in provenance.load_package(paths.RAW)["resources"]}
+
+
 @pytest.mark.parametrize("name", OWN_FILES)
-def test_own_raw_file_has_complete_matching_sidecar(name):
+def test_own_raw_file_is_completely_described_in_the_package(name):
     path = paths.RAW / name
-    meta = provenance.load_sidecar(path)
-    assert provenance.verify(path) == []
-    assert meta["sha256"] == io.sha256_file(path)
-    assert meta["rows"] == len(read(name))
-    assert provenance.missing_recommended(meta) == []
-    assert str(meta["compiled"]) == "2026-11-27"
-    assert all(col["type"] and col["meaning"] for col in meta["columns"])
-    assert all(url.startswith("https://") for url in meta["source_urls"])
+    res = RESOURCES[name]
+    assert res["hash"] == "sha256:" + io.sha256_file(path)
+    assert res["rows"] == len(read(name))
+    assert provenance.resource_problems(res) == []
+    assert res["compiled"] == "2026-11-27"
+    assert [f["name"] for f in res["schema"]["fields"]] == list(read(name).columns)
+    assert all(f["type"] and f["description"] for f in res["schema"]["fields"])
+    assert all(s["path"].startswith("https://") for s in res["sources"])
 
 
 @pytest.mark.parametrize("path", provenance.raw_files(paths.RAW), ids=lambda p: p.name)
-def test_every_raw_file_has_a_matching_sidecar(path):
-    """Every committed raw file (whoever owns it) is pinned by its sidecar."""
-    problems = provenance.verify(path)
-    assert problems == [], (
-        "see docs/CONTRACTS.md 'Raw-file sidecars'; `python -m takingstock.provenance --update "
-        f"data/raw/{path.name}` fills sha256 and rows: {problems}"
-    )
+def test_every_raw_file_is_a_complete_resource(path):
+    """Every committed raw file (whoever owns it) is described and pinned by datapackage.json."""
+    assert path.name in RESOURCES, (
+        f"`python -m takingstock.provenance --add data/raw/{path.name}` adds it (docs/CONTRACTS.md)")
+    assert provenance.resource_problems(RESOURCES[path.name]) == []
 
 
 def test_raw_data_versions_lists_own_files_verified():
@@ -212,3 +213,12 @@ def test_periods_are_contiguous_and_do_not_overlap():
     assert by_id.loc["iran-iraq-war", ["start", "end"]].tolist() == ["1980-01-01", "1988-12-31"]
     assert by_id.loc["un-embargo", ["start", "end"]].tolist() == ["1991-01-01", "2002-12-31"]
     assert re.search("Mosul", by_id.loc["after-mosul", "label"])
+
+
+def test_package_sources_are_titled_from_sources_csv():
+    titles = {s["path"]: s["title"] for s in RESOURCES["catalogue_car_2017_weapons.csv"]["sources"]}
+    assert titles["https://www.conflictarm.com/reports/weapons-of-the-islamic-state/"] == (
+        "Conflict Armament Research: Weapons of the Islamic State: A three-year investigation in "
+        "Iraq and Syria")
+    assert {"title": "SIPRI Arms Transfers Database", "path": "https://www.sipri.org/databases/armstransfers"} \
+        in RESOURCES["claims_accepted.csv"]["sources"]

@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io as _stdio
-import json
-import re
 import sys
 from pathlib import Path
 
@@ -74,24 +72,17 @@ def accepted_text(ledger: pd.DataFrame) -> str:
 
 
 def accept_ledger(ledger: pd.DataFrame, accepted_path: str | Path, register_label: str = "") -> Path:
-    """Write the accepted-verdicts file from ``ledger`` and refresh its sidecar, if it has one.
+    """Write the accepted-verdicts file from ``ledger`` and refresh its provenance, if it has one.
 
-    The sidecar's ``sha256`` and ``rows`` lines are rewritten (``takingstock.provenance``) and
-    its ``accepted_against`` line records which SIPRI register release the verdicts came from.
+    When the file's folder has a ``datapackage.json`` (``data/raw/`` does), its resource's
+    ``hash``, ``bytes`` and ``rows`` are refreshed (``takingstock.provenance``) and its
+    ``accepted_against`` property records which SIPRI release the verdicts came from.
     """
     from takingstock import provenance
 
     path = tsio.write_text(accepted_path, accepted_text(ledger))
-    side = provenance.sidecar_path(path)
-    if side.is_file():
-        text = side.read_text(encoding="utf-8")
-        line = f"accepted_against: {json.dumps(register_label)}"
-        if re.search(r"^accepted_against:.*$", text, flags=re.MULTILINE):
-            text = re.sub(r"^accepted_against:.*$", lambda _m: line, text, count=1, flags=re.MULTILINE)
-        else:
-            text = text.rstrip("\n") + "\n" + line + "\n"
-        tsio.write_text(side, text)
-        provenance.update_sidecar(path)
+    if provenance.package_path(Path(path).parent).is_file():
+        provenance.refresh_resource(path, accepted_against=register_label)
     return path
 
 
