@@ -46,6 +46,7 @@ class Table:
     caption: str
     show: bool = True
     save: bool = True
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,7 @@ class Finding:
     figures: list[Figure] = field(default_factory=list)
     headlines: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    def __add__(self, other: "Finding") -> "Finding":
-        return Finding(self.tables + other.tables, self.figures + other.figures,
-                       self.headlines + other.headlines, self.notes + other.notes)
+    source: str | None = None  # the source line of every table that gives none
 
 
 def skipped(reason: str) -> Finding:
@@ -109,7 +107,8 @@ class Briefing:
                 print(note)
             for t in finding.tables:
                 if t.save:
-                    tables.save_table(t.frame, self.name(t.name), tables_dir=self.run.tables_dir, caption=t.caption)
+                    tables.save_table(t.frame, self.name(t.name), tables_dir=self.run.tables_dir, caption=t.caption,
+                                      source=t.source or finding.source)
                     self.saved["tables"].append(self.name(t.name))
                 if t.show:
                     tables.show(t.frame, t.caption)

@@ -462,7 +462,8 @@ def test_summary_lists_what_the_process_saved(tmp_path):
     assert data["tables"] == [{"name": "02_x_first", "caption": "First", "source": "Source: invented"},
                               {"name": "02_x_second", "caption": "Second", "source": None}]
     assert data["figures"] == []
-    assert (tmp_path / "02_x_first.md").read_text(encoding="utf-8").endswith("\nSource: invented\n")
+    # the source line is escaped like every text cell (a ':' or '[' of data never becomes markup)
+    assert (tmp_path / "02_x_first.md").read_text(encoding="utf-8").endswith("\nSource\\: invented\n")
     # a shown table equal to a saved one carries its name (the briefing links it)
     assert 'data-table="02_x_second"' in tables.to_html(pd.DataFrame({"a": [2]}), "c",
                                                         tables.saved_name(pd.DataFrame({"a": [2]})))

@@ -31,7 +31,7 @@ def manufacture_decades(c: str, rows: pd.DataFrame) -> Finding:
            + "; ".join(f"{r.decade}: {r.count:,}" for r in dec.itertuples()))
     return Finding(tables=[Table(f"{c}_decades", dec, f"{c}: {unit} by decade of manufacture (midpoint year); "
                                                      f"{unknown:.1f}% of unknown era")],
-                   figures=[Figure(f"{c}_decades", fig, alt)],
+                   figures=[Figure(f"{c}_decades", fig, alt)], source=src,
                    headlines=[(f"{c}: era of manufacture unknown", f"{unknown:.1f}% of {unit}")])
 
 
@@ -44,7 +44,7 @@ def manufacture_periods(c: str, rows: pd.DataFrame, periods: pd.DataFrame) -> Fi
     alt = (f"Bar chart of {unit} in catalogue {c} by historical period of manufacture. "
            + "; ".join(f"{r.period}: {r.count:,}" for r in per.itertuples()))
     return Finding(tables=[Table(f"{c}_periods", per, f"{c}: {unit} by historical period of manufacture (midpoint year)")],
-                   figures=[Figure(f"{c}_periods", fig, alt)])
+                   figures=[Figure(f"{c}_periods", fig, alt)], source=src)
 
 
 # --------------------------------------------------------------------------- era of design
@@ -75,7 +75,7 @@ def design_eras(c: str, rows: pd.DataFrame, periods: pd.DataFrame) -> Finding:
     unit, src = bd.unit_of(c), designs.design_source_line(rows, c)
     dec, per = designs.by_design_decade(rows), designs.by_design_period(rows, periods)
     unknown = bd.unknown_share(dec, "decade")
-    found = Finding(tables=[
+    found = Finding(source=src, tables=[
         Table(f"{c}_design_decades", dec, f"{c}: {unit} by decade of design ({DESIGN_MEANING}); {unknown:.1f}% not placed"),
         Table(f"{c}_design_periods", per, f"{c}: {unit} by historical period of the design year ({DESIGN_MEANING})")])
     if unknown >= 100:
@@ -196,6 +196,7 @@ def by_year(d: Deliveries, periods: pd.DataFrame, band_periods: list[str], embar
                                 source=src, x_title="Year of delivery", y_title="Items delivered (major conventional weapons)", bands=bands)
     span = f"{d.yearly['year'].min()}-{d.yearly['year'].max()}"
     return Finding(
+        source=src,
         tables=[Table(f"sipri_{d.tag}_by_year", d.yearly, f"Arms delivered to {d.who} per year: deals, items, and TIV "
                                                           "(millions; a volume measure, not money)", show=False)],
         figures=[Figure(f"sipri_{d.tag}_by_year_tiv", tiv, f"Bar chart of arms delivered to {d.who} per year in SIPRI "
@@ -214,6 +215,7 @@ def by_decade(d: Deliveries) -> Finding:
     fig = figures.time_series(dec, x="decade", y="tiv", title=f"Arms delivered to {d.who} by decade (SIPRI TIV)",
                               source=sipri.SIPRI_SOURCE_LINE, x_title="Decade of delivery", y_title=supply.TIV_LABEL)
     return Finding(
+        source=sipri.SIPRI_SOURCE_LINE,
         tables=[Table(f"sipri_{d.tag}_by_decade", dec, f"Arms delivered to {d.who} by decade: items and TIV (millions; "
                                                         "a volume measure, not money)")],
         figures=[Figure(f"sipri_{d.tag}_by_decade", fig, f"Bar chart of SIPRI TIV delivered to {d.who} by decade; the "
@@ -232,7 +234,7 @@ def by_period(d: Deliveries, periods: pd.DataFrame) -> Finding:
                                source=sipri.SIPRI_SOURCE_LINE, x_title="Period of delivery", y_title=supply.TIV_LABEL)
     alt = (f"Stacked bar chart of SIPRI TIV delivered to {d.who} in each historical period, by supplier. "
            + "; ".join(f"{r.period}: {r.tiv:,.0f} million TIV" for r in per.itertuples()))
-    return Finding(tables=[Table(f"sipri_{d.tag}_by_period", per, f"Arms delivered to {d.who} by historical period: "
+    return Finding(source=sipri.SIPRI_SOURCE_LINE, tables=[Table(f"sipri_{d.tag}_by_period", per, f"Arms delivered to {d.who} by historical period: "
                                                                    "items and TIV (millions; a volume measure, not money)")],
                    figures=[Figure(f"sipri_{d.tag}_by_period_supplier", fig, alt)])
 

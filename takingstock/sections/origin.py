@@ -27,7 +27,7 @@ def by_country(c: str, rows: pd.DataFrame, role: str, top_n: int) -> Finding:
     alt = (f"Bar chart of the share of {unit} in catalogue {c} by {what}. "
            + "; ".join(f"{r.state} {r.share:.1f}%" for r in top.itertuples()))
     found = Finding(tables=[Table(f"{c}_{role}", table, f"{c}: {unit} by {what} (share of all {unit}, unknown included)")],
-                    figures=[Figure(f"{c}_{role}_shares", fig, alt)])
+                    figures=[Figure(f"{c}_{role}_shares", fig, alt)], source=bd.source_line(rows, c))
     if role == "manufacture":
         known = table[table["state"] != "unknown"]
         lead = (known if len(known) else table).iloc[0]
@@ -64,7 +64,7 @@ def by_bloc(c: str, rows: pd.DataFrame) -> Finding:
     alt = (f"Bar chart of the share of {unit} in catalogue {c} by Cold-War bloc of the country of manufacture. "
            + "; ".join(f"{r.bloc} {r.share:.1f}%" for r in blocs.itertuples()))
     return Finding(tables=[Table(f"{c}_blocs", blocs, f"{c}: {unit} by Cold-War bloc of the country of manufacture")],
-                   figures=[Figure(f"{c}_bloc_shares", fig, alt)])
+                   figures=[Figure(f"{c}_bloc_shares", fig, alt)], source=bd.source_line(rows, c))
 
 
 def category_matrix(c: str, rows: pd.DataFrame, top_n: int) -> Finding:
@@ -78,7 +78,7 @@ def category_matrix(c: str, rows: pd.DataFrame, top_n: int) -> Finding:
            f"Largest category: {matrix.index[0]} ({matrix['total'].iloc[0]:,} {unit}).")
     caption = f"{c}: {unit} by category and country of manufacture"
     return Finding(tables=[Table(f"{c}_category_matrix", matrix.reset_index(), caption)],
-                   figures=[Figure(f"{c}_category_matrix", fig, alt)])
+                   figures=[Figure(f"{c}_category_matrix", fig, alt)], source=bd.source_line(rows, c))
 
 
 def published_vs_recomputed(c: str, rows: pd.DataFrame) -> Finding:
@@ -94,7 +94,7 @@ def published_vs_recomputed(c: str, rows: pd.DataFrame) -> Finding:
         headlines=[(f"{c}: largest gap between published and recomputed share", f"{worst:.2f} percentage points"),
                    (f"{c}: share made in EU member states (2017)", f"{eu['share']:.1f}%")],
         notes=[f"{c}: EU member states (2017) {eu['count']:,.0f} of {eu['total']:,.0f} = {eu['share']:.1f}% "
-               f"({', '.join(eu['members_present'])})"])
+               f"({', '.join(eu['members_present'])})"], source=bd.source_line(rows, c))
 
 
 def summary(data: dict[str, pd.DataFrame]) -> str:

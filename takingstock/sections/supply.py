@@ -64,7 +64,7 @@ def imports(d: Deals, basis: str, year_from: int, year_to: int) -> Finding:
                               source=d.source, x_title=YEAR_TITLES[basis], y_title=supply.TIV_LABEL)
     alt = (f"Bar chart of the SIPRI trend-indicator value (a volume measure, not money) of major arms imported by "
            f"{d.who} each year from {year_from} to {year_to}, {basis} basis: {supply.basis_rule(basis)}.")
-    found = Finding(figures=[Figure(f"{d.tag}_imports_by_year", fig, alt)])
+    found = Finding(source=d.source, figures=[Figure(f"{d.tag}_imports_by_year", fig, alt)])
     if basis == "delivery":
         found.notes.append("Imports by decade and by historical period, delivery basis: see notebook 03's tables "
                            f"03_sipri_{d.tag}_by_decade and 03_sipri_{d.tag}_by_period.")
@@ -83,7 +83,7 @@ def top_suppliers(d: Deals, basis: str, n: int = 3) -> Finding:
     if d.missing:
         return skipped(d.missing)
     top = supply.top_suppliers_by_period(d.deals, d.run.recipients, d.run.period_table(), basis, n=n)
-    return Finding(tables=[Table(f"{d.tag}_top_suppliers_by_period", top,
+    return Finding(source=d.source, tables=[Table(f"{d.tag}_top_suppliers_by_period", top,
                                  f"The {n} largest suppliers (by TIV) of {d.who} in each period ({basis} basis).")])
 
 
@@ -121,7 +121,7 @@ def bloc_shares(d: Deals, window_id: str, year_from: int, year_to: int) -> Findi
            f"{split} on. " + "; ".join(f"{r.era}, {r.group}: {r.share:.1f}%" for r in shares.itertuples()))
     heads = [(f"{r.group} share of delivered TIV, {r.era}", f"{r.share:.0f}%") for r in shares.itertuples()
              if r.group in ("former Soviet bloc", "US/European (NATO)")]
-    return Finding(tables=[Table(f"{d.tag}_bloc_shares", shares,
+    return Finding(source=d.source, tables=[Table(f"{d.tag}_bloc_shares", shares,
                                  f"Share of delivered TIV to {d.who} by supplier bloc, before {split} and from {split} on.")],
                    figures=[Figure(f"{d.tag}_bloc_shares", fig, alt)], headlines=heads)
 
@@ -148,7 +148,7 @@ def window_suppliers(d: Deals, window_id: str, comparison: str) -> Finding:
               str(len(found["either"]["both"]))),
              (f"States that supplied both {a} and {comparison}, {win.first}-{win.last} (delivered in the window; "
               "the claims ledger's rule)", str(len(found["delivery"]["both"])))]
-    return Finding(tables=[Table(f"{d.tag}_{window_id}_suppliers", table,
+    return Finding(source=d.source, tables=[Table(f"{d.tag}_{window_id}_suppliers", table,
                                  f"States that supplied {a}, {comparison} or both in {win.label}, under each counting "
                                  "rule (order, delivery, either)")], headlines=heads, notes=notes)
 
@@ -166,6 +166,7 @@ def supplier_deals(d: Deals, supplier: str, window_id: str, orders_window_id: st
     named = supply.named_orders(d.deals, d.run.recipients, orders.first, orders.last)
     slug = supplier.lower().replace(" ", "-")
     return Finding(
+        source=d.source,
         tables=[Table(f"{d.tag}_{slug}_deals_from_{win.first}", deals,
                       f"{supplier}'s deals with {d.who} ordered in {win.first} or later (SIPRI).", show=False),
                 Table(f"{d.tag}_{orders_window_id}_orders", named,
@@ -186,6 +187,7 @@ def paper_trail(d: Deals, items: pd.DataFrame, trail_recipients: list[str]) -> F
     matches, unmatched = supply.paper_trail(items, d.deals, supply.load_aliases(d.run.aliases_file), recipients=covered)
     to = ", ".join(covered) or "no recipient"
     return Finding(
+        source=d.source,
         tables=[Table("paper_trail_matches", matches,
                       f"Catalogue items matched to SIPRI deals to {to} for the same weapon type."),
                 Table("paper_trail_unmatched", unmatched, "Catalogue items with no SIPRI deal, and why.")],
