@@ -7,8 +7,9 @@ identifier**, so the same deal has to be recognised in two releases from what it
 (:func:`match_deals`) pairs deals one to one, level by level; each level only looks at the
 deals that the levels before it left unpaired:
 
-1. ``identical`` - every cell of the row is the same (``Register.deals['deal_id']``, a hash of
-   the row's cells, is equal).
+1. ``identical`` - every field :func:`revisions` compares is the same (recipient and supplier
+   as written, order year, numbers, designation, description, delivery years, status,
+   comments, the three TIVs and the ``?`` flags).
 2. ``same key`` - same recipient and supplier (the crosswalk's states, so a re-spelt name still
    matches), order year, designation key (``sipri.normalise_designation``: ``F-16C Block-50/52``
    = ``F-16C Block-50``), number ordered and SIPRI weapon category (``sipri.weapon_category``,
@@ -72,29 +73,6 @@ TIV_TOLERANCE = 0.005
 _WHO = ("recipient_state", "supplier_state")
 
 
-@dataclass(frozen=True)
-class MatchLevel:
-    """One level of the matching rule: its name, the columns that must be equal, and what
-    it allows to differ (in words, for tables and the README)."""
-
-    name: str
-    keys: tuple[str, ...]
-    allows: str
-
-
-#: The matching rule, level by level (see the module docstring).
-MATCH_LEVELS = (
-    MatchLevel("identical", ("deal_id",), "nothing"),
-    MatchLevel("same key", (*_WHO, "order_year", "designation_key", "number_ordered", "category"),
-               "deliveries, TIV, status, wording, comments"),
-    MatchLevel("number revised", (*_WHO, "order_year", "designation_key", "category"),
-               "also the number ordered"),
-    MatchLevel("re-dated", (*_WHO, "designation_key", "number_ordered", "category"),
-               f"also the order year (by up to {REDATE_YEARS} years)"),
-    MatchLevel("re-designated", (*_WHO, "order_year", "number_ordered", "category", "delivery_years"),
-               "the designation, when alike (a shared word or the same first 4 characters)"),
-)
-
 #: Fields compared in a matched pair: (label, columns). A field differs when any column does.
 REVISION_FIELDS = (
     ("order year", ("order_year",)),
@@ -112,6 +90,33 @@ REVISION_FIELDS = (
     ("recipient spelling", ("recipient",)),
     ("supplier spelling", ("supplier",)),
 )
+#: Every column a revision looks at: a pair equal in all of them is ``identical``.
+_ALL_FIELDS = tuple(c for _, cols in REVISION_FIELDS for c in cols)
+
+
+@dataclass(frozen=True)
+class MatchLevel:
+    """One level of the matching rule: its name, the columns that must be equal, and what
+    it allows to differ (in words, for tables and the README)."""
+
+    name: str
+    keys: tuple[str, ...]
+    allows: str
+
+
+#: The matching rule, level by level (see the module docstring).
+MATCH_LEVELS = (
+    MatchLevel("identical", _ALL_FIELDS, "nothing"),
+    MatchLevel("same key", (*_WHO, "order_year", "designation_key", "number_ordered", "category"),
+               "deliveries, TIV, status, wording, comments"),
+    MatchLevel("number revised", (*_WHO, "order_year", "designation_key", "category"),
+               "also the number ordered"),
+    MatchLevel("re-dated", (*_WHO, "designation_key", "number_ordered", "category"),
+               f"also the order year (by up to {REDATE_YEARS} years)"),
+    MatchLevel("re-designated", (*_WHO, "order_year", "number_ordered", "category", "delivery_years"),
+               "the designation, when alike (a shared word or the same first 4 characters)"),
+)
+
 _TIV_COLUMNS = {"tiv_per_unit", "tiv_order", "tiv_delivered"}
 #: The fields whose revision changes what a deal says was ordered or delivered (the table of
 #: revised deals shows these; wording, flags, comments and spellings are counted apart).
@@ -251,8 +256,6 @@ def _key_frame(deals: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     out = pd.DataFrame(index=deals.index)
     for k in keys:
         col = deals[k]
-        if k == "deal_id":
-            col = col.astype(str).str.replace(r"-\d+$", "", regex=True)
         out[k] = col.astype(object).where(col.notna(), "<empty>").astype(str)
     return out
 
@@ -528,11 +531,19 @@ def name_changes(matching: Matching) -> pd.DataFrame:
 
 
 def renamed_descriptions(matching: Matching) -> pd.DataFrame:
-    """Weapon descriptions reworded between the releases: each distinct (old wording, new
-    wording) pair among matched deals, with its category and the number of deals.
+    """Weapon descriptions that changed between the releases, from the matched deals.
 
-    A pair whose two wordings differ only in case or blanks is a rewording too (SIPRI's
-    text changed). Columns: ``was, now, category, deals``, most deals first.
+    Each distinct (old wording, new wording) pair among matched deals, with its category and
+    number of deals, and ``kind``:
+
+    * ``renamed`` - the old wording is used by no deal of the new release (SIPRI retired it)
+      and this new wording is the one most of its matched deals now carry: a change of
+      vocabulary (``APC`` -> ``armoured personnel carrier``). One per retired wording.
+    * ``re-described`` - any other pair: some deals of a wording got another description
+      (a second destination of a retired wording, or a wording still in use).
+
+    A change of case or blanks counts (SIPRI's text changed). Columns: ``was, now, category,
+    deals, kind``; renamed first, most deals first.
     """
     p = matching.pairs
     was = matching.old.loc[p["old"], "description"].to_numpy()
@@ -541,7 +552,12 @@ def renamed_descriptions(matching: Matching) -> pd.DataFrame:
     d = pd.DataFrame({"was": was, "now": now, "category": cat})
     d = d[d["was"] != d["now"]]
     out = d.groupby(["was", "now", "category"], as_index=False).size().rename(columns={"size": "deals"})
-    return out.sort_values(["deals", "was"], ascending=[False, True]).reset_index(drop=True)
+    out = out.sort_values(["deals", "was", "now"], ascending=[False, True, True]).reset_index(drop=True)
+    retired = ~out["was"].isin(set(matching.new["description"]))
+    main = ~out.duplicated("was")
+    out["kind"] = (retired & main).map({True: "renamed", False: "re-described"})
+    return out.sort_values("kind", key=lambda k: k.map({"renamed": 0, "re-described": 1}),
+                           kind="stable").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- the register as a whole
