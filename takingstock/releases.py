@@ -769,19 +769,37 @@ def compare(old_path: str | Path, new_path: str | Path) -> Comparison:
     return Comparison(old, new, matching, revisions(matching))
 
 
+def _tick_label(label: str, width: int = 16) -> str:
+    """A period label as a short multi-line tick (escaped: labels come from a data file)."""
+    import html
+    import textwrap
+
+    return "<br>".join(html.escape(part, quote=False) for part in textwrap.wrap(str(label), width) or [""])
+
+
 def change_figure(table: pd.DataFrame, who: str, source: str):
     """Bars of the change of delivered TIV (new minus old) per period, one colour per
-    supplier, gains above zero and losses below (:func:`tiv_by_period_supplier`'s table)."""
+    supplier, gains above zero and losses below (:func:`tiv_by_period_supplier`'s table).
+
+    Suppliers whose TIV did not change in any period are left out of the bars and the legend;
+    period names are written on horizontal lines under each bar.
+    """
     from takingstock import figures
 
     cols = [c for c in table.columns if c.startswith("tiv [")]
     old, new = (c[len("tiv ["):-1] for c in cols)
-    fig = figures.stacked_bars(table, x="period", y="change", colour="supplier",
-                               x_order=list(dict.fromkeys(table["period"])),
+    moved = table.groupby("supplier")["change"].transform(lambda c: (c.abs() >= TIV_TOLERANCE).any())
+    data = table[moved].assign(period=table["period"].map(_tick_label))
+    order = [_tick_label(p) for p in dict.fromkeys(table["period"])]
+    fig = figures.stacked_bars(data, x="period", y="change", colour="supplier", x_order=order,
                                title=f"What moved between SIPRI's releases of {old} and {new}: TIV delivered to {who}",
                                source=source, x_title="Period of delivery",
                                y_title=f"Change of TIV ({new} minus {old}), millions; not money")
     fig.update_layout(barmode="relative")
+    fig.update_xaxes(tickangle=0)
+    # ticks of up to three lines push the axis title down: move the source line below it
+    fig.update_annotations(selector=dict(name=figures.SOURCE_ANNOTATION_NAME), yshift=-100)
+    fig.update_layout(margin_b=(fig.layout.margin.b or figures.SOURCE_BASE_MARGIN) + 25)
     return fig
 
 

@@ -112,6 +112,11 @@ def test_reworded_description_and_tiv_change_by_period(fixture_pair):
     assert totals.loc["un-embargo", "change"] == 0.0
     fig = releases.change_figure(table, "Iraq", sipri.SIPRI_SOURCE_LINE)
     assert fig.layout.barmode == "relative"
+    # only the suppliers whose TIV moved get a bar; period names from the data file are inert
+    assert sorted(t.name for t in fig.data) == ["Soviet Union", "United States"]
+    marked = table.assign(period=table["period"].str.replace("Iran-Iraq war", "<b>Iran-Iraq</b> war"))
+    ticks = releases.change_figure(marked, "Iraq", sipri.SIPRI_SOURCE_LINE).data[0].x
+    assert ticks[0] == "&lt;b&gt;Iran-Iraq&lt;/b&gt;<br>war (1980-1988)"
     assert "Occupation (2003-2011): -320.0 (largest: United States -320.0)" in releases.change_alt(table, "Iraq")
 
 
