@@ -18,24 +18,43 @@ deals that the levels before it left unpaired:
 3. ``number revised`` - as 2 without the number ordered.
 4. ``re-dated`` - as 2 without the order year, which may move by at most
    :data:`REDATE_YEARS` years.
+5. ``re-designated`` - same recipient and supplier states, order year, number ordered,
+   category and delivery years, and designations that look alike
+   (:func:`designations_alike`: ``Mi-24D/Mi-25`` -> ``Mi-24D``, ``SA-316B Alouette-3`` ->
+   ``SA-316 Alouette-3``).
 
 Where a level offers several pairings, the closest is taken first: smallest change of order
 year, then of number ordered, then of TIV of the order and TIV delivered, then the order of
 the rows in the files. An empty cell (an order year or a number not known) matches an empty
 cell. Deals of the old release left unpaired are **dropped**, of the new one **added**.
+:meth:`Matching.level_counts` reports each level's count and both unmatched counts.
 
-Limits: a deal whose designation key changed (re-designated: ``Mi-24`` -> ``Mi-35``, a name
-added), whose category changed (a description moved to another SIPRI category), whose
-recipient or supplier changed state, or whose order year *and* number both changed shows as
-one dropped and one added deal. Two deals that are alike on every key (two orders of the same
-number of the same weapon in the same year) may be paired crosswise; their revisions are then
-those of the crosswise pair. Deals split or merged by SIPRI show as revised numbers plus an
-added or dropped deal.
+Limits: a deal re-designated beyond recognition (``Mi-24`` -> ``Mi-35``, no shared word), whose
+category changed (its description moved to another SIPRI category), whose recipient or
+supplier changed state, or whose order year *and* number both changed shows as one dropped
+and one added deal. Two deals alike on every key (two orders of the same number of the same
+weapon in the same year) may be paired crosswise; their revisions are then those of the
+crosswise pair. A deal SIPRI split or merged shows as a revised number plus an added or
+dropped deal. Measured on the releases of 2025-03-13 and 2026-05-18: see ``docs/sipri.md``.
 
 Revisions (:func:`revisions`) compare a matched pair field by field (:data:`REVISION_FIELDS`:
 order year, numbers, delivery years, the three TIVs, status, description, designation,
 the ``?`` flags, comments, recipient and supplier spellings); TIVs differ when they differ by
 more than :data:`TIV_TOLERANCE`.
+
+Which releases (:func:`choose_releases`): the two newest distinct release dates stated in the
+preambles of the exports at hand (for one date, the largest file), unless files are given; a
+file without a `Data generated:` line is never chosen by default. Fewer than two: a sentence
+saying so, and nothing is compared.
+
+Vocabulary: a name is *re-spelt* when only one release uses it and the other names the same
+crosswalk state differently; a description is *renamed* when no deal of the new release uses
+its old wording (:func:`renamed_descriptions`).
+
+Claims (:func:`claims_that_moved`): the ledger computed on both releases; for each claim whose
+verdict or value differs, the parts that moved (from the ledger) and the deals its computation
+reads that were added, dropped or revised (:func:`deals_behind_claim`; the deals are named with
+the TIV delivered by the whole deal, which may lie partly outside the claim's window).
 
 TIV by period uses :mod:`takingstock.supply` (delivered TIV spread evenly over the delivery
 years, as notebooks 03 and 04 do). TIV is SIPRI's volume measure, not money; every comparison
