@@ -184,7 +184,8 @@ def choose_releases(sipri_dir: str | Path = paths.SIPRI_RAW, old_file: str | Pat
         if str(given) and not Path(given).is_file():
             raise FileNotFoundError(f"no SIPRI export at {given}")
     folder = Path(sipri_dir)
-    files = sorted(p for p in folder.glob("*.csv") if p.is_file() and not p.name.startswith(".")) if folder.is_dir() else []
+    files = sorted(p for p in folder.glob("*.csv")
+                   if p.is_file() and not p.name.startswith(".")) if folder.is_dir() else []
     given = [Path(p) for p in (old_file, new_file) if str(p)]
     at_hand = [(p, sipri.read_release_date(p)) for p in dict.fromkeys([*given, *files])]
     dated = sorted(((d, p.stat().st_size, p) for p, d in at_hand if d is not None), reverse=True)
@@ -501,7 +502,8 @@ def period_totals(table: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     sums = table.groupby(["period_id", "period"], as_index=False, sort=False)[cols].sum()
     out = frame.merge(sums, on=["period_id", "period"], how="outer", sort=False).fillna({c: 0.0 for c in cols})
     order = {p: i for i, p in enumerate(frame["period_id"])}
-    out = out.assign(_o=out["period_id"].map(order).fillna(len(order))).sort_values("_o", kind="stable").drop(columns="_o")
+    out = (out.assign(_o=out["period_id"].map(order).fillna(len(order)))
+           .sort_values("_o", kind="stable").drop(columns="_o"))
     out["change"] = _change(out[cols[0]], out[cols[1]])
     return out.reset_index(drop=True)
 
@@ -606,7 +608,8 @@ def register_facts(matching: Matching) -> pd.DataFrame:
         change = None if va is None or vb is None else vb - va
         as_text = (lambda v: text(v, year=True)) if k == "latest order year" else text
         rows.append({"fact": k, matching.old_label: as_text(va), matching.new_label: as_text(vb),
-                     "change": "—" if change is None else (f"{change:+,.1f}" if isinstance(change, float) else f"{change:+,}")})
+                     "change": "—" if change is None else
+                     (f"{change:+,.1f}" if isinstance(change, float) else f"{change:+,}")})
     return pd.DataFrame(rows)
 
 
@@ -833,4 +836,5 @@ def change_alt(table: pd.DataFrame, who: str) -> str:
         bits.append(f"{period}: {total:+,.1f}" + (f" (largest: {top['supplier']} {top['change']:+,.1f})"
                                                   if abs(top["change"]) >= TIV_TOLERANCE else ""))
     return (f"Bar chart of the change in SIPRI trend-indicator value (a volume measure, not money) delivered "
-            f"to {who} per period, from the release of {old} to that of {new}, split by supplier. " + "; ".join(bits) + ".")
+            f"to {who} per period, from the release of {old} to that of {new}, split by supplier. "
+            + "; ".join(bits) + ".")

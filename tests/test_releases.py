@@ -213,7 +213,8 @@ def test_real_releases_claims_that_moved(real):
     moved = releases.claims_that_moved(ledger, claim_list, real.matching, real.revs).set_index("id")
     assert sorted(moved.index) == ["flood-after-2003", "iraq-tiv-1980-88-total", "iraq-ussr-share-1980-88"]
     row = moved.loc["iraq-tiv-1980-88-total"]
-    assert (row["computed [2025-03-13]"], row["computed [2026-05-18]"]) == ("28,312 TIV (millions)", "28,358 TIV (millions)")
+    assert (row["computed [2025-03-13]"], row["computed [2026-05-18]"]) == (
+        "28,312 TIV (millions)", "28,358 TIV (millions)")
     assert row["parts"].startswith("Moved by: Soviet Union 16,661 -> 16,701")
     assert "added: 4 Tu-22 from Soviet Union to Iraq (ordered 1983), +40.0 TIV delivered" in row["deals"]
 
