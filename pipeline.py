@@ -101,14 +101,26 @@ STEPS = [
         description="check each claim of the report against the rebuilt evidence",
     ),
     Step(
-        "figures", None, needs=("origin", "eras", "supply"),
+        "releases", "notebooks/06_release_changes.ipynb",
+        # both exports given, else every export in raw_dir/sipri (the two newest releases are used)
+        inputs=("{old_release_file}", "{new_release_file}", "{raw_dir}/sipri/*.csv", "{claims_path}",
+                "{raw_dir}/periods.csv", "{raw_dir}/windows.csv", "{raw_dir}/country_groups.csv",
+                CROSSWALK, *SIPRI_REFERENCE),
+        template_defaults=(("old_release_file", "{raw_dir}/sipri/*.csv"),
+                           ("new_release_file", "{raw_dir}/sipri/*.csv"),
+                           ("claims_path", "{raw_dir}/claims.yml")),
+        outputs=("{output_dir}/summaries/06_release_changes.json",),
+        description="what changed between two SIPRI releases: deals matched, added, dropped, revised; claims that moved",
+    ),
+    Step(
+        "figures", None, needs=("origin", "eras", "supply", "releases"),
         inputs=("{output_dir}/figures/*.json",),
         outputs=("{output_dir}/figures/*.svg", "{output_dir}/figures/*.png"),
         func=static_figures,
         description="static SVG and PNG of every figure, drawn in one browser session (kaleido)",
     ),
     Step(
-        "publish", None, needs=("clean", "origin", "eras", "supply", "claims", "figures"),
+        "publish", None, needs=("clean", "origin", "eras", "supply", "claims", "releases", "figures"),
         inputs=("{output_dir}/notebooks/*.ipynb", "{output_dir}/summaries/*.json",
                 "{output_dir}/tables/*.csv", "{output_dir}/tables/*.md",
                 "{output_dir}/figures/*.svg", "{output_dir}/figures/*.png"),

@@ -47,7 +47,7 @@ def test_every_notebook_is_a_step_and_steps_are_consistent():
     assert on_disk <= declared, f"notebooks no step runs: {sorted(on_disk - declared)}"
     names = [s.name for s in pipeline.STEPS]
     assert len(names) == len(set(names))
-    assert names == ["clean", "origin", "eras", "supply", "claims", "figures", "publish"]
+    assert names == ["clean", "origin", "eras", "supply", "claims", "releases", "figures", "publish"]
     order = {n: i for i, n in enumerate(names)}
     for step in pipeline.STEPS:
         assert all(order[n] < order[step.name] for n in step.needs), step.name
@@ -131,8 +131,8 @@ def test_real_pipeline_cold_then_warm_then_one_raw_change(tmp_path):
     proc, _ = _run(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _states(proc.stdout) == {"clean": "skipped", "origin": "skipped", "eras": "skipped",
-                                    "supply": "ran", "claims": "ran", "figures": "ran",
-                                    "publish": "ran"}
+                                    "supply": "ran", "claims": "ran", "releases": "skipped",
+                                    "figures": "ran", "publish": "ran"}
 
 
 def _clean_key(root: Path, **params) -> str:
