@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from takingstock import claims
+from takingstock import claims, sipri
 from takingstock.findings import Finding, Table
 from takingstock.runcontext import RunContext
 
@@ -22,6 +22,13 @@ def compute(run: RunContext) -> pd.DataFrame:
     return ledger
 
 
+def source(ledger: pd.DataFrame) -> str:
+    """The ledger tables' source line: the claims' sources, and SIPRI's credit when an export was used."""
+    used = any(ledger.attrs.get("coverage") or [])
+    return ("Source: the claims and their sources in data/raw/claims.yml; computed values from the processed "
+            "catalogue" + (f" and the SIPRI exports at hand. {sipri.SIPRI_SOURCE_LINE}" if used else "."))
+
+
 def coverage(run: RunContext, ledger: pd.DataFrame) -> Finding:
     """One sentence per export: what it declares and holds."""
     notes = [s for s in ledger.attrs["coverage"] if s]
@@ -32,14 +39,14 @@ def verdict_counts(ledger: pd.DataFrame) -> Finding:
     """Claims per verdict class and release; the primary release's counts are the headlines."""
     counts = claims.counts_by_release(ledger)
     caption = "Claims per verdict class, for each SIPRI release at hand"
-    return Finding(tables=[Table("claims_verdicts", counts, caption)],
+    return Finding(tables=[Table("claims_verdicts", counts, caption)], source=source(ledger),
                    headlines=list(zip(counts["verdict"], counts.iloc[:, 1].astype(str))))
 
 
 def every_claim(ledger: pd.DataFrame) -> Finding:
     """Every claim: stated and computed values, each release's verdict, what moved."""
     caption = "Claims ledger: stated vs computed values and verdicts on each release"
-    return Finding(tables=[Table("claims_ledger", claims.ledger_view(ledger), caption)])
+    return Finding(tables=[Table("claims_ledger", claims.ledger_view(ledger), caption)], source=source(ledger))
 
 
 def by_group(ledger: pd.DataFrame) -> Finding:
