@@ -67,7 +67,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -167,11 +167,16 @@ class ReleaseChoice:
         return self.old is not None and self.new is not None
 
 
-def choose_releases(sipri_dir: str | Path = paths.SIPRI_RAW, old_file: str | Path = "",
+def choose_releases(registers: Sequence[str | Path], old_file: str | Path = "",
                     new_file: str | Path = "") -> ReleaseChoice:
     """The two exports to compare: the files given, else the two newest releases at hand.
 
-    Default: among the ``*.csv`` in ``sipri_dir`` whose preamble states a release date
+    Args:
+        registers: the exports at hand (``RunContext.registers``: the run context chooses
+            them, newest release first).
+        old_file, new_file: exports named by the notebook's parameters (``""`` = choose).
+
+    Default: among ``registers`` whose preamble states a release date
     (``sipri.read_release_date``, the preamble only), the two newest distinct dates; for one
     date with several exports, the largest file (the whole register before a subset). A file
     given fills its side; the other side is the newest (or second newest) other release.
@@ -183,9 +188,8 @@ def choose_releases(sipri_dir: str | Path = paths.SIPRI_RAW, old_file: str | Pat
     for given in (old_file, new_file):
         if str(given) and not Path(given).is_file():
             raise FileNotFoundError(f"no SIPRI export at {given}")
-    folder = Path(sipri_dir)
-    files = sorted(p for p in folder.glob("*.csv")
-                   if p.is_file() and not p.name.startswith(".")) if folder.is_dir() else []
+    files = [Path(p) for p in registers]
+    folder = files[0].parent if files else "the SIPRI folder"
     given = [Path(p) for p in (old_file, new_file) if str(p)]
     at_hand = [(p, sipri.read_release_date(p)) for p in dict.fromkeys([*given, *files])]
     dated = sorted(((d, p.stat().st_size, p) for p, d in at_hand if d is not None), reverse=True)

@@ -7,7 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from takingstock import paths, releases, sipri
+from takingstock import paths, releases
+from takingstock.runcontext import RunContext
 
 # Written for some catalogues only, so one is enough: published shares exist for CAR 2017 only,
 # notebook 03 shows one catalogue (its `catalogue` parameter, default amnesty_2015), and draws
@@ -39,8 +40,9 @@ def test_readme_lists_names_for_every_analysis_notebook():
 def test_every_name_in_the_readme_is_written(built_report):
     catalogues = sorted(pd.read_parquet(paths.PROCESSED / "catalogue.parquet", columns=["catalogue"])
                         ["catalogue"].unique())
-    has_register = sipri.find_register() is not None
-    two_releases = releases.choose_releases(paths.SIPRI_RAW).ok
+    run = RunContext()
+    has_register = run.primary_register is not None
+    two_releases = releases.choose_releases(run.registers).ok
     missing = []
     for kind, suffix in (("tables", ".csv"), ("figures", ".html")):
         folder = built_report / kind
