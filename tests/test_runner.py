@@ -592,7 +592,7 @@ def test_a_grid_run_writes_a_notebook_summary_and_briefing_per_value(grid_report
         assert executed["metadata"]["papermill"]["parameters"]["recipients"] == [name]
         summary = json.loads((grid_report / "summaries" / f"e_recipient__{slug}.json").read_text())
         assert summary["title"] == f"Deals to {name}"
-        counts[name] = summary["headlines"][0]["value"]
+        counts[name] = int(summary["headlines"][0]["value"])
         assert (grid_report / "briefings" / f"e_recipient__{slug}.html").is_file()
     assert not (grid_report / "notebooks" / "e_recipient.ipynb").exists()
     index = (grid_report / "briefings" / "index.html").read_text(encoding="utf-8")

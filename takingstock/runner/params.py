@@ -439,8 +439,9 @@ def describe(params: Mapping[str, Param]) -> str:
         return "    (no parameters cell)"
 
     def kind(p: Param) -> str:
-        base = "str or list of str" if p.kind == "paths" and p.type == "str" else p.type or "any"
-        extra = p.constraints()
+        several = p.kind == "paths" and p.type == "str"
+        base = "str or list of str" if several else p.type or "any"
+        extra = p.constraints().removeprefix("paths").lstrip(", ") if several else p.constraints()
         return f"{base}, {extra}" if extra else base
 
     return "\n".join(f"    {p.name} ({kind(p)}) = {p.default}" + (f"  # {p.help}" if p.help else "")
