@@ -601,3 +601,22 @@ def test_a_grid_run_writes_a_notebook_summary_and_briefing_per_value(grid_report
     assert all(f"Deals to {n}" in index for n in counts)
     # each run counted its own recipient's deals in the 2026 register (Iraq has the most)
     assert counts["Iraq"] > counts["Syria"] > 0 and counts["Yemen"] > 0 and len(set(counts.values())) == 3
+
+
+def test_the_light_register_reader_agrees_with_the_sipri_module_on_the_header():
+    from takingstock import sipri
+    from takingstock.runner import names
+
+    assert names.HEADER_START == sipri.HEADER_START
+    assert names.register_recipients(REGISTER) == {"Iran", "Iraq", "Syria rebels*"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("export", ["sipri_trade_register_all_2026-05-18_alexarui.csv", "sipri_trade_register_iraq.csv"])
+def test_the_light_register_reader_finds_every_recipient_sipri_reads(shared_sipri_dir, export):
+    from takingstock import sipri
+    from takingstock.runner import names
+
+    light = names.register_recipients(shared_sipri_dir / export)
+    assert light == set(sipri.read_register(shared_sipri_dir / export).deals["recipient"])
+    assert {"Iraq", "Syria", "Yemen"} <= light or export.endswith("iraq.csv")

@@ -177,7 +177,9 @@ def function_imports(func: Callable) -> set[str]:
     """The package names a function's body imports, or that it uses from its module's imports."""
     try:
         source = textwrap.dedent(inspect.getsource(func))
-        module_source = inspect.getsource(inspect.getmodule(func))
+        # the defining file itself: inspect.getmodule() would find the wrong module when the
+        # file runs as __main__ through runpy, and the key would depend on how it was started
+        module_source = Path(inspect.getsourcefile(func)).read_text(encoding="utf-8")
     except (OSError, TypeError):
         return set()
     tree = ast.parse(source)
@@ -255,7 +257,8 @@ class StepCache:
             # it is handed a RunContext, so the run context's code is its code too
             files = self.modules.closure(function_imports(step.func) | {RUN_CONTEXT})
             with_source = inspect.getsourcefile(step.func)
-            files = sorted(set(files) | ({Path(with_source)} if with_source else set()))
+            # resolved: run through runpy, the file may be named relative to the working folder
+            files = sorted(set(files) | ({Path(with_source).resolve()} if with_source else set()))
         else:
             files = []
         req = self.root / "requirements.txt"

@@ -16,7 +16,6 @@ crosswalk alone decides.
 from __future__ import annotations
 
 import csv
-import difflib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -75,6 +74,8 @@ def crosswalk_states(path: str | Path) -> frozenset[str]:
 
 def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     """Up to ``n`` known names closest to ``name`` (case-insensitive), best first."""
+    import difflib
+
     by_fold: dict[str, str] = {}
     for k in sorted(known):
         by_fold.setdefault(k.casefold(), k)
