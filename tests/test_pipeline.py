@@ -89,8 +89,10 @@ def _run(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
 
 
 def _states(stdout: str) -> dict[str, str]:
-    table = stdout.split("-" * 28)[-1]
-    return dict(line.split()[:2] for line in table.strip().splitlines())
+    """Task -> state, from the summary table under its line of dashes (wider for a grid's names)."""
+    lines = stdout.strip().splitlines()
+    rule = max(i for i, line in enumerate(lines) if line and set(line) == {"-"})
+    return dict(line.split()[:2] for line in lines[rule + 1:])
 
 
 @pytest.mark.slow

@@ -464,6 +464,15 @@ def test_good_values_pass_and_the_no_bound_value_skips_the_checks(project):
     assert task.params["recipients"] == ["Iraq", "Syria rebels*"]
 
 
+def test_name_checks_of_a_single_name():
+    from takingstock.runner.names import name_problems
+
+    assert name_problems("", REGISTER, None) == []  # left empty: no comparison
+    assert name_problems("Iran", REGISTER, None) == []
+    assert name_problems("iran", REGISTER, None) == ["'iran' is not a recipient in invented_register.csv; closest: Iran, Iraq"]
+    assert name_problems([3], REGISTER, None) == ["3 is not a name"]
+
+
 def test_recipient_names_also_come_from_the_crosswalk_states(project):
     from takingstock import paths
 

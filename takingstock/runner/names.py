@@ -86,10 +86,12 @@ def name_problems(value: Any, register: Path | None, crosswalk: Path | None) -> 
     """What is wrong with the name(s) in ``value`` ([] when each is known).
 
     Args:
-        value: a name or a list of names.
+        value: a name or a list of names; ``""`` (one name left empty) is accepted.
         register: the primary SIPRI export, or None.
         crosswalk: the country crosswalk, or None when it is missing.
     """
+    if value == "":
+        return []  # a single name left empty: none (e.g. no comparison recipient)
     names = list(value) if isinstance(value, (list, tuple)) else [value]
     if isinstance(value, (list, tuple)) and not names:
         return ["expected at least one name"]
