@@ -10,7 +10,9 @@ Only what is needed is read, and only when such a parameter is given: the regist
 column (its recipients) with the standard library, never the deals with pandas, and the
 crosswalk's ``state`` column. The register is the task's primary one
 (:attr:`takingstock.runcontext.RunContext.primary_register`); without a register at hand the
-crosswalk alone decides.
+crosswalk alone decides. Caveat: with several exports at hand and no ``sipri_register`` given,
+choosing the primary one reads their preambles through :mod:`takingstock.sipri`, which loads
+pandas (about half a second); a run that gives no ``(recipient)`` value never does.
 """
 
 from __future__ import annotations
