@@ -201,6 +201,29 @@ def test_publish_takes_the_release_of_the_run_contexts_primary_register(tmp_path
     assert seen["sipri_release"] is None
 
 
+def test_every_file_a_step_reads_or_writes_is_named_by_its_run_context(tmp_path):
+    from takingstock.runner.cache import fill_template
+
+    root = _copy_project(tmp_path)
+    (root / "data" / "raw" / "sipri").mkdir(exist_ok=True)
+    shutil.copy(paths.ROOT / "tests" / "fixtures" / "sipri" / "invented_register.csv", root / "data" / "raw" / "sipri")
+    pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root))
+    code = root / "takingstock" / "templates"  # the page templates are the publisher's code
+    for task in pipe.plan.tasks:
+        named = task.context.files()
+        files = {str(v) for v in named.values() if isinstance(v, Path)}
+        files |= {str(p) for v in named.values() if isinstance(v, list) for p in v} | set(task.context.catalogues)
+        folders = {Path(v) for v in named.values() if isinstance(v, Path)}
+        for template in task.step.inputs + task.step.outputs:
+            for pattern in fill_template(template, task.fmt):
+                where = Path(pattern.split("*")[0].rstrip("/")) if "*" in pattern else Path(pattern)
+                assert (pattern in files or where in folders or where.parent in folders
+                        or code in [where, *where.parents]), (task.name, template, pattern)
+    supply = pipe.plan.task_named("supply")
+    assert supply.fmt["sipri"] == [str(root / "data" / "raw" / "sipri" / "invented_register.csv")]
+    assert supply.context.primary_register == root / "data" / "raw" / "sipri" / "invented_register.csv"
+
+
 def _keys(root: Path) -> dict[str, str]:
     pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root))
     return {t.name: pipe.cache_key(t) for t in pipe.plan.tasks}
