@@ -28,8 +28,8 @@ numbers that each notebook wrote through :func:`write_summary`.
 * **Headings.** The page ``h1`` is the notebook's first level-1 Markdown heading (else the
   summary title, else the file stem; for one run of a grid, stem ``<notebook>__<variant>``, the
   summary title first, as every run shares the notebook's heading); that heading is removed
-  from the body and any later level-1 heading becomes level 2, so a page has exactly one ``h1``. Notebooks write
-  ``# Title`` once, then one ``## Finding`` per finding.
+  from the body and any later level-1 heading becomes level 2, so a page has exactly one
+  ``h1``. Notebooks write ``# Title`` once, then one ``## Finding`` per finding.
 * **Atomic.** Everything is written to a temporary folder beside ``briefings_dir`` and swapped
   in at the end; if any page fails, the previous briefings stay as they were.
 

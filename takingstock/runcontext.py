@@ -12,7 +12,7 @@ Folders. ``raw_dir``, ``processed_dir`` and ``output_dir`` default to the projec
 (:mod:`takingstock.paths`); everything else is derived from them: the SIPRI folder is
 ``raw_dir/sipri``, the crosswalk ``raw_dir/country_crosswalk.csv``, figures
 ``output_dir/figures`` and so on. A path given explicitly (``sipri_register``, ``catalogues``,
-``crosswalk``, ``periods``, ``claims_path``) replaces its default.
+``crosswalk``, ``periods``, ``sources``, ``claims_path``) replaces its default.
 
 The SIPRI register. ``sipri_register`` names one export; otherwise every ``*.csv`` in the SIPRI
 folder is *at hand* (:attr:`RunContext.registers`), and the *primary* one, which notebooks 03

@@ -224,6 +224,24 @@ def test_every_file_a_step_reads_or_writes_is_named_by_its_run_context(tmp_path)
     assert supply.context.primary_register == root / "data" / "raw" / "sipri" / "invented_register.csv"
 
 
+def test_planning_a_run_with_several_exports_reads_none_of_them(tmp_path):
+    """The no-change path: the plan lists the exports at hand, never orders them by release."""
+    root = _copy_project(tmp_path)
+    sipri_dir = root / "data" / "raw" / "sipri"
+    sipri_dir.mkdir(exist_ok=True)
+    for name, date in (("a.csv", "18 May 2026"), ("b.csv", "13 Mar 2025")):
+        (sipri_dir / name).write_text(f"Data generated: {date} 2:29:20 PM\nRecipient,Supplier,Year of order\n")
+    probe = ("import sys\nfrom pathlib import Path\nsys.path.insert(0, '.')\nimport pipeline\n"
+             "from takingstock.runner import Config, Plan\n"
+             "plan = Plan(pipeline.STEPS, Config(root=Path('.').resolve()))\n"
+             "print([Path(p).name for p in plan.task_named('eras').fmt['sipri']], 'pandas' in sys.modules)\n"
+             "print(plan.task_named('eras').context.primary_register.name)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["['a.csv', 'b.csv'] False", "a.csv"]  # the newest, once asked
+
+
 def _keys(root: Path) -> dict[str, str]:
     pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root))
     return {t.name: pipe.cache_key(t) for t in pipe.plan.tasks}
