@@ -26,9 +26,10 @@ numbers that each notebook wrote through :func:`write_summary`.
   dropped. Text, errors and LaTeX are escaped by nbconvert; our own header and index are
   rendered with Jinja autoescaping.
 * **Headings.** The page ``h1`` is the notebook's first level-1 Markdown heading (else the
-  summary title, else the file stem); that heading is removed from the body and any later
-  level-1 heading becomes level 2, so a page has exactly one ``h1``. Notebooks write
-  ``# Title`` once, then one ``## Finding`` per finding.
+  summary title, else the file stem; for one run of a grid, stem ``<notebook>__<variant>``, the
+  summary title first, as every run shares the notebook's heading); that heading is removed
+  from the body and any later level-1 heading becomes level 2, so a page has exactly one
+  ``h1``. Notebooks write ``# Title`` once, then one ``## Finding`` per finding.
 * **Downloads.** Given ``tables_dir`` and ``figures_dir``, the tables and figures each
   notebook's summary records (what it saved in this run) are copied into ``downloads/``
   inside the folder, with the tables' data package (:mod:`takingstock.packages`). A shown
@@ -590,6 +591,7 @@ PLOTLYJS_NAME = "plotly.min.js"
 INDEX_NAME = "index.html"
 #: Notebooks listed first in the index, in this order; the rest follow by file name.
 INDEX_FIRST = ("05_claims",)
+GRID_STEM_SEP = "__"  # RunContext.stem: "04_supply_chains__yemen" is the Yemen run of a grid
 LICENCE_NOTE = (
     "Code: MIT licence. Our tables, texts and these briefings: CC BY 4.0 (see LICENSE). "
     "Source facts remain their publishers' (each raw file's sidecar names them); SIPRI data "
@@ -772,7 +774,10 @@ def render_page(
         raise BriefingError(f"{nb_path}: cannot read the executed notebook: {exc}") from exc
     stem = nb_path.stem
     summary = dict(summary or {})
-    title = notebook_title(nb) or summary.get("title") or _stem_title(stem)
+    # the runs of a grid (stem ``<notebook>__<variant>``) share the notebook's heading: the
+    # summary's title, which names the run's value, tells their pages apart
+    heading = None if GRID_STEM_SEP in stem and summary.get("title") else notebook_title(nb)
+    title = heading or summary.get("title") or _stem_title(stem)
     params = dict(nb.metadata.get("papermill", {}).get("parameters") or {})
     if not params and isinstance(summary.get("parameters"), Mapping):
         params = dict(summary["parameters"])

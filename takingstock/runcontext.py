@@ -12,9 +12,9 @@ Folders. ``raw_dir``, ``processed_dir`` and ``output_dir`` default to the projec
 (:mod:`takingstock.paths`); everything else is derived from them: the SIPRI folder is
 ``raw_dir/sipri``, the crosswalk ``raw_dir/country_crosswalk.csv``, figures
 ``output_dir/figures`` and so on. A reference file the run's raw folder lacks (crosswalk,
-periods, claims, windows, country groups, weapon types) is the committed one in ``data/raw``. A
-path given explicitly (``sipri_register``, ``catalogues``, ``crosswalk``, ``periods``,
-``claims_path``) replaces its default.
+periods, sources, claims, windows, country groups, weapon types) is the committed one in
+``data/raw``. A path given explicitly (``sipri_register``, ``catalogues``, ``crosswalk``,
+``periods``, ``sources``, ``claims_path``) replaces its default.
 
 The SIPRI register. ``sipri_register`` names one export; otherwise every ``*.csv`` in the SIPRI
 folder is *at hand* (:attr:`RunContext.registers`), and the *primary* one, which notebooks 03
@@ -38,7 +38,8 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import glob
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -124,12 +125,13 @@ class RunContext:
         raw_dir, processed_dir, output_dir: the three folders.
         sipri_register: the one export to use, or ``None`` for every export in :attr:`sipri_dir`.
         catalogues: the raw catalogue patterns (paths or globs).
-        crosswalk, periods, claims_file: the reference files.
+        crosswalk, periods, sources, claims_file: the reference files.
         recipients: the run's recipient(s), as SIPRI or the crosswalk name them.
         comparison: the recipient compared with them (e.g. Iran for Iraq).
         variant: the name of one run of a grid (``""`` outside a grid); outputs are told apart by it.
         static_figures: whether notebooks draw SVG/PNG themselves.
-        registers: the SIPRI exports at hand (primary first).
+        registers: the SIPRI exports at hand (primary first; computed on first use, as ordering
+            them reads their preambles).
     """
 
     raw_dir: Path = paths.RAW
@@ -139,12 +141,12 @@ class RunContext:
     catalogues: tuple[str, ...] = ()
     crosswalk: Path | None = None
     periods: Path | None = None
+    sources: Path | None = None
     claims_file: Path | None = None
     recipients: tuple[str, ...] = ("Iraq",)
     comparison: str = ""
     variant: str = ""
     static_figures: bool = True
-    registers: tuple[Path, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         for name in ("raw_dir", "processed_dir", "output_dir"):
@@ -152,6 +154,7 @@ class RunContext:
         raw = self.raw_dir
         object.__setattr__(self, "crosswalk", _path(self.crosswalk, self._reference("country_crosswalk.csv")))
         object.__setattr__(self, "periods", _path(self.periods, self._reference("periods.csv")))
+        object.__setattr__(self, "sources", _path(self.sources, self._reference("sources.csv")))
         object.__setattr__(self, "claims_file", _path(self.claims_file, self._reference("claims.yml")))
         if not self.catalogues:
             object.__setattr__(self, "catalogues", (str(raw / "catalogue_*.csv"),))
@@ -161,14 +164,8 @@ class RunContext:
             if not register.is_file():
                 raise FileNotFoundError(f"sipri_register: no file at {register}")
             object.__setattr__(self, "sipri_register", register)
-            found = [register]
         else:
             object.__setattr__(self, "sipri_register", None)
-            folder = self.sipri_dir
-            found = [p for p in folder.glob("*.csv") if p.is_file() and not p.name.startswith(".")] \
-                if folder.is_dir() else []
-            found.sort(key=_release_key, reverse=True)
-        object.__setattr__(self, "registers", tuple(found))
 
     # ------------------------------------------------------------------ building
 
@@ -188,6 +185,7 @@ class RunContext:
             catalogues=(catalogues,) if isinstance(catalogues, str) else tuple(catalogues),
             crosswalk=params.get("crosswalk") or None,
             periods=params.get("periods") or None,
+            sources=params.get("sources") or None,
             claims_file=params.get("claims_path") or None,
             recipients=(recipients,) if isinstance(recipients, str) else tuple(recipients),
             comparison=params.get("comparison") or "",
@@ -249,7 +247,8 @@ class RunContext:
 
     @property
     def sources_file(self) -> Path:
-        return self.raw_dir / "sources.csv"
+        """The sources table (the ``sources`` given, else ``raw_dir/sources.csv``)."""
+        return self.sources
 
     def _reference(self, name: str) -> Path:
         """``raw_dir/name`` when the run's raw folder has it, else the committed one."""
@@ -280,6 +279,23 @@ class RunContext:
         return f"{notebook_stem}__{self.variant}" if self.variant else notebook_stem
 
     # ------------------------------------------------------------------ the SIPRI register
+
+    def register_files(self) -> list[Path]:
+        """The exports at hand, by name, without reading them (what a step that uses any depends on)."""
+        if self.sipri_register is not None:
+            return [self.sipri_register]
+        folder = self.sipri_dir
+        return sorted(p for p in folder.glob("*.csv") if p.is_file() and not p.name.startswith(".")) \
+            if folder.is_dir() else []
+
+    @cached_property
+    def registers(self) -> tuple[Path, ...]:
+        """The exports at hand, primary first: newest release by preamble date, then the larger
+        file, then the name (reads each preamble, so it is computed on first use only)."""
+        found = self.register_files()
+        if len(found) > 1:
+            found.sort(key=_release_key, reverse=True)
+        return tuple(found)
 
     @property
     def primary_register(self) -> Path | None:

@@ -477,9 +477,9 @@ def test_catalogues_takes_a_list_of_paths_and_globs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     steps, config, params = _clean_params(["-p", "catalogues", "[catalogue_a.csv, more/*.csv]"])
     assert params["catalogues"] == [str(tmp_path / "catalogue_a.csv"), str(tmp_path / "more" / "*.csv")]
-    clean = next(s for s in steps if s.name == "clean")
-    pipe = runner.Pipeline(steps, config)
-    inputs = runner.expand(clean.inputs, pipe.fmt(params, clean))
+    from takingstock.runner.cache import expand
+    clean = runner.Pipeline(steps, config).plan.task_named("clean")
+    inputs = expand(clean.step.inputs, clean.fmt)
     cats = sorted(p.name for p in inputs if p.name.startswith("catalogue_"))
     assert cats == ["catalogue_a.csv", "catalogue_b.csv", "catalogue_c.csv"]  # not data/raw's
     assert catalogue.resolve_paths(params["catalogues"]) == [

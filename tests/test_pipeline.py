@@ -89,8 +89,10 @@ def _run(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
 
 
 def _states(stdout: str) -> dict[str, str]:
-    table = stdout.split("-" * 28)[-1]
-    return dict(line.split()[:2] for line in table.strip().splitlines())
+    """Task -> state, from the summary table under its line of dashes (wider for a grid's names)."""
+    lines = stdout.strip().splitlines()
+    rule = max(i for i, line in enumerate(lines) if line and set(line) == {"-"})
+    return dict(line.split()[:2] for line in lines[rule + 1:])
 
 
 @pytest.mark.slow
@@ -135,15 +137,17 @@ def test_real_pipeline_cold_then_warm_then_one_raw_change(tmp_path):
                                     "figures": "ran", "publish": "ran"}
 
 
+def _with_notebooks(root: Path) -> Path:
+    """``root`` with a copy of the real notebooks (a plan reads every step's notebook)."""
+    if not (root / "notebooks").is_dir():
+        shutil.copytree(paths.NOTEBOOKS, root / "notebooks")
+    return root
+
+
 def _clean_key(root: Path, **params) -> str:
     """The cache key of the real `clean` step under ``root`` with ``params`` given."""
-    pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root, params=params))
-    pipe.hasher = runner.FileHasher(root / "memo.json")
-    pipe.lib_hash = "lib"
-    clean = next(s for s in pipeline.STEPS if s.name == "clean")
-    declared = {"clean": runner.notebook_parameters(paths.ROOT / clean.notebook)}
-    resolved = runner.resolve_parameters(pipeline.STEPS, pipe.config, declared)
-    return pipe.cache_key(clean, resolved["clean"], None)
+    pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=_with_notebooks(root), params=params))
+    return pipe.cache_key(pipe.plan.task_named("clean"))
 
 
 @pytest.mark.parametrize("name", ["crosswalk", "periods", "sources"])
@@ -165,30 +169,153 @@ def test_editing_a_file_given_by_a_path_parameter_reruns_clean(tmp_path, name):
 
 
 def test_claims_hashes_the_claims_file_it_is_given(tmp_path):
-    claims = next(s for s in pipeline.STEPS if s.name == "claims")
-    pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=tmp_path))
+    from takingstock.runner.cache import expand
+
     given = tmp_path / "elsewhere" / "claims.yml"
-    fmt = pipe.fmt({"claims_path": str(given)}, claims)
-    assert str(given) in [t.format(**fmt) for t in claims.inputs]
-    fmt = pipe.fmt({"claims_path": ""}, claims)
-    assert str(tmp_path / "data" / "raw" / "claims.yml") in [t.format(**fmt) for t in claims.inputs]
+    given.parent.mkdir()
+    given.write_text("claims: []\n")
+    pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=_with_notebooks(tmp_path), params={"claims_path": str(given)}))
+    claims = pipe.plan.task_named("claims")
+    assert claims.fmt["claims_path"] == str(given) and given in expand(claims.step.inputs, claims.fmt)
+    default = runner.Pipeline(pipeline.STEPS, runner.Config(root=tmp_path)).plan.task_named("claims")
+    assert default.fmt["claims_path"] == str(tmp_path / "data" / "raw" / "claims.yml")
 
 
-def test_sipri_release_reads_the_newest_export_of_the_runs_raw_dir(tmp_path, monkeypatch):
-    from takingstock import sipri
+def test_publish_takes_the_release_of_the_run_contexts_primary_register(tmp_path, monkeypatch):
+    from takingstock import publish, sipri
+    from takingstock.runcontext import RunContext
 
     raw = tmp_path / "raw"
     (raw / "sipri").mkdir(parents=True)
-    newest = raw / "sipri" / "trade-register-2026-05-18.csv"
-    newest.write_text("x\n")
-    (raw / "sipri" / "trade-register-2025-01-01.csv").write_text("x\n")
-    seen = []
-    monkeypatch.setattr(sipri, "read_release_date", lambda p: seen.append(Path(p)) or "date")
+    for name, date in (("older.csv", "13 Mar 2025"), ("newer.csv", "18 May 2026")):
+        (raw / "sipri" / name).write_text(f"Data generated: {date} 2:29:20 PM\n{sipri.HEADER_START},Rest\n")
+    seen = {}
+    monkeypatch.setattr(publish, "build_briefings", lambda notebooks, **kw: seen.update(kw))
     monkeypatch.setattr(sipri, "read_register", lambda *a, **k: pytest.fail("deals were parsed"))
-    assert pipeline._sipri_release("", str(raw)) == "date"
-    assert pipeline._sipri_release(str(newest.with_name("trade-register-2025-01-01.csv")),
-                                   "/nowhere") == "date"
-    assert seen == [newest, raw / "sipri" / "trade-register-2025-01-01.csv"]
-    assert pipeline._sipri_release("", str(tmp_path / "empty")) is None
-    with pytest.raises(FileNotFoundError):
-        pipeline._sipri_release(str(tmp_path / "typo.csv"), str(raw))
+    run = RunContext(raw_dir=raw, output_dir=tmp_path / "out")
+    step = next(s for s in pipeline.STEPS if s.name == "publish")
+    pipeline.publish(runner.StepContext(step, {}, run.output_dir, [], run))
+    assert str(seen["sipri_release"]) == "2026-05-18"
+    assert seen["briefings_dir"] == tmp_path / "out" / "briefings" and seen["raw_dir"] == raw
+    pipeline.publish(runner.StepContext(step, {}, run.output_dir, [], RunContext(raw_dir=tmp_path / "none")))
+    assert seen["sipri_release"] is None
+
+
+def test_every_file_a_step_reads_or_writes_is_named_by_its_run_context(tmp_path):
+    from takingstock.runner.cache import fill_template
+
+    root = _copy_project(tmp_path)
+    (root / "data" / "raw" / "sipri").mkdir(exist_ok=True)
+    shutil.copy(paths.ROOT / "tests" / "fixtures" / "sipri" / "invented_register.csv", root / "data" / "raw" / "sipri")
+    pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root))
+    code = root / "takingstock" / "templates"  # the page templates are the publisher's code
+    for task in pipe.plan.tasks:
+        named = task.context.files()
+        files = {str(v) for v in named.values() if isinstance(v, Path)}
+        files |= {str(p) for v in named.values() if isinstance(v, list) for p in v} | set(task.context.catalogues)
+        folders = {Path(v) for v in named.values() if isinstance(v, Path)}
+        for template in task.step.inputs + task.step.outputs:
+            for pattern in fill_template(template, task.fmt):
+                where = Path(pattern.split("*")[0].rstrip("/")) if "*" in pattern else Path(pattern)
+                assert (pattern in files or where in folders or where.parent in folders
+                        or code in [where, *where.parents]), (task.name, template, pattern)
+    supply = pipe.plan.task_named("supply")
+    assert supply.fmt["sipri"] == [str(root / "data" / "raw" / "sipri" / "invented_register.csv")]
+    assert supply.context.primary_register == root / "data" / "raw" / "sipri" / "invented_register.csv"
+
+
+def test_planning_a_run_with_several_exports_reads_none_of_them(tmp_path):
+    """The no-change path: the plan lists the exports at hand, never orders them by release."""
+    root = _copy_project(tmp_path)
+    sipri_dir = root / "data" / "raw" / "sipri"
+    sipri_dir.mkdir(exist_ok=True)
+    for name, date in (("a.csv", "18 May 2026"), ("b.csv", "13 Mar 2025")):
+        (sipri_dir / name).write_text(f"Data generated: {date} 2:29:20 PM\nRecipient,Supplier,Year of order\n")
+    probe = ("import sys\nfrom pathlib import Path\nsys.path.insert(0, '.')\nimport pipeline\n"
+             "from takingstock.runner import Config, Plan\n"
+             "plan = Plan(pipeline.STEPS, Config(root=Path('.').resolve()))\n"
+             "print([Path(p).name for p in plan.task_named('eras').fmt['sipri']], 'pandas' in sys.modules)\n"
+             "print(plan.task_named('eras').context.primary_register.name)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["['a.csv', 'b.csv'] False", "a.csv"]  # the newest, once asked
+
+
+def _keys(root: Path) -> dict[str, str]:
+    pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root))
+    return {t.name: pipe.cache_key(t) for t in pipe.plan.tasks}
+
+
+def test_a_library_edit_reruns_only_the_steps_that_import_that_module(tmp_path):
+    root = _copy_project(tmp_path)
+    before = _keys(root)
+
+    def edit(name: str) -> set[str]:
+        with open(root / "takingstock" / name, "a", encoding="utf-8") as handle:
+            handle.write("\n# an edit\n")
+        nonlocal before
+        after = _keys(root)
+        changed = {n for n in after if after[n] != before[n]}
+        before = after
+        return changed
+
+    # the figure code: the notebooks that draw figures and the figures step, not clean or claims
+    assert edit("figures.py") == {"origin", "eras", "supply", "figures"}
+    # the SIPRI reader: every notebook (01 through takingstock.publish, which credits SIPRI), and
+    # the function steps through the run context they are handed (it reads release dates)
+    assert edit("sipri.py") == {"clean", "origin", "eras", "supply", "claims", "figures", "publish"}
+    # a module no step imports (the fetcher), and a new module: nothing reruns
+    assert edit("fetch.py") == set()
+    (root / "takingstock" / "scratch.py").write_text("x = 1\n", encoding="utf-8")
+    assert edit("scratch.py") == set()
+
+
+def _used_by(root: Path, step: str) -> set[str]:
+    pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root))
+    task = pipe.plan.task_named(step)
+    files = pipe.cache.library_files(task, pipe.plan.notebooks.get(step))
+    return {str(p.relative_to(root)) for p in files if root in p.parents}
+
+
+def test_which_library_modules_each_step_uses(tmp_path):
+    root = _copy_project(tmp_path)
+    figures = {n for n in ("clean", "origin", "eras", "supply", "claims", "figures", "publish")
+               if "takingstock/figures.py" in _used_by(root, n)}
+    assert figures == {"origin", "eras", "supply", "figures"}
+    assert "takingstock/templates/briefing.html.j2" not in _used_by(root, "publish")  # an input, not code
+    assert {"takingstock/publish.py", "takingstock/runcontext.py", "takingstock/__init__.py"} <= _used_by(root, "publish")
+    assert not any(p.startswith("takingstock/runner/") for p in _used_by(root, "clean"))
+
+
+# ------------------------------------------------------------------------ a real grid
+
+
+@pytest.fixture(scope="module")
+def real_grid_output(tmp_path_factory, shared_sipri_dir):
+    """pipeline.py --grid supply.recipients=Iraq,Syria,Yemen on the 2026 register, in a copy of
+    the project; returns its output folder (extend the tests below with content checks)."""
+    declared = runner.notebook_parameters(paths.NOTEBOOKS / "04_supply_chains.ipynb")
+    if "variant" not in declared:
+        pytest.skip("notebooks/04_supply_chains.ipynb declares no 'variant' parameter: it cannot run as a grid")
+    root = _copy_project(tmp_path_factory.mktemp("grid"))
+    (root / "data" / "raw" / "sipri").mkdir(exist_ok=True)
+    for old in (root / "data" / "raw" / "sipri").glob("*.csv"):
+        old.unlink()
+    shutil.copy(shared_sipri_dir / "sipri_trade_register_all_2026-05-18_alexarui.csv", root / "data" / "raw" / "sipri")
+    proc, _ = _run(root, "--grid", "supply.recipients=Iraq,Syria,Yemen")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert {k: v for k, v in _states(proc.stdout).items() if k.startswith("supply")} == {
+        "supply[iraq]": "ran", "supply[syria]": "ran", "supply[yemen]": "ran"}
+    return root / "output"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", ["iraq", "syria", "yemen"])
+def test_the_real_grid_writes_a_notebook_summary_and_briefing_per_recipient(real_grid_output, slug):
+    stem = f"04_supply_chains__{slug}"
+    executed = json.loads((real_grid_output / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    assert executed["metadata"]["papermill"]["parameters"]["recipients"] == [slug.capitalize()]
+    assert (real_grid_output / "summaries" / f"{stem}.json").is_file()
+    assert (real_grid_output / "briefings" / f"{stem}.html").is_file()
+    assert f'href="{stem}.html"' in (real_grid_output / "briefings" / "index.html").read_text(encoding="utf-8")

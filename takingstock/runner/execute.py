@@ -1,0 +1,128 @@
+"""Executing one task: a notebook with papermill, or a function; the failure message; stopping kernels.
+
+Kernel and working directory
+    Every notebook runs with ``kernel_name="python3"``: the ipykernel of the interpreter that
+    runs the pipeline, whatever kernel the notebook's metadata names, so ``NoSuchKernel``
+    cannot happen. The kernel starts in the project root (passed to nbclient, never via
+    ``os.chdir``, which is process-wide and unsafe with threads); :func:`prepare_environment`
+    puts the root on ``PYTHONPATH`` (so ``import takingstock`` works) and sets
+    ``PLOTLY_RENDERER=notebook`` (so plotly figures survive nbconvert's HTML export).
+
+Publishing only on success
+    A notebook is executed into a hidden temporary file beside its final place and moved to
+    ``<output_dir>/notebooks/<stem>.ipynb`` only when it succeeds, so a good executed notebook
+    is never replaced by a broken one. On failure the partial notebook goes to
+    ``<output_dir>/notebooks/failed/<stem>.ipynb`` and the message names the step, the
+    notebook, the failing cell (1-based, counted in the source notebook), a source excerpt and
+    the exception. Caveat: after a timeout or a dead kernel papermill returns no partial
+    notebook; the message says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Sequence
+
+from takingstock.runner.params import source_cell_number
+from takingstock.runner.steps import Config, StepContext, StepFailed, Task
+
+
+def prepare_environment(root: Path) -> None:
+    """Environment every kernel inherits: the root on ``PYTHONPATH``, plotly's notebook renderer."""
+    os.environ.setdefault("PLOTLY_RENDERER", "notebook")
+    pythonpath = os.environ.get("PYTHONPATH", "")
+    if str(root) not in pythonpath.split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), pythonpath) if p)
+
+
+def run_notebook(task: Task, root: Path, config: Config) -> None:
+    """Execute one notebook task with papermill into a temp file; publish it only on success."""
+    import logging
+
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    # papermill re-reads the parameters cell with a regex that trips over quotes in a trailing
+    # comment ("Unable to parse line ..."); our ast reader already checked it.
+    logging.getLogger("papermill.translators").setLevel(logging.ERROR)
+
+    source = root / task.step.notebook
+    final = task.executed
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".{final.stem}.{os.getpid()}.{threading.get_ident()}.running.ipynb"
+    failed = final.parent / "failed" / final.name
+    # a failed copy from an earlier run would be mistaken for this run's partial notebook
+    with contextlib.suppress(FileNotFoundError):
+        failed.unlink()
+    try:
+        pm.execute_notebook(
+            str(source), str(tmp), parameters=dict(task.params), kernel_name="python3",
+            request_save_on_cell_execute=False, progress_bar=config.progress,
+            execution_timeout=config.execution_timeout, start_timeout=config.start_timeout,
+            # the kernel's cwd, given to nbclient; papermill's own cwd= uses os.chdir
+            resources={"metadata": {"path": str(root)}},
+            # ipykernel 7 warns on every start that its loopback TCP is unencrypted: noise
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        )
+    except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
+        kept = None
+        if tmp.exists():
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, failed)
+            kept = failed
+        raise StepFailed(failure_message(task, source, exc, kept, PapermillExecutionError)) from exc
+    os.replace(tmp, final)
+
+
+def failure_message(task: Task, source: Path, exc: BaseException, kept: Path | None, pm_error) -> str:
+    """What the user reads when a notebook task fails."""
+    step = task.step
+    lines = [f"step {task.name!r} failed in notebook {step.notebook}"]
+    if isinstance(exc, pm_error):
+        number = source_cell_number(source, exc.cell_index, bool(task.params))
+        where = f"cell {number}" if number else "the injected parameters cell"
+        lines.append(f"  {where} of {step.notebook} (In [{exc.exec_count}])")
+        excerpt = [ln for ln in (exc.source or "").splitlines() if ln.strip()][-6:]
+        lines += ["  source:"] + [f"    | {ln}" for ln in excerpt]
+        lines.append(f"  exception: {exc.ename}: {exc.evalue}")
+    else:
+        lines.append(f"  exception: {type(exc).__name__}: {exc}")
+    if kept is not None:
+        lines.append(f"  partial executed notebook kept at: {kept}")
+    else:
+        lines.append("  no partial notebook was written (kernel start, timeout or dead kernel)")
+    return "\n".join(lines)
+
+
+def run_function(task: Task, output_dir: Path, executed: Sequence[Path]) -> None:
+    """Call a function step with its :class:`StepContext`; any exception becomes :class:`StepFailed`."""
+    ctx = StepContext(task.step, dict(task.params), output_dir, list(executed), task.context)
+    try:
+        task.step.func(ctx)
+    except Exception as exc:  # noqa: BLE001
+        raise StepFailed(f"step {task.name!r} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def timed(func, *args) -> float:
+    """Run ``func(*args)``; return the seconds it took."""
+    started = time.perf_counter()
+    func(*args)
+    return time.perf_counter() - started
+
+
+def stop_child_processes(grace: float = 3.0) -> None:
+    """Terminate every process this one started (kernels, kaleido's browser); kill stragglers."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=grace)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()

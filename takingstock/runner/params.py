@@ -1,0 +1,458 @@
+"""Notebook parameters: read a ``parameters`` cell, convert and check the values given for it.
+
+Reading
+    The cell tagged ``parameters`` is read with Python's ``ast`` (same rules as
+    ``papermill.inspect_notebook``; a test checks they agree), so a no-change run never
+    imports papermill. Each top-level ``name = value`` or ``name: type = value`` line is a
+    parameter; its type is the default's (bool, int, float, str, list, dict; ``None`` or an
+    expression whose type cannot be read means any), or the annotation's. The ``# comment``
+    after the value on the same line is its help text (a ``#`` inside the value, as in
+    ``colour = "#0b4f8a"``, is not a comment).
+
+Declaring what a value may be
+    A comment may start with markers in parentheses, read before the help text::
+
+        catalogues = str(paths.RAW / "catalogue_*.csv")  # (paths) a path, a glob or a list
+        sipri_register = ""  # (path) one SIPRI export ("" = the newest in raw_dir/sipri)
+        basis = "delivery"  # (one of: delivery, order, either) counting rule
+        top_n = 10  # (min 1) countries shown before "other"
+        year_from = 0  # (min 1800, max 2100) (0 means no bound) first year kept
+        recipients = ["Iraq"]  # (recipient) SIPRI recipient(s)
+
+    ``(path)``: a file or folder; a non-empty value is made absolute. ``(paths)``: a path, a
+    glob or a non-empty list of them, each made absolute. ``(one of: a, b, c)``: the value
+    (each item of a list) must be one of these. ``(min N)``, ``(max N)``, or both separated by
+    a comma: inclusive bounds of a number (each item of a list). ``(V means ...)``: the value
+    ``V`` is also accepted and skips the bounds and the pair check (``0`` meaning "no bound").
+    Markers use no ``=``: papermill's own reader gives up on a line with two. ``(recipient)``: names that must be recipients of the run's SIPRI register
+    or states of its crosswalk (:mod:`takingstock.runner.names`). A comment that starts with
+    any other parenthesised text is refused, naming the notebook and line, so a typo in a
+    marker does not silently turn a check off. The shared folders ``raw_dir``,
+    ``processed_dir`` and ``output_dir`` are paths without a marker: the runner itself passes
+    them.
+
+Checking
+    A value given for a name the notebook declares must have the default's type (an int is
+    fine for a float; on the command line a scalar is accepted for a ``str`` as its text, so
+    ``-p label 2015`` gives ``"2015"``), then obey the markers; ``NAME_from``/``NAME_to``
+    pairs declared by one notebook must have first <= last (unless one is its ``(V means ...)``
+    value). Only given values are checked (defaults are the notebook author's), and a pair is
+    checked as soon as one of its two values is given.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from takingstock.runner.steps import SHARED_DIRS, Config, ParameterError, Step, default_dirs
+
+_TYPE_NAMES = {"bool", "int", "float", "str", "list", "dict"}
+_NO_VALUE = object()
+_BOUND_RE = re.compile(r"^(min|max)\s+(-?\d+(?:\.\d+)?)$")
+_EXEMPT_RE = re.compile(r"^(.+?)\s+means\s+\S.*$")
+KNOWN_MARKERS = "(path), (paths), (recipient), (one of: a, b), (min N), (max N), (min N, max M), (V means ...)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """A parameter declared in a notebook's ``parameters`` cell (see the module docstring).
+
+    Attributes:
+        default: the default's source text.
+        type: bool, int, float, str, list, dict, or None (any).
+        help: the comment after the markers.
+        kind: ``"path"``, ``"paths"`` or ``""``.
+        choices: the allowed values of ``(one of: ...)``.
+        bounds: ``("min" or "max", number)`` pairs.
+        exempt: the value of ``(V means ...)``, or ``None``.
+        recipient: checked against the register's recipients and the crosswalk's states.
+    """
+
+    name: str
+    default: str
+    type: str | None
+    help: str = ""
+    kind: str = ""
+    choices: tuple[str, ...] = ()
+    bounds: tuple[tuple[str, float], ...] = ()
+    exempt: Any = None
+    recipient: bool = False
+
+    @property
+    def is_path(self) -> bool:
+        return bool(self.kind) or self.name in SHARED_DIRS
+
+    def default_value(self) -> Any:
+        """The default as a Python value, or a sentinel when it is not a literal."""
+        try:
+            return ast.literal_eval(self.default)
+        except (ValueError, SyntaxError, TypeError):
+            return _NO_VALUE
+
+    def constraints(self) -> str:
+        """The markers in words, for ``list`` and error messages."""
+        parts = []
+        if self.kind:
+            parts.append(self.kind)
+        if self.choices:
+            parts.append("one of: " + ", ".join(self.choices))
+        parts += [f"{kind} {_number_text(n)}" for kind, n in self.bounds]
+        if self.exempt is not None:
+            parts.append(f"or {self.exempt!r}")
+        if self.recipient:
+            parts.append("recipient names")
+        return ", ".join(parts)
+
+
+def _number_text(n: float) -> str:
+    return str(int(n)) if float(n).is_integer() else str(n)
+
+
+# ------------------------------------------------------------------------- reading
+
+
+def read_notebook(path: str | os.PathLike) -> dict:
+    """Read a notebook file as plain JSON (no nbformat import)."""
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def cell_source(cell: Mapping) -> str:
+    """A cell's source as one string."""
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def parameters_cell(nb: Mapping) -> tuple[int, str] | None:
+    """Return (index, source) of the first code cell tagged ``parameters``, or None."""
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            return index, cell_source(cell)
+    return None
+
+
+def _literal_type(node: ast.AST) -> str | None:
+    if isinstance(node, ast.JoinedStr):
+        return "str"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _TYPE_NAMES:
+        return node.func.id
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError):
+        return None
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return "list"
+    name = type(value).__name__
+    return name if name in _TYPE_NAMES else None
+
+
+def _marker(inner: str, where: str) -> dict[str, Any]:
+    """One parenthesised marker as :class:`Param` fields; :class:`ParameterError` if unknown."""
+    text = inner.strip()
+    if text in ("path", "paths"):
+        return {"kind": text}
+    if text == "recipient":
+        return {"recipient": True}
+    if text.startswith("one of:"):
+        choices = tuple(c.strip().strip("\"'") for c in text[len("one of:"):].split(","))
+        if all(choices):
+            return {"choices": choices}
+    bounds = [_BOUND_RE.match(part.strip()) for part in text.split(",")]
+    if all(bounds):
+        return {"bounds": tuple((m.group(1), float(m.group(2))) for m in bounds)}
+    exempt = _EXEMPT_RE.match(text)
+    if exempt:
+        try:
+            return {"exempt": ast.literal_eval(exempt.group(1).strip())}
+        except (ValueError, SyntaxError):
+            pass
+    raise ParameterError(f"{where}: unknown marker ({inner}) in the comment; known markers: {KNOWN_MARKERS}")
+
+
+def parse_comment(comment: str, where: str) -> dict[str, Any]:
+    """Split a parameter's comment into markers (as :class:`Param` fields) and its help text."""
+    fields: dict[str, Any] = {}
+    text = comment.strip()
+    while text.startswith("("):
+        end = text.find(")")
+        if end < 0:
+            raise ParameterError(f"{where}: unclosed marker {text!r} in the comment")
+        for key, value in _marker(text[1:end], where).items():
+            fields[key] = fields.get(key, ()) + value if key == "bounds" else value
+        text = text[end + 1:].strip()
+    fields["help"] = text
+    return fields
+
+
+def notebook_parameters(path: str | os.PathLike | Mapping, nb: Mapping | None = None) -> dict[str, Param]:
+    """Parameters declared by a notebook: name -> :class:`Param`, in cell order.
+
+    Args:
+        path: the notebook file (named in error messages), or the parsed notebook itself.
+        nb: the notebook already parsed from ``path`` (it is then not read again).
+
+    Raises:
+        ParameterError: the cell is not valid Python, or a comment has an unknown marker.
+    """
+    if isinstance(path, Mapping):
+        path, nb = "<notebook>", path
+    found = parameters_cell(nb if nb is not None else read_notebook(path))
+    if found is None:
+        return {}
+    source = found[1]
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ParameterError(f"{path}: the parameters cell is not valid Python: {exc}") from exc
+    lines = source.splitlines()
+    out: dict[str, Param] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, value, annotation = node.targets[0].id, node.value, None
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name, value, annotation = node.target.id, node.value, node.annotation
+        else:
+            continue
+        kind = _literal_type(value)
+        if annotation is not None and isinstance(annotation, ast.Name) and annotation.id in _TYPE_NAMES:
+            kind = annotation.id
+        line = lines[node.end_lineno - 1] if node.end_lineno else ""
+        # end_col_offset counts UTF-8 bytes: what follows the value on its last line
+        after = line.encode("utf-8")[node.end_col_offset or 0:].decode("utf-8", "replace")
+        comment = after.split("#", 1)[1] if "#" in after else ""
+        fields = parse_comment(comment, f"{path}: parameters cell, line {node.end_lineno} ({name})")
+        out[name] = Param(name, ast.get_source_segment(source, value) or "", kind, **fields)
+    return out
+
+
+def source_cell_number(notebook: Path, cell_index: int, injected: bool) -> int:
+    """1-based number, in the source notebook, of cell ``cell_index`` of its parameterised copy.
+
+    papermill inserts its ``injected-parameters`` cell right after the ``parameters`` cell (or
+    first when there is none) whenever parameters are passed; 0 means that injected cell.
+    """
+    if not injected:
+        return cell_index + 1
+    found = parameters_cell(read_notebook(notebook))
+    injected_at = found[0] + 1 if found else 0
+    if cell_index == injected_at:
+        return 0
+    return cell_index + 1 if cell_index < injected_at else cell_index
+
+
+# ---------------------------------------------------------------------- converting
+
+
+def _type_ok(value: Any, kind: str | None) -> tuple[bool, Any]:
+    """Check ``value`` against a declared type; return (ok, value to pass)."""
+    if kind is None:
+        return True, value
+    if kind == "bool":
+        return isinstance(value, bool), value
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return ok, float(value) if ok else value
+    if kind == "str":
+        return isinstance(value, str), value
+    if kind == "list":
+        return isinstance(value, (list, tuple)), list(value) if isinstance(value, (list, tuple)) else value
+    if kind == "dict":
+        return isinstance(value, dict), value
+    return True, value
+
+
+def absolute(value: str, base: Path | None) -> str:
+    """``value`` (``~`` expanded) made absolute against ``base`` (the current folder if None)."""
+    return str(((base or Path.cwd()) / os.path.expanduser(value)).resolve())
+
+
+def convert(param: Param, value: Any, *, text: str | None = None, base: Path | None = None) -> tuple[Any, str]:
+    """The value to pass for ``param``, or ``(value, problem)`` when it is refused.
+
+    ``text`` is the command line's text of the value (a scalar given for a ``str`` parameter
+    is taken as that text); ``base`` the folder a relative path is taken from.
+    """
+    if param.kind == "paths" and param.type == "str" and isinstance(value, (list, tuple)):
+        if not value or not all(isinstance(v, str) and v for v in value):
+            return value, f"expected a path, a glob or a non-empty list of them, got {value!r}"
+        return [absolute(v, base) for v in value], ""
+    ok, converted = _type_ok(value, param.type)
+    if not ok and param.type == "str" and text is not None and not isinstance(value, (list, dict)):
+        ok, converted = True, text
+    if not ok:
+        return value, (f"expected {param.type} like the default {param.default}, "
+                       f"got {type(value).__name__} {value!r}")
+    if param.is_path and isinstance(converted, str) and converted:
+        converted = absolute(converted, base)
+    return converted, ""
+
+
+# ------------------------------------------------------------------------ checking
+
+
+def _items(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _bound_ok(number: float, kind: str, limit: float) -> bool:
+    return number >= limit if kind == "min" else number <= limit
+
+
+def value_problems(param: Param, value: Any) -> list[str]:
+    """What is wrong with ``value`` against ``param``'s choices and bounds ([] when fine)."""
+    problems = []
+    for item in _items(value):
+        if param.choices and str(item) not in param.choices:
+            problems.append(f"{item!r} is not one of: {', '.join(param.choices)}")
+        if param.exempt is not None and item == param.exempt:
+            continue
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            for kind, limit in param.bounds:
+                if not _bound_ok(item, kind, limit):
+                    word = "below the minimum" if kind == "min" else "above the maximum"
+                    problems.append(f"{item!r} is {word} {_number_text(limit)} (allowed: {param.constraints()})")
+    return problems
+
+
+def pair_problems(step: str, params: Mapping[str, Param], values: Mapping[str, Any], given: set[str]) -> list[str]:
+    """``NAME_from``/``NAME_to`` pairs whose first is after their last (a value given for either)."""
+    problems = []
+    for first in params:
+        if not first.endswith("_from"):
+            continue
+        last = first[: -len("_from")] + "_to"
+        if last not in params or not ({first, last} & given):
+            continue
+        a = values.get(first, params[first].default_value())
+        b = values.get(last, params[last].default_value())
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b)):
+            continue
+        if a == params[first].exempt or b == params[last].exempt:
+            continue
+        if a > b:
+            problems.append(f"parameters {first} and {last} of step {step!r}: {first} {a} is after "
+                            f"{last} {b} (the first must be <= the last)")
+    return problems
+
+
+def check_values(step: str, params: Mapping[str, Param], values: Mapping[str, Any], given: set[str]) -> list[str]:
+    """Every marker and pair problem of the ``given`` names of one task's values."""
+    problems = [f"parameter {name!r} of step {step!r}: {p}"
+                for name in sorted(given) for p in value_problems(params[name], values[name])
+                if name in values]
+    return problems + pair_problems(step, params, values, given)
+
+
+# ----------------------------------------------------------------------- resolving
+
+
+def runner_values(root: Path) -> dict[str, Any]:
+    """What the runner passes to every notebook that declares the name (the user may override).
+
+    The shared folders, and ``static_figures=False``: under the pipeline the ``figures`` step
+    draws every static image in one browser session.
+    """
+    return {**default_dirs(root), "static_figures": False}
+
+
+def unknown_names(steps: Sequence[Step], config: Config, declared: Mapping[str, Mapping[str, Param]]) -> list[str]:
+    """Names and steps the user gave that no notebook (or not that step's) declares."""
+    names = [s.name for s in steps]
+    problems = [f"unknown step {name.split('.')[0]!r} in {name!r} (steps: {', '.join(names)})" if "." in name
+                else f"unknown parameter {name!r}: no notebook declares it"
+                for name in config.params if not any(name in d for d in declared.values())]
+    for step, values in config.step_params.items():
+        if step not in names:
+            problems.append(f"unknown step {step!r} in a step parameter (steps: {', '.join(names)})")
+        elif step not in declared:
+            problems.append(f"step {step!r} has no notebook to take parameters")
+        else:
+            problems += [f"unknown parameter {step}.{name}: {step}'s notebook does not declare it"
+                         for name in values if name not in declared[step]]
+    return problems
+
+
+def step_values(step: str, params: Mapping[str, Param], config: Config) -> tuple[dict[str, Any], set[str], list[str]]:
+    """One notebook step's values: (values to pass, names the user gave, problems).
+
+    The most specific scope wins: a value for this step beats a value for every notebook, and
+    its command-line text and base folder come from the same scope.
+    """
+    own = config.step_params.get(step, {})
+    given = {**config.params, **own}
+    values = {n: v for n, v in runner_values(config.root).items() if n in params}
+    problems = []
+    for name, value in given.items():
+        if name not in params:
+            continue
+        scope = step if name in own else "*"
+        converted, problem = convert(params[name], value, text=config.cli_strings.get(scope, {}).get(name),
+                                     base=config.bases.get(scope, {}).get(name))
+        if problem:
+            problems.append(f"parameter {name!r} of step {step!r}: {problem}")
+        else:
+            values[name] = converted
+    names = set(given) & set(params)
+    return values, names, problems
+
+
+def resolve_parameters(
+    steps: Sequence[Step], config: Config, declared: Mapping[str, Mapping[str, Param]]
+) -> dict[str, dict[str, Any]]:
+    """Check the user's parameters and return each notebook step's values (grid aside).
+
+    Args:
+        steps: the pipeline.
+        config: the user's global (``params``) and per-step (``step_params``) values.
+        declared: step name -> its notebook's parameters.
+
+    Returns:
+        step name -> {name: value} to pass to papermill (only names the notebook declares).
+
+    Raises:
+        ParameterError: listing every problem and each notebook's valid parameters.
+    """
+    problems = unknown_names(steps, config, declared)
+    resolved = {}
+    for step, params in declared.items():
+        values, given, wrong = step_values(step, params, config)
+        problems += wrong or check_values(step, params, values, given)
+        resolved[step] = values
+    if problems:
+        raise ParameterError(report(problems, steps, declared))
+    return resolved
+
+
+def describe(params: Mapping[str, Param]) -> str:
+    """The parameters, one per line: ``name (type, constraints) = default  # help``."""
+    if not params:
+        return "    (no parameters cell)"
+
+    def kind(p: Param) -> str:
+        several = p.kind == "paths" and p.type == "str"
+        base = "str or list of str" if several else p.type or "any"
+        extra = p.constraints().removeprefix("paths").lstrip(", ") if several else p.constraints()
+        return f"{base}, {extra}" if extra else base
+
+    return "\n".join(f"    {p.name} ({kind(p)}) = {p.default}" + (f"  # {p.help}" if p.help else "")
+                     for p in params.values())
+
+
+def report(problems: Sequence[str], steps: Sequence[Step], declared: Mapping[str, Mapping[str, Param]]) -> str:
+    """The exit-2 message: every problem, then each notebook's valid parameters."""
+    lines = ["parameter check failed (nothing was run):"] + [f"  - {p}" for p in problems]
+    lines.append("valid parameters:")
+    notebooks = {s.name: s.notebook for s in steps}
+    for step, params in declared.items():
+        lines += [f"  {step} ({notebooks.get(step)}):", describe(params)]
+    return "\n".join(lines)

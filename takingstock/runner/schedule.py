@@ -1,0 +1,197 @@
+"""The scheduler: run the plan's tasks in dependency order, at most ``jobs`` at a time.
+
+Each round looks at the pending tasks in step order and, for each, decides in this order:
+
+1. **ready?** every task of every step it needs (among the selected steps) has finished;
+2. **blocked?** a task of a step it needs failed or was blocked: it is ``blocked``;
+3. **skip?** not forced (``--force``, or its step named by ``--only``), no step it needs
+   reran in this run, and its cache key shows it fresh (:mod:`takingstock.runner.cache`):
+   ``skipped``;
+4. **submit** it to the thread pool, unless ``jobs`` tasks are already running.
+
+Then it waits for one running task to finish and records it: ``ran`` (its cache entry
+written), or ``failed`` (entry dropped, so it is tried again next time). After a failure no
+new task starts unless ``--keep-going``; the tasks left are ``not run``. Threads, not
+processes: separate processes hit kernel port races; the default of 2 matches the machine.
+
+Ctrl-C terminates the kernels (and any browser) the run started, so the worker threads end at
+once; started tasks are ``interrupted``, the others ``not run``, their cache entries dropped,
+and :func:`takingstock.runner.cli.main` exits 130. Nothing half-done is published: a notebook
+is moved into place only when it finishes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import sys
+import threading
+import time
+from typing import Sequence
+
+from takingstock.runner import execute
+from takingstock.runner.cache import StepCache, expand
+from takingstock.runner.plan import Plan
+from takingstock.runner.steps import Config, Result, Step, StepFailed, Task
+
+
+def summary_table(results: Sequence[Result]) -> str:
+    """A plain-text table: task, state, seconds."""
+    width = max([10] + [len(r.step) + 2 for r in results])
+    lines = ["", f"{'step':<{width}}{'state':<10}{'seconds':>8}", "-" * (width + 18)]
+    lines += [f"{r.step:<{width}}{r.state:<10}{r.seconds:>8.1f}" for r in results]
+    return "\n".join(lines)
+
+
+class Pipeline:
+    """Run a list of steps under a :class:`Config`; whole after ``__init__``.
+
+    ``__init__`` builds the :class:`Plan` (reading notebooks, checking every parameter and
+    grid value: :class:`ParameterError` before anything runs) and opens the cache, so
+    :meth:`cache_key` and :meth:`is_fresh` work before any run.
+    """
+
+    def __init__(self, steps: Sequence[Step], config: Config, out=None):
+        self.config = config
+        self.plan = Plan(steps, config)
+        self.cache = StepCache(self.plan.root, self.plan.output_dir)
+        self.out = out or sys.stdout
+        self.jobs = max(1, int(config.jobs))
+        self._print_lock = threading.Lock()
+        self._selected = {s.name for s in self.plan.steps}
+        # the state of the run (filled by run())
+        self.results: dict[str, Result] = {}
+        self.pending: list[Task] = list(self.plan.tasks)
+        self.running: dict[cf.Future, tuple[Task, str]] = {}
+        self.started: set[str] = set()
+        self.reran_steps: set[str] = set()
+        self.bad_steps: set[str] = set()
+        self.stopped = False
+
+    # ------------------------------------------------------------ queries
+
+    def say(self, text: str) -> None:
+        with self._print_lock:
+            print(text, file=self.out, flush=True)
+
+    def cache_key(self, task: Task) -> str:
+        """The task's cache key."""
+        return self.cache.key(task, self.plan.notebooks.get(task.step.name))
+
+    def is_fresh(self, task: Task, key: str | None = None) -> bool:
+        """Whether the task's last successful run is still good (the cache alone decides)."""
+        return self.cache.is_fresh(task, self.cache_key(task) if key is None else key)
+
+    def is_ready(self, task: Task) -> bool:
+        """Every task of every selected step it needs has finished."""
+        return all(t.name in self.results for n in task.step.needs if n in self._selected
+                   for t in self.plan.by_step[n])
+
+    def is_blocked(self, task: Task) -> bool:
+        return any(n in self.bad_steps for n in task.step.needs)
+
+    def may_skip(self, task: Task, key: str) -> bool:
+        """Not forced, nothing it needs reran, and fresh."""
+        forced = self.config.force or task.step.name in self.config.only
+        upstream = any(n in self.reran_steps for n in task.step.needs)
+        return not forced and not upstream and self.cache.is_fresh(task, key)
+
+    # ------------------------------------------------------------ recording
+
+    def finish(self, task: Task, result: Result) -> None:
+        self.results[task.name] = result
+        if result.state in ("failed", "blocked"):
+            self.bad_steps.add(task.step.name)
+        extra = f"  {result.message}" if result.message and result.state != "failed" else ""
+        self.say(f"[{len(self.results):>2}/{len(self.plan.tasks)}] {task.name:<8} {result.state:<11} "
+                 f"{result.seconds:6.1f}s{extra}")
+
+    # ------------------------------------------------------------ one round
+
+    def start_ready(self, pool: cf.Executor) -> None:
+        """Settle or submit every pending task whose needs have finished, up to ``jobs`` running."""
+        for task in list(self.pending):
+            if self.stopped or len(self.running) >= self.jobs:
+                return
+            if not self.is_ready(task):
+                continue
+            self.pending.remove(task)
+            if self.is_blocked(task):
+                self.finish(task, Result(task.name, "blocked", message="needs a failed step"))
+                continue
+            key = self.cache_key(task)
+            if self.may_skip(task, key):
+                self.finish(task, Result(task.name, "skipped", message="up to date"))
+                continue
+            self.submit(pool, task, key)
+
+    def submit(self, pool: cf.Executor, task: Task, key: str) -> None:
+        self.cache.forget(task)
+        self.say(f"[ run ] {task.name:<8} {task.step.notebook or 'function step'}")
+        self.started.add(task.name)
+        self.running[pool.submit(self.execute, task)] = (task, key)
+
+    def execute(self, task: Task) -> float:
+        """Run one task (in a worker thread); return its seconds."""
+        if task.step.notebook is not None:
+            return execute.timed(execute.run_notebook, task, self.plan.root, self.config)
+        return execute.timed(execute.run_function, task, self.plan.output_dir, self.plan.executed_notebooks())
+
+    def collect(self, done) -> None:
+        """Record the tasks that finished."""
+        for future in done:
+            task, key = self.running.pop(future)
+            try:
+                seconds = future.result()
+            except StepFailed as exc:
+                self.say(f"\nFAILED: {exc}\n")
+                self.finish(task, Result(task.name, "failed", message=str(exc)))
+                self.stopped = self.stopped or not self.config.keep_going
+                continue
+            self.reran_steps.add(task.step.name)
+            outputs = expand(task.step.outputs, task.fmt)
+            if task.step.outputs and not outputs:
+                self.say(f"[warn ] {task.name}: produced none of its declared outputs {list(task.step.outputs)}")
+            self.cache.record(task, key, seconds, outputs, time.strftime("%Y-%m-%dT%H:%M:%S"))
+            self.finish(task, Result(task.name, "ran", seconds))
+
+    def stop_pending(self, state: str, message: str) -> None:
+        for task in self.pending:
+            self.cache.forget(task)
+            self.finish(task, Result(task.name, state, message=message))
+        self.pending = []
+
+    # ------------------------------------------------------------ the run
+
+    def run(self) -> list[Result]:
+        """Run the plan; return one :class:`Result` per task, in plan order."""
+        execute.prepare_environment(self.plan.root)
+        pool = cf.ThreadPoolExecutor(max_workers=self.jobs)
+        try:
+            while self.pending or self.running:
+                self.start_ready(pool)
+                if self.running:
+                    done, _ = cf.wait(list(self.running), return_when=cf.FIRST_COMPLETED)
+                    self.collect(done)
+                elif self.stopped:
+                    self.stop_pending("not run", "stopped after a failure")
+                elif self.pending and not any(self.is_ready(t) for t in self.pending):  # pragma: no cover
+                    raise RuntimeError(f"cannot schedule: {[t.name for t in self.pending]}")
+        except KeyboardInterrupt:
+            self.say("\nInterrupted: stopping the kernels this run started ...")
+            execute.stop_child_processes()
+            pool.shutdown(wait=True, cancel_futures=True)
+            for task, _ in list(self.running.values()):
+                self.cache.forget(task)
+                self.finish(task, Result(task.name, "interrupted", message="Ctrl-C"))
+            self.running.clear()
+            self.stop_pending("not run", "Ctrl-C")
+            self.cache.save_memos()
+            self.say(summary_table(self.ordered()))
+            raise
+        pool.shutdown(wait=True)
+        self.cache.save_memos()
+        self.say(summary_table(self.ordered()))
+        return self.ordered()
+
+    def ordered(self) -> list[Result]:
+        return [self.results[t.name] for t in self.plan.tasks if t.name in self.results]

@@ -1,0 +1,143 @@
+"""The runner's vocabulary: steps, tasks, results, the run's configuration, errors, exit codes.
+
+A :class:`Step` is what ``pipeline.py`` declares (a notebook or a function, what it needs, the
+files it reads and writes). A :class:`Task` is one run of a step: a step runs once, or once
+per value of its grid parameter (:mod:`takingstock.runner.grid`); each task has its own
+parameters, run context, executed notebook and cache entry. A :class:`Result` is what
+happened to a task. :class:`Config` holds what the command line and ``--params`` files said.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from takingstock import paths
+
+if TYPE_CHECKING:  # pragma: no cover
+    from takingstock.runcontext import RunContext
+
+DEFAULT_JOBS = 2
+DEFAULT_CELL_TIMEOUT = 600
+DEFAULT_START_TIMEOUT = 60
+#: The folders every notebook that declares them receives, always as absolute paths.
+SHARED_DIRS = ("raw_dir", "processed_dir", "output_dir")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
+
+
+class ParameterError(ValueError):
+    """A parameter, a grid or the pipeline's declaration is wrong; nothing was run (exit 2)."""
+
+
+class StepFailed(RuntimeError):
+    """A task failed; ``str()`` is the full message for the user."""
+
+
+def default_dirs(root: str | os.PathLike) -> dict[str, str]:
+    """The shared folders under ``root``, laid out as :mod:`takingstock.paths` lays them out."""
+    root = Path(root)
+    return {
+        "raw_dir": str(root / paths.RAW.relative_to(paths.ROOT)),
+        "processed_dir": str(root / paths.PROCESSED.relative_to(paths.ROOT)),
+        "output_dir": str(root / paths.OUTPUT.relative_to(paths.ROOT)),
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One step of the pipeline.
+
+    Args:
+        name: short id used on the command line (``clean``, ``origin``...).
+        notebook: notebook path relative to the root, or None for a function step.
+        needs: names of the steps that must finish first (every run of each, in a grid).
+        inputs: glob templates of the files read (``{raw_dir}/x.csv``; the names are listed
+            in :func:`takingstock.runner.plan.template_values`).
+        outputs: glob templates of the files written.
+        func: for a function step, a callable taking a :class:`StepContext`.
+        description: one line for ``list``.
+    """
+
+    name: str
+    notebook: str | None = None
+    needs: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    func: Callable[["StepContext"], Any] | None = None
+    description: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One run of a step: the step, its grid variant (``""`` outside a grid) and its values.
+
+    Attributes:
+        params: what the notebook receives (only names it declares), or a function step's
+            parameters.
+        context: the run context built from ``params`` (every file the task uses).
+        fmt: the values its input and output templates are filled with.
+        executed: where its executed notebook goes (None for a function step).
+    """
+
+    step: Step
+    variant: str
+    params: dict[str, Any]
+    context: "RunContext"
+    fmt: dict[str, Any]
+    executed: Path | None
+
+    @property
+    def name(self) -> str:
+        """``supply``, or ``supply[yemen]`` for one run of a grid."""
+        return f"{self.step.name}[{self.variant}]" if self.variant else self.step.name
+
+
+@dataclasses.dataclass
+class StepContext:
+    """What a function step receives."""
+
+    step: Step
+    params: dict[str, Any]
+    output_dir: Path
+    executed_notebooks: list[Path]
+    context: "RunContext | None" = None
+
+
+@dataclasses.dataclass
+class Result:
+    """What happened to one task."""
+
+    step: str  # the task's name (``supply`` or ``supply[yemen]``)
+    state: str  # ran, skipped, failed, blocked, not run, interrupted
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclasses.dataclass
+class Config:
+    """Everything a run needs besides the steps (see :func:`takingstock.runner.cli.parse_run_args`).
+
+    ``params`` holds values for every notebook that declares the name, ``step_params`` values
+    for one step. ``bases`` says, per scope (``"*"`` or a step) and name, the folder a relative
+    path value is taken from (the YAML file's folder for ``--params``; the current directory
+    otherwise). ``cli_strings`` keeps the command line's text of ``-p`` values, so ``2015``
+    can be a ``str``. ``grid`` maps a scope and name to the values a step runs once each with.
+    """
+
+    root: Path = paths.ROOT
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    step_params: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    cli_strings: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    bases: dict[str, dict[str, Path]] = dataclasses.field(default_factory=dict)
+    grid: dict[tuple[str, str], list[Any]] = dataclasses.field(default_factory=dict)
+    jobs: int = DEFAULT_JOBS
+    force: bool = False
+    only: tuple[str, ...] = ()
+    keep_going: bool = False
+    execution_timeout: float = DEFAULT_CELL_TIMEOUT
+    start_timeout: float = DEFAULT_START_TIMEOUT
+    progress: bool = False
