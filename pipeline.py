@@ -79,14 +79,10 @@ STEPS = [
     ),
     Step(
         "releases", "notebooks/06_release_changes.ipynb",
-        # both exports given, else every export in raw_dir/sipri (the two newest releases are used)
-        inputs=("{old_release_file}", "{new_release_file}", "{raw_dir}/sipri/*.csv", "{claims_path}",
-                "{raw_dir}/periods.csv", "{raw_dir}/windows.csv", "{raw_dir}/country_groups.csv",
-                CROSSWALK, *SIPRI_REFERENCE),
-        template_defaults=(("old_release_file", "{raw_dir}/sipri/*.csv"),
-                           ("new_release_file", "{raw_dir}/sipri/*.csv"),
-                           ("claims_path", "{raw_dir}/claims.yml")),
-        outputs=("{output_dir}/summaries/06_release_changes.json",),
+        # the exports given, else those at hand (the run context's; the two newest releases are used)
+        inputs=("{old_release_file}", "{new_release_file}", "{sipri}", "{claims_path}", "{periods}",
+                "{windows}", "{country_groups}", "{crosswalk}", *SIPRI_REFERENCE),
+        outputs=("{output_dir}/summaries/{stem}.json",),
         description="what changed between two SIPRI releases: deals matched, added, dropped, revised; claims that moved",
     ),
     Step(

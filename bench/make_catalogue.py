@@ -23,7 +23,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from takingstock import io, paths  # noqa: E402
+from takingstock import atomic, paths  # noqa: E402
 
 # (name, weight) for the head of the distribution; the tail is spread over the crosswalk.
 HEAD = [
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2015)
     args = parser.parse_args(argv)
     frame = make_catalogue(args.rows, args.seed)
-    with io.atomic_path(args.path) as tmp:
+    with atomic.atomic_path(args.path) as tmp:
         frame.to_csv(tmp, index=False, quoting=csv.QUOTE_MINIMAL)
     print(f"wrote {len(frame):,} rows to {args.path}")
     return 0

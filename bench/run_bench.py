@@ -43,7 +43,7 @@ sys.path.insert(0, str(HERE))
 
 from make_catalogue import make_catalogue  # noqa: E402
 
-from takingstock import io  # noqa: E402
+from takingstock import atomic  # noqa: E402
 from takingstock.paths import SHARED_SIPRI  # noqa: E402
 
 
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             csv_path = work / "raw" / "catalogue_synthetic.csv"
             started = time.perf_counter()
             frame = make_catalogue(size)
-            with io.atomic_path(csv_path) as out:
+            with atomic.atomic_path(csv_path) as out:
                 frame.to_csv(out, index=False)
             made = time.perf_counter() - started
             params = work / "run.yaml"
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((f"  clean/rejected rows", f"{result['clean_rows']:,}", f"{result['rejected_rows']:,}", ""))
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    io.write_text(HERE / "results" / f"bench-{stamp}.json", json.dumps(results, indent=1))
+    atomic.write_text(HERE / "results" / f"bench-{stamp}.json", json.dumps(results, indent=1))
     m = results["machine"]
     print(f"\nmachine: {m['nproc']} cores, {m['memory_gib']} GiB, Python {m['python']}, {m['date']}, "
           f"commit {m['commit']}, SIPRI register: {m['sipri_register']}")

@@ -6,8 +6,3 @@ shapes of the data that pass between steps.
 """
 
 __version__ = "0.1.0"
-
-#: Environment variable: "1" tells takingstock.figures to leave static figure export (SVG, PNG)
-#: to the pipeline's `figures` step. The pipeline no longer sets it: it passes the notebook
-#: parameter `static_figures=False` instead (see docs/pipeline.md).
-DEFER_STATIC_ENV = "TAKINGSTOCK_DEFER_STATIC"

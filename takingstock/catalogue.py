@@ -74,7 +74,7 @@ from __future__ import annotations
 
 import csv as _csv
 import glob as _glob
-import io as _io
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,7 +88,7 @@ import pandera.pandas as pa
 from takingstock import countries as _countries
 from takingstock import designs as _designs
 from takingstock import eras as _eras
-from takingstock import io as _tio
+from takingstock import atomic
 from takingstock import paths
 
 CATEGORIES = ("pistol", "rifle", "machine gun", "sniper/anti-materiel rifle", "RPG/recoilless",
@@ -279,7 +279,7 @@ def _record_widths(text: str, path: Path, delimiter: str) -> tuple[list[str], np
     if _csv.field_size_limit() < len(text) + 1:
         _csv.field_size_limit(len(text) + 1)
     try:
-        records = _csv.reader(_io.StringIO(text), delimiter=delimiter)
+        records = _csv.reader(io.StringIO(text), delimiter=delimiter)
         header = next(records)
         widths = np.fromiter((len(r) for r in records), dtype="int64")
     except _csv.Error as exc:
@@ -347,7 +347,7 @@ def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
         # index_col=False: a row with a trailing comma must not turn the first column into the
         # index; skip_blank_lines=False: blank lines are rows (rejected as empty), so row
         # numbers match the file and raw = clean + rejected holds.
-        frame = pd.read_csv(_io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
                             skipinitialspace=False, index_col=False, skip_blank_lines=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise CatalogueFileError(f"{path}: not a readable CSV file ({exc})") from None
@@ -723,12 +723,12 @@ def write_outputs(result: CleaningResult, processed_dir: str | Path | None = Non
     """Write catalogue.parquet, rejected.csv, cleaning_report.csv (and problems.csv) atomically."""
     out = Path(processed_dir) if processed_dir is not None else paths.PROCESSED
     written = {}
-    with _tio.atomic_path(out / "catalogue.parquet") as tmp:
+    with atomic.atomic_path(out / "catalogue.parquet") as tmp:
         result.clean.to_parquet(tmp, index=False)
     written["catalogue"] = out / "catalogue.parquet"
     for key, frame in (("rejected", result.rejected), ("cleaning_report", result.report),
                        ("problems", result.problems)):
-        written[key] = _tio.write_text(out / f"{key}.csv", frame.to_csv(index=False))
+        written[key] = atomic.write_text(out / f"{key}.csv", frame.to_csv(index=False))
     return written
 
 

@@ -16,7 +16,7 @@ Caveats
   (``min_deals``; the real register has ~30,000). Any failure raises :class:`FetchError` with a
   message that says which of these went wrong.
 * The download is written once, to a temporary file beside the target
-  (:func:`takingstock.io.atomic_path`); the checks read that file, and it is moved into place
+  (:func:`takingstock.atomic.atomic_path`); the checks read that file, and it is moved into place
   only after they all pass, so a failed or partial download never replaces a good file.
 * The file is named after SIPRI's release date from the export's preamble
   (``sipri_trade_register_<YYYY-MM-DD>.csv``), or today's date when the preamble lacks one;
@@ -47,7 +47,7 @@ from pathlib import Path
 import yaml
 
 from . import paths
-from .io import atomic_path, write_text
+from .atomic import atomic_path, write_text
 from . import sipri
 from .sipri import SIPRI_TERMS, SipriFormatError, read_register
 

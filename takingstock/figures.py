@@ -38,11 +38,12 @@ Caveats
   and the HTML is still written: a run never fails for want of a browser.
 * One kaleido browser is kept open for the whole process (``kaleido.start_sync_server``), which
   brings an export from ~2.5 s to ~0.25 s per figure; it is closed at exit.
-* ``<name>.json`` keeps each figure's plotly spec. Under ``pipeline.py`` (which sets
-  ``TAKINGSTOCK_DEFER_STATIC=1`` for its kernels) notebooks write only the HTML and the spec,
-  and the pipeline's ``figures`` step draws every pending SVG and PNG of the run in one browser
-  session (:func:`export_pending`), instead of one browser per notebook competing for the two
-  cores. A notebook run by hand exports its images at once, as before.
+* ``<name>.json`` keeps each figure's plotly spec. Under ``pipeline.py`` (which passes the
+  notebook parameter ``static_figures=False``, carried by the run context to
+  ``save_figure(..., static=False)``) notebooks write only the HTML and the spec, and the
+  pipeline's ``figures`` step draws every pending SVG and PNG of the run in one browser session
+  (:func:`export_pending`), instead of one browser per notebook competing for the two cores. A
+  notebook run by hand exports its images at once.
 * Text from the data (designations, country names) reaches the figure's JSON. plotly escapes
   ``<``, ``>`` and ``/`` in that JSON; ``_safe_json_html`` checks the embedded script anyway
   and escapes ``</`` itself if a future plotly stops doing so, so a label such as
@@ -54,7 +55,7 @@ from __future__ import annotations
 import hashlib
 import html
 import os
-import shutil
+from dataclasses import dataclass
 import sys
 import textwrap
 import threading
@@ -66,8 +67,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from takingstock import DEFER_STATIC_ENV as _DEFER_STATIC_ENV
-from takingstock import io as tsio
+from takingstock import atomic
+from takingstock.browser import find_browser
 from takingstock.summaries import record_output
 
 TEMPLATE_NAME = "takingstock"
@@ -136,7 +137,6 @@ SOURCE_ANNOTATION_NAME = "source-line"
 EXPORT_TIMEOUT_S = 120.0
 STATIC_FORMATS = ("svg", "png")
 #: "1" in this environment variable = leave static export to :func:`export_pending`.
-DEFER_STATIC_ENV = _DEFER_STATIC_ENV
 PLOTLYJS_NAME = "plotly.min.js"
 _WIDTH, _HEIGHT = 900, 560
 
@@ -412,7 +412,7 @@ def ensure_plotlyjs(figures_dir: str | os.PathLike) -> Path:
 
     js = get_plotlyjs().encode("utf-8")
     if not target.exists() or target.stat().st_size != len(js) or target.read_bytes() != js:
-        tsio.write_bytes(target, js)
+        atomic.write_bytes(target, js)
     _plotlyjs_checked.add(key)
     return target
 
@@ -452,16 +452,6 @@ def _notice(message: str) -> None:
     if not _notice_given:
         _notice_given = True
         print(f"[figures] {message}", file=sys.stderr)
-
-
-def find_browser() -> str | None:
-    """Return the path of a Chrome/Chromium kaleido can use, or None."""
-    candidates = [os.environ.get("BROWSER_PATH", ""), "/usr/bin/chromium"]
-    candidates += [shutil.which(n) or "" for n in ("chromium", "chromium-browser", "google-chrome")]
-    for c in candidates:
-        if c and os.path.isfile(c) and os.access(c, os.X_OK):
-            return c
-    return None
 
 
 def _start_server(browser: str) -> None:
@@ -585,13 +575,29 @@ def save_figure(
     fig.layout.meta = {"alt": str(alt), "name": name}  # the briefing links downloads by it
     record_output("figures", name, alt=alt, source=source_of(fig))
     ensure_plotlyjs(figures_dir)
-    written = {"html": tsio.write_text(figures_dir / f"{name}.html", _page(fig, alt)),
-               "json": tsio.write_text(figures_dir / f"{name}.json", fig.to_json())}
-    if static and os.environ.get(DEFER_STATIC_ENV) != "1":
+    written = {"html": atomic.write_text(figures_dir / f"{name}.html", _page(fig, alt)),
+               "json": atomic.write_text(figures_dir / f"{name}.json", fig.to_json())}
+    if static:
         targets = [figures_dir / f"{name}.{fmt}" for fmt in STATIC_FORMATS]
         for path in export_static([fig] * len(targets), targets):
             written[path.suffix.lstrip(".")] = path
     return written
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure declared once (``takingstock.findings``): ``name`` (file stem without the
+    notebook prefix), the plotly figure, its alt text. :meth:`publish` saves and shows it."""
+
+    name: str
+    fig: go.Figure
+    alt: str
+
+    def publish(self, name: str, figures_dir: str | os.PathLike, static: bool) -> dict[str, Path]:
+        """:func:`save_figure` under ``name``, then :func:`show`; return what was written."""
+        written = save_figure(self.fig, name, alt=self.alt, figures_dir=figures_dir, static=static)
+        show(self.fig, self.alt)
+        return written
 
 
 def pending_static(figures_dir: str | os.PathLike) -> list[tuple[Path, Path]]:

@@ -2,8 +2,10 @@
 
 Method
 ------
-A notebook publishes three kinds of finding: a **table**, a **figure** and a **headline** (a
-label and a value for the briefings index). Each is declared once, with its caption or alt
+A notebook publishes three kinds of finding: a **table**, a **figure**
+(:class:`takingstock.figures.Figure`, which saves and shows itself, so this module and the
+notebooks without figures do not depend on the figure code) and a **headline** (a label and a
+value for the briefings index). Each is declared once, with its caption or alt
 text typed once, as a :class:`Finding` built by a *section* function of :mod:`takingstock.sections`
 (one per heading of a notebook). A :class:`Briefing`, made once per notebook from the run
 context, then does everything that follows from the declaration:
@@ -33,7 +35,7 @@ import pandas as pd
 
 from takingstock.runcontext import RunContext
 
-__all__ = ["Table", "Figure", "Finding", "Briefing", "skipped"]
+__all__ = ["Table", "Finding", "Briefing", "skipped", "each"]
 
 
 @dataclass(frozen=True)
@@ -49,21 +51,12 @@ class Table:
     source: str | None = None
 
 
-@dataclass(frozen=True)
-class Figure:
-    """A figure to save and show: ``name`` (file stem without the prefix), the plotly figure, its alt text."""
-
-    name: str
-    fig: Any
-    alt: str
-
-
 @dataclass
 class Finding:
     """What one section shows: tables, figures, headlines, and sentences printed before them."""
 
     tables: list[Table] = field(default_factory=list)
-    figures: list[Figure] = field(default_factory=list)
+    figures: list = field(default_factory=list)  # takingstock.figures.Figure (not imported here)
     headlines: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     source: str | None = None  # the source line of every table that gives none
@@ -84,9 +77,6 @@ class Briefing:
     """
 
     def __init__(self, run: RunContext, notebook: str, title: str):
-        from takingstock import figures
-
-        figures.register_template()
         self.run = run
         self.notebook = notebook
         self.prefix = notebook.split("_", 1)[0]
@@ -100,7 +90,7 @@ class Briefing:
 
     def show(self, *found: Finding) -> None:
         """Save, show and collect every finding, in order."""
-        from takingstock import figures, tables
+        from takingstock import tables
 
         for finding in found:
             for note in finding.notes:
@@ -112,11 +102,9 @@ class Briefing:
                     self.saved["tables"].append(self.name(t.name))
                 if t.show:
                     tables.show(t.frame, t.caption)
-            for f in finding.figures:
-                figures.save_figure(f.fig, self.name(f.name), alt=f.alt, figures_dir=self.run.figures_dir,
-                                    static=self.run.static_figures)
+            for f in finding.figures:  # each knows how to save and show itself (takingstock.figures)
+                f.publish(self.name(f.name), self.run.figures_dir, self.run.static_figures)
                 self.saved["figures"].append(self.name(f.name))
-                figures.show(f.fig, f.alt)
             self.headlines += [{"label": label, "value": str(value)} for label, value in finding.headlines]
 
     def close(self, summary: str, parameters: Mapping[str, Any] | None = None) -> pd.DataFrame:

@@ -45,7 +45,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from takingstock import io
+from takingstock import atomic
 from takingstock.provenance import CC_BY, count_rows, frictionless_problems
 from takingstock.sipri import SIPRI_CREDIT, SIPRI_URL
 from takingstock.summaries import read_summary
@@ -134,7 +134,7 @@ def table_resource(record: Mapping[str, Any], tables_dir: Path) -> dict[str, Any
         "encoding": "utf-8",
         "title": record["caption"],
         "description": f"{record['caption'].rstrip('. ')}. {record['source']}",
-        "hash": "sha256:" + io.sha256_file(csv_path),
+        "hash": "sha256:" + atomic.sha256_file(csv_path),
         "bytes": csv_path.stat().st_size,
         "rows": count_rows(csv_path),
         "licenses": [CC_BY],
@@ -197,7 +197,7 @@ def write_tables_package(
     """Write ``<tables_dir>/datapackage.json`` atomically and return its path."""
     package = tables_package(records, tables_dir, run=run)
     text = json.dumps(package, indent=2, ensure_ascii=False) + "\n"
-    return io.write_text(Path(tables_dir) / PACKAGE_FILE, text)
+    return atomic.write_text(Path(tables_dir) / PACKAGE_FILE, text)
 
 
 def validate(package_path: str | os.PathLike) -> list[str]:

@@ -70,7 +70,7 @@ def _notice(message: str) -> None:
 
 def find_chromium() -> str | None:
     """The Chromium the project uses (``BROWSER_PATH``, Debian's ``/usr/bin/chromium``...)."""
-    from takingstock.figures import find_browser
+    from takingstock.browser import find_browser
 
     return find_browser()
 
@@ -166,7 +166,7 @@ def write_pdf_edition(
         built_at, git_commit: the build stamp printed on every sheet.
         browser: the Chromium to drive; :func:`find_chromium` when ``None``.
     """
-    from takingstock import io
+    from takingstock import atomic
 
     browser = browser or find_chromium()
     if browser is None:
@@ -180,13 +180,13 @@ def write_pdf_edition(
         return None
     folder = Path(pages[0]).parent
     document = folder / PRINT_DOCUMENT
-    io.write_text(document, print_html(pages, built_at=built_at, git_commit=git_commit))
+    atomic.write_text(document, print_html(pages, built_at=built_at, git_commit=git_commit))
     pdf_path = Path(pdf_path)
     error: list[BaseException] = []
 
     def work() -> None:  # in a thread of its own: playwright's sync API refuses a running loop
         try:
-            with io.atomic_path(pdf_path) as tmp:
+            with atomic.atomic_path(pdf_path) as tmp:
                 _print(sync_playwright, browser, document, tmp, _footer(built_at, git_commit))
         except BaseException as exc:  # noqa: BLE001 - reported below
             error.append(exc)

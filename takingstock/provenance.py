@@ -66,7 +66,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from takingstock import io, paths
+from takingstock import atomic, paths
 
 PACKAGE_FILE = "datapackage.json"
 PACKAGE_NAME = "taking-stock-raw-data"
@@ -193,7 +193,7 @@ def write_package(package: dict[str, Any], raw_dir: str | Path = paths.RAW) -> P
     package = dict(package)
     package["resources"] = sorted(package["resources"], key=lambda r: str(r.get("path", "")))
     text = json.dumps(package, indent=2, ensure_ascii=False) + "\n"
-    return io.write_text(package_path(raw_dir), text)
+    return atomic.write_text(package_path(raw_dir), text)
 
 
 def resources_by_path(package: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -208,7 +208,7 @@ def resource_name(filename: str) -> str:
 
 
 def _sha(path: Path) -> str:
-    return "sha256:" + io.sha256_file(path)
+    return "sha256:" + atomic.sha256_file(path)
 
 
 #: Titles of URLs that ``sources.csv`` does not list but the raw files cite.
@@ -520,7 +520,7 @@ def raw_data_versions(raw_dir: str | Path = paths.RAW) -> list[dict[str, Any]]:
         by_path = {}
     out = []
     for path in raw_files(raw_dir):  # each file read once for its checksum, once for its rows
-        sha = io.sha256_file(path)
+        sha = atomic.sha256_file(path)
         try:
             rows, readable = count_rows(path), True
         except ProvenanceError:  # not UTF-8, bad YAML: --check says why

@@ -63,7 +63,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from takingstock import io
+from takingstock import atomic
 from takingstock.sipri import SIPRI_CREDIT
 # Notebooks call publish.write_summary: these come from a light module, and nbconvert is only
 # imported when a page is rendered, so a kernel that writes its summary never loads it.
@@ -640,7 +640,7 @@ def raw_data_versions(raw_dir: str | os.PathLike) -> list[tuple[str, str]]:
     rows = [(item["file"], item["sha256"]) for item in provenance.raw_data_versions(raw_dir)]
     for path in sorted((raw_dir / "sipri").glob("*.csv")):
         if path.is_file() and not path.name.startswith("."):
-            rows.append((f"sipri/{path.name}", io.sha256_file(path)))
+            rows.append((f"sipri/{path.name}", atomic.sha256_file(path)))
     return sorted(rows)
 
 
@@ -977,20 +977,20 @@ def build_briefings(
             page, entry = render_page(
                 by_stem[stem], summary=read_summary(summaries_dir, stem), **common, **links
             )
-            io.write_text(tmp_dir / entry["href"], page)
+            atomic.write_text(tmp_dir / entry["href"], page)
             entries.append(entry)
             written.append(final / entry["href"])
-        io.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
+        atomic.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
         if downloads is not None:
             copy_downloads(downloads, tmp_dir, tables_dir=tables_dir, figures_dir=figures_dir)
-        io.write_text(tmp_dir / INDEX_NAME,
+        atomic.write_text(tmp_dir / INDEX_NAME,
                       render_index(entries, **common, **links, pdf_href=pdf_href))
         if pdf_href:
             pages = [tmp_dir / INDEX_NAME] + [tmp_dir / e["href"] for e in entries]
             made = pdf_edition.write_pdf_edition(pages, tmp_dir / pdf_edition.PDF_NAME,
                                                  built_at=built, git_commit=common["git_commit"])
             if made is None:  # Chromium failed: the index must not offer a missing PDF
-                io.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
+                atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
         _swap_in(tmp_dir, final)
     finally:
         if tmp_dir.exists():

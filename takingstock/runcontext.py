@@ -11,9 +11,9 @@ reads the SIPRI release from it. A newcomer looking for "which file is used" rea
 Folders. ``raw_dir``, ``processed_dir`` and ``output_dir`` default to the project's own
 (:mod:`takingstock.paths`); everything else is derived from them: the SIPRI folder is
 ``raw_dir/sipri``, the crosswalk ``raw_dir/country_crosswalk.csv``, figures
-``output_dir/figures`` and so on. A reference file the run's raw folder lacks (crosswalk,
-periods, sources, claims, windows, country groups, weapon types) is the committed one in
-``data/raw``. A path given explicitly (``sipri_register``, ``catalogues``, ``crosswalk``,
+``output_dir/figures`` and so on. The reference tables a run's raw folder may lack (periods,
+windows, country groups, weapon types) are then the committed ones in ``data/raw``; the
+crosswalk, sources and claims are always the raw folder's own. A path given explicitly (``sipri_register``, ``catalogues``, ``crosswalk``,
 ``periods``, ``sources``, ``claims_path``) replaces its default.
 
 The SIPRI register. ``sipri_register`` names one export; otherwise every ``*.csv`` in the SIPRI
@@ -152,10 +152,10 @@ class RunContext:
         for name in ("raw_dir", "processed_dir", "output_dir"):
             object.__setattr__(self, name, Path(getattr(self, name)).resolve())
         raw = self.raw_dir
-        object.__setattr__(self, "crosswalk", _path(self.crosswalk, self._reference("country_crosswalk.csv")))
+        object.__setattr__(self, "crosswalk", _path(self.crosswalk, raw / "country_crosswalk.csv"))
         object.__setattr__(self, "periods", _path(self.periods, self._reference("periods.csv")))
-        object.__setattr__(self, "sources", _path(self.sources, self._reference("sources.csv")))
-        object.__setattr__(self, "claims_file", _path(self.claims_file, self._reference("claims.yml")))
+        object.__setattr__(self, "sources", _path(self.sources, raw / "sources.csv"))
+        object.__setattr__(self, "claims_file", _path(self.claims_file, raw / "claims.yml"))
         if not self.catalogues:
             object.__setattr__(self, "catalogues", (str(raw / "catalogue_*.csv"),))
         object.__setattr__(self, "recipients", tuple(self.recipients))

@@ -2,7 +2,7 @@
 
 Each analysis notebook ends with :func:`write_summary`; :mod:`takingstock.publish` reads the
 summaries back with :func:`read_summary` when it builds the index. This module is kept light
-(standard library and :mod:`takingstock.io` only) because every notebook kernel imports it;
+(standard library and :mod:`takingstock.atomic` only) because every notebook kernel imports it;
 ``takingstock.publish`` re-exports both functions, which is how notebooks call them.
 
 What a notebook wrote
@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from takingstock import io
+from takingstock import atomic
 
 SUMMARY_KEYS = ("title", "summary", "headlines", "parameters", "tables", "figures")
 OUTPUT_KINDS = ("tables", "figures")
@@ -133,7 +133,7 @@ def write_summary(
            if kind in OUTPUT_KINDS},
     }
     path = Path(summaries_dir) / f"{stem}.json"
-    return io.write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    return atomic.write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_summary(summaries_dir: str | os.PathLike, stem: str) -> dict | None:

@@ -5,7 +5,7 @@ Method
 ``save_table(df, name, tables_dir=..., caption=..., source=...)`` writes ``<name>.csv`` (the
 numbers as computed, for reuse) and ``<name>.md`` (the caption, then a pipe table with
 formatted numbers, then the source line, for reading), each atomically through
-``takingstock.io``, and records the table for the notebook's summary (the briefings' downloads
+``takingstock.atomic``, and records the table for the notebook's summary (the briefings' downloads
 and the tables' data package come from that record). ``show(df, caption)`` displays the same
 formatted table in a notebook as HTML with a ``<caption>`` and ``<th scope="col">``; when the
 process saved an equal frame (same columns and values, compared by a digest of its CSV text),
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from takingstock import io as tsio
+from takingstock import atomic
 from takingstock.summaries import record_output
 
 
@@ -253,12 +253,12 @@ def save_table(
         raise TableError(f"table {name!r} needs a caption")
     tables_dir = Path(tables_dir)
     csv_path = tables_dir / f"{name}.csv"
-    with tsio.atomic_path(csv_path) as tmp:
+    with atomic.atomic_path(csv_path) as tmp:
         df.to_csv(tmp, index=False, encoding="utf-8")
     markdown = to_markdown(df, caption)
     if source:
         markdown += f"\n{_md_cell(source)}\n"
-    md_path = tsio.write_text(tables_dir / f"{name}.md", markdown)
+    md_path = atomic.write_text(tables_dir / f"{name}.md", markdown)
     _SAVED[fingerprint(df)] = name
     record_output("tables", name, caption=caption, source=source)
     return {"csv": csv_path, "md": md_path}

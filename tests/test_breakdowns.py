@@ -198,11 +198,10 @@ def test_notebook_02_with_a_year_range_skips_catalogues_left_empty(tmp_path, mon
     pm = pytest.importorskip("papermill")
     import json
 
-    monkeypatch.setenv("TAKINGSTOCK_DEFER_STATIC", "1")  # HTML + spec only: no browser needed
     out = tmp_path / "out"
     pm.execute_notebook(str(paths.NOTEBOOKS / "02_country_of_origin.ipynb"), str(tmp_path / "02.ipynb"),
                         kernel_name="python3", progress_bar=False,
-                        parameters={"catalogue": "all", "year_from": 1990, "year_to": 2020,
+                        parameters={"catalogue": "all", "year_from": 1990, "year_to": 2020, "static_figures": False,
                                     "output_dir": str(out), "processed_dir": str(tmp_path / "none")})
     nb = json.loads((tmp_path / "02.ipynb").read_text())
     printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))

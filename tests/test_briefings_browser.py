@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import briefings_helpers as bh
-from takingstock import io, paths, publish
+from takingstock import atomic, paths, publish
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -148,7 +148,7 @@ def check_page(browser, page_path: Path, screenshot: Path) -> dict:
             "Array.from(document.querySelectorAll('.js-plotly-plot'))"
             ".filter(d => d.querySelector('.main-svg')).length"
         )
-        io.write_bytes(screenshot, page.screenshot(full_page=True))
+        atomic.write_bytes(screenshot, page.screenshot(full_page=True))
         axe = Axe().run(page)
         bad = [v for v in axe.response["violations"] if v.get("impact") in ("serious", "critical")]
         h1 = page.locator("h1").count()

@@ -166,10 +166,9 @@ def test_deferred_static_export_is_drawn_later_in_one_batch(tmp_path, monkeypatc
     if figures.find_browser() is None:
         pytest.skip("no Chromium installed")
     monkeypatch.setattr(figures, "_static_disabled", False)
-    monkeypatch.setenv(figures.DEFER_STATIC_ENV, "1")
     for name in ("first", "second"):
         out = figures.save_figure(_fig(title=f"{name} chart"), name, alt="a", source="Source: CAR",
-                                  figures_dir=tmp_path)
+                                  figures_dir=tmp_path, static=False)
         assert set(out) == {"html", "json"}
     assert [image.name for _, image in figures.pending_static(tmp_path)] == [
         "first.svg", "first.png", "second.svg", "second.png"]

@@ -96,9 +96,9 @@ def test_run_context_resolves_every_file_from_its_folders(tmp_path, shared_sipri
     assert files["primary_register"] == raw / "sipri" / R26
     assert str(run.release_date()) == "2026-05-18"
     assert files["catalogues"] == [raw / "catalogue_mine.csv"]
-    # reference files the run's raw folder lacks are the committed ones
-    assert files["crosswalk"] == paths.RAW / "country_crosswalk.csv"
-    assert files["windows"] == paths.RAW / "windows.csv"
+    # reference tables the run's raw folder lacks are the committed ones; the crosswalk is its own
+    assert files["crosswalk"] == raw / "country_crosswalk.csv"
+    assert files["windows"] == paths.RAW / "windows.csv" and files["periods"] == paths.RAW / "periods.csv"
     for key in ("figures", "tables", "summaries", "notebooks", "briefings"):
         assert files[key] == tmp_path / "o" / key
     assert files["processed_catalogue"] == tmp_path / "p" / "catalogue.parquet"

@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from takingstock import io, packages, publish, summaries, tables
+from takingstock import atomic, packages, publish, summaries, tables
 from takingstock.sipri import SIPRI_SOURCE_LINE, SIPRI_URL
 
 RUN = {"built_at": "2026-11-27T12:00:00+00:00", "git_commit": "abc123", "sipri_release": "2026-05-18",
@@ -65,7 +65,7 @@ def test_package_validates_and_describes_each_table(run_dir):
     assert codes["markdown"] == "02_cat_codes.md" and "credit" not in codes
     assert [(f["name"], f["type"]) for f in codes["schema"]["fields"]] == [
         ("year", "integer"), ("code", "string")]
-    assert codes["hash"] == "sha256:" + io.sha256_file(run_dir / "tables" / "02_cat_codes.csv")
+    assert codes["hash"] == "sha256:" + atomic.sha256_file(run_dir / "tables" / "02_cat_codes.csv")
     tiv = res["03_sipri_iraq_by_decade.csv"]
     assert [f["type"] for f in tiv["schema"]["fields"]] == ["string", "number", "number"]
     assert tiv["credit"].startswith("Information from the SIPRI Arms Transfers Database")

@@ -74,7 +74,9 @@ def _copy_project(dest: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
     shutil.copytree(paths.ROOT / "takingstock", dest / "takingstock", ignore=ignore)
     shutil.copytree(paths.NOTEBOOKS, dest / "notebooks", ignore=ignore)
-    shutil.copytree(paths.RAW, dest / "data" / "raw", ignore=ignore)
+    # the committed raw data only: the SIPRI exports a machine keeps in data/raw/sipri/ are not copied
+    shutil.copytree(paths.RAW, dest / "data" / "raw", ignore=shutil.ignore_patterns("__pycache__", "sipri"))
+    (dest / "data" / "raw" / "sipri").mkdir()
     (dest / "data" / "processed").mkdir()
     return dest
 
@@ -261,10 +263,10 @@ def test_a_library_edit_reruns_only_the_steps_that_import_that_module(tmp_path):
         return changed
 
     # the figure code: the notebooks that draw figures and the figures step, not clean or claims
-    assert edit("figures.py") == {"origin", "eras", "supply", "figures"}
-    # the SIPRI reader: every notebook (01 through takingstock.publish, which credits SIPRI), and
-    # the function steps through the run context they are handed (it reads release dates)
-    assert edit("sipri.py") == {"clean", "origin", "eras", "supply", "claims", "figures", "publish"}
+    assert edit("figures.py") == {"origin", "eras", "supply", "releases", "figures"}
+    # the SIPRI reader: every notebook that asks the run context for an export (not 01, which
+    # cleans catalogues only), and the function steps through the run context they are handed
+    assert edit("sipri.py") == {"origin", "eras", "supply", "claims", "releases", "figures", "publish"}
     # a module no step imports (the fetcher), and a new module: nothing reruns
     assert edit("fetch.py") == set()
     (root / "takingstock" / "scratch.py").write_text("x = 1\n", encoding="utf-8")
@@ -280,9 +282,9 @@ def _used_by(root: Path, step: str) -> set[str]:
 
 def test_which_library_modules_each_step_uses(tmp_path):
     root = _copy_project(tmp_path)
-    figures = {n for n in ("clean", "origin", "eras", "supply", "claims", "figures", "publish")
+    figures = {n for n in ("clean", "origin", "eras", "supply", "claims", "releases", "figures", "publish")
                if "takingstock/figures.py" in _used_by(root, n)}
-    assert figures == {"origin", "eras", "supply", "figures"}
+    assert figures == {"origin", "eras", "supply", "releases", "figures"}
     assert "takingstock/templates/briefing.html.j2" not in _used_by(root, "publish")  # an input, not code
     assert {"takingstock/publish.py", "takingstock/runcontext.py", "takingstock/__init__.py"} <= _used_by(root, "publish")
     assert not any(p.startswith("takingstock/runner/") for p in _used_by(root, "clean"))

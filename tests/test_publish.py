@@ -20,7 +20,7 @@ import plotly.io as pio
 import pytest
 
 import briefings_helpers as bh
-from takingstock import io, publish
+from takingstock import atomic, publish
 
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
@@ -194,7 +194,7 @@ def test_accessible_structure(built):
 def test_provenance_stamp(built):
     tmp, _ = built
     pages = _pages(tmp / "b")
-    digest = io.sha256_file(tmp / "raw" / "catalogue_invented.csv")
+    digest = atomic.sha256_file(tmp / "raw" / "catalogue_invented.csv")
     for name, html in pages.items():
         assert digest in html, name
         assert "abc123def" in html and "2026-11-27T12:00:00+00:00" in html, name
@@ -383,9 +383,9 @@ def test_raw_data_versions_lists_committed_files_and_sipri_exports(tmp_path):
     (raw / "sipri" / "trade-register-2026-05-18.csv").write_text("x\n")
     (raw / "sipri" / "notes.txt").write_text("not an export\n")
     assert publish.raw_data_versions(raw) == [
-        ("a.csv", io.sha256_file(raw / "a.csv")),
+        ("a.csv", atomic.sha256_file(raw / "a.csv")),
         ("sipri/trade-register-2026-05-18.csv",
-         io.sha256_file(raw / "sipri" / "trade-register-2026-05-18.csv")),
+         atomic.sha256_file(raw / "sipri" / "trade-register-2026-05-18.csv")),
     ]
     assert publish.raw_data_versions(tmp_path / "missing") == []
 

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from takingstock import io, paths, provenance
+from takingstock import atomic, paths, provenance
 
 CATALOGUES = (
     "catalogue_amnesty_2015.csv",
@@ -46,7 +46,7 @@ RESOURCES = {r["path"]: r for r in provenance.load_package(paths.RAW)["resources
 def test_own_raw_file_is_completely_described_in_the_package(name):
     path = paths.RAW / name
     res = RESOURCES[name]
-    assert res["hash"] == "sha256:" + io.sha256_file(path)
+    assert res["hash"] == "sha256:" + atomic.sha256_file(path)
     assert res["rows"] == len(read(name))
     assert provenance.resource_problems(res) == []
     assert res["compiled"] == "2026-11-27"
@@ -67,7 +67,7 @@ def test_raw_data_versions_lists_own_files_verified():
     versions = {v["file"]: v for v in provenance.raw_data_versions(paths.RAW)}
     for name in OWN_FILES:
         assert versions[name]["verified"] is True
-        assert versions[name]["sha256"] == io.sha256_file(paths.RAW / name)
+        assert versions[name]["sha256"] == atomic.sha256_file(paths.RAW / name)
     assert versions["catalogue_amnesty_2015.csv"]["rows"] == 48
     assert versions["catalogue_car_2017_weapons.csv"]["title"].startswith("Conflict Armament Research (2017)")
 

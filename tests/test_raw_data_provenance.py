@@ -9,7 +9,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from takingstock import claims, io, paths, provenance
+from takingstock import claims, atomic, paths, provenance
 
 SIDECAR = """\
 # an old-format sidecar, as other branches may still add them
@@ -57,7 +57,7 @@ def test_add_imports_the_sidecar_then_deletes_it(raw):
     assert not (raw / "deals.csv.meta.yml").exists()
     [res] = _package(raw)["resources"]
     assert res["path"] == "deals.csv" and res["name"] == "deals"
-    assert res["hash"] == "sha256:" + io.sha256_file(raw / "deals.csv")
+    assert res["hash"] == "sha256:" + atomic.sha256_file(raw / "deals.csv")
     assert res["bytes"] == (raw / "deals.csv").stat().st_size
     assert res["rows"] == 2
     assert res["title"] == "Invented deals" and res["compiled"] == "2026-11-27"
@@ -69,7 +69,7 @@ def test_add_imports_the_sidecar_then_deletes_it(raw):
     ]
     assert provenance.verify_all(raw) == []
     [version] = provenance.raw_data_versions(raw)
-    assert version == {"file": "deals.csv", "sha256": io.sha256_file(raw / "deals.csv"),
+    assert version == {"file": "deals.csv", "sha256": atomic.sha256_file(raw / "deals.csv"),
                        "rows": 2, "title": "Invented deals", "verified": True}
 
 
@@ -229,5 +229,5 @@ def test_committed_package_with_a_broken_hash_fails(tmp_path):
     (copy / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
     [problem] = provenance.verify_all(copy)
     assert problem.startswith('periods.csv: hash-count: expected is "' + "0" * 64)
-    assert io.sha256_file(paths.RAW / "periods.csv") in problem
+    assert atomic.sha256_file(paths.RAW / "periods.csv") in problem
     assert provenance.main(["--check", str(copy)]) == 1

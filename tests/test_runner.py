@@ -396,7 +396,7 @@ def test_templates_are_filled_from_the_run_context(project):
 
 
 def test_file_hasher_matches_sha256_file_and_memoises(tmp_path):
-    from takingstock.io import sha256_file
+    from takingstock.atomic import sha256_file
 
     target = tmp_path / "f.txt"
     target.write_text("hello\n")

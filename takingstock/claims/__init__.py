@@ -43,7 +43,7 @@ from .verdicts import (LEDGER_COLUMNS, VERDICTS, compute, counts_by_release, eva
                        explain_move, format_value, judge, ledger_view, release_columns, summary_sentence,
                        verdict_counts)
 
-from takingstock import io as _tsio
+from takingstock import atomic as _atomic
 from takingstock import paths as _paths
 
 LEDGER_FILE = _paths.PROCESSED / "claims_ledger.csv"
@@ -51,7 +51,7 @@ LEDGER_FILE = _paths.PROCESSED / "claims_ledger.csv"
 
 def write_ledger(ledger, path=LEDGER_FILE):
     """Write the ledger CSV atomically (the per-release columns included)."""
-    return _tsio.write_text(path, ledger.to_csv(index=False))
+    return _atomic.write_text(path, ledger.to_csv(index=False))
 
 
 def __getattr__(name):

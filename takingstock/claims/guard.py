@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io as _stdio
+import io
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 from takingstock import paths
-from takingstock import io as tsio
+from takingstock import atomic
 from takingstock.sipri import SipriFormatError
 
 from takingstock.runcontext import RunContext
@@ -66,7 +66,7 @@ def read_accepted_rows(path: str | Path = ACCEPTED_FILE) -> dict[str, tuple[str,
 
 def accepted_text(ledger: pd.DataFrame) -> str:
     """The CSV text of an accepted-verdicts file for ``ledger``."""
-    buf = _stdio.StringIO()
+    buf = io.StringIO()
     ledger[ACCEPTED_COLUMNS].to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
@@ -80,7 +80,7 @@ def accept_ledger(ledger: pd.DataFrame, accepted_path: str | Path, register_labe
     """
     from takingstock import provenance
 
-    path = tsio.write_text(accepted_path, accepted_text(ledger))
+    path = atomic.write_text(accepted_path, accepted_text(ledger))
     if provenance.package_path(Path(path).parent).is_file():
         provenance.refresh_resource(path, accepted_against=register_label)
     return path

@@ -38,7 +38,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from takingstock.io import sha256_file, write_text
+from takingstock.atomic import sha256_file, write_text
 from takingstock.runner.params import cell_source
 
 PACKAGE = "takingstock"
@@ -203,9 +203,12 @@ def fill_template(template: str, fmt: Mapping[str, Any]) -> list[str]:
     """The patterns of one template: one, or one per item of each list value it names.
 
     ``"{catalogues}"`` with ``catalogues=["a.csv", "b/*.csv"]`` gives ``["a.csv", "b/*.csv"]``;
-    an empty list gives no pattern.
+    an empty list gives no pattern, and so does a template naming an optional parameter that
+    was not given (``{old_release_file}`` of notebook 06).
     """
     names = [f for _, f, _, _ in string.Formatter().parse(template) if f]
+    if any(n not in fmt for n in names):
+        return []
     lists = {n: list(fmt[n]) for n in dict.fromkeys(names) if isinstance(fmt.get(n), (list, tuple))}
     if not lists:
         return [template.format(**fmt)]

@@ -14,7 +14,8 @@ import pandas as pd
 from takingstock import breakdowns as bd
 from takingstock import designs, figures, sipri, supply
 from takingstock.coverage import Coverage
-from takingstock.findings import Figure, Finding, Table, skipped
+from takingstock.figures import Figure
+from takingstock.findings import Finding, Table, skipped
 from takingstock.runcontext import RunContext
 
 DESIGN_MEANING = "the year the type entered service; the item was made no earlier"

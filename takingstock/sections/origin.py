@@ -12,7 +12,8 @@ import pandas as pd
 
 from takingstock import breakdowns as bd
 from takingstock import figures
-from takingstock.findings import Figure, Finding, Table
+from takingstock.figures import Figure
+from takingstock.findings import Finding, Table
 
 ROLE_WORDS = {"manufacture": "Country of manufacture", "design": "Country of design"}
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from takingstock import claims, releases, sipri
 from takingstock.coverage import Coverage
-from takingstock.findings import Figure, Finding, Table, skipped
+from takingstock.figures import Figure
+from takingstock.findings import Finding, Table, skipped
 from takingstock.runcontext import RunContext
 
 

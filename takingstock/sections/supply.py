@@ -16,7 +16,8 @@ import pandas as pd
 
 from takingstock import figures, sipri, supply
 from takingstock.coverage import Coverage
-from takingstock.findings import Figure, Finding, Table, skipped
+from takingstock.figures import Figure
+from takingstock.findings import Finding, Table, skipped
 from takingstock.runcontext import RunContext
 
 YEAR_TITLES = {"order": "Year of order", "delivery": "Year of delivery", "either": "Year of order or delivery"}

@@ -1,0 +1,24 @@
+"""Where the headless browser is: the one Chromium that draws static figures and prints the PDF.
+
+The project installs Debian's ``chromium`` (``scripts/ensure-chromium.sh``); ``BROWSER_PATH``
+names another. Both the figure export (kaleido, :mod:`takingstock.figures`) and the PDF edition
+(playwright, :mod:`takingstock.pdf_edition`) ask :func:`find_browser`, so neither depends on the
+other, and neither ever downloads a browser: without one they say so once and skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+__all__ = ["find_browser"]
+
+
+def find_browser() -> str | None:
+    """The path of an executable Chrome/Chromium (``BROWSER_PATH`` first), or None."""
+    candidates = [os.environ.get("BROWSER_PATH", ""), "/usr/bin/chromium"]
+    candidates += [shutil.which(n) or "" for n in ("chromium", "chromium-browser", "google-chrome")]
+    for c in candidates:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    return None
