@@ -152,8 +152,6 @@ __all__ = [
     "weapon_category",
     "normalise_designation",
     "deal_years",
-    "find_register",
-    "open_register",
     "missing_register_message",
     "name_kind",
     "SIPRI_CREDIT",
@@ -1208,51 +1206,6 @@ def deal_years(deals: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-_NAME_DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})")
-
-
-def find_register(sipri_dir: str | Path = paths.SIPRI_RAW) -> Path | None:
-    """The newest ``*.csv`` in ``sipri_dir``, or None.
-
-    Newest = the latest ``YYYY-MM-DD`` date in the file name (the fetcher names files by
-    SIPRI's release date); files without a date in the name rank by modification date.
-    """
-    folder = Path(sipri_dir)
-    if not folder.is_dir():
-        return None
-    files = [p for p in folder.glob("*.csv") if p.is_file() and not p.name.startswith(".")]
-    if not files:
-        return None
-
-    def key(p: Path) -> tuple[str, str]:
-        m = _NAME_DATE_RE.findall(p.name)
-        stamp = m[-1] if m else _dt.date.fromtimestamp(p.stat().st_mtime).isoformat()
-        return (stamp, p.name)
-
-    return max(files, key=key)
-
-
-def open_register(sipri_register: str | Path = "", sipri_dir: str | Path = paths.SIPRI_RAW) -> Register | None:
-    """The register a step should use, read; None when there is none.
-
-    Args:
-        sipri_register: a path to an export, or ``""`` for the newest export in ``sipri_dir``.
-        sipri_dir: where downloaded or supplied exports live (default ``data/raw/sipri/``).
-
-    Raises:
-        FileNotFoundError: a path was given and no file is there (a typo must not silently
-            turn the SIPRI analysis off).
-        SipriFormatError: the file is not a usable SIPRI export.
-    """
-    if str(sipri_register):
-        path = Path(sipri_register)
-        if not path.is_file():
-            raise FileNotFoundError(f"sipri_register: no file at {path}")
-    else:
-        path = find_register(sipri_dir)
-        if path is None:
-            return None
-    return read_register(path)
 
 
 def missing_register_message(sipri_dir: str | Path = paths.SIPRI_RAW) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from takingstock import countries, sipri
-from takingstock.sipri import SipriFormatError, deal_years, find_register, read_register
+from takingstock.sipri import SipriFormatError, deal_years, read_register
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
 
@@ -294,15 +294,6 @@ def test_deal_years_spreads_evenly():
     assert len(y) == 4 + 2 + 1 + 2 + 3 + 1 + 2
 
 
-def test_find_register_prefers_newest_release(tmp_path):
-    assert find_register(tmp_path) is None
-    assert find_register(tmp_path / "missing") is None
-    (tmp_path / "sipri_trade_register_2024-03-01.csv").write_text("x")
-    (tmp_path / "sipri_trade_register_2025-03-13.csv").write_text("x")
-    (tmp_path / "notes.txt").write_text("x")
-    assert find_register(tmp_path).name == "sipri_trade_register_2025-03-13.csv"
-
-
 # ------------------------------------------------------------------ real releases
 
 
@@ -336,25 +327,11 @@ def test_real_subset_matches_full_file(shared_sipri_dir):
     assert set(sub["deal_id"]) == set(iraq["deal_id"])
 
 
-def test_open_register_uses_the_given_file_the_newest_one_or_none(tmp_path):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert sipri.open_register("", empty) is None
-    assert "pipeline.py fetch-sipri" in sipri.missing_register_message(empty)
-    folder = tmp_path / "sipri"
-    folder.mkdir()
-    (folder / "sipri_trade_register_2020-01-01.csv").write_bytes(FIXTURE.read_bytes())
-    (folder / "sipri_trade_register_2024-03-01.csv").write_bytes(FIXTURE.read_bytes())
-    newest = sipri.open_register("", folder)
-    assert newest.path.name == "sipri_trade_register_2024-03-01.csv"
-    given = sipri.open_register(folder / "sipri_trade_register_2020-01-01.csv", empty)
-    assert given.path.name == "sipri_trade_register_2020-01-01.csv"
-    assert len(given.deals) == len(newest.deals) > 0
-
-
-def test_open_register_refuses_a_given_path_that_does_not_exist(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no file at"):
-        sipri.open_register(tmp_path / "typo.csv")
+def test_the_missing_register_message_says_how_to_get_one(tmp_path):
+    # which export a run uses is the run context's choice (tests/test_house.py); without one
+    # the notebooks print this
+    assert "pipeline.py fetch-sipri" in sipri.missing_register_message(tmp_path)
+    assert str(tmp_path) in sipri.missing_register_message(tmp_path)
 
 
 # ------------------------------------------------------------------ scope, releases, sidecars

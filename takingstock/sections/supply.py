@@ -45,6 +45,15 @@ class Deals:
             return "no SIPRI register in this run"
         return next(filter(None, map(self.coverage.lacks_recipient, names)), "") or ""
 
+    def gate(self, window_id: str | None = None):
+        """``(window, "")`` when a section can run (the register holds the recipients' deals and
+        the window, if any, is defined for them), else ``(None, the sentence saying why not)``."""
+        if self.missing:
+            return None, self.missing
+        if window_id is None:
+            return None, ""
+        return self.run.window_for(window_id)
+
     def describe(self, basis: str) -> Finding:
         """What the export holds, and the counting rule."""
         if self.register is None:
@@ -58,8 +67,8 @@ class Deals:
 def imports(d: Deals, basis: str, year_from: int, year_to: int) -> Finding:
     """Imports per year (figure); by decade and period too when the basis is not ``delivery``
     (on the delivery basis those are notebook 03's tables: not written twice)."""
-    if d.missing:
-        return skipped(d.missing)
+    if (why := d.gate()[1]):
+        return skipped(why)
     yearly = supply.imports_by_year(d.deals, d.run.recipients, basis, year_from, year_to)
     fig = figures.time_series(yearly, x="year", y="tiv", title=f"Major arms imports of {d.who} per year ({basis} basis)",
                               source=d.source, x_title=YEAR_TITLES[basis], y_title=supply.TIV_LABEL)
@@ -81,8 +90,8 @@ def imports(d: Deals, basis: str, year_from: int, year_to: int) -> Finding:
 
 def top_suppliers(d: Deals, basis: str, n: int = 3) -> Finding:
     """The ``n`` largest suppliers (by TIV) of each historical period."""
-    if d.missing:
-        return skipped(d.missing)
+    if (why := d.gate()[1]):
+        return skipped(why)
     top = supply.top_suppliers_by_period(d.deals, d.run.recipients, d.run.period_table(), basis, n=n)
     return Finding(source=d.source, tables=[Table(f"{d.tag}_top_suppliers_by_period", top,
                                  f"The {n} largest suppliers (by TIV) of {d.who} in each period ({basis} basis).")])
@@ -90,10 +99,8 @@ def top_suppliers(d: Deals, basis: str, n: int = 3) -> Finding:
 
 def embargo_gap(d: Deals, window_id: str, year_from: int, year_to: int) -> Finding:
     """What the register records in an embargo window, and the longest run without deliveries."""
-    if d.missing:
-        return skipped(d.missing)
-    win, why = d.run.window_for(window_id)
-    if win is None:
+    win, why = d.gate(window_id)
+    if why:
         return skipped(why)
     gap = supply.embargo_gap(d.deals, d.run.recipients, win.first, win.last, span=(year_from, year_to))
     return Finding(
@@ -106,10 +113,8 @@ def embargo_gap(d: Deals, window_id: str, year_from: int, year_to: int) -> Findi
 
 def bloc_shares(d: Deals, window_id: str, year_from: int, year_to: int) -> Finding:
     """Shares of delivered TIV by supplier bloc before and from the first year of a window."""
-    if d.missing:
-        return skipped(d.missing)
-    win, why = d.run.window_for(window_id)
-    if win is None:
+    win, why = d.gate(window_id)
+    if why:
         return skipped(why)
     split = win.first
     shares = supply.bloc_shares(d.deals, d.run.recipients, split, year_from, year_to)
@@ -129,12 +134,11 @@ def bloc_shares(d: Deals, window_id: str, year_from: int, year_to: int) -> Findi
 
 def window_suppliers(d: Deals, window_id: str, comparison: str) -> Finding:
     """Suppliers of the recipients, of ``comparison`` and of both in a window, under each rule."""
-    if d.missing:
-        return skipped(d.missing)
     if not comparison or comparison in d.run.recipients:
-        return skipped("No other recipient to compare with is set (parameter comparison), so the section is left out.")
-    win, why = d.run.window_for(window_id)
-    if win is None:
+        return skipped(d.missing or "No other recipient to compare with is set (parameter comparison), so the "
+                       "section is left out.")
+    win, why = d.gate(window_id)
+    if why:
         return skipped(why)
     if not win.applies_to([comparison]):
         return skipped(f"The window {win.label!r} is not defined for {comparison}; the section is left out.")
@@ -157,11 +161,8 @@ def window_suppliers(d: Deals, window_id: str, comparison: str) -> Finding:
 def supplier_deals(d: Deals, supplier: str, window_id: str, orders_window_id: str) -> Finding:
     """``supplier``'s deals with the recipients from the first year of a window, and the orders
     of the kinds the report names in another window (tanks, fighters, portable SAMs, SAM systems)."""
-    if d.missing:
-        return skipped(d.missing)
-    win, why = d.run.window_for(window_id)
-    orders, why_orders = d.run.window_for(orders_window_id)
-    if win is None or orders is None:
+    (win, why), (orders, why_orders) = d.gate(window_id), d.gate(orders_window_id)
+    if why or why_orders:
         return skipped(why or why_orders)
     deals = supply.us_deals_from(d.deals, d.run.recipients, win.first, supplier)
     named = supply.named_orders(d.deals, d.run.recipients, orders.first, orders.last)
