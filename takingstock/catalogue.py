@@ -364,37 +364,36 @@ def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
     return frame, encoding
 
 
-def _whole_number_problem(text: pd.Series) -> pd.Series:
-    """Why each cell is not a whole number as :data:`WHOLE_NUMBER_RE` wants it ("" = it is)."""
-    bad = ~text.str.fullmatch(WHOLE_NUMBER_RE)
+def _number_problem(text: pd.Series, allowed: str, rules: list[tuple[str, str]], fallback: str) -> pd.Series:
+    """Why each cell does not fully match ``allowed`` ("" = it does): the reason of the first
+    ``(pattern, reason)`` rule the cell matches, else ``fallback``."""
+    bad = ~text.str.fullmatch(allowed)
     reason = pd.Series("", index=text.index, dtype=object)
     if not bad.any():
         return reason
     t = text[bad]
-    reason[bad] = np.select(
-        [t.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+"),
-         t.str.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)"),
-         t.str.fullmatch(r"[+-]?\d{1,3}([,. '_\u00a0]\d{3})+")],
-        [f"not a whole number: {PLAIN_DIGITS}; exponent notation (such as 1e3) is not accepted",
-         f"not a whole number: {PLAIN_DIGITS}; a decimal point (even .0) is not accepted",
-         f"not a whole number: {PLAIN_DIGITS}; thousands separators are not accepted"],
-        f"not a whole number: {PLAIN_DIGITS}")
+    reason[bad] = np.select([t.str.fullmatch(pattern) for pattern, _ in rules], [why for _, why in rules], fallback)
     return reason
+
+
+_EXPONENT = r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+"
+
+
+def _whole_number_problem(text: pd.Series) -> pd.Series:
+    """Why each cell is not a whole number as :data:`WHOLE_NUMBER_RE` wants it ("" = it is)."""
+    return _number_problem(text, WHOLE_NUMBER_RE, [
+        (_EXPONENT, f"not a whole number: {PLAIN_DIGITS}; exponent notation (such as 1e3) is not accepted"),
+        (r"[+-]?(\d+\.\d*|\.\d+)", f"not a whole number: {PLAIN_DIGITS}; a decimal point (even .0) is not accepted"),
+        (r"[+-]?\d{1,3}([,. '_\u00a0]\d{3})+", f"not a whole number: {PLAIN_DIGITS}; thousands separators are not accepted"),
+    ], f"not a whole number: {PLAIN_DIGITS}")
 
 
 def _decimal_problem(text: pd.Series) -> pd.Series:
     """Why each cell is not a decimal number as :data:`DECIMAL_RE` wants it ("" = it is)."""
-    bad = ~text.str.fullmatch(DECIMAL_RE)
-    reason = pd.Series("", index=text.index, dtype=object)
-    if not bad.any():
-        return reason
-    t = text[bad]
-    reason[bad] = np.select(
-        [t.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+"), t.str.fullmatch(r"[+-]?\d*,\d+")],
-        [f"not a number: {PLAIN_DECIMAL}; exponent notation (such as 1e1) is not accepted",
-         f"not a number: {PLAIN_DECIMAL}; a decimal comma is not accepted (write 12.5, not 12,5)"],
-        f"not a number: {PLAIN_DECIMAL}")
-    return reason
+    return _number_problem(text, DECIMAL_RE, [
+        (_EXPONENT, f"not a number: {PLAIN_DECIMAL}; exponent notation (such as 1e1) is not accepted"),
+        (r"[+-]?\d*,\d+", f"not a number: {PLAIN_DECIMAL}; a decimal comma is not accepted (write 12.5, not 12,5)"),
+    ], f"not a number: {PLAIN_DECIMAL}")
 
 
 def parse_whole_numbers(text: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
