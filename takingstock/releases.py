@@ -168,13 +168,14 @@ class ReleaseChoice:
 
 
 def choose_releases(registers: Sequence[str | Path], old_file: str | Path = "",
-                    new_file: str | Path = "") -> ReleaseChoice:
+                    new_file: str | Path = "", folder: str | Path | None = None) -> ReleaseChoice:
     """The two exports to compare: the files given, else the two newest releases at hand.
 
     Args:
         registers: the exports at hand (``RunContext.registers``: the run context chooses
             them, newest release first).
         old_file, new_file: exports named by the notebook's parameters (``""`` = choose).
+        folder: where the exports are looked for, named in the sentence when there are too few.
 
     Default: among ``registers`` whose preamble states a release date
     (``sipri.read_release_date``, the preamble only), the two newest distinct dates; for one
@@ -189,7 +190,7 @@ def choose_releases(registers: Sequence[str | Path], old_file: str | Path = "",
         if str(given) and not Path(given).is_file():
             raise FileNotFoundError(f"no SIPRI export at {given}")
     files = [Path(p) for p in registers]
-    folder = files[0].parent if files else "the SIPRI folder"
+    folder = folder or (files[0].parent if files else "the SIPRI folder")
     given = [Path(p) for p in (old_file, new_file) if str(p)]
     at_hand = [(p, sipri.read_release_date(p)) for p in dict.fromkeys([*given, *files])]
     dated = sorted(((d, p.stat().st_size, p) for p, d in at_hand if d is not None), reverse=True)

@@ -204,6 +204,7 @@ def summary_sentence(ledger: pd.DataFrame) -> str:
     parts = []
     for label in table.columns[1:]:
         counts = dict(zip(table["verdict"], table[label]))
-        parts.append(f"on {label}: {counts['reproduced']} reproduced, {counts['transcribed']} transcribed, "
+        where = "without a SIPRI register" if label == "no SIPRI register" else f"on {label}"
+        parts.append(f"{where}: {counts['reproduced']} reproduced, {counts['transcribed']} transcribed, "
                      f"{counts['differs']} differ, {counts['not checkable']} not checkable")
     return f"Of {len(ledger)} claims, " + "; ".join(parts) + "."

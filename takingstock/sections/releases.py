@@ -21,7 +21,7 @@ class Compared:
 
     def __init__(self, run: RunContext, old_file: str = "", new_file: str = ""):
         self.run, self.who, self.tag = run, ", ".join(run.recipients), run.tag()
-        self.choice = releases.choose_releases(run.registers, old_file, new_file)
+        self.choice = releases.choose_releases(run.registers, old_file, new_file, folder=run.sipri_dir)
         self.comp, self.notes, self.not_comparable = None, [], ""
         if not self.choice.ok:
             self.notes.append(self.choice.reason)
