@@ -412,8 +412,9 @@ def revisions(matching: Matching) -> pd.DataFrame:
         if not mask.any():
             continue
         idx = mask[mask].index
-        was = [" / ".join(_show(o.at[i, c]) for c in cols) for i in idx]
-        now = [" / ".join(_show(n.at[i, c]) for c in cols) for i in idx]
+        # whole columns at once (a cell-by-cell lookup took seconds on a full register)
+        was = [" / ".join(_show(v) for v in row) for row in zip(*(o.loc[idx, c].tolist() for c in cols))]
+        now = [" / ".join(_show(v) for v in row) for row in zip(*(n.loc[idx, c].tolist() for c in cols))]
         parts.append(pd.DataFrame({"old": pairs.loc[idx, "old"].to_numpy(), "new": pairs.loc[idx, "new"].to_numpy(),
                                    "level": pairs.loc[idx, "level"].to_numpy(), "field": label,
                                    "was": was, "now": now}))
