@@ -24,7 +24,8 @@ Outputs
 
 * ``<name>.html``: a small page holding the interactive figure; it loads the single shared
   ``plotly.min.js`` in the same folder (written once), never a copy of its own;
-* ``<name>.svg`` and ``<name>.png``: static images drawn by kaleido in a headless Chromium.
+* ``<name>.svg`` and ``<name>.png``: static images drawn by kaleido in a headless Chromium;
+* ``<name>.json``: the figure's plotly spec (what a later export draws).
 
 It also sets ``fig.layout.meta = {"alt": ..., "name": name}`` (a figure shown afterwards carries
 its name, so the briefing links its SVG and PNG) and records the figure for the notebook's
@@ -36,14 +37,20 @@ Caveats
   and the usual names on ``PATH``. Without one (or when the export fails or passes
   ``EXPORT_TIMEOUT_S``), the static files are skipped, a single notice is printed per process,
   and the HTML is still written: a run never fails for want of a browser.
-* One kaleido browser is kept open for the whole process (``kaleido.start_sync_server``), which
-  brings an export from ~2.5 s to ~0.25 s per figure; it is closed at exit.
+* One kaleido browser is kept open for the whole process (its own thread and event loop,
+  started on first use, closed at exit), and its page is reused from one image to the next:
+  stock kaleido reloads the page, and with it plotly.js, after every image (~160 ms of the
+  ~220 ms an image took); without the reload an image takes ~50 ms. The PNGs are byte for byte
+  those of a fresh page (tested); an SVG differs from a fresh page's in the random ids plotly
+  puts in every SVG anyway, and (one of our 23 figures) in the order of a legend box's
+  attributes: the same drawing.
 * ``<name>.json`` keeps each figure's plotly spec. Under ``pipeline.py`` (which passes the
   notebook parameter ``static_figures=False``, carried by the run context to
   ``save_figure(..., static=False)``) notebooks write only the HTML and the spec, and the
-  pipeline's ``figures`` step draws every pending SVG and PNG of the run in one browser session
-  (:func:`export_pending`), instead of one browser per notebook competing for the two cores. A
-  notebook run by hand exports its images at once.
+  runner draws the SVG and PNG of a notebook's figures (:func:`export_pending` with the names
+  its summary lists) in its one browser as soon as that notebook is done, on a background
+  thread, while the next notebooks run; the ``figures`` step then only waits for that and draws
+  whatever is still pending. A notebook run by hand exports its images at once.
 * Text from the data (designations, country names) reaches the figure's JSON. plotly escapes
   ``<``, ``>`` and ``/`` in that JSON; ``_safe_json_html`` checks the embedded script anyway
   and escapes ``</`` itself if a future plotly stops doing so, so a label such as
@@ -136,7 +143,6 @@ BLOC_COLOURS = {
 SOURCE_ANNOTATION_NAME = "source-line"
 EXPORT_TIMEOUT_S = 120.0
 STATIC_FORMATS = ("svg", "png")
-#: "1" in this environment variable = leave static export to :func:`export_pending`.
 PLOTLYJS_NAME = "plotly.min.js"
 _WIDTH, _HEIGHT = 900, 560
 
