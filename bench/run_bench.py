@@ -111,7 +111,11 @@ def _pss(proc: psutil.Process) -> int:
 
 
 def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
-    """Run ``cmd``; return seconds, peak tree PSS (MiB), exit code and its output."""
+    """Run ``cmd``; return seconds, CPU seconds (user + system of the waited-for process tree),
+    peak tree PSS (MiB), exit code and its output."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = psutil.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     peak = 0
@@ -133,10 +137,12 @@ def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
         peak = max(peak, total)
         time.sleep(0.2)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     reader.join()
     out = b"".join(out_chunks).decode(errors="replace")
-    return {"seconds": round(seconds, 2), "peak_mib": round(peak / 2**20), "returncode": proc.returncode,
-            "output": out, "steps": step_table(out)}
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1), "peak_mib": round(peak / 2**20),
+            "returncode": proc.returncode, "output": out, "steps": step_table(out)}
 
 
 def step_table(output: str) -> dict[str, tuple[str, float]]:
@@ -159,11 +165,12 @@ def env_for(root: Path) -> dict:
 def naive(root: Path) -> dict:
     """Each notebook in order through ``jupyter nbconvert --execute --to html``."""
     jupyter = Path(sys.executable).parent / "jupyter"
-    total = {"seconds": 0.0, "peak_mib": 0, "returncode": 0, "output": "", "steps": {}}
+    total = {"seconds": 0.0, "cpu_seconds": 0.0, "peak_mib": 0, "returncode": 0, "output": "", "steps": {}}
     for nb in sorted((root / "notebooks").glob("*.ipynb")):
         result = measure([str(jupyter), "nbconvert", "--execute", "--to", "html", str(nb),
                           "--output-dir", str(root / "output" / "naive")], root / "notebooks", env_for(root))
         total["seconds"] = round(total["seconds"] + result["seconds"], 2)
+        total["cpu_seconds"] = round(total["cpu_seconds"] + result["cpu_seconds"], 1)
         total["peak_mib"] = max(total["peak_mib"], result["peak_mib"])
         total["steps"][nb.stem] = ("ran" if not result["returncode"] else "failed", result["seconds"])
         if result["returncode"]:
@@ -287,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
                 f">= x{TARGETS['speedup']:.0f} faster than naive", None if speedup is None else speedup >= TARGETS["speedup"],
                 vs_naive=True)
         rep.add("cold: pipeline.py -j 1", serial["seconds"], serial["peak_mib"], "(reported)", vs_naive=True)
+        for label, r in (("naive", slow if rep.naive else None), (f"pipeline -j {args.jobs}", cold), ("pipeline -j 1", serial)):
+            if r is not None:
+                rep.add(f"  CPU seconds (user + system), {label}", r["cpu_seconds"], fmt="{:.1f}")
         results["speedup"] = None if speedup is None else round(speedup, 2)
         results["speedup_j1"] = round(rep.naive / serial["seconds"], 2) if rep.naive else None
         for task, (state, secs) in cold["steps"].items():
