@@ -34,10 +34,26 @@ def publish(ctx: StepContext) -> None:
 
 
 def static_figures(ctx: StepContext) -> None:
-    """Draw the SVG and PNG of every figure the notebooks saved, in one browser session."""
+    """Draw the SVG and PNG of every figure still pending (normally none: see below)."""
     from takingstock.figures import export_pending
 
     export_pending(ctx.context.figures_dir)
+
+
+def notebook_figures(ctx: StepContext) -> None:
+    """Draw the SVG and PNG of the figures one notebook just saved (early, while the run goes on).
+
+    The figures are those its summary lists; without a summary, every pending figure.
+    """
+    from pathlib import Path
+
+    from takingstock.figures import export_pending
+    from takingstock.summaries import read_summary
+
+    run = ctx.context
+    summary = read_summary(run.summaries_dir, run.stem(Path(ctx.step.notebook).stem))
+    names = None if summary is None else [f["name"] for f in summary.get("figures", [])]
+    export_pending(run.figures_dir, names)
 
 
 # Templates are filled from each run's context (takingstock.runner.plan.template_values):
@@ -89,8 +105,8 @@ STEPS = [
         "figures", None, needs=("origin", "eras", "supply", "releases"),
         inputs=("{output_dir}/figures/*.json",),
         outputs=("{output_dir}/figures/*.svg", "{output_dir}/figures/*.png"),
-        func=static_figures,
-        description="static SVG and PNG of every figure, drawn in one browser session (kaleido)",
+        func=static_figures, early=notebook_figures,
+        description="static SVG and PNG of every figure, each notebook's drawn as soon as it is done (kaleido)",
     ),
     Step(
         "publish", None, needs=("clean", "origin", "eras", "supply", "claims", "releases", "figures"),

@@ -1,23 +1,33 @@
 #!/usr/bin/env python3
-"""Benchmark pipeline.py: cold vs the naive way, warm no-change, and catalogue scale.
+"""Benchmark pipeline.py against the naive way, side by side in one run, each figure beside its target.
 
-Everything runs in throw-away copies of the project (code, notebooks, data/raw; no outputs),
-so the working tree's outputs are never touched:
+Everything runs in throw-away copies of the project (code, notebooks, data/raw; no outputs), so
+the working tree's outputs are never touched. A SIPRI export in data/raw/sipri/ is used; when
+there is none, the real whole-register releases of ../shared/data/sipri/ are copied into each
+copy (never into the project), as .ci/run does: the ledger then has a column per release and
+notebook 06 compares them. In one run it measures:
 
-1. cold: ``python pipeline.py`` on an empty output folder, against the naive way (each
-   notebook in order through ``jupyter nbconvert --execute --to html``) in a second copy;
-2. warm: ``python pipeline.py`` again with nothing changed;
-3. scale: a synthetic catalogue (bench/make_catalogue.py) of 10^4, 10^5, 10^6 rows, the clean
-   step pointed at it through a ``--params`` file, processed and output folders in a temp dir.
+1. **cold**: ``python pipeline.py`` (``-j 2``) on empty output folders; the **naive** way, each
+   notebook in order through ``jupyter nbconvert --execute --to html`` (each notebook draws its
+   own static images, in its own browser); and ``pipeline.py -j 1``, cold too, each in its own
+   copy; the ratios naive / pipeline;
+2. **per step**: the seconds of every step of the cold run (the runner's summary table), and
+   the cost of one static image (each figure spec of the cold run drawn alone, one browser);
+3. **warm**: ``pipeline.py`` again with nothing changed; then **one notebook edited**
+   (a Markdown cell added to notebook 03): only it and its dependants rerun;
+4. **grid**: ``--grid supply.recipients=...`` over 1, 5 and 10 recipients (distinct names, so
+   no run is cached), whole runs (supply per recipient, then claims, figures, publish); the cost
+   of each extra recipient is ``(T(10) - T(1)) / 9``;
+5. **scale**: a synthetic catalogue (bench/make_catalogue.py) of 10^4, 10^5, 10^6 rows, the
+   whole pipeline on it through a ``--params`` file (own processed and output folders).
 
-Time is wall-clock; peak memory is the largest sum of PSS (proportional set size: shared pages
-split between the processes that share them; RSS where PSS is not available) over the process
-tree (the pipeline, every kernel and every Chromium that kaleido starts), sampled every 0.1 s
-with psutil. A SIPRI export in data/raw/sipri/ is used; when there is none, the newest real
-export from ../shared/data/sipri/ is copied into the throw-away copy (never into the project). Results go to bench/results/
-(git-ignored) as JSON, and a table is printed.
+Time is wall-clock. Peak memory is the largest sum of PSS (proportional set size: shared pages
+split between the processes sharing them; RSS where PSS is not available) over the process
+tree (the pipeline, every kernel, every Chromium), sampled every 0.2 s from
+``/proc/<pid>/smaps_rollup``. Results go to bench/results/ (git-ignored) as JSON, and a table is
+printed: every figure with its target, whether it is met and its ratio to the naive loop.
 
-    python bench/run_bench.py [--sizes 10000 100000 1000000] [--skip-naive] [--jobs 2]
+    python bench/run_bench.py [--sizes 10000 100000 1000000] [--skip-naive] [--skip-grid] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -46,9 +57,29 @@ from make_catalogue import make_catalogue  # noqa: E402
 from takingstock import atomic  # noqa: E402
 from takingstock.paths import SHARED_SIPRI  # noqa: E402
 
+#: Recipients of the grid runs: 1, then 5, then 10 others (disjoint, so no task is cached).
+GRID_RECIPIENTS = {
+    1: ["Iraq"],
+    5: ["Iran", "Syria", "Egypt", "Saudi Arabia", "Israel"],
+    10: ["Jordan", "Libya", "Yemen", "Kuwait", "Lebanon", "United Arab Emirates", "Qatar", "Oman",
+         "Bahrain", "Algeria"],
+}
+TARGETS = {
+    "speedup": 3.0,         # cold pipeline at least x3 faster than the naive loop
+    "warm": 0.2,            # seconds, nothing changed
+    "figures_wait": 1.0,    # seconds the run waits in the figures step
+    "extra_recipient": 2.0,  # seconds per extra grid recipient
+    "scale_seconds": 40.0,  # 10^6 rows end to end
+    "scale_mib": 1536,      # 1.5 GB peak PSS of the whole process tree
+}
+EDITED_NOTEBOOK = "notebooks/03_eras.ipynb"
+
+
+# ------------------------------------------------------------------ copies and commands
+
 
 def copy_project(dest: Path) -> Path:
-    """Copy code, notebooks and raw data (incl. a SIPRI export placed in data/raw/sipri)."""
+    """Copy code, notebooks and raw data; put the real releases in data/raw/sipri if it has none."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("pipeline.py", "requirements.txt"):
         shutil.copy(ROOT / name, dest / name)
@@ -58,46 +89,70 @@ def copy_project(dest: Path) -> Path:
     (dest / "data" / "processed").mkdir(parents=True, exist_ok=True)
     sipri = dest / "data" / "raw" / "sipri"
     if not any(sipri.glob("*.csv")) and SHARED_SIPRI.is_dir():
-        # the real register CI uses (copied into the throw-away copy only, never committed)
-        newest = sorted(SHARED_SIPRI.glob("sipri_trade_register_all_*.csv"))[-1:]
-        for path in newest:
+        # the real registers CI uses (copied into the throw-away copy only, never committed)
+        for path in sorted(SHARED_SIPRI.glob("sipri_trade_register_all_*.csv"))[-2:]:
             shutil.copy(path, sipri / path.name)
     return dest
 
 
+def _pss(proc: psutil.Process) -> int:
+    """PSS in bytes from smaps_rollup (cheap), else psutil's PSS, else RSS."""
+    try:
+        with open(f"/proc/{proc.pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return proc.memory_full_info().pss
+    except (AttributeError, psutil.Error):
+        return proc.memory_info().rss
+
+
 def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
-    """Run ``cmd``; return seconds, peak tree RSS (MiB), exit code and the output's tail."""
+    """Run ``cmd``; return seconds, CPU seconds (user + system of the waited-for process tree),
+    peak tree PSS (MiB), exit code and its output."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = psutil.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     peak = 0
+    out_chunks: list[bytes] = []
+    import threading
+
+    reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()), daemon=True)
+    reader.start()
     while proc.poll() is None:
+        total = 0
         try:
-            tree = [proc] + proc.children(recursive=True)
-            rss = 0
-            for p in tree:
+            for p in [proc] + proc.children(recursive=True):
                 try:
-                    rss += _memory(p)
+                    total += _pss(p)
                 except psutil.Error:
                     pass
-            peak = max(peak, rss)
         except psutil.Error:
             pass
-        time.sleep(0.1)
-    out = proc.stdout.read().decode(errors="replace")
-    return {
-        "seconds": round(time.perf_counter() - started, 2),
-        "peak_mib": round(peak / 2**20),
-        "returncode": proc.returncode,
-        "tail": out[-1500:],
-    }
+        peak = max(peak, total)
+        time.sleep(0.2)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    reader.join()
+    out = b"".join(out_chunks).decode(errors="replace")
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 1), "peak_mib": round(peak / 2**20),
+            "returncode": proc.returncode, "output": out, "steps": step_table(out)}
 
 
-def _memory(proc: psutil.Process) -> int:
-    """PSS where the system gives it (shared pages split between processes), else RSS."""
-    try:
-        return proc.memory_full_info().pss
-    except (AttributeError, psutil.AccessDenied):
-        return proc.memory_info().rss
+def step_table(output: str) -> dict[str, tuple[str, float]]:
+    """The runner's closing summary table: task -> (state, seconds)."""
+    found: dict[str, tuple[str, float]] = {}
+    for line in output.splitlines():
+        m = re.match(r"^(\S+)\s+(ran|skipped|failed|blocked|not run|interrupted)\s+([\d.]+)$", line.strip())
+        if m:
+            found[m.group(1)] = (m.group(2), float(m.group(3)))
+    return found
 
 
 def env_for(root: Path) -> dict:
@@ -110,20 +165,64 @@ def env_for(root: Path) -> dict:
 def naive(root: Path) -> dict:
     """Each notebook in order through ``jupyter nbconvert --execute --to html``."""
     jupyter = Path(sys.executable).parent / "jupyter"
-    total = {"seconds": 0.0, "peak_mib": 0, "returncode": 0, "tail": ""}
+    total = {"seconds": 0.0, "cpu_seconds": 0.0, "peak_mib": 0, "returncode": 0, "output": "", "steps": {}}
     for nb in sorted((root / "notebooks").glob("*.ipynb")):
         result = measure([str(jupyter), "nbconvert", "--execute", "--to", "html", str(nb),
                           "--output-dir", str(root / "output" / "naive")], root / "notebooks", env_for(root))
         total["seconds"] = round(total["seconds"] + result["seconds"], 2)
+        total["cpu_seconds"] = round(total["cpu_seconds"] + result["cpu_seconds"], 1)
         total["peak_mib"] = max(total["peak_mib"], result["peak_mib"])
+        total["steps"][nb.stem] = ("ran" if not result["returncode"] else "failed", result["seconds"])
         if result["returncode"]:
             total["returncode"] = result["returncode"]
-            total["tail"] += f"\n{nb.name}: {result['tail']}"
+            total["output"] += f"\n{nb.name}: {result['output'][-1500:]}"
     return total
+
+
+FIGURE_COSTS = r"""
+import json, sys, time
+from pathlib import Path
+import plotly.io as pio
+from takingstock import figures
+specs = sorted(Path(sys.argv[1]).glob("*.json"))
+out = Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
+t = time.perf_counter()
+figures.export_static([pio.from_json(specs[0].read_text())], [out / "warmup.png"])
+start = time.perf_counter() - t
+costs = []
+for spec in specs:
+    fig = pio.from_json(spec.read_text(encoding="utf-8"))
+    for fmt in figures.STATIC_FORMATS:
+        t = time.perf_counter()
+        figures.export_static([fig], [out / f"{spec.stem}.{fmt}"])
+        costs.append([f"{spec.stem}.{fmt}", round(time.perf_counter() - t, 4)])
+print(json.dumps({"browser_start": round(start, 3), "images": costs}))
+"""
+
+
+def figure_costs(project: Path, figures_dir: Path, scratch: Path) -> dict:
+    """Each static image of the cold run drawn alone in one browser: its seconds."""
+    done = subprocess.run([sys.executable, "-c", FIGURE_COSTS, str(figures_dir), str(scratch)], cwd=project,
+                          env=env_for(project), capture_output=True, text=True)
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {"error": done.stderr[-1500:]}
+
+
+def edit_notebook(project: Path) -> None:
+    """Add a Markdown cell at the end of the edited notebook (its cache key changes)."""
+    path = project / EDITED_NOTEBOOK
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["(edited by the benchmark)"]})
+    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
 
 def machine() -> dict:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    load = os.getloadavg()
+    sipri = sorted((ROOT / "data" / "raw" / "sipri").glob("*.csv")) or \
+        sorted(SHARED_SIPRI.glob("sipri_trade_register_all_*.csv"))[-2:]
     return {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": os.cpu_count(),
@@ -131,88 +230,146 @@ def machine() -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "commit": commit.stdout.strip(),
-        "sipri_register": ([p.name for p in sorted((ROOT / "data" / "raw" / "sipri").glob("*.csv"))]
-                           or [p.name for p in sorted(SHARED_SIPRI.glob("sipri_trade_register_all_*.csv"))[-1:]]
-                           or ["none"])[-1],
+        "load_before": [round(x, 2) for x in load],
+        "sipri_registers": [p.name for p in sipri] or ["none"],
     }
+
+
+# ------------------------------------------------------------------ the report
+
+
+class Report:
+    """Rows of the printed table: what, seconds, peak MiB, target, met, ratio to naive."""
+
+    def __init__(self):
+        self.rows: list[tuple[str, str, str, str, str, str]] = []
+        self.naive: float | None = None
+
+    def add(self, what: str, seconds: float | None, mib: int | None = None, target: str = "",
+            met: bool | None = None, vs_naive: bool = False, fmt: str = "{:.2f}") -> None:
+        ratio = f"x{self.naive / seconds:.2f}" if vs_naive and self.naive and seconds else ""
+        self.rows.append((what, "" if seconds is None else fmt.format(seconds), "" if mib is None else str(mib),
+                          target, "" if met is None else ("yes" if met else "NO"), ratio))
+
+    def text(self) -> str:
+        head = ("measure", "seconds", "peak MiB", "target", "met", "naive/this")
+        widths = [max(len(r[i]) for r in [head, *self.rows]) for i in range(6)]
+        line = lambda r: "| " + " | ".join(c.ljust(w) if i in (0, 3) else c.rjust(w)  # noqa: E731
+                                           for i, (c, w) in enumerate(zip(r, widths))) + " |"
+        sep = "|" + "|".join("-" * (w + 2) if i in (0, 3) else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"
+        return "\n".join([line(head), sep] + [line(r) for r in self.rows])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark pipeline.py (see bench/README.md).")
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--skip-grid", action="store_true")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
 
-    results: dict = {"machine": machine(), "runs": []}
-    rows: list[tuple[str, str, str, str]] = []
+    results: dict = {"machine": machine(), "runs": {}}
+    rep = Report()
+    runs = results["runs"]
+
+    def keep(name: str, result: dict) -> dict:
+        runs[name] = {k: v for k, v in result.items() if k != "output"} | {"tail": result.get("output", "")[-1500:]}
+        return result
+
     with tempfile.TemporaryDirectory(prefix="ts-bench-") as tmp_name:
         tmp = Path(tmp_name)
         project = copy_project(tmp / "pipeline")
         run = [sys.executable, "pipeline.py", "--jobs", str(args.jobs)]
 
-        cold = measure(run, project, env_for(project))
-        results["runs"].append({"name": "cold pipeline.py", **cold})
-        rows.append(("cold: pipeline.py", f"{cold['seconds']:.1f}", f"{cold['peak_mib']}", str(cold["returncode"])))
+        cold = keep("cold", measure(run, project, env_for(project)))
         if not args.skip_naive:
-            slow = naive(copy_project(tmp / "naive"))
-            results["runs"].append({"name": "cold naive nbconvert", **slow})
-            rows.append(("cold: naive nbconvert", f"{slow['seconds']:.1f}", f"{slow['peak_mib']}", str(slow["returncode"])))
-            ratio = slow["seconds"] / cold["seconds"] if cold["seconds"] else float("nan")
-            results["cold_speedup"] = round(ratio, 2)
-            rows.append(("cold: naive / pipeline", f"x{ratio:.2f}", "", ""))
-        serial = measure(run[:-1] + ["1", "--force"], project, env_for(project))
-        results["runs"].append({"name": "cold pipeline.py -j 1 (--force)", **serial})
-        rows.append(("cold: pipeline.py -j 1", f"{serial['seconds']:.1f}", f"{serial['peak_mib']}",
-                     str(serial["returncode"])))
-        warm = measure(run, project, env_for(project))
-        results["runs"].append({"name": "warm no-change pipeline.py", **warm})
-        rows.append(("warm: no change", f"{warm['seconds']:.2f}", f"{warm['peak_mib']}", str(warm["returncode"])))
+            slow = keep("naive", naive(copy_project(tmp / "naive")))
+            rep.naive = slow["seconds"] if not slow["returncode"] else None
+        serial = keep("cold -j 1", measure([sys.executable, "pipeline.py", "--jobs", "1"], copy_project(tmp / "serial"),
+                                           env_for(tmp / "serial")))
+        if rep.naive:
+            rep.add("cold: naive nbconvert loop, 6 notebooks", rep.naive, slow["peak_mib"], "(reference)")
+        speedup = rep.naive / cold["seconds"] if rep.naive else None
+        rep.add(f"cold: pipeline.py -j {args.jobs}", cold["seconds"], cold["peak_mib"],
+                f">= x{TARGETS['speedup']:.0f} faster than naive", None if speedup is None else speedup >= TARGETS["speedup"],
+                vs_naive=True)
+        rep.add("cold: pipeline.py -j 1", serial["seconds"], serial["peak_mib"], "(reported)", vs_naive=True)
+        for label, r in (("naive", slow if rep.naive else None), (f"pipeline -j {args.jobs}", cold), ("pipeline -j 1", serial)):
+            if r is not None:
+                rep.add(f"  CPU seconds (user + system), {label}", r["cpu_seconds"], fmt="{:.1f}")
+        results["speedup"] = None if speedup is None else round(speedup, 2)
+        results["speedup_j1"] = round(rep.naive / serial["seconds"], 2) if rep.naive else None
+        for task, (state, secs) in cold["steps"].items():
+            rep.add(f"  cold step {task} ({state})", secs, fmt="{:.1f}",
+                    target=f"wait < {TARGETS['figures_wait']:.0f} s" if task == "figures" else "",
+                    met=(secs < TARGETS["figures_wait"]) if task == "figures" else None)
+        costs = figure_costs(project, project / "output" / "figures", tmp / "figure-costs")
+        results["figure_costs"] = costs
+        if "images" in costs and costs["images"]:
+            secs = sorted(c for _, c in costs["images"])
+            rep.add("  browser start for static images", costs["browser_start"])
+            rep.add(f"  one static image, median of {len(secs)} (max {secs[-1]:.3f})", secs[len(secs) // 2], fmt="{:.3f}")
+            rep.add(f"  all {len(secs)} images one by one", sum(secs), fmt="{:.1f}")
+
+        warm = keep("warm", measure(run, project, env_for(project)))
+        rep.add("warm: nothing changed", warm["seconds"], warm["peak_mib"], f"< {TARGETS['warm']} s",
+                warm["seconds"] < TARGETS["warm"], vs_naive=True)
+        edit_notebook(project)
+        edited = keep("edited", measure(run, project, env_for(project)))
+        reran = sorted(t for t, (state, _) in edited["steps"].items() if state == "ran")
+        results["edited_reran"] = reran
+        rep.add(f"one notebook edited ({Path(EDITED_NOTEBOOK).stem}): reran {', '.join(reran)}", edited["seconds"],
+                edited["peak_mib"], "only it and its dependants",
+                reran == sorted(["eras", "claims", "figures", "publish"]), vs_naive=True)
+
+        if not args.skip_grid:
+            grid = {}
+            for k, names in GRID_RECIPIENTS.items():
+                option = "supply.recipients=[" + ", ".join(names) + "]"
+                grid[k] = keep(f"grid {k}", measure(run + ["--grid", option], project, env_for(project)))
+                rep.add(f"grid over {k} recipient(s): whole run", grid[k]["seconds"], grid[k]["peak_mib"])
+            extra = (grid[10]["seconds"] - grid[1]["seconds"]) / 9
+            results["extra_recipient_seconds"] = round(extra, 2)
+            rep.add("  each extra recipient, (T(10) - T(1)) / 9", extra, target=f"< {TARGETS['extra_recipient']:.0f} s",
+                    met=extra < TARGETS["extra_recipient"])
+            rep.add("  each extra recipient, (T(5) - T(1)) / 4", (grid[5]["seconds"] - grid[1]["seconds"]) / 4)
 
         for size in args.sizes:
             work = tmp / f"scale-{size}"
             csv_path = work / "raw" / "catalogue_synthetic.csv"
-            started = time.perf_counter()
             frame = make_catalogue(size)
             with atomic.atomic_path(csv_path) as out:
                 frame.to_csv(out, index=False)
-            made = time.perf_counter() - started
             params = work / "run.yaml"
-            params.write_text(
-                "catalogues: raw/catalogue_synthetic.csv\n"
-                "processed_dir: processed\n"
-                "output_dir: output\n"
-                "catalogue: synthetic\n",
-                encoding="utf-8",
-            )
-            result = measure(run + ["--params", str(params), "--keep-going"], project, env_for(project))
-            result["rows"] = size
-            result["generate_seconds"] = round(made, 2)
-            result["csv_mib"] = round(csv_path.stat().st_size / 2**20, 1)
+            params.write_text("catalogues: raw/catalogue_synthetic.csv\nprocessed_dir: processed\n"
+                              "output_dir: output\ncatalogue: synthetic\n", encoding="utf-8")
+            result = keep(f"scale {size}", measure(run + ["--params", str(params), "--keep-going"], project,
+                                                    env_for(project)))
             report = work / "processed" / "cleaning_report.csv"
+            rows = ""
             if report.exists():  # proof the rows went through the clean step
                 import pandas as pd
 
                 counts = pd.read_csv(report)
                 result["clean_rows"] = int(counts["clean_rows"].sum())
-                result["rejected_rows"] = int(counts["rejected_rows"].sum())
-            results["runs"].append({"name": f"scale {size:,} rows", **result})
-            rows.append((f"scale: {size:,} rows", f"{result['seconds']:.1f}", f"{result['peak_mib']}",
-                         str(result["returncode"])))
-            if "clean_rows" in result:
-                rows.append((f"  clean/rejected rows", f"{result['clean_rows']:,}", f"{result['rejected_rows']:,}", ""))
+                runs[f"scale {size}"]["clean_rows"] = result["clean_rows"]
+                rows = f" ({result['clean_rows']:,} clean)"
+            big = size >= 1_000_000
+            rep.add(f"scale: {size:,} rows end to end{rows}", result["seconds"], result["peak_mib"],
+                    f"< {TARGETS['scale_seconds']:.0f} s, < {TARGETS['scale_mib']} MiB" if big else "",
+                    (result["seconds"] < TARGETS["scale_seconds"] and result["peak_mib"] < TARGETS["scale_mib"])
+                    if big else None)
 
+    results["table"] = rep.text()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     atomic.write_text(HERE / "results" / f"bench-{stamp}.json", json.dumps(results, indent=1))
     m = results["machine"]
     print(f"\nmachine: {m['nproc']} cores, {m['memory_gib']} GiB, Python {m['python']}, {m['date']}, "
-          f"commit {m['commit']}, SIPRI register: {m['sipri_register']}")
-    print(f"{'run':<26}{'seconds':>9}{'peak MiB':>10}{'exit':>6}")
-    for name, secs, mib, code in rows:
-        print(f"{name:<26}{secs:>9}{mib:>10}{code:>6}")
-    failed = [r for r in results["runs"] if r.get("returncode")]
-    for r in failed:
-        print(f"\n--- {r['name']} exited {r['returncode']}:\n{r['tail']}")
+          f"commit {m['commit']}, load before {m['load_before']}, SIPRI: {', '.join(m['sipri_registers'])}\n")
+    print(rep.text())
+    failed = [(name, r) for name, r in runs.items() if r.get("returncode")]
+    for name, r in failed:
+        print(f"\n--- {name} exited {r['returncode']}:\n{r['tail']}")
     print(f"\nresults: {HERE / 'results' / f'bench-{stamp}.json'}")
     return 1 if failed else 0
 

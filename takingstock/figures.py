@@ -24,7 +24,8 @@ Outputs
 
 * ``<name>.html``: a small page holding the interactive figure; it loads the single shared
   ``plotly.min.js`` in the same folder (written once), never a copy of its own;
-* ``<name>.svg`` and ``<name>.png``: static images drawn by kaleido in a headless Chromium.
+* ``<name>.svg`` and ``<name>.png``: static images drawn by kaleido in a headless Chromium;
+* ``<name>.json``: the figure's plotly spec (what a later export draws).
 
 It also sets ``fig.layout.meta = {"alt": ..., "name": name}`` (a figure shown afterwards carries
 its name, so the briefing links its SVG and PNG) and records the figure for the notebook's
@@ -36,14 +37,20 @@ Caveats
   and the usual names on ``PATH``. Without one (or when the export fails or passes
   ``EXPORT_TIMEOUT_S``), the static files are skipped, a single notice is printed per process,
   and the HTML is still written: a run never fails for want of a browser.
-* One kaleido browser is kept open for the whole process (``kaleido.start_sync_server``), which
-  brings an export from ~2.5 s to ~0.25 s per figure; it is closed at exit.
+* One kaleido browser is kept open for the whole process (its own thread and event loop,
+  started on first use, closed at exit), and its page is reused from one image to the next:
+  stock kaleido reloads the page, and with it plotly.js, after every image (~160 ms of the
+  ~220 ms an image took); without the reload an image takes ~50 ms. The PNGs are byte for byte
+  those of a fresh page (tested); an SVG differs from a fresh page's in the random ids plotly
+  puts in every SVG anyway, and (one of our 23 figures) in the order of a legend box's
+  attributes: the same drawing.
 * ``<name>.json`` keeps each figure's plotly spec. Under ``pipeline.py`` (which passes the
   notebook parameter ``static_figures=False``, carried by the run context to
   ``save_figure(..., static=False)``) notebooks write only the HTML and the spec, and the
-  pipeline's ``figures`` step draws every pending SVG and PNG of the run in one browser session
-  (:func:`export_pending`), instead of one browser per notebook competing for the two cores. A
-  notebook run by hand exports its images at once.
+  runner draws the SVG and PNG of a notebook's figures (:func:`export_pending` with the names
+  its summary lists) in its one browser as soon as that notebook is done, on a background
+  thread, while the next notebooks run; the ``figures`` step then only waits for that and draws
+  whatever is still pending. A notebook run by hand exports its images at once.
 * Text from the data (designations, country names) reaches the figure's JSON. plotly escapes
   ``<``, ``>`` and ``/`` in that JSON; ``_safe_json_html`` checks the embedded script anyway
   and escapes ``</`` itself if a future plotly stops doing so, so a label such as
@@ -136,7 +143,6 @@ BLOC_COLOURS = {
 SOURCE_ANNOTATION_NAME = "source-line"
 EXPORT_TIMEOUT_S = 120.0
 STATIC_FORMATS = ("svg", "png")
-#: "1" in this environment variable = leave static export to :func:`export_pending`.
 PLOTLYJS_NAME = "plotly.min.js"
 _WIDTH, _HEIGHT = 900, 560
 
@@ -442,7 +448,6 @@ def show(fig: go.Figure, alt: str) -> None:
 
 _notice_given = False
 _static_disabled = False
-_server_started = False
 _lock = threading.Lock()
 
 
@@ -454,37 +459,122 @@ def _notice(message: str) -> None:
         print(f"[figures] {message}", file=sys.stderr)
 
 
-def _start_server(browser: str) -> None:
-    global _server_started
-    if _server_started:
-        return
-    import atexit
+def _kaleido_class():
+    """kaleido's ``Kaleido``, with the page reload after every image left out.
 
+    Stock kaleido (1.5) reloads its page (and with it the 3.6 MB plotly.js) after every image:
+    about 160 ms of a ~220 ms export on this project's machine. plotly.js purges the graph
+    after each image, so the page can be reused: the PNGs drawn on a reused page are byte for
+    byte those of a fresh one (tests/test_figures.py); SVGs differ only in the random ids
+    plotly draws in every SVG anyway. If a future kaleido renames the private method this
+    relies on, the stock class (with its reloads) is used.
+    """
     import kaleido
 
-    os.environ.setdefault("BROWSER_PATH", browser)
-    # No MathJax: our charts have no LaTeX, and its default is a CDN this page must not fetch.
-    kaleido.start_sync_server(silence_warnings=True, mathjax=False)
-    _server_started = True
-    atexit.register(_stop_server)
+    stock = kaleido.Kaleido
+    if not (hasattr(stock, "_return_kaleido_tab") and hasattr(stock, "_get_kaleido_tab")):
+        return stock  # pragma: no cover - another kaleido than the pinned one
+
+    class ReusedPageKaleido(stock):
+        async def _return_kaleido_tab(self, tab) -> None:
+            await self.tabs_ready.put(tab)
+
+    return ReusedPageKaleido
 
 
-def _stop_server() -> None:
-    global _server_started
-    if _server_started:
+class _Session:
+    """One headless Chromium (kaleido) for the process, drawing batches of images in order.
+
+    The browser runs in its own thread with its own event loop (as kaleido's sync server does),
+    started on first use and closed at exit; :meth:`draw` hands it a batch and waits.
+    """
+
+    def __init__(self, browser: str):
+        import asyncio
+
+        os.environ.setdefault("BROWSER_PATH", browser)
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._failure: list[BaseException] = []
+        self._kaleido = None
+        self._stop = None
+        self._thread = threading.Thread(target=self._run, name="kaleido-session", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import asyncio
+
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._serve())
+
+    async def _serve(self) -> None:
+        import asyncio
+
         try:
-            import kaleido
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                # No MathJax: our charts have no LaTeX, and its default is a CDN this page must not fetch.
+                async with _kaleido_class()(n=1, mathjax=False) as k:
+                    self._kaleido, self._stop = k, asyncio.Event()
+                    self._ready.set()
+                    await self._stop.wait()
+        except BaseException as exc:  # noqa: BLE001 - reported by draw()
+            self._failure.append(exc)
+            self._ready.set()
 
-            kaleido.stop_sync_server(silence_warnings=True)
-        except Exception:  # noqa: BLE001 - shutting down; nothing useful to do
-            pass
-        _server_started = False
+    def draw(self, specs: list[dict], timeout: float) -> None:
+        """Render ``specs`` (kaleido's ``{fig, path, opts}``); raise on failure or timeout."""
+        import asyncio
+
+        if not self._ready.wait(timeout):
+            raise TimeoutError(f"the browser did not start within {timeout:.0f} s")
+        if self._failure:
+            raise self._failure[0]
+        future = asyncio.run_coroutine_threadsafe(
+            self._kaleido.write_fig_from_object(specs, cancel_on_error=True), self._loop)
+        try:
+            future.result(timeout)
+        except BaseException:
+            future.cancel()
+            raise
+
+    def close(self) -> None:
+        if self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(10)
+
+
+_session: _Session | None = None
+
+
+def _get_session(browser: str) -> _Session:
+    global _session
+    if _session is None:
+        import atexit
+
+        _session = _Session(browser)
+        atexit.register(_close_session)
+    return _session
+
+
+def _close_session() -> None:
+    global _session
+    if _session is not None:
+        _session.close()
+        _session = None
+
+
+def _kaleido_spec(fig: go.Figure, path: Path) -> dict:
+    """What kaleido draws for one image (as ``plotly.io.write_images`` builds it)."""
+    return {"fig": fig.to_dict(), "path": path,
+            "opts": {"format": path.suffix.lstrip("."), "width": _WIDTH, "height": _HEIGHT,
+                     "scale": pio.defaults.default_scale}}
 
 
 def export_static(
     figs: Sequence[go.Figure], paths: Sequence[Path], *, timeout: float | None = None
 ) -> list[Path]:
-    """Write static images (format from each path's suffix) in one batched kaleido call.
+    """Write static images (format from each path's suffix) in one batch, in the process's browser.
 
     Returns the paths written; returns [] (with one notice per process) when no browser is
     found, the export raises, or it takes longer than ``timeout`` seconds (default
@@ -506,32 +596,14 @@ def export_static(
         return []
     timeout = EXPORT_TIMEOUT_S if timeout is None else timeout
     tmp_paths = [p.with_name(f".{p.stem}.tmp{os.getpid()}{p.suffix}") for p in paths]
-    error: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                _start_server(browser)
-                pio.write_images(
-                    list(figs),
-                    [str(t) for t in tmp_paths],
-                    format=[p.suffix.lstrip(".") for p in paths],
-                    width=_WIDTH,
-                    height=_HEIGHT,
-                )
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            error.append(exc)
-
     with _lock:
-        worker = threading.Thread(target=work, name="kaleido-export", daemon=True)
-        worker.start()
-        worker.join(timeout)
         failed = None
-        if worker.is_alive():
+        try:
+            _get_session(browser).draw([_kaleido_spec(f, t) for f, t in zip(figs, tmp_paths)], timeout)
+        except TimeoutError:
             failed = f"static export took longer than {timeout:.0f} s"
-        elif error:
-            failed = f"static export failed ({type(error[0]).__name__}: {error[0]})"
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failed = f"static export failed ({type(exc).__name__}: {exc})"
         if failed:
             _static_disabled = True
             for t in tmp_paths:
@@ -600,10 +672,17 @@ class Figure:
         return written
 
 
-def pending_static(figures_dir: str | os.PathLike) -> list[tuple[Path, Path]]:
-    """``(spec, image)`` pairs whose image is missing or older than the figure's ``.json`` spec."""
+def pending_static(figures_dir: str | os.PathLike, names: Iterable[str] | None = None) -> list[tuple[Path, Path]]:
+    """``(spec, image)`` pairs whose image is missing or older than the figure's ``.json`` spec.
+
+    ``names`` (figure file stems) limits the search to those figures; None means every figure
+    of the folder.
+    """
+    folder = Path(figures_dir)
+    specs = (sorted(folder.glob("*.json")) if names is None
+             else [folder / f"{n}.json" for n in sorted(set(names)) if (folder / f"{n}.json").is_file()])
     todo = []
-    for spec in sorted(Path(figures_dir).glob("*.json")):
+    for spec in specs:
         for fmt in STATIC_FORMATS:
             image = spec.with_suffix(f".{fmt}")
             if not image.exists() or image.stat().st_mtime_ns < spec.stat().st_mtime_ns:
@@ -611,13 +690,13 @@ def pending_static(figures_dir: str | os.PathLike) -> list[tuple[Path, Path]]:
     return todo
 
 
-def export_pending(figures_dir: str | os.PathLike) -> list[Path]:
-    """Draw every pending SVG and PNG of ``figures_dir`` in one kaleido session.
+def export_pending(figures_dir: str | os.PathLike, names: Iterable[str] | None = None) -> list[Path]:
+    """Draw every pending SVG and PNG of ``figures_dir`` (or of the figures ``names``) in one batch.
 
     Returns the images written ([] with one notice when no browser can be had: the run still
     succeeds, as with :func:`export_static`).
     """
-    todo = pending_static(figures_dir)
+    todo = pending_static(figures_dir, names)
     specs = {spec: pio.from_json(spec.read_text(encoding="utf-8")) for spec in dict.fromkeys(s for s, _ in todo)}
     return export_static([specs[spec] for spec, _ in todo], [image for _, image in todo])
 

@@ -413,8 +413,9 @@ def revisions(matching: Matching) -> pd.DataFrame:
         if not mask.any():
             continue
         idx = mask[mask].index
-        was = [" / ".join(_show(o.at[i, c]) for c in cols) for i in idx]
-        now = [" / ".join(_show(n.at[i, c]) for c in cols) for i in idx]
+        # whole columns at once (a cell-by-cell lookup took seconds on a full register)
+        was = [" / ".join(_show(v) for v in row) for row in zip(*(o.loc[idx, c].tolist() for c in cols))]
+        now = [" / ".join(_show(v) for v in row) for row in zip(*(n.loc[idx, c].tolist() for c in cols))]
         parts.append(pd.DataFrame({"old": pairs.loc[idx, "old"].to_numpy(), "new": pairs.loc[idx, "new"].to_numpy(),
                                    "level": pairs.loc[idx, "level"].to_numpy(), "field": label,
                                    "was": was, "now": now}))
@@ -788,9 +789,14 @@ class Comparison:
                 for reg, label in ((self.new, self.labels[1]), (self.old, self.labels[0]))]
 
 
-def compare(old_path: str | Path, new_path: str | Path) -> Comparison:
-    """Read two exports (``sipri.read_register``), match their deals and list the revisions."""
-    old, new = sipri.read_register(old_path), sipri.read_register(new_path)
+def compare(old_path: str | Path, new_path: str | Path, read=None) -> Comparison:
+    """Read two exports, match their deals and list the revisions.
+
+    ``read`` reads one export (default ``sipri.read_register``; the notebook passes the run
+    context's ``read_register``, which goes through the parsed-register cache).
+    """
+    read = sipri.read_register if read is None else read
+    old, new = read(old_path), read(new_path)
     a, b = release_labels(old, new)
     matching = match_deals(old.deals, new.deals, a, b)
     return Comparison(old, new, matching, revisions(matching))

@@ -28,6 +28,12 @@ embargo to Iraq): notebooks and ``claims.yml`` name windows by id, and a section
 does not apply to the run's recipient is left out with a sentence saying so
 (:meth:`RunContext.window_for`). Historical periods (``periods.csv``) are read the same way.
 
+Parsed registers. :meth:`RunContext.read_register` and :meth:`RunContext.register` read exports
+through :func:`takingstock.sipri.read_register_cached`, whose cache lives in
+``output_dir/.cache/registers`` (:attr:`RunContext.register_cache_dir`): each export is parsed
+once for all the kernels of a run, and of the runs after it, until the file or the reader
+changes.
+
 Static figures. ``static_figures`` says whether a notebook draws the SVG and PNG of its figures
 itself (by hand, the default) or leaves them to the pipeline's ``figures`` step, which draws
 every figure in one browser session (the runner passes ``False``).
@@ -302,11 +308,25 @@ class RunContext:
         """The export notebooks 03-04 analyse: the given one, else the newest release at hand."""
         return self.registers[0] if self.registers else None
 
-    def register(self):
-        """The primary export, read (:class:`takingstock.sipri.Register`), or ``None``."""
+    @property
+    def cache_dir(self) -> Path:
+        """The run's local state (``output_dir/.cache``: the runner's step cache and memos)."""
+        return self.output_dir / ".cache"
+
+    @property
+    def register_cache_dir(self) -> Path:
+        """Where parsed exports are cached (``cache_dir/registers``; see :mod:`takingstock.sipri`)."""
+        return self.cache_dir / "registers"
+
+    def read_register(self, path: str | Path):
+        """Any export, read through the parsed-register cache (a new ``Register`` each call)."""
         from takingstock import sipri
 
-        return None if self.primary_register is None else _read_register(self.primary_register)
+        return sipri.read_register_cached(path, self.register_cache_dir)
+
+    def register(self):
+        """The primary export, read (:class:`takingstock.sipri.Register`), or ``None``."""
+        return None if self.primary_register is None else _read_register(self.primary_register, self.register_cache_dir)
 
     def release_date(self) -> _dt.date | None:
         """The primary export's release date, from its preamble only (cheap)."""
@@ -362,6 +382,7 @@ class RunContext:
             "sipri_dir": self.sipri_dir, "registers": list(self.registers),
             "primary_register": self.primary_register,
             "processed_catalogue": self.catalogue_file, "ledger": self.ledger_file,
+            "register_cache": self.register_cache_dir,
             "figures": self.figures_dir, "tables": self.tables_dir, "summaries": self.summaries_dir,
             "notebooks": self.notebooks_dir, "briefings": self.briefings_dir,
         }
@@ -370,13 +391,14 @@ class RunContext:
 _CACHE: dict[tuple[str, int, int], Any] = {}
 
 
-def _read_register(path: Path):
-    """Read an export once per process (keyed by path, size and modification time)."""
+def _read_register(path: Path, cache_dir: Path):
+    """Read an export once per process (keyed by path, size and modification time), through
+    the parsed-register cache."""
     from takingstock import sipri
 
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _CACHE:
         _CACHE.clear()
-        _CACHE[key] = sipri.read_register(path)
+        _CACHE[key] = sipri.read_register_cached(path, cache_dir)
     return _CACHE[key]

@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from takingstock import figures
@@ -135,6 +136,24 @@ def test_svg_and_png_export_with_chromium(tmp_path, monkeypatch):
     assert svg.startswith("<svg") and "CAR 2014 shares" in svg and "Source: CAR" in svg
     assert out["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+@pytest.mark.slow
+def test_images_drawn_on_the_reused_page_are_those_of_a_fresh_page(tmp_path, monkeypatch):
+    """One kaleido page draws every image of a process (no reload between images): each PNG is
+    byte for byte the one stock kaleido draws on a freshly loaded page."""
+    if figures.find_browser() is None:
+        pytest.skip("no Chromium installed")
+    monkeypatch.setattr(figures, "_static_disabled", False)
+    m = pd.DataFrame({"China": [1, 2], "Soviet Union": [3, 0]}, index=["rifle", "pistol"])
+    charts = [_fig(title="first"), figures.heatmap(m, title="second", source="s", x_title="Country",
+                                                    y_title="Category"), _fig(title="third")]
+    ours = [tmp_path / f"{i}.png" for i in range(len(charts))]
+    assert figures.export_static(charts, ours) == ours
+    for i, fig in enumerate(charts):  # stock kaleido: a fresh page for each image
+        fresh = tmp_path / f"fresh{i}.png"
+        pio.write_image(fig, fresh, format="png", width=figures._WIDTH, height=figures._HEIGHT)
+        assert fresh.read_bytes() == ours[i].read_bytes(), i
 
 
 def test_heatmap_and_time_series_have_titles():

@@ -321,3 +321,38 @@ def test_the_real_grid_writes_a_notebook_summary_and_briefing_per_recipient(real
     assert (real_grid_output / "summaries" / f"{stem}.json").is_file()
     assert (real_grid_output / "briefings" / f"{stem}.html").is_file()
     assert f'href="{stem}.html"' in (real_grid_output / "briefings" / "index.html").read_text(encoding="utf-8")
+
+
+def _digests(root: Path) -> dict[str, str]:
+    """SHA-256 of every processed file, table, summary and PNG of a run (the root's path made neutral)."""
+    import hashlib
+
+    out = {}
+    for pattern in ("data/processed/*", "output/tables/*.csv", "output/tables/*.md", "output/summaries/*.json",
+                    "output/figures/*.png", "output/figures/*.json"):
+        for path in sorted(root.glob(pattern)):
+            data = path.read_bytes().replace(str(root).encode(), b"<root>")
+            out[str(path.relative_to(root))] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+@pytest.mark.slow
+def test_a_rebuild_from_cached_registers_and_early_images_gives_the_same_outputs(tmp_path, shared_sipri_dir):
+    """Both real releases: a cold run, then --force with every export loaded from the parsed-register
+    cache and the images drawn again: the same processed files, tables, summaries and PNGs."""
+    root = _copy_project(tmp_path)
+    for name in ("sipri_trade_register_all_2026-05-18_alexarui.csv", "sipri_trade_register_all_2025-03-13_colasdroin.csv"):
+        shutil.copy(shared_sipri_dir / name, root / "data" / "raw" / "sipri" / name)
+    proc, _ = _run(root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    cached = sorted((root / "output" / ".cache" / "registers").glob("sipri-*.pickle"))
+    assert len(cached) == 2  # one per export, whatever the number of kernels that read it
+    first = _digests(root)
+    assert len([k for k in first if k.endswith(".png")]) == len([k for k in first if k.startswith("output/figures")]) / 2
+    assert any(k.endswith("05_claims_ledger.csv") for k in first)
+    for png in (root / "output" / "figures").glob("*.png"):
+        png.unlink()
+    proc, _ = _run(root, "--force")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _digests(root) == first
+    assert sorted((root / "output" / ".cache" / "registers").glob("sipri-*.pickle")) == cached

@@ -629,3 +629,40 @@ def test_the_light_register_reader_finds_every_recipient_sipri_reads(shared_sipr
     light = names.register_recipients(shared_sipri_dir / export)
     assert light == set(sipri.read_register(shared_sipri_dir / export).deals["recipient"])
     assert {"Iraq", "Syria", "Yemen"} <= light or export.endswith("iraq.csv")
+
+
+def test_early_calls_follow_each_needed_task_and_come_before_the_step(project):
+    """A function step's ``early`` runs for every needed task that ran, as soon as it is done,
+    with that task's context; the step's own function waits for them; skipped tasks get none."""
+    calls = []
+
+    def early(ctx):
+        calls.append(("early", ctx.step.name, ctx.context.raw_dir == (project / "data" / "raw").resolve()))
+
+    def late(ctx):
+        calls.append(("func", ctx.step.name))
+
+    F = Step("f", None, needs=("a", "c"), func=late, early=early)
+    states, _ = run(project, [A, C, F])
+    assert states == {"a": "ran", "c": "ran", "f": "ran"}
+    assert sorted(calls[:2]) == [("early", "a", True), ("early", "c", True)] and calls[2:] == [("func", "f")]
+
+    calls.clear()
+    states, _ = run(project, [A, C, F])
+    assert states == {"a": "skipped", "c": "skipped", "f": "skipped"} and calls == []
+
+    (project / "data" / "raw" / "other.txt").write_text("changed\n")
+    states, _ = run(project, [A, C, F])
+    assert states == {"a": "skipped", "c": "ran", "f": "ran"}
+    assert calls == [("early", "c", True), ("func", "f")]
+
+
+def test_a_failing_early_call_is_reported_and_the_step_still_runs(project):
+    def early(ctx):
+        raise RuntimeError("no browser today")
+
+    calls = []
+    F = Step("f", None, needs=("c",), func=lambda ctx: calls.append("func"), early=early)
+    states, text = run(project, [C, F])
+    assert states == {"c": "ran", "f": "ran"} and calls == ["func"]
+    assert "[warn ] step 'f', early call after 'c': RuntimeError: no browser today" in text

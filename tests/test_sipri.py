@@ -839,3 +839,72 @@ def test_real_releases_every_description_maps_and_wordings_agree(real):
     c26, c25 = d26["category"].value_counts(), d25["category"].value_counts()
     assert (c26["aircraft"], c25["aircraft"]) == (10118, 10100)
     assert (c26["missiles"], c25["missiles"]) == (5057, 4917)
+
+
+# ----------------------------------------------------------------------------- parsed-register cache
+
+
+def test_a_cached_read_is_the_read_itself_and_needs_no_parse_the_second_time(shared_sipri_dir, tmp_path, monkeypatch):
+    import dataclasses
+
+    import pandas as pd
+
+    export = tmp_path / "raw" / REAL_2026
+    export.parent.mkdir()
+    export.write_bytes((shared_sipri_dir / REAL_2026).read_bytes())
+    cache = tmp_path / "cache"
+    first = sipri.read_register_cached(export, cache)
+    assert len(list(cache.glob("sipri-*.pickle"))) == 1
+    direct = read_register(export)
+
+    def no_parse(path):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(sipri, "read_register", no_parse)
+    again = sipri.read_register_cached(export, cache)
+    assert again is not first  # a new object each call: a caller may change its frame
+    pd.testing.assert_frame_equal(again.deals, direct.deals)
+    for f in dataclasses.fields(direct):
+        if f.name != "deals":
+            assert getattr(again, f.name) == getattr(direct, f.name), f.name
+    assert len(again.deals) == 29916 and str(again.release_date) == "2026-05-18"
+    # the same bytes under another name: the cached read, with the path asked for
+    other = tmp_path / "raw" / "renamed.csv"
+    other.write_bytes(export.read_bytes())
+    assert sipri.read_register_cached(other, cache).path == other
+
+
+def test_the_cache_key_follows_the_export_the_reference_files_and_the_code(tmp_path, monkeypatch):
+    export = tmp_path / "invented.csv"
+    export.write_bytes((Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv").read_bytes())
+    key = sipri.register_cache_key(export)
+    assert sipri.register_cache_key(export) == key
+    crosswalk = tmp_path / "country_crosswalk.csv"
+    crosswalk.write_bytes(countries.CROSSWALK_PATH.read_bytes() + b"Narnia,Narnia,NRN,Narnia,non-aligned/other,state\n")
+    monkeypatch.setattr(countries, "CROSSWALK_PATH", crosswalk)
+    assert sipri.register_cache_key(export) != key
+    monkeypatch.undo()
+    (tmp_path / "invented.csv.meta.yml").write_text("sha256: x\n")  # a fetch sidecar is read too
+    assert sipri.register_cache_key(export) != key
+    (tmp_path / "invented.csv.meta.yml").unlink()
+    monkeypatch.setattr(sipri, "REGISTER_CACHE_VERSION", "test")  # a change of the reader's format
+    assert sipri.register_cache_key(export) != key
+    monkeypatch.undo()
+    export.write_bytes(export.read_bytes().replace(b"Iraq", b"Iran", 1))
+    assert sipri.register_cache_key(export) != key
+
+
+def test_a_broken_cache_file_is_read_again_and_a_bad_export_is_not_cached(tmp_path):
+    export = tmp_path / "invented.csv"
+    export.write_bytes((Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv").read_bytes())
+    cache = tmp_path / "cache"
+    good = sipri.read_register_cached(export, cache)
+    (cached,) = cache.glob("sipri-*.pickle")
+    cached.write_bytes(b"not a pickle")
+    again = sipri.read_register_cached(export, cache)
+    assert len(again.deals) == len(good.deals) and cached.read_bytes() != b"not a pickle"
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"not,a,register\n1,2,3\n")
+    with pytest.raises(SipriFormatError, match="bad.csv"):
+        sipri.read_register_cached(bad, cache)
+    assert len(list(cache.glob("sipri-*.pickle"))) == 1

@@ -83,15 +83,13 @@ def build_contexts(run: RunContext, use_register: bool = True) -> list[ClaimCont
     Raises:
         takingstock.sipri.SipriFormatError: an export is damaged or not a SIPRI export.
     """
-    from takingstock import sipri
-
     from takingstock import designs
 
     catalogue = _load_catalogue(run.processed_dir)
     refs = {"weapon_types": designs.load_weapon_types(run.weapon_types_file), "periods": run.period_table()}
     found = []
     for path in (run.registers if use_register else ()):
-        register = sipri.read_register(path)
+        register = run.read_register(path)
         found.append((register, Coverage.from_register(register)))
     if not found:
         return [ClaimContext(catalogue=catalogue, label="no SIPRI register", **refs)]

@@ -6,8 +6,9 @@ each input file its templates name (files matching its own outputs left out: a s
 writes into a folder it reads would otherwise always be stale), ``requirements.txt``, and the
 library modules it uses (:class:`ModuleIndex`): the ``takingstock`` modules its notebook's code
 cells import (for a function step: those its function's body imports, the run context it is
-handed, and the file that defines the function), with their own imports inside the package, transitively, and the
-``__init__`` of every package on the way (importing ``takingstock.claims.spec`` runs
+handed, the file that defines the function, and the same for its ``early`` function), with
+their own imports inside the package, transitively, and the ``__init__`` of every package on
+the way (importing ``takingstock.claims.spec`` runs
 ``takingstock/__init__.py`` and ``takingstock/claims/__init__.py``). Editing
 ``takingstock/figures.py`` therefore reruns only the steps that import it, directly or not.
 Data files a module reads (``takingstock/templates/``) are inputs of the step that uses them.
@@ -120,14 +121,16 @@ class ModuleIndex:
     def __init__(self, root: Path, imports: Memo):
         self.root = Path(root)
         self.imports = imports
+        self._files: dict[str, Path | None] = {}  # dotted name -> file, for this run
+        self._imports_of: dict[Path, list[str]] = {}  # module file -> what it imports, for this run
 
     def module_file(self, dotted: str) -> Path | None:
         """The file of a dotted module name, or None when it is not a module of the package."""
-        base = self.root.joinpath(*dotted.split("."))
-        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            if candidate.is_file():
-                return candidate
-        return None
+        if dotted not in self._files:
+            base = self.root.joinpath(*dotted.split("."))
+            self._files[dotted] = next((c for c in (base.with_suffix(".py"), base / "__init__.py") if c.is_file()),
+                                       None)
+        return self._files[dotted]
 
     def _module_imports(self, path: Path) -> list[str]:
         rel = path.relative_to(self.root).with_suffix("")
@@ -148,7 +151,9 @@ class ModuleIndex:
                 if path is None or path in seen:
                     continue
                 seen.add(path)
-                todo.extend(self.imports.get(path, self._module_imports))
+                if path not in self._imports_of:  # stat the file once per run, not once per task
+                    self._imports_of[path] = self.imports.get(path, self._module_imports)
+                todo.extend(self._imports_of[path])
         return sorted(seen)
 
     def whole_package(self) -> list[Path]:
@@ -258,7 +263,8 @@ class StepCache:
             files = self.modules.whole_package() if names is None else self.modules.closure(names)
         elif step.func is not None:
             # it is handed a RunContext, so the run context's code is its code too
-            files = self.modules.closure(function_imports(step.func) | {RUN_CONTEXT})
+            early = function_imports(step.early) if step.early is not None else set()
+            files = self.modules.closure(function_imports(step.func) | early | {RUN_CONTEXT})
             with_source = inspect.getsourcefile(step.func)
             # resolved: run through runpy, the file may be named relative to the working folder
             files = sorted(set(files) | ({Path(with_source).resolve()} if with_source else set()))

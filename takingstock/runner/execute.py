@@ -107,6 +107,16 @@ def run_function(task: Task, output_dir: Path, executed: Sequence[Path]) -> None
         raise StepFailed(f"step {task.name!r} failed: {type(exc).__name__}: {exc}") from exc
 
 
+def run_early(step, finished: Task, output_dir: Path) -> None:
+    """Call ``step.early`` for a task that has just run; any exception becomes :class:`StepFailed`."""
+    ctx = StepContext(finished.step, dict(finished.params), output_dir, [], finished.context)
+    try:
+        step.early(ctx)
+    except Exception as exc:  # noqa: BLE001
+        raise StepFailed(f"step {step.name!r}, early call after {finished.name!r}: "
+                         f"{type(exc).__name__}: {exc}") from exc
+
+
 def timed(func, *args) -> float:
     """Run ``func(*args)``; return the seconds it took."""
     started = time.perf_counter()

@@ -14,6 +14,14 @@ written), or ``failed`` (entry dropped, so it is tried again next time). After a
 new task starts unless ``--keep-going``; the tasks left are ``not run``. Threads, not
 processes: separate processes hit kernel port races; the default of 2 matches the machine.
 
+Early work. When a task has run, every selected function step that needs its step and
+declares ``early`` (:class:`~takingstock.runner.steps.Step`) gets an early call for it, queued
+on one background thread outside the ``jobs`` limit: the figures step draws a notebook's
+static images as soon as that notebook is done, while the next notebooks run. The function
+step's own task, when its turn comes, first waits for its early calls (its seconds include that
+wait: what the run waited for). An early call that fails prints a warning; the task then does
+what was left.
+
 Ctrl-C terminates the kernels (and any browser) the run started, so the worker threads end at
 once; started tasks are ``interrupted``, the others ``not run``, their cache entries dropped,
 and :func:`takingstock.runner.cli.main` exits 130. Nothing half-done is published: a notebook
@@ -66,6 +74,9 @@ class Pipeline:
         self.reran_steps: set[str] = set()
         self.bad_steps: set[str] = set()
         self.stopped = False
+        # early calls (Step.early): one background thread, their futures per step
+        self._early_pool: cf.ThreadPoolExecutor | None = None
+        self.early: dict[str, list[cf.Future]] = {}
 
     # ------------------------------------------------------------ queries
 
@@ -134,7 +145,30 @@ class Pipeline:
         """Run one task (in a worker thread); return its seconds."""
         if task.step.notebook is not None:
             return execute.timed(execute.run_notebook, task, self.plan.root, self.config)
-        return execute.timed(execute.run_function, task, self.plan.output_dir, self.plan.executed_notebooks())
+        started = time.perf_counter()
+        self.wait_early(task.step.name)
+        return (time.perf_counter() - started
+                + execute.timed(execute.run_function, task, self.plan.output_dir, self.plan.executed_notebooks()))
+
+    # ------------------------------------------------------------ early calls
+
+    def queue_early(self, finished: Task) -> None:
+        """Queue the early call of every selected function step that needs ``finished``'s step."""
+        for step in self.plan.steps:
+            if step.early is None or finished.step.name not in step.needs:
+                continue
+            if self._early_pool is None:
+                self._early_pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="early")
+            future = self._early_pool.submit(execute.run_early, step, finished, self.plan.output_dir)
+            self.early.setdefault(step.name, []).append(future)
+
+    def wait_early(self, step_name: str) -> None:
+        """Wait for the step's early calls; report each that failed (the step does what is left)."""
+        for future in self.early.pop(step_name, []):
+            try:
+                future.result()
+            except StepFailed as exc:
+                self.say(f"[warn ] {exc}")
 
     def collect(self, done) -> None:
         """Record the tasks that finished."""
@@ -153,6 +187,7 @@ class Pipeline:
                 self.say(f"[warn ] {task.name}: produced none of its declared outputs {list(task.step.outputs)}")
             self.cache.record(task, key, seconds, outputs, time.strftime("%Y-%m-%dT%H:%M:%S"))
             self.finish(task, Result(task.name, "ran", seconds))
+            self.queue_early(task)
 
     def stop_pending(self, state: str, message: str) -> None:
         for task in self.pending:
@@ -180,6 +215,7 @@ class Pipeline:
             self.say("\nInterrupted: stopping the kernels this run started ...")
             execute.stop_child_processes()
             pool.shutdown(wait=True, cancel_futures=True)
+            self._stop_early()
             for task, _ in list(self.running.values()):
                 self.cache.forget(task)
                 self.finish(task, Result(task.name, "interrupted", message="Ctrl-C"))
@@ -189,9 +225,17 @@ class Pipeline:
             self.say(summary_table(self.ordered()))
             raise
         pool.shutdown(wait=True)
+        self._stop_early()
         self.cache.save_memos()
         self.say(summary_table(self.ordered()))
         return self.ordered()
+
+    def _stop_early(self) -> None:
+        """Drop early calls whose step never ran (stopped, blocked or deselected) and end the thread."""
+        if self._early_pool is not None:
+            self._early_pool.shutdown(wait=True, cancel_futures=True)
+            self._early_pool = None
+        self.early.clear()
 
     def ordered(self) -> list[Result]:
         return [self.results[t.name] for t in self.plan.tasks if t.name in self.results]

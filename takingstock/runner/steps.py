@@ -60,6 +60,13 @@ class Step:
         outputs: glob templates of the files written.
         func: for a function step, a callable taking a :class:`StepContext`.
         description: one line for ``list``.
+        early: for a function step, a callable taking a :class:`StepContext`, called for each
+            task of a step it needs as soon as that task has run (not when it was skipped), on
+            the runner's one background thread, with that task's step, parameters and run
+            context, while the run goes on; ``func`` runs once every early call has returned.
+            A failing early call is reported and does not fail the run (``func`` is expected
+            to finish what an early call left undone). The figures step draws each notebook's
+            static images this way.
     """
 
     name: str
@@ -69,6 +76,7 @@ class Step:
     outputs: tuple[str, ...] = ()
     func: Callable[["StepContext"], Any] | None = None
     description: str = ""
+    early: Callable[["StepContext"], Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

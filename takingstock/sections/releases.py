@@ -26,7 +26,7 @@ class Compared:
         if not self.choice.ok:
             self.notes.append(self.choice.reason)
             return
-        self.comp = releases.compare(self.choice.old, self.choice.new)
+        self.comp = releases.compare(self.choice.old, self.choice.new, read=run.read_register)
         self.old_label, self.new_label = self.comp.labels
         self.coverage = [Coverage.from_register(self.comp.old), Coverage.from_register(self.comp.new)]
         self.notes += [c.describe() for c in self.coverage]
