@@ -209,6 +209,10 @@ class Coverage:
             return None
         return f"this export holds {self._holds()}; {name} is not in it"
 
+    def lacks_recipients(self, names) -> str | None:
+        """The first reason :meth:`lacks_recipient` gives for any of ``names`` (``None``: all covered)."""
+        return next(filter(None, map(self.lacks_recipient, names)), None)
+
     def lacks_world(self) -> str | None:
         """Why the export cannot give world totals (every recipient), or ``None``."""
         if self.all_recipients and self.all_suppliers:

@@ -29,7 +29,7 @@ captioned twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -119,8 +119,3 @@ class Briefing:
 def each(catalogues: Mapping[str, pd.DataFrame], section, *args) -> list[Finding]:
     """``section(c, rows, *args)`` for every catalogue, in order."""
     return [section(c, d, *args) for c, d in catalogues.items()]
-
-
-def names(found: Iterable[Finding]) -> list[str]:
-    """Every table and figure name the findings declare (for tests)."""
-    return [t.name for f in found for t in f.tables] + [g.name for f in found for g in f.figures]

@@ -140,7 +140,7 @@ class Deliveries:
             return
         cov = Coverage.from_register(register)
         self.notes.append(cov.describe())
-        lacks = next(filter(None, map(cov.lacks_recipient, run.recipients)), None)
+        lacks = cov.lacks_recipients(run.recipients)
         if lacks:
             self.missing = f"the deliveries part is not checkable: {lacks}"
             self.notes.append(f"Not checkable: {lacks}.")

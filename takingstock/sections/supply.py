@@ -43,7 +43,7 @@ class Deals:
         """Why the export does not hold every deal of ``names`` (``""`` when it does)."""
         if self.coverage is None:
             return "no SIPRI register in this run"
-        return next(filter(None, map(self.coverage.lacks_recipient, names)), "") or ""
+        return self.coverage.lacks_recipients(names) or ""
 
     def gate(self, window_id: str | None = None):
         """``(window, "")`` when a section can run (the register holds the recipients' deals and
