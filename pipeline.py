@@ -33,6 +33,15 @@ def publish(ctx: StepContext) -> None:
     )
 
 
+def notebook_page(ctx: StepContext) -> None:
+    """Render the page body of the notebook that just ran (early: publish reuses it if still true)."""
+    from takingstock.publish import prerender_body
+
+    run = ctx.context
+    for notebook in ctx.executed_notebooks:
+        prerender_body(notebook, run.summaries_dir, tables_dir=run.tables_dir, figures_dir=run.figures_dir)
+
+
 def static_figures(ctx: StepContext) -> None:
     """Draw the SVG and PNG of every figure still pending (normally none: see below)."""
     from takingstock.figures import export_pending
@@ -114,8 +123,9 @@ STEPS = [
                 "{output_dir}/tables/*.csv", "{output_dir}/tables/*.md",
                 "{output_dir}/figures/*.svg", "{output_dir}/figures/*.png", "{root}/takingstock/templates/**"),
         outputs=("{output_dir}/briefings/*.html", "{output_dir}/tables/datapackage.json"),
-        func=publish,
-        description="HTML briefings and index, downloads folder, tables data package, PDF edition",
+        func=publish, early=notebook_page,
+        description="HTML briefings and index, downloads folder, tables data package, PDF edition "
+                    "(each notebook's page body rendered as soon as it is done)",
     ),
 ]
 

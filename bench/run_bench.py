@@ -156,9 +156,13 @@ def step_table(output: str) -> dict[str, tuple[str, float]]:
 
 
 def env_for(root: Path) -> dict:
+    """The environment of every timed command (naive and pipeline alike): this one, with the
+    copy on ``PYTHONPATH`` and bytecode caching on, as Python has it by default (a shell that
+    sets ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module on every start)."""
     env = dict(os.environ)
     env["CI"] = "1"
     env["PYTHONPATH"] = str(root)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

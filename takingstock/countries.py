@@ -56,6 +56,7 @@ Kinds and made-up codes
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -247,7 +248,18 @@ def load_crosswalk(path: str | Path | None = None) -> Crosswalk:
     """Read and check the crosswalk CSV (default ``data/raw/country_crosswalk.csv``)."""
     path = Path(path) if path is not None else CROSSWALK_PATH
     try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise CrosswalkError(f"{path}: country crosswalk not found") from None
+    return _read_crosswalk(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_crosswalk(path: str, mtime_ns: int, size: int) -> Crosswalk:
+    """One read and check per file version (its path, change time and size) in a process;
+    callers only read the returned crosswalk."""
+    try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except FileNotFoundError:
         raise CrosswalkError(f"{path}: country crosswalk not found") from None
-    return Crosswalk(table, str(path))
+    return Crosswalk(table, path)

@@ -65,6 +65,11 @@ def _list(names: list[str], limit: int = 4) -> str:
     return f"{len(names)} recipients ({', '.join(names[:limit])}, ...)"
 
 
+def _distinct_text(column: pd.Series) -> set[str]:
+    """The distinct values of ``column`` as text (``str()`` of each distinct value, once)."""
+    return set(pd.Series(column.unique()).astype(str))
+
+
 @dataclass(frozen=True)
 class Coverage:
     """What one SIPRI export holds (see the module docstring).
@@ -124,9 +129,9 @@ class Coverage:
         return cls(
             source=source, release_date=release_date, declared_from=sup, declared_to=rec,
             declared_years=years, recognised=recognised,
-            recipients=tuple(sorted(set(deals["recipient"].astype(str)))),
-            recipient_states=frozenset(states.astype(str)),
-            suppliers=tuple(sorted(set(deals["supplier"].astype(str)))),
+            recipients=tuple(sorted(_distinct_text(deals["recipient"]))),
+            recipient_states=frozenset(_distinct_text(states)),
+            suppliers=tuple(sorted(_distinct_text(deals["supplier"]))),
             n_deals=len(deals),
             order_years=_span(deals["order_year"]) if "order_year" in deals else None,
             delivery_years=_span(delivery),

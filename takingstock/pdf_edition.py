@@ -131,22 +131,87 @@ def _footer(built_at: str, git_commit: str) -> str:
             '<span class="totalPages"></span></span></div>')
 
 
-def _print(sync_playwright, browser: str, document: Path, target: Path, footer: str) -> None:
-    """Open ``document`` in Chromium (file: and data: requests only) and print it to ``target``."""
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=browser, headless=True, args=CHROMIUM_ARGS)
+class Printer:
+    """A Chromium, started now on a thread of its own, that prints one document when asked.
+
+    Starting the browser (playwright's driver, then Chromium, then a page) takes a second or
+    two; the publish step starts it before it renders the pages, so both happen at once.
+    :meth:`print` hands over the document; :meth:`close` ends the browser unused. The thread is
+    needed anyway: playwright's sync API refuses to run inside an asyncio loop.
+    """
+
+    def __init__(self, browser: str):
+        import queue
+
+        self.browser = browser
+        self._jobs: queue.Queue = queue.Queue()
+        self._error: list[BaseException] = []
+        self._thread = threading.Thread(target=self._work, name="pdf-edition", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
         try:
-            page = chromium.new_page()
-            page.route("**/*", lambda route: route.continue_()
-                       if route.request.url.startswith(("file:", "data:")) else route.abort())
-            page.goto(document.resolve().as_uri(), wait_until="load")
-            page.emulate_media(media="print")
-            page.pdf(path=str(target), format="A4", print_background=True,
-                     display_header_footer=True, header_template="<div></div>",
-                     footer_template=footer,
-                     margin={"top": "15mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
-        finally:
-            chromium.close()
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as pw:
+                chromium = pw.chromium.launch(executable_path=self.browser, headless=True, args=CHROMIUM_ARGS)
+                try:
+                    page = chromium.new_page()
+                    page.route("**/*", lambda route: route.continue_()
+                               if route.request.url.startswith(("file:", "data:")) else route.abort())
+                    job = self._jobs.get()
+                    if job is not None:
+                        _print_page(page, *job)
+                finally:
+                    chromium.close()
+        except BaseException as exc:  # noqa: BLE001 - reported by print()
+            self._error.append(exc)
+
+    def print(self, document: Path, target: Path, footer: str, timeout: float = PRINT_TIMEOUT_S) -> str | None:
+        """Print ``document`` into ``target`` (atomically); return why it failed, or ``None``."""
+        from takingstock import atomic
+
+        try:
+            with atomic.atomic_path(target) as tmp:
+                self._jobs.put((document, tmp, footer))
+                self._thread.join(timeout)
+                if self._thread.is_alive():
+                    raise TimeoutError(f"took longer than {timeout:.0f} s")
+                if self._error:
+                    raise self._error[0]
+        except BaseException as exc:  # noqa: BLE001 - a browser failure must not fail the run
+            return str(exc) if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+        return None
+
+    def close(self) -> None:
+        """End the browser if nothing was printed (no wait)."""
+        self._jobs.put(None)
+
+
+def _print_page(page, document: Path, target: Path, footer: str) -> None:
+    """Open ``document`` in ``page`` and print it to ``target`` on A4 with ``footer`` on each sheet."""
+    page.goto(document.resolve().as_uri(), wait_until="load")
+    page.emulate_media(media="print")
+    page.pdf(path=str(target), format="A4", print_background=True,
+             display_header_footer=True, header_template="<div></div>",
+             footer_template=footer,
+             margin={"top": "15mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
+
+
+def start_printer(browser: str | None = None) -> Printer | None:
+    """A :class:`Printer` on ``browser`` (:func:`find_chromium` when ``None``), or ``None`` with one
+    notice when there is no Chromium or no playwright."""
+    browser = browser or find_chromium()
+    if browser is None:
+        _notice("no Chrome/Chromium found: the PDF edition is skipped (install Debian's "
+                "chromium, `make chromium`, or set BROWSER_PATH).")
+        return None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - playwright is pinned in requirements
+        _notice(f"playwright is not installed ({exc}): the PDF edition is skipped.")
+        return None
+    return Printer(browser)
 
 
 def write_pdf_edition(
@@ -156,6 +221,7 @@ def write_pdf_edition(
     built_at: str,
     git_commit: str,
     browser: str | None = None,
+    printer: Printer | None = None,
 ) -> Path | None:
     """Print ``pages`` (index first) into ``pdf_path``; return it, or ``None`` when skipped.
 
@@ -165,39 +231,21 @@ def write_pdf_edition(
         pdf_path: where to write the PDF (written atomically).
         built_at, git_commit: the build stamp printed on every sheet.
         browser: the Chromium to drive; :func:`find_chromium` when ``None``.
+        printer: a :func:`start_printer` already started (it is used up); else one is started.
     """
     from takingstock import atomic
 
-    browser = browser or find_chromium()
-    if browser is None:
-        _notice("no Chrome/Chromium found: the PDF edition is skipped (install Debian's "
-                "chromium, `make chromium`, or set BROWSER_PATH).")
-        return None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:  # pragma: no cover - playwright is pinned in requirements
-        _notice(f"playwright is not installed ({exc}): the PDF edition is skipped.")
+    printer = printer or start_printer(browser)
+    if printer is None:
         return None
     folder = Path(pages[0]).parent
     document = folder / PRINT_DOCUMENT
-    atomic.write_text(document, print_html(pages, built_at=built_at, git_commit=git_commit))
     pdf_path = Path(pdf_path)
-    error: list[BaseException] = []
-
-    def work() -> None:  # in a thread of its own: playwright's sync API refuses a running loop
-        try:
-            with atomic.atomic_path(pdf_path) as tmp:
-                _print(sync_playwright, browser, document, tmp, _footer(built_at, git_commit))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            error.append(exc)
-
     try:
-        worker = threading.Thread(target=work, name="pdf-edition", daemon=True)
-        worker.start()
-        worker.join(PRINT_TIMEOUT_S)
-        failed = (f"took longer than {PRINT_TIMEOUT_S:.0f} s" if worker.is_alive() else
-                  f"{type(error[0]).__name__}: {error[0]}" if error else None)
+        atomic.write_text(document, print_html(pages, built_at=built_at, git_commit=git_commit))
+        failed = printer.print(document, pdf_path, _footer(built_at, git_commit))
     finally:
+        printer.close()
         document.unlink(missing_ok=True)
     if failed:  # a browser failure must not fail the run
         _notice(f"Chromium could not print the PDF edition ({failed}); it is skipped.")

@@ -581,6 +581,62 @@ def copy_downloads(downloads: Downloads, target: Path, *, tables_dir, figures_di
     return copied
 
 
+class _Consulted(Downloads):
+    """The same links as ``downloads`` (none for ``None``), recording every lookup a render makes."""
+
+    def __init__(self, downloads: "Downloads | None"):
+        if downloads is None:
+            super().__init__({}, {})
+        else:
+            super().__init__(downloads.tables, downloads.figures, downloads.records)
+        self.seen: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def links(self, kind: str, name: str) -> list[dict[str, str]]:
+        got = super().links(kind, name)
+        self.seen[(kind, name)] = tuple(link["href"] for link in got)
+        return got
+
+
+#: Bodies rendered ahead (:func:`prerender_body`), by notebook file: (size, mtime_ns, the
+#: download links the render consulted, the body).
+_BODIES: dict[str, tuple[int, int, dict, str]] = {}
+
+
+def _file_version(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def prerender_body(nb_path: str | os.PathLike, summaries_dir, tables_dir=None, figures_dir=None) -> None:
+    """Render an executed notebook's body now (while the run goes on) for :func:`render_page`.
+
+    The links it would carry are taken from the files present now; :func:`render_page` uses
+    the body only if the notebook file is unchanged and every link the render consulted is
+    the same in the final :class:`Downloads`, otherwise it renders again. Nothing is written.
+    """
+    import nbformat
+
+    nb_path = Path(nb_path)
+    version = _file_version(nb_path)
+    records = recorded_outputs(summaries_dir, [nb_path.stem])
+    consulted = _Consulted(collect_downloads(records, tables_dir=tables_dir, figures_dir=figures_dir))
+    body = render_body(nbformat.read(nb_path, as_version=4), consulted)
+    _BODIES[str(nb_path.resolve())] = (*version, consulted.seen, body)
+
+
+def _prerendered(nb_path: Path, downloads: "Downloads | None") -> str | None:
+    """The body :func:`prerender_body` made for ``nb_path``, if it still holds (else None)."""
+    memo = _BODIES.pop(str(nb_path.resolve()), None)
+    if memo is None or memo[:2] != _file_version(nb_path):
+        return None
+    final = _Consulted(downloads)
+    for (kind, name), hrefs in memo[2].items():
+        final.links(kind, name)
+        if final.seen[(kind, name)] != hrefs:
+            return None
+    return memo[3]
+
+
 # --------------------------------------------------------------------------------------------
 # Pages, index and the atomic swap
 # --------------------------------------------------------------------------------------------
@@ -782,7 +838,9 @@ def render_page(
     if not params and isinstance(summary.get("parameters"), Mapping):
         params = dict(summary["parameters"])
     try:
-        body = render_body(nb, downloads)
+        body = _prerendered(nb_path, downloads)
+        if body is None:
+            body = render_body(nb, downloads)
     except Exception as exc:
         raise BriefingError(f"{nb_path}: rendering failed: {exc}") from exc
     headlines = [
@@ -954,45 +1012,51 @@ def build_briefings(
         "git_commit": git_commit or current_git_commit(),
         "sipri_release": release or None,
     }
-    by_stem = dict(zip(stems, notebooks))
-    order = _page_order(stems)
-    downloads = package_href = None
-    if tables_dir is not None or figures_dir is not None:
-        records = recorded_outputs(summaries_dir, order)
-        if tables_dir is not None:
-            package_href = _write_tables_package(records, tables_dir, summaries_dir, order, common)
-        downloads = collect_downloads(records, tables_dir=tables_dir, figures_dir=figures_dir)
-    pdf_href = None
+    pdf_href = printer = None
     if pdf:
         from takingstock import pdf_edition
 
-        pdf_href = pdf_edition.PDF_NAME if pdf_edition.find_chromium() else None
-    links = {"downloads": downloads, "package_href": package_href}  # the PDF: index only
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+        # the browser starts now, on its own thread, while the pages are rendered
+        printer = pdf_edition.start_printer()
+        pdf_href = pdf_edition.PDF_NAME if printer is not None else None
     try:
-        os.chmod(tmp_dir, 0o755)
-        entries, written = [], []
-        for stem in order:
-            page, entry = render_page(
-                by_stem[stem], summary=read_summary(summaries_dir, stem), **common, **links
-            )
-            atomic.write_text(tmp_dir / entry["href"], page)
-            entries.append(entry)
-            written.append(final / entry["href"])
-        atomic.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
-        if downloads is not None:
-            copy_downloads(downloads, tmp_dir, tables_dir=tables_dir, figures_dir=figures_dir)
-        atomic.write_text(tmp_dir / INDEX_NAME,
-                      render_index(entries, **common, **links, pdf_href=pdf_href))
-        if pdf_href:
-            pages = [tmp_dir / INDEX_NAME] + [tmp_dir / e["href"] for e in entries]
-            made = pdf_edition.write_pdf_edition(pages, tmp_dir / pdf_edition.PDF_NAME,
-                                                 built_at=built, git_commit=common["git_commit"])
-            if made is None:  # Chromium failed: the index must not offer a missing PDF
-                atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
-        _swap_in(tmp_dir, final)
+        by_stem = dict(zip(stems, notebooks))
+        order = _page_order(stems)
+        downloads = package_href = None
+        if tables_dir is not None or figures_dir is not None:
+            records = recorded_outputs(summaries_dir, order)
+            if tables_dir is not None:
+                package_href = _write_tables_package(records, tables_dir, summaries_dir, order, common)
+            downloads = collect_downloads(records, tables_dir=tables_dir, figures_dir=figures_dir)
+        links = {"downloads": downloads, "package_href": package_href}  # the PDF: index only
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+        try:
+            os.chmod(tmp_dir, 0o755)
+            entries, written = [], []
+            for stem in order:
+                page, entry = render_page(
+                    by_stem[stem], summary=read_summary(summaries_dir, stem), **common, **links
+                )
+                atomic.write_text(tmp_dir / entry["href"], page)
+                entries.append(entry)
+                written.append(final / entry["href"])
+            atomic.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
+            if downloads is not None:
+                copy_downloads(downloads, tmp_dir, tables_dir=tables_dir, figures_dir=figures_dir)
+            atomic.write_text(tmp_dir / INDEX_NAME,
+                          render_index(entries, **common, **links, pdf_href=pdf_href))
+            if pdf_href:
+                pages = [tmp_dir / INDEX_NAME] + [tmp_dir / e["href"] for e in entries]
+                made = pdf_edition.write_pdf_edition(pages, tmp_dir / pdf_edition.PDF_NAME, built_at=built,
+                                                     git_commit=common["git_commit"], printer=printer)
+                if made is None:  # Chromium failed: the index must not offer a missing PDF
+                    atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
+            _swap_in(tmp_dir, final)
+        finally:
+            if tmp_dir.exists():
+                shutil.rmtree(tmp_dir, ignore_errors=True)
     finally:
-        if tmp_dir.exists():
-            shutil.rmtree(tmp_dir, ignore_errors=True)
+        if printer is not None:  # used up, or never used: the browser ends either way
+            printer.close()
     return written + [final / INDEX_NAME]

@@ -642,11 +642,23 @@ def _in_scope(deals: pd.DataFrame, params: dict) -> pd.Series:
         keep &= deals["designation"].astype(str).str.contains(params["designation"], case=False, regex=True).to_numpy()
     wins = _windows(params)
     if wins:
-        def hit(row_years, order_year) -> bool:
-            years = list(row_years) + ([int(order_year)] if pd.notna(order_year) else [])
-            return any(a <= y <= b for y in years for a, b in wins)
-        keep &= [hit(y, o) for y, o in zip(deals["delivery_years"], deals["order_year"])]
+        keep &= _year_in_windows(deals, wins)
     return pd.Series(keep, index=deals.index)
+
+
+def _year_in_windows(deals: pd.DataFrame, wins: list[tuple[int, int]]) -> np.ndarray:
+    """Per deal: whether its order year or one of its delivery years is in one of ``wins``."""
+    position = pd.RangeIndex(len(deals))
+    years = pd.concat([
+        pd.Series(deals["delivery_years"].to_numpy(), index=position).explode(),
+        pd.Series(deals["order_year"].to_numpy(), index=position),
+    ]).dropna().astype("float64")
+    inside = np.zeros(len(years), dtype=bool)
+    for a, b in wins:
+        inside |= ((years >= a) & (years <= b)).to_numpy()
+    hits = np.zeros(len(deals), dtype=bool)
+    hits[years.index[inside].to_numpy(dtype="int64")] = True
+    return hits
 
 
 def _deal_name(r) -> str:

@@ -131,13 +131,15 @@ source of this module and of the modules it imports, and the Python, pandas, pya
 versions. Any change to one of them gives a new key, so a cached read is never stale; loading
 one takes milliseconds. Only successful reads are cached (a bad file raises every time), a
 cache file that cannot be loaded is read again from the export and rewritten, and the cache is
-written atomically, so two kernels reading the same export at once both get a whole file. The
+written atomically. Kernels that ask for the same export at once take turns on a lock file beside
+the cache (``flock``): the first parses, the others then load its pickle. The
 cache is local state like ``output_dir/.cache/steps.json``: trusted because only this code
 writes it; deleting it is always safe.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv as _csv
 import datetime as _dt
 import hashlib
@@ -1274,18 +1276,37 @@ def read_register_cached(path: str | Path, cache_dir: str | Path | None) -> Regi
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such SIPRI export")
     cached = Path(cache_dir) / f"sipri-{register_cache_key(path)[:40]}.pickle"
-    if cached.is_file():
-        try:
-            with open(cached, "rb") as handle:
-                register = pickle.load(handle)
-            if isinstance(register, Register):
-                register.path = path
-                return register
-        except Exception:  # noqa: BLE001 - an unreadable cache file is read again from the export
-            pass
-    register = read_register(path)
-    atomic.write_bytes(cached, pickle.dumps(register, protocol=pickle.HIGHEST_PROTOCOL))
+    # kernels running side by side wait for the one that parses the export, not parse it twice
+    with _exclusive(cached.with_suffix(".lock")):
+        if cached.is_file():
+            try:
+                with open(cached, "rb") as handle:
+                    register = pickle.load(handle)
+                if isinstance(register, Register):
+                    register.path = path
+                    return register
+            except Exception:  # noqa: BLE001 - an unreadable cache file is read again from the export
+                pass
+        register = read_register(path)
+        atomic.write_bytes(cached, pickle.dumps(register, protocol=pickle.HIGHEST_PROTOCOL))
     return register
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    """Hold an exclusive lock on ``lock_path`` (an advisory ``flock``; none where there is no fcntl)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock, at worst a second parse
+        yield
+        return
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 

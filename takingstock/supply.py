@@ -115,10 +115,16 @@ def select_recipients(deals: pd.DataFrame, recipients: Iterable[str] | str) -> p
     """Deals whose recipient (SIPRI name or crosswalk state) is one of ``recipients``."""
     names = [recipients] if isinstance(recipients, str) else list(recipients)
     keys = {n.strip().casefold() for n in names}
-    mask = deals["recipient"].str.casefold().isin(keys)
+    mask = _column_in(deals["recipient"], keys)
     if "recipient_state" in deals:
-        mask |= deals["recipient_state"].str.casefold().isin(keys)
+        mask |= _column_in(deals["recipient_state"], keys)
     return deals[mask]
+
+
+def _column_in(column: pd.Series, keys: set[str]) -> pd.Series:
+    """Where ``column``'s value, casefolded, is one of ``keys`` (casefolds each distinct value once)."""
+    values = column.dropna().unique()
+    return column.isin([v for v in values if str(v).casefold() in keys])
 
 
 def yearly_records(deals: pd.DataFrame, basis: str = "delivery") -> pd.DataFrame:

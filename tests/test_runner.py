@@ -305,8 +305,10 @@ def test_ctrl_c_stops_the_kernels_and_exits_130(tmp_path):
         deadline = time.monotonic() + 60
         while not kernels and time.monotonic() < deadline:
             time.sleep(0.3)
+            # a kernel started fresh runs ipykernel; a forked one (the default) runs as a child
+            # of the fork server, beside its stand-in kernel_proxy.py: all must end
             kernels = [c for c in psutil.Process(proc.pid).children(recursive=True)
-                       if "ipykernel" in " ".join(c.cmdline())]
+                       if any(k in " ".join(c.cmdline()) for k in ("ipykernel", "forkserver", "kernel_proxy"))]
         assert kernels, "the kernel never started"
         time.sleep(2)  # let it reach the sleeping cell
         started = time.monotonic()
@@ -666,3 +668,20 @@ def test_a_failing_early_call_is_reported_and_the_step_still_runs(project):
     states, text = run(project, [C, F])
     assert states == {"c": "ran", "f": "ran"} and calls == ["func"]
     assert "[warn ] step 'f', early call after 'c': RuntimeError: no browser today" in text
+
+
+@pytest.mark.parametrize("source", [
+    'x = "a\x0cb"  # (one of: a) c\ny = [1,\r\n 2]\n',
+    'x = {"é": [1,\n  2]}  # ü\ny = "ß"',
+    'a = (1,\r 2,\n 3)\n',
+])
+def test_parameter_defaults_keep_their_exact_source_text(source):
+    """Each default's text is what ast.get_source_segment gives (non-ASCII, CR, CRLF, several lines)."""
+    import ast
+
+    from takingstock.runner import params
+
+    lines = params._CODE_LINE.findall(source)
+    nodes = [n for n in ast.walk(ast.parse(source)) if getattr(n, "end_col_offset", None) is not None]
+    assert nodes
+    assert [params._segment(lines, n) for n in nodes] == [ast.get_source_segment(source, n) for n in nodes]

@@ -117,7 +117,9 @@ def _window(params: dict, key: str = "years") -> tuple[int, int]:
 def _delivered(ctx: ClaimContext, params: dict, key: str = "years", everyone: bool = False) -> pd.DataFrame:
     """Deal-years delivered to the claim's recipient (or every recipient) in ``params[key]``."""
     first, last = _window(params, key)
-    return supply.delivered_in_window(ctx.deals, first, last, None if everyone else params["recipient"])
+    years = ctx.deal_years
+    rec = years if everyone else supply.select_recipients(years, params["recipient"])
+    return rec[rec["year"].between(first, last)]
 
 
 def _tiv_by(frame: pd.DataFrame, column: str) -> dict[str, float]:

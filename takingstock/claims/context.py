@@ -12,6 +12,7 @@ the most (the whole register before a one-recipient export).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -44,6 +45,13 @@ class ClaimContext:
     def __post_init__(self) -> None:
         if self.deals is not None and self.coverage is None:
             raise ValueError("ClaimContext: deals need their coverage (takingstock.coverage.Coverage)")
+
+    @cached_property
+    def deal_years(self) -> pd.DataFrame:
+        """:func:`takingstock.sipri.deal_years` of ``deals``, spread once for every computation."""
+        from takingstock.sipri import deal_years
+
+        return deal_years(self.deals)
 
     @property
     def register_label(self) -> str:

@@ -280,7 +280,7 @@ def load_claims(path: str | Path = CLAIMS_FILE, windows_path: str | Path | None 
     windows = load_windows(windows_path or _beside(path, WINDOWS_FILE))
     groups = load_groups(groups_path or _beside(path, GROUPS_FILE))
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise ClaimsError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("claims"), list):

@@ -64,6 +64,9 @@ def build_parser(steps: Sequence[Step]) -> argparse.ArgumentParser:
     parser.add_argument("--start-timeout", type=float,
                         default=float(os.environ.get("TAKINGSTOCK_START_TIMEOUT", DEFAULT_START_TIMEOUT)),
                         help=f"seconds to wait for a kernel to start (default {DEFAULT_START_TIMEOUT})")
+    parser.add_argument("--fresh-kernels", action="store_true",
+                        help="start every kernel as a new process instead of forking it from one "
+                             "pre-imported process (slower; see takingstock/runner/forkserver.py)")
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help="show cell progress bars (default: only on a terminal outside CI)")
@@ -141,7 +144,7 @@ def parse_run_args(argv: Sequence[str], steps: Sequence[Step], root: Path = path
     names = {s.name for s in steps}
     config = Config(root=Path(root), jobs=args.jobs, force=args.force, only=tuple(args.only),
                     keep_going=args.keep_going, execution_timeout=args.timeout,
-                    start_timeout=args.start_timeout)
+                    start_timeout=args.start_timeout, fork_kernels=not args.fresh_kernels)
     config.progress = (args.progress if args.progress is not None
                        else sys.stderr.isatty() and not os.environ.get("CI"))
     for file in args.params:

@@ -39,8 +39,12 @@ def prepare_environment(root: Path) -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), pythonpath) if p)
 
 
-def run_notebook(task: Task, root: Path, config: Config) -> None:
-    """Execute one notebook task with papermill into a temp file; publish it only on success."""
+def run_notebook(task: Task, root: Path, config: Config, kernels=None) -> None:
+    """Execute one notebook task with papermill into a temp file; publish it only on success.
+
+    ``kernels`` is the run's :class:`takingstock.runner.forkserver.ForkServer` (the kernel is
+    forked from it), or ``None`` for a kernel started as a new process.
+    """
     import logging
 
     import papermill as pm
@@ -58,6 +62,7 @@ def run_notebook(task: Task, root: Path, config: Config) -> None:
     # a failed copy from an earlier run would be mistaken for this run's partial notebook
     with contextlib.suppress(FileNotFoundError):
         failed.unlink()
+    forked = {} if kernels is None else {"kernel_manager_class": kernels.kernel_manager_class()}
     try:
         pm.execute_notebook(
             str(source), str(tmp), parameters=dict(task.params), kernel_name="python3",
@@ -66,7 +71,7 @@ def run_notebook(task: Task, root: Path, config: Config) -> None:
             # the kernel's cwd, given to nbclient; papermill's own cwd= uses os.chdir
             resources={"metadata": {"path": str(root)}},
             # ipykernel 7 warns on every start that its loopback TCP is unencrypted: noise
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"], **forked,
         )
     except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
         kept = None
@@ -109,7 +114,8 @@ def run_function(task: Task, output_dir: Path, executed: Sequence[Path]) -> None
 
 def run_early(step, finished: Task, output_dir: Path) -> None:
     """Call ``step.early`` for a task that has just run; any exception becomes :class:`StepFailed`."""
-    ctx = StepContext(finished.step, dict(finished.params), output_dir, [], finished.context)
+    executed = [finished.executed] if finished.executed is not None else []
+    ctx = StepContext(finished.step, dict(finished.params), output_dir, executed, finished.context)
     try:
         step.early(ctx)
     except Exception as exc:  # noqa: BLE001

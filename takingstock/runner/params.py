@@ -192,6 +192,21 @@ def parse_comment(comment: str, where: str) -> dict[str, Any]:
     return fields
 
 
+_CODE_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _segment(lines: list[str], node: ast.AST) -> str:
+    """The source text of ``node`` in ``lines`` (the source's lines with their ends): what
+    ``ast.get_source_segment`` gives, without splitting the source again for every node. The
+    column offsets are UTF-8 byte offsets, as ast gives them."""
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if first == last:
+        return lines[first].encode()[node.col_offset:node.end_col_offset].decode()
+    parts = [lines[first].encode()[node.col_offset:].decode(), *lines[first + 1:last],
+             lines[last].encode()[:node.end_col_offset].decode()]
+    return "".join(parts)
+
+
 def notebook_parameters(path: str | os.PathLike | Mapping, nb: Mapping | None = None) -> dict[str, Param]:
     """Parameters declared by a notebook: name -> :class:`Param`, in cell order.
 
@@ -213,6 +228,7 @@ def notebook_parameters(path: str | os.PathLike | Mapping, nb: Mapping | None = 
     except SyntaxError as exc:
         raise ParameterError(f"{path}: the parameters cell is not valid Python: {exc}") from exc
     lines = source.splitlines()
+    code_lines = _CODE_LINE.findall(source)  # by ast's own line ends (a form feed is not one), kept
     out: dict[str, Param] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -229,7 +245,7 @@ def notebook_parameters(path: str | os.PathLike | Mapping, nb: Mapping | None = 
         after = line.encode("utf-8")[node.end_col_offset or 0:].decode("utf-8", "replace")
         comment = after.split("#", 1)[1] if "#" in after else ""
         fields = parse_comment(comment, f"{path}: parameters cell, line {node.end_lineno} ({name})")
-        out[name] = Param(name, ast.get_source_segment(source, value) or "", kind, **fields)
+        out[name] = Param(name, _segment(code_lines, value), kind, **fields)
     return out
 
 

@@ -17,10 +17,15 @@ processes: separate processes hit kernel port races; the default of 2 matches th
 Early work. When a task has run, every selected function step that needs its step and
 declares ``early`` (:class:`~takingstock.runner.steps.Step`) gets an early call for it, queued
 on one background thread outside the ``jobs`` limit: the figures step draws a notebook's
-static images as soon as that notebook is done, while the next notebooks run. The function
+static images and the publish step renders its page body as soon as that notebook is done,
+while the next notebooks run. The function
 step's own task, when its turn comes, first waits for its early calls (its seconds include that
 wait: what the run waited for). An early call that fails prints a warning; the task then does
 what was left.
+
+Kernels. Unless ``Config.fork_kernels`` is off (``--fresh-kernels``), the run's kernels are
+forked from one pre-imported server (:mod:`takingstock.runner.forkserver`), started when the
+first notebook task is submitted and stopped when the run ends.
 
 Ctrl-C terminates the kernels (and any browser) the run started, so the worker threads end at
 once; started tasks are ``interrupted``, the others ``not run``, their cache entries dropped,
@@ -36,8 +41,8 @@ import threading
 import time
 from typing import Sequence
 
-from takingstock.runner import execute
-from takingstock.runner.cache import StepCache, expand
+from takingstock.runner import execute, forkserver
+from takingstock.runner.cache import StepCache, expand, notebook_imports
 from takingstock.runner.plan import Plan
 from takingstock.runner.steps import Config, Result, Step, StepFailed, Task
 
@@ -77,6 +82,15 @@ class Pipeline:
         # early calls (Step.early): one background thread, their futures per step
         self._early_pool: cf.ThreadPoolExecutor | None = None
         self.early: dict[str, list[cf.Future]] = {}
+        # the kernels' fork server (started on the first kernel asked for; None: fresh kernels)
+        self.kernels = self._fork_server() if config.fork_kernels and forkserver.available() else None
+
+    def _fork_server(self) -> forkserver.ForkServer:
+        """The fork server, preloading every ``takingstock`` module the run's notebooks import."""
+        modules = set()
+        for nb in self.plan.notebooks.values():
+            modules |= {m for m in (notebook_imports(nb) or ()) if m.split(".")[0] == "takingstock"}
+        return forkserver.ForkServer(self.plan.root, modules)
 
     # ------------------------------------------------------------ queries
 
@@ -139,12 +153,14 @@ class Pipeline:
         self.cache.forget(task)
         self.say(f"[ run ] {task.name:<8} {task.step.notebook or 'function step'}")
         self.started.add(task.name)
+        if self.kernels is not None and task.step.notebook is not None:
+            self.kernels.ensure_started()  # its imports overlap papermill's in the worker
         self.running[pool.submit(self.execute, task)] = (task, key)
 
     def execute(self, task: Task) -> float:
         """Run one task (in a worker thread); return its seconds."""
         if task.step.notebook is not None:
-            return execute.timed(execute.run_notebook, task, self.plan.root, self.config)
+            return execute.timed(execute.run_notebook, task, self.plan.root, self.config, self.kernels)
         started = time.perf_counter()
         self.wait_early(task.step.name)
         return (time.perf_counter() - started
@@ -215,6 +231,7 @@ class Pipeline:
             self.say("\nInterrupted: stopping the kernels this run started ...")
             execute.stop_child_processes()
             pool.shutdown(wait=True, cancel_futures=True)
+            self._stop_kernels()
             self._stop_early()
             for task, _ in list(self.running.values()):
                 self.cache.forget(task)
@@ -225,10 +242,15 @@ class Pipeline:
             self.say(summary_table(self.ordered()))
             raise
         pool.shutdown(wait=True)
+        self._stop_kernels()
         self._stop_early()
         self.cache.save_memos()
         self.say(summary_table(self.ordered()))
         return self.ordered()
+
+    def _stop_kernels(self) -> None:
+        if self.kernels is not None:
+            self.kernels.stop()
 
     def _stop_early(self) -> None:
         """Drop early calls whose step never ran (stopped, blocked or deselected) and end the thread."""

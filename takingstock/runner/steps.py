@@ -62,11 +62,14 @@ class Step:
         description: one line for ``list``.
         early: for a function step, a callable taking a :class:`StepContext`, called for each
             task of a step it needs as soon as that task has run (not when it was skipped), on
-            the runner's one background thread, with that task's step, parameters and run
-            context, while the run goes on; ``func`` runs once every early call has returned.
+            the runner's one background thread, with that task's step, parameters, run
+            context and executed notebook (``executed_notebooks``: that one, or none for a
+            function task), while the run goes on; ``func`` runs once every early call has
+            returned. Early calls run one at a time in the order the tasks finished, and for
+            one task in the order of the steps.
             A failing early call is reported and does not fail the run (``func`` is expected
             to finish what an early call left undone). The figures step draws each notebook's
-            static images this way.
+            static images this way, and the publish step renders each notebook's page body.
     """
 
     name: str
@@ -149,3 +152,4 @@ class Config:
     execution_timeout: float = DEFAULT_CELL_TIMEOUT
     start_timeout: float = DEFAULT_START_TIMEOUT
     progress: bool = False
+    fork_kernels: bool = True
