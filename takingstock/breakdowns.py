@@ -37,6 +37,15 @@ Rules
 * Year range: rows are kept when their midpoint year ``year_mid`` lies in the range; with a
   bound set, rows of unknown year cannot be placed and are left out. The filter records what
   it left out in ``frame.attrs["year_filter"]`` and ``year_filter_note`` says it in words.
+
+Listings that explain rows (:func:`rows_by`)
+--------------------------------------------
+A table that says *why* some rows are left out (no era of design, no SIPRI deal) is published
+one line per distinct explanation (a designation and its reason), not one line per catalogue
+row: ``rows`` and ``count`` (units) say how many it explains, ``record_ids`` names them (the
+first :data:`LISTED_IDS` in file order, then how many more). A catalogue of 10^6 rows gives a
+table of as many lines as it has distinct designations; the processed catalogue keeps every
+row with its reason.
 """
 
 from __future__ import annotations
@@ -86,6 +95,36 @@ def _need(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise BreakdownError(f"{what}: processed catalogue lacks column(s) {missing}")
+
+
+#: How many record ids a line of :func:`rows_by` names before saying how many more it explains.
+LISTED_IDS = 10
+
+
+def rows_by(frame: pd.DataFrame, keys: Sequence[str], *, ids: str = "record_id", count: str | None = "count",
+            listed: int = LISTED_IDS) -> pd.DataFrame:
+    """One line per distinct combination of ``keys``, in order of first appearance.
+
+    Returns ``keys`` then ``rows`` (how many rows of ``frame`` have those values), ``count``
+    (the sum of ``frame[count]``, the units; left out when ``count`` is None) and
+    ``record_ids``: the first ``listed`` values of ``frame[ids]`` of those rows, in frame
+    order, ``"; "``-separated, followed by ``"; and N more"`` when there are more. Missing
+    key values form their own line.
+    """
+    keys = list(keys)
+    need = keys + [ids] + ([count] if count else [])
+    _need(frame, need, "rows_by")
+    code = frame.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(frame))).groupby(code).first()  # the first row of each line
+    out = frame[keys].iloc[first.to_numpy()].reset_index(drop=True)
+    out["rows"] = np.bincount(code, minlength=len(first)) if len(frame) else np.zeros(0, dtype=np.int64)
+    if count:
+        out["count"] = pd.Series(pd.to_numeric(frame[count]).to_numpy()).groupby(code).sum().to_numpy()
+    head = pd.DataFrame({"code": code, "id": frame[ids].astype(str).to_numpy()}).groupby("code").head(listed)
+    names = head.groupby("code")["id"].agg("; ".join).reindex(first.index).to_numpy()
+    more = out["rows"].to_numpy() - listed
+    out["record_ids"] = [n if m <= 0 else f"{n}; and {m:,} more" for n, m in zip(names, more)]
+    return out
 
 
 def unit_of(catalogue: str) -> str:
