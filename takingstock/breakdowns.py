@@ -37,6 +37,15 @@ Rules
 * Year range: rows are kept when their midpoint year ``year_mid`` lies in the range; with a
   bound set, rows of unknown year cannot be placed and are left out. The filter records what
   it left out in ``frame.attrs["year_filter"]`` and ``year_filter_note`` says it in words.
+
+Listings that explain rows (:func:`rows_by`)
+--------------------------------------------
+A table that says *why* some rows are left out (no era of design, no SIPRI deal) is published
+one line per distinct explanation (a designation and its reason), not one line per catalogue
+row: ``rows`` and ``count`` (units) say how many it explains, ``record_ids`` names them (the
+first :data:`LISTED_IDS` in file order, then how many more). A catalogue of 10^6 rows gives a
+table of as many lines as it has distinct designations; the processed catalogue keeps every
+row with its reason.
 """
 
 from __future__ import annotations
@@ -88,6 +97,36 @@ def _need(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
         raise BreakdownError(f"{what}: processed catalogue lacks column(s) {missing}")
 
 
+#: How many record ids a line of :func:`rows_by` names before saying how many more it explains.
+LISTED_IDS = 10
+
+
+def rows_by(frame: pd.DataFrame, keys: Sequence[str], *, ids: str = "record_id", count: str | None = "count",
+            listed: int = LISTED_IDS) -> pd.DataFrame:
+    """One line per distinct combination of ``keys``, in order of first appearance.
+
+    Returns ``keys`` then ``rows`` (how many rows of ``frame`` have those values), ``count``
+    (the sum of ``frame[count]``, the units; left out when ``count`` is None) and
+    ``record_ids``: the first ``listed`` values of ``frame[ids]`` of those rows, in frame
+    order, ``"; "``-separated, followed by ``"; and N more"`` when there are more. Missing
+    key values form their own line.
+    """
+    keys = list(keys)
+    need = keys + [ids] + ([count] if count else [])
+    _need(frame, need, "rows_by")
+    code = frame.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(frame))).groupby(code).first()  # the first row of each line
+    out = frame[keys].iloc[first.to_numpy()].reset_index(drop=True)
+    out["rows"] = np.bincount(code, minlength=len(first)) if len(frame) else np.zeros(0, dtype=np.int64)
+    if count:
+        out["count"] = pd.Series(pd.to_numeric(frame[count]).to_numpy()).groupby(code).sum().to_numpy()
+    head = pd.DataFrame({"code": code, "id": frame[ids].astype(str).to_numpy()}).groupby("code").head(listed)
+    names = head.groupby("code")["id"].agg("; ".join).reindex(first.index).to_numpy()
+    more = out["rows"].to_numpy() - listed
+    out["record_ids"] = [n if m <= 0 else f"{n}; and {m:,} more" for n, m in zip(names, more)]
+    return out
+
+
 def unit_of(catalogue: str) -> str:
     """The unit one ``count`` stands for in a catalogue ("item types", "cartridges"...)."""
     return UNITS.get(str(catalogue), "items")
@@ -96,7 +135,7 @@ def unit_of(catalogue: str) -> str:
 def catalogue_ids(df: pd.DataFrame) -> list[str]:
     """The catalogue ids present, in order of first appearance."""
     _need(df, ["catalogue"], "catalogue_ids")
-    return list(dict.fromkeys(df["catalogue"].astype(str)))
+    return [str(c) for c in pd.unique(df["catalogue"].astype(str).to_numpy(dtype=object))]
 
 
 def select_catalogue(df: pd.DataFrame, catalogue: str) -> pd.DataFrame:
@@ -104,7 +143,8 @@ def select_catalogue(df: pd.DataFrame, catalogue: str) -> pd.DataFrame:
     ids = catalogue_ids(df)
     if catalogue not in ids:
         raise BreakdownError(f"catalogue {catalogue!r} is not in the processed catalogue; present: {ids}")
-    return df[df["catalogue"].astype(str) == catalogue]
+    rows = (df["catalogue"].astype(str) == catalogue).to_numpy(dtype=bool)
+    return df.copy(deep=False) if rows.all() else df[rows]  # one catalogue: no copy of its rows
 
 
 def catalogues_to_show(processed: pd.DataFrame, catalogue: str = "all", *, fold: bool = False,
@@ -138,7 +178,8 @@ def selected_catalogues(processed: pd.DataFrame, catalogue: str = "all", fold: b
 
 def catalogue_rows(processed: pd.DataFrame, catalogue: str = "all") -> pd.DataFrame:
     """The rows of one catalogue id, or of every catalogue for ``"all"``, as one frame."""
-    return pd.concat(catalogues_to_show(processed, catalogue).values())
+    frames = list(catalogues_to_show(processed, catalogue).values())
+    return frames[0] if len(frames) == 1 else pd.concat(frames)
 
 
 def announce_selection(data: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -191,7 +232,7 @@ def filter_years(df: pd.DataFrame, year_from: int = 0, year_to: int = 0) -> pd.D
     if year_from and year_to and year_from > year_to:
         raise BreakdownError(f"year_from {year_from} is after year_to {year_to}")
     if not year_from and not year_to:
-        out = df.copy()
+        out = df.copy(deep=False)  # copy-on-write: the caller's frame is never changed through it
         out.attrs["year_filter"] = None
         return out
     _need(df, ["year_mid", "count"], "filter_years")
@@ -476,10 +517,11 @@ def unknown_share(table: pd.DataFrame, label: str) -> float:
 
 
 def source_line(df: pd.DataFrame, catalogue: str) -> str:
-    """Figure source line for a catalogue: its source ids and who calculated."""
+    """Figure source line for a catalogue: its source ids (in order of first appearance) and who
+    calculated. Each distinct ``source_ids`` cell is split once (a catalogue of 10^6 rows has few)."""
     ids: list[str] = []
     if "source_ids" in df:
-        for cell in df["source_ids"].dropna().astype(str):
+        for cell in pd.unique(df["source_ids"].dropna().astype(str).to_numpy(dtype=object)):
             ids += [s.strip() for s in cell.split(";") if s.strip()]
     first = list(dict.fromkeys(ids))[:4]
     more = f" and {len(set(ids)) - len(first)} more" if len(set(ids)) > len(first) else ""

@@ -731,6 +731,28 @@ def write_outputs(result: CleaningResult, processed_dir: str | Path | None = Non
     return written
 
 
+#: Text columns of the processed catalogue that hold one value per row (read as plain text).
+UNIQUE_TEXT_COLUMNS = ("record_id",)
+
+
+def read_processed(parquet: str | Path) -> pd.DataFrame:
+    """The processed catalogue from its parquet file, text columns as categoricals.
+
+    A text column of the processed catalogue holds few distinct values (countries, categories,
+    designations, reasons), so each is read as a pandas ``Categorical`` straight from the
+    parquet dictionary: at 10^6 rows about 120 MB in memory instead of about 700 MB as strings,
+    and read faster. ``record_id`` (:data:`UNIQUE_TEXT_COLUMNS`) stays plain text. Values,
+    missing values and order of rows are those of the file.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(parquet)
+    text = [f.name for f in schema if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+            and f.name not in UNIQUE_TEXT_COLUMNS]
+    return pq.read_table(parquet, read_dictionary=text).to_pandas(self_destruct=True)
+
+
 def load_processed(processed_dir: str | Path | None = None, raw_dir: str | Path | None = None) -> pd.DataFrame:
     """The processed catalogue, for the analysis notebooks.
 
@@ -742,7 +764,7 @@ def load_processed(processed_dir: str | Path | None = None, raw_dir: str | Path 
     """
     parquet = Path(processed_dir if processed_dir is not None else paths.PROCESSED) / "catalogue.parquet"
     if parquet.exists():
-        return pd.read_parquet(parquet)
+        return read_processed(parquet)
     raw = Path(raw_dir if raw_dir is not None else paths.RAW)
     print(f"{parquet} not found: cleaning {raw}/catalogue_*.csv in memory "
           "(run 01_clean_catalogue to save it)")

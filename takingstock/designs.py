@@ -503,6 +503,20 @@ def unplaced_rows(frame: pd.DataFrame) -> pd.DataFrame:
         .rename(columns={"design_era_note": "reason"})
 
 
+def unplaced_summary(frame: pd.DataFrame, listed: int | None = None) -> pd.DataFrame:
+    """The rows without an era of design, one line per catalogue, designation and reason.
+
+    Columns ``catalogue, designation, reason, rows, count, record_ids`` (see
+    :func:`takingstock.breakdowns.rows_by`: ``count`` sums the rows' units, ``record_ids``
+    names the first ``listed`` rows), in the order of each line's first row. Every row of
+    :func:`unplaced_rows` is counted in exactly one line.
+    """
+    from takingstock import breakdowns
+    unplaced = unplaced_rows(frame)
+    keys = [c for c in ("catalogue", "designation") if c in unplaced.columns] + ["reason"]
+    return breakdowns.rows_by(unplaced, keys, listed=listed or breakdowns.LISTED_IDS)
+
+
 def placed_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows with an era of design: the type matched, its year, decade and period."""
     _need(frame, "placed_rows")

@@ -69,6 +69,8 @@ __all__ = [
     "named_orders",
     "load_aliases",
     "paper_trail",
+    "paper_trail_summary",
+    "trail_items",
     "OUTSIDE_SIPRI_CATEGORIES",
     "AliasError",
 ]
@@ -484,9 +486,51 @@ def load_aliases(path: str | Path | None = None) -> pd.DataFrame:
     return table
 
 
+def trail_items(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """The catalogue items a paper trail looks at: ``record_id, item, category, count``.
+
+    ``catalogue`` needs ``designation``; ``record_id`` (default ``row1, row2, ...``),
+    ``category`` (default ``""``) and ``count`` (default 1) are used when present. An item id
+    met twice is kept once (the first row). Only these columns are copied.
+    """
+    n = len(catalogue)
+    ids = (catalogue["record_id"].astype(str) if "record_id" in catalogue
+           else pd.Series([f"row{i + 1}" for i in range(n)], index=catalogue.index))
+    items = pd.DataFrame({
+        "record_id": ids.to_numpy(),
+        "item": catalogue["designation"].astype(str).to_numpy(),
+        "category": (catalogue["category"].fillna("").astype(str).to_numpy() if "category" in catalogue
+                     else [""] * n),
+        "count": (pd.to_numeric(catalogue["count"]).to_numpy() if "count" in catalogue else 1)})
+    return items.drop_duplicates("record_id").reset_index(drop=True)
+
+
+def _trail(items: pd.DataFrame, deals: pd.DataFrame, aliases: pd.DataFrame,
+           recipients: Sequence[str]) -> tuple[pd.DataFrame, pd.Series]:
+    """(item_deals, reason): every distinct designation with each deal it matches, and the
+    reason each item without any deal has none (indexed like ``items``; NaN for matched items).
+    The aliases are searched once per distinct designation, not once per item."""
+    item_aliases = _item_aliases(items["item"], aliases)
+    alias_deals = _alias_deals(select_recipients(deals, recipients), aliases)
+    item_deals = item_aliases.merge(alias_deals, on="alias_id")[["item", *TRAIL_DEAL_COLUMNS]]
+    left = ~items["item"].isin(item_deals["item"])
+    hit_ids = item_aliases.groupby("item", sort=False)["alias_id"].agg(", ".join)
+    hits = items.loc[left, "item"].map(hit_ids)
+    outside = items.loc[left, "category"].map(OUTSIDE_SIPRI_CATEGORIES)
+    reason = outside.fillna(hits.map(lambda ids: f"alias {ids}: no SIPRI deal to {', '.join(recipients)}",
+                                     na_action="ignore"))
+    reason = reason.fillna("no alias in sipri_aliases.csv (model not given, or not a major conventional weapon)")
+    return item_deals, reason
+
+
+#: The columns of a matched SIPRI deal in the paper trail (after ``alias_id``).
+TRAIL_DEAL_COLUMNS = ["alias_id", "recipient", "supplier", "order_year", "number_ordered", "designation",
+                      "description", "number_delivered", "delivery_years"]
+
+
 def paper_trail(catalogue: pd.DataFrame, deals: pd.DataFrame, aliases: pd.DataFrame,
                 recipients: Sequence[str] = ("Iraq", "Syria")) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Match catalogue items to SIPRI deals to ``recipients`` for the same weapon.
+    """Match catalogue items to SIPRI deals to ``recipients`` for the same weapon, item by item.
 
     Args:
         catalogue: needs ``designation``; uses ``record_id`` and ``category`` when present.
@@ -499,33 +543,44 @@ def paper_trail(catalogue: pd.DataFrame, deals: pd.DataFrame, aliases: pd.DataFr
         ``record_id, item, alias_id, recipient, supplier, order_year, number_ordered,
         designation, description, number_delivered, delivery_years``. ``unmatched``: one row
         per catalogue item without any deal, with ``record_id, item, category, reason``.
+        :func:`paper_trail_summary` gives the same by designation (what notebook 04 saves).
     """
-    cat = catalogue.copy()
-    if "record_id" not in cat:
-        cat["record_id"] = [f"row{i + 1}" for i in range(len(cat))]
-    if "category" not in cat:
-        cat["category"] = ""
-    cat = cat.drop_duplicates("record_id")
-    items = pd.DataFrame({"record_id": cat["record_id"].astype(str).to_numpy(),
-                          "item": cat["designation"].astype(str).to_numpy(),
-                          "category": cat["category"].fillna("").astype(str).to_numpy()})
-    item_aliases = _item_aliases(items["item"], aliases)
-    alias_deals = _alias_deals(select_recipients(deals, recipients), aliases)
-    match_cols = ["record_id", "item", "alias_id", "recipient", "supplier", "order_year",
-                  "number_ordered", "designation", "description", "number_delivered", "delivery_years"]
-    matches = (items[["record_id", "item"]]
-               .merge(item_aliases, on="item")
-               .merge(alias_deals, on="alias_id")[match_cols]
+    items = trail_items(catalogue)
+    item_deals, reason = _trail(items, deals, aliases, recipients)
+    matches = (items[["record_id", "item"]].merge(item_deals, on="item")
                .sort_values(["record_id", "recipient", "order_year"], kind="stable")
                .reset_index(drop=True))
-    left = items[~items["record_id"].isin(matches["record_id"])]
-    hit_ids = item_aliases.groupby("item", sort=False)["alias_id"].agg(", ".join)
-    hits = left["item"].map(hit_ids)
-    outside = left["category"].map(OUTSIDE_SIPRI_CATEGORIES)
-    reason = outside.fillna(hits.map(lambda ids: f"alias {ids}: no SIPRI deal to {', '.join(recipients)}",
-                                     na_action="ignore"))
-    reason = reason.fillna("no alias in sipri_aliases.csv (model not given, or not a major conventional weapon)")
-    unmatched = left.assign(reason=reason)[["record_id", "item", "category", "reason"]].reset_index(drop=True)
+    unmatched = items.loc[reason.index, ["record_id", "item", "category"]].assign(reason=reason).reset_index(drop=True)
+    return matches, unmatched
+
+
+def paper_trail_summary(catalogue: pd.DataFrame, deals: pd.DataFrame, aliases: pd.DataFrame,
+                        recipients: Sequence[str] = ("Iraq", "Syria"),
+                        listed: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`paper_trail` by designation: what it finds, one line per explanation, at any size.
+
+    Returns:
+        (matches, unmatched). ``matches``: one row per catalogue designation and SIPRI deal,
+        ``item, rows, count, record_ids`` (the catalogue rows of that designation, their
+        units, the first ``listed`` record ids: :func:`takingstock.breakdowns.rows_by`) then
+        the deal (:data:`TRAIL_DEAL_COLUMNS`), in the catalogue's order, then by recipient and
+        order year. ``unmatched``: one row per designation, category and reason without any
+        deal, ``item, category, reason, rows, count, record_ids``. Every item of
+        :func:`paper_trail`'s lists is counted in exactly one line of ``unmatched``, or in
+        every line of ``matches`` of its designation.
+    """
+    from takingstock import breakdowns
+    listed = listed or breakdowns.LISTED_IDS
+    items = trail_items(catalogue)
+    item_deals, reason = _trail(items, deals, aliases, recipients)
+    matched = items[items["item"].isin(item_deals["item"])]
+    by_item = breakdowns.rows_by(matched, ["item"], listed=listed)
+    matches = (by_item.merge(item_deals, on="item")
+               .sort_values(["recipient", "order_year"], kind="stable")
+               .sort_values("item", key=lambda s: s.map({k: i for i, k in enumerate(by_item["item"])}), kind="stable")
+               .reset_index(drop=True))
+    left = items.loc[reason.index].assign(reason=reason)
+    unmatched = breakdowns.rows_by(left, ["item", "category", "reason"], listed=listed)
     return matches, unmatched
 
 
@@ -558,4 +613,4 @@ def _alias_deals(pool: pd.DataFrame, aliases: pd.DataFrame) -> pd.DataFrame:
             "number_delivered": hit["number_delivered"],
             "delivery_years": hit["delivery_years"].map(lambda ys: "; ".join(str(y) for y in ys)),
         }))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["alias_id"])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TRAIL_DEAL_COLUMNS)

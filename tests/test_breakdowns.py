@@ -223,3 +223,17 @@ def test_announce_selection_names_and_drops_empty_catalogues(processed, capsys):
     assert list(kept) == ["amnesty_2015"]  # the CAR samples give no years
     assert "car_2014_ammunition: nothing left in this year range; not shown below." in out
     assert "car_2017_weapons: nothing left in this year range" in out
+
+
+def test_rows_by_counts_rows_and_units_and_names_the_first_ids():
+    frame = pd.DataFrame({"record_id": [f"r{i}" for i in range(1, 26)],
+                          "designation": ["a", "b"] * 12 + [None], "reason": "why",
+                          "count": range(1, 26)})
+    lines = b.rows_by(frame, ["designation", "reason"], listed=3)
+    assert lines["designation"].tolist()[:2] == ["a", "b"] and pd.isna(lines.at[2, "designation"])
+    assert lines["rows"].tolist() == [12, 12, 1]
+    assert lines["count"].tolist() == [sum(range(1, 25, 2)), sum(range(2, 25, 2)), 25]
+    assert lines["record_ids"].tolist() == ["r1; r3; r5; and 9 more", "r2; r4; r6; and 9 more", "r25"]
+    assert b.rows_by(frame.iloc[:0], ["designation"]).empty
+    with pytest.raises(b.BreakdownError, match=r"rows_by: .*\['category'\]"):
+        b.rows_by(frame, ["category"])

@@ -612,3 +612,21 @@ def test_load_processed_reads_step_01_output_or_cleans_in_memory(tmp_path, capsy
     write_outputs(clean_catalogues(str(paths.RAW / "catalogue_car_2014_*.csv")), tmp_path)
     saved = load_processed(tmp_path, paths.RAW)
     assert set(saved["catalogue"]) == {"car_2014_ammunition"} and saved["count"].sum() == 1730
+
+
+def test_processed_catalogue_is_read_with_categorical_text_and_the_same_values(tmp_path):
+    from takingstock.catalogue import clean_catalogues, read_processed, write_outputs
+
+    write_outputs(clean_catalogues(str(paths.RAW / "catalogue_*.csv")), tmp_path)
+    plain = pd.read_parquet(tmp_path / "catalogue.parquet")
+    got = read_processed(tmp_path / "catalogue.parquet")
+    assert list(got.columns) == list(plain.columns) and len(got) == 68
+    assert isinstance(got["designation"].dtype, pd.CategoricalDtype)
+    assert isinstance(got["design_era_note"].dtype, pd.CategoricalDtype)
+    assert not isinstance(got["record_id"].dtype, pd.CategoricalDtype)
+    assert got["count"].dtype == plain["count"].dtype and got["year_from"].dtype == plain["year_from"].dtype
+    for column in plain.columns:  # every value, missing value and row order as in the file
+        a, b = plain[column].astype(object), got[column].astype(object)
+        assert (a.isna() == b.isna()).all() and (a[a.notna()] == b[b.notna()]).all(), column
+    assert got.loc[got["record_id"] == "car14-china", "manufacture_state"].iloc[0] == "China"
+    assert (got["catalogue"] == "car_2014_ammunition").sum() == 7

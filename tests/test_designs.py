@@ -180,6 +180,39 @@ def test_a_state_the_row_gives_is_kept_and_a_disagreement_listed(tmp_path):
     assert (folded.at["c", "design_state"], folded.at["c", "design_iso"]) == ("Serbia", "SRB")
 
 
+def test_unplaced_rows_are_published_one_line_per_designation_and_reason(processed):
+    lines = designs.unplaced_summary(processed)
+    assert list(lines.columns) == ["catalogue", "designation", "reason", "rows", "count", "record_ids"]
+    per = lines.groupby("catalogue")[["rows", "count"]].sum()
+    assert per.loc["amnesty_2015"].tolist() == [32, 32]
+    assert per.loc["car_2014_ammunition"].tolist() == [7, 1730]
+    assert per.loc["car_2017_weapons"].tolist() == [13, 1832]
+    # HOT's two partner-state rows share a designation and a reason: one line of two rows
+    assert (lines["catalogue"] == "amnesty_2015").sum() == 31
+    hot = lines.set_index("designation").loc["HOT anti-tank guided missile"]
+    assert (hot["rows"], hot["record_ids"]) == (2, "ai15-hot-france; ai15-hot-germany")
+    assert hot["reason"].endswith("no page read gives the year it entered service")
+    # every unplaced row is named in exactly one line, with the reason it had row by row
+    named = lines.assign(record_id=lines["record_ids"].str.split("; ")).explode("record_id")
+    rows = designs.unplaced_rows(processed)
+    assert sorted(named["record_id"]) == sorted(rows["record_id"])
+    assert (named.set_index("record_id")["reason"].sort_index()
+            == rows.set_index("record_id")["reason"].sort_index()).all()
+
+
+def test_many_unplaced_rows_of_one_designation_make_one_line(tmp_path):
+    mg = "Russian machine guns (models not given)"
+    rows = [_row(f"mg-{i}", mg, "Russia", "machine gun") for i in range(1, 1201)]
+    rows += [_row("ak", "AK-47", "Soviet Union"), _row("x", "Chinese machine guns", "", "machine gun")]
+    clean = catalogue.clean_catalogues(_catalogue(tmp_path, rows)).clean
+    lines = designs.unplaced_summary(clean).set_index("designation")
+    assert list(lines.index) == [mg, "Chinese machine guns"]  # the AK-47 is placed
+    line = lines.loc[mg]
+    assert (line["rows"], line["count"], line["reason"]) == (1200, 1200, "model not given in the sources")
+    assert line["record_ids"] == "; ".join(f"mg-{i}" for i in range(1, 11)) + "; and 1,190 more"
+    assert lines.loc["Chinese machine guns", "record_ids"] == "x"
+
+
 # --- matching ----------------------------------------------------------------------------------
 
 def test_normalise_splits_letters_from_digits_and_drops_accents_and_punctuation():
@@ -299,9 +332,11 @@ def test_notebook_03_shows_the_era_of_design_for_every_catalogue(tmp_path):
     placed = pd.read_csv(tables / "03_design_era_placed.csv").set_index("catalogue")
     assert list(placed.index) == ["amnesty_2015", "car_2014_ammunition", "car_2017_weapons"]
     assert placed.loc["amnesty_2015", "rows_placed"] == 16
-    for cat, n in (("amnesty_2015", 32), ("car_2014_ammunition", 7), ("car_2017_weapons", 13)):
+    for cat, lines, n, units in (("amnesty_2015", 31, 32, 32), ("car_2014_ammunition", 7, 7, 1730),
+                                 ("car_2017_weapons", 13, 13, 1832)):
         unplaced = pd.read_csv(tables / f"03_{cat}_design_unplaced.csv", keep_default_na=False)
-        assert len(unplaced) == n and (unplaced["reason"] != "").all()
+        assert (len(unplaced), unplaced["rows"].sum(), unplaced["count"].sum()) == (lines, n, units)
+        assert (unplaced["reason"] != "").all()
     dec = pd.read_csv(tables / "03_amnesty_2015_design_decades.csv").set_index("decade")
     assert dec.loc["1980s", "count"] == 4
     assert (out / "figures" / "03_amnesty_2015_design_decades.html").exists()

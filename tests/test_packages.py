@@ -102,6 +102,29 @@ def test_bad_recorded_name_is_refused(tmp_path):
 
 
 @pytest.mark.slow
+def test_schema_types_are_frictionless_own_on_every_row(tmp_path):
+    """The cheap inference gives frictionless's answer (every row read), also for the cell that
+    only the last row holds, and reads a 200,000-row table without frictionless reading it."""
+    n = 150
+    frame = pd.DataFrame({
+        "int": range(n), "late_text": [str(i) for i in range(n - 1)] + ["n/a"],
+        "number": [i / 4 for i in range(n)], "int_as_float": [float(i) for i in range(n)],
+        "with_gaps": [None if i % 3 else i for i in range(n)], "empty": [None] * n,
+        "flag": [i % 2 == 0 for i in range(n)], "day": ["2026-05-18", "2025-03-13"] * (n // 2),
+        "years": [[1980, 1981 + i % 3] for i in range(n)], "spaced": [f" {i} " for i in range(n)],
+        "exponent": ["1e3", "2.5E-2"] * (n // 2), "text": ["a; b", "c"] * (n // 2)})
+    path = tmp_path / "mixed.csv"
+    frame.to_csv(path, index=False)
+    fields = packages.infer_fields(path)
+    assert fields == packages._frictionless_fields(path)
+    assert [f["type"] for f in fields] == ["integer", "string", "number", "number", "number", "any", "boolean",
+                                           "date", "array", "integer", "number", "string"]
+    big = tmp_path / "big.csv"
+    pd.DataFrame({"record_id": [f"syn-{i:07d}" for i in range(200_000)], "rows": range(200_000),
+                  "share": 0.5}).to_csv(big, index=False)
+    assert [f["type"] for f in packages.infer_fields(big)] == ["string", "integer", "number"]
+
+
 def test_real_tables_package_validates(built_report):
     folder = built_report / "tables"
     path = folder / packages.PACKAGE_FILE
@@ -112,6 +135,8 @@ def test_real_tables_package_validates(built_report):
     recorded = {t["name"] for stem in stems
                 for t in (summaries.read_summary(built_report / "summaries", stem) or {}).get("tables", [])}
     assert {r["path"][:-4] for r in pkg["resources"]} == recorded
+    for r in pkg["resources"]:  # each schema is what frictionless infers reading every row
+        assert r["schema"]["fields"] == packages._frictionless_fields(folder / r["path"]), r["name"]
     assert res["02_amnesty_2015_manufacture"]["sipri_derived"] is False
     assert res["02_amnesty_2015_manufacture"]["source"].startswith("Source: catalogue 'amnesty_2015'")
     if "03_sipri_iraq_by_decade" in res:  # a SIPRI register was available to the run

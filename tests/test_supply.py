@@ -210,6 +210,32 @@ def test_paper_trail_on_fixture(deals):
     assert reasons["d"].startswith("no alias")
 
 
+def test_paper_trail_summary_has_one_line_per_designation(deals):
+    n = 30
+    catalogue = pd.DataFrame({
+        "record_id": [f"t{i}" for i in range(n)] + [f"k{i}" for i in range(n)] + ["w", "h", "t0"],
+        "category": ["armoured vehicle"] * n + ["rifle"] * n + ["guided anti-tank missile", "artillery", "rifle"],
+        "designation": ["M1A1 Abrams tank"] * n + ["AK rifle"] * n + ["TOW anti-tank guided missile", "Howitzer X",
+                                                                      "repeated id"],
+        "count": [1] * n + [5] * n + [2, 3, 9]})
+    matches, unmatched = supply.paper_trail_summary(catalogue, deals, supply.load_aliases())
+    assert list(matches.columns[:4]) == ["item", "rows", "count", "record_ids"]
+    # the fixture's one Abrams deal to Iraq, for the 30 items of that designation (t0 counted once)
+    assert len(matches) == 1
+    line = matches.iloc[0]
+    assert (line["item"], line["rows"], line["count"], line["order_year"], line["number_ordered"]) == (
+        "M1A1 Abrams tank", 30, 30, 2009, 120)
+    assert line["record_ids"] == "; ".join(f"t{i}" for i in range(10)) + "; and 20 more"
+    got = {r.item: (r.rows, r.count, r.reason[:24]) for r in unmatched.itertuples()}
+    assert got == {"AK rifle": (30, 150, "small arms are outside S"),
+                   "TOW anti-tank guided missile": (1, 2, "alias tow: no SIPRI deal"),
+                   "Howitzer X": (1, 3, "no alias in sipri_aliase")}
+    # the same items as the item-by-item trail, each in one line
+    by_item, left = supply.paper_trail(catalogue, deals, supply.load_aliases())
+    assert by_item["record_id"].nunique() == matches["rows"].sum() == 30
+    assert len(left) == unmatched["rows"].sum() == 32
+
+
 def test_alias_table_errors(tmp_path):
     bad = tmp_path / "aliases.csv"
     bad.write_text("alias_id,catalogue_pattern,sipri_designation,sipri_description,notes\n"

@@ -96,13 +96,16 @@ def design_eras(c: str, rows: pd.DataFrame, periods: pd.DataFrame) -> Finding:
 
 
 def design_unplaced(c: str, rows: pd.DataFrame) -> Finding:
-    """Every row without an era of design, with its reason (saved), and the reasons counted (shown)."""
-    unplaced = designs.unplaced_rows(rows)
-    reasons = unplaced.groupby("reason", sort=False).agg(rows=("reason", "size"), count=("count", "sum")).reset_index()
+    """The rows without an era of design, by designation and reason (saved), and by reason alone
+    (shown): how many rows and units each explains, and which rows (the first record ids)."""
+    lines = designs.unplaced_summary(rows)
+    reasons = lines.groupby("reason", sort=False).agg(rows=("rows", "sum"), count=("count", "sum")).reset_index()
+    n, units = int(lines["rows"].sum()), int(lines["count"].sum())
     return Finding(tables=[
-        Table(f"{c}_design_unplaced", unplaced, f"{c}: the {len(unplaced)} rows without an era of design, each with its reason"),
+        Table(f"{c}_design_unplaced", lines, f"{c}: the {n:,} rows ({units:,} {bd.unit_of(c)}) without an era of design, "
+                                             "one line per designation and reason, with the rows' record ids"),
         Table(f"{c}_design_unplaced_reasons", reasons,
-              f"{c}: {len(unplaced)} of {len(rows)} rows without an era of design, by reason", save=False)])
+              f"{c}: {n} of {len(rows)} rows without an era of design, by reason", save=False)])
 
 
 def design_states(run: RunContext, processed: pd.DataFrame) -> Finding:

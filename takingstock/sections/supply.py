@@ -179,22 +179,29 @@ def supplier_deals(d: Deals, supplier: str, window_id: str, orders_window_id: st
 
 
 def paper_trail(d: Deals, items: pd.DataFrame, trail_recipients: list[str]) -> Finding:
-    """Catalogue items matched to SIPRI deals to ``trail_recipients`` for the same weapon type."""
+    """Catalogue items matched to SIPRI deals to ``trail_recipients`` for the same weapon type,
+    one line per designation and deal, and the items without a deal by designation and reason
+    (rows, units and record ids in each line: :func:`takingstock.supply.paper_trail_summary`)."""
     if d.register is None:
         return skipped(d.missing)
     covered = [r for r in trail_recipients if not d.coverage.lacks_recipient(r)]
     notes = [] if len(covered) == len(trail_recipients) else [
         f"This export covers only {', '.join(covered) or 'none'} of {', '.join(trail_recipients)}: the paper trail "
         "looks for deals to those only."]
-    matches, unmatched = supply.paper_trail(items, d.deals, supply.load_aliases(d.run.aliases_file), recipients=covered)
+    matches, unmatched = supply.paper_trail_summary(items, d.deals, supply.load_aliases(d.run.aliases_file),
+                                                    recipients=covered)
     to = ", ".join(covered) or "no recipient"
+    found = int(matches.drop_duplicates("item")["rows"].sum())
+    total = found + int(unmatched["rows"].sum())
     return Finding(
         source=d.source,
         tables=[Table("paper_trail_matches", matches,
-                      f"Catalogue items matched to SIPRI deals to {to} for the same weapon type."),
-                Table("paper_trail_unmatched", unmatched, "Catalogue items with no SIPRI deal, and why.")],
-        headlines=[("Catalogue items with a SIPRI paper trail",
-                    f"{matches['record_id'].nunique()} of {items['record_id'].nunique()}")], notes=notes)
+                      f"Catalogue items matched to SIPRI deals to {to} for the same weapon type: one line per "
+                      f"designation and deal ({found:,} items)."),
+                Table("paper_trail_unmatched", unmatched,
+                      f"Catalogue items with no SIPRI deal, and why: one line per designation and reason "
+                      f"({total - found:,} items).")],
+        headlines=[("Catalogue items with a SIPRI paper trail", f"{found} of {total}")], notes=notes)
 
 
 def summary(d: Deals) -> str:
