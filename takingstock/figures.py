@@ -557,6 +557,16 @@ def _get_session(browser: str) -> _Session:
     return _session
 
 
+def start_browser() -> bool:
+    """Start the process's browser for static images now, without waiting for it; ``False``
+    when there is no browser (the pipeline's figures step calls this while notebooks run)."""
+    browser = find_browser()
+    if browser is None or _static_disabled:
+        return False
+    _get_session(browser)
+    return True
+
+
 def _close_session() -> None:
     global _session
     if _session is not None:

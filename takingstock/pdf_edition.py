@@ -198,9 +198,46 @@ def _print_page(page, document: Path, target: Path, footer: str) -> None:
              margin={"top": "15mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
 
 
+_prepared: Printer | None = None
+_prepared_lock = threading.Lock()
+
+
+def prepare_printer() -> None:
+    """Start a :class:`Printer` now for the next :func:`start_printer` of this process (the
+    pipeline does this while the notebooks run); :func:`discard_prepared` ends it if unused."""
+    global _prepared
+    printer = _new_printer(None)
+    with _prepared_lock:
+        if _prepared is None:
+            _prepared, printer = printer, None
+    if printer is not None:  # one was prepared meanwhile
+        printer.close()
+
+
+def discard_prepared() -> None:
+    """End the printer :func:`prepare_printer` started, if no :func:`start_printer` took it."""
+    global _prepared
+    with _prepared_lock:
+        printer, _prepared = _prepared, None
+    if printer is not None:
+        printer.close()
+
+
 def start_printer(browser: str | None = None) -> Printer | None:
-    """A :class:`Printer` on ``browser`` (:func:`find_chromium` when ``None``), or ``None`` with one
-    notice when there is no Chromium or no playwright."""
+    """A :class:`Printer` on ``browser`` (:func:`find_chromium` when ``None``; the one
+    :func:`prepare_printer` started, when there is one), or ``None`` with one notice when there
+    is no Chromium or no playwright."""
+    global _prepared
+    with _prepared_lock:
+        printer, _prepared = _prepared, None
+    if printer is not None and browser in (None, printer.browser):
+        return printer
+    if printer is not None:
+        printer.close()
+    return _new_printer(browser)
+
+
+def _new_printer(browser: str | None) -> Printer | None:
     browser = browser or find_chromium()
     if browser is None:
         _notice("no Chrome/Chromium found: the PDF edition is skipped (install Debian's "

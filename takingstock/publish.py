@@ -58,6 +58,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import uuid as _uuid
 import warnings
 from pathlib import Path
@@ -182,20 +183,25 @@ def plotly_script(div_id: str, data: list, layout: dict, config: dict) -> str:
     )
 
 
+_PER_THREAD = threading.local()  # a bleach Cleaner and an nbconvert exporter per thread: neither is thread-safe
+
+
 def clean_markup(markup: str) -> str:
     """Allow-list clean of HTML: disallowed tags are escaped (shown as text), not executed."""
-    import bleach
-    from bleach.css_sanitizer import CSSSanitizer
+    cleaner = getattr(_PER_THREAD, "cleaner", None)
+    if cleaner is None:
+        from bleach.css_sanitizer import CSSSanitizer
+        from bleach.sanitizer import Cleaner
 
-    return bleach.clean(
-        markup,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        protocols=ALLOWED_PROTOCOLS,
-        css_sanitizer=CSSSanitizer(),
-        strip=False,
-        strip_comments=True,
-    )
+        cleaner = _PER_THREAD.cleaner = Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            protocols=ALLOWED_PROTOCOLS,
+            css_sanitizer=CSSSanitizer(),
+            strip=False,
+            strip_comments=True,
+        )
+    return cleaner.clean(markup)
 
 
 def _is_plotly_library(script: str) -> bool:
@@ -414,7 +420,19 @@ def __getattr__(name: str):
 
 
 def _exporter(downloads: "Downloads | None" = None):
-    """An HTMLExporter on the ``basic`` template: cells only, no code, no prompts."""
+    """The thread's HTMLExporter on the ``basic`` template (cells only, no code, no prompts),
+    linking ``downloads``. Built once per thread: building one compiles nbconvert's templates
+    (about 0.25 s), which would otherwise be paid for every page."""
+    made = getattr(_PER_THREAD, "exporter", None)
+    if made is None:
+        made = _PER_THREAD.exporter = _new_exporter()
+    exporter, cells = made
+    cells.downloads = downloads
+    return exporter
+
+
+def _new_exporter():
+    """A new HTMLExporter and its :class:`BriefingPreprocessor` (see :func:`_exporter`)."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
@@ -430,9 +448,8 @@ def _exporter(downloads: "Downloads | None" = None):
     exporter = HTMLExporter(config=config, template_name="basic")
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
     cells = _briefing_preprocessor_class()()
-    cells.downloads = downloads
     exporter.register_preprocessor(cells, enabled=True)
-    return exporter
+    return exporter, cells
 
 
 def render_body(nb, downloads: "Downloads | None" = None) -> str:

@@ -670,6 +670,49 @@ def test_a_failing_early_call_is_reported_and_the_step_still_runs(project):
     assert "[warn ] step 'f', early call after 'c': RuntimeError: no browser today" in text
 
 
+def test_prepare_runs_once_early_calls_follow_the_steps_they_need_and_cleanups_run_at_the_end(project):
+    """``prepare`` runs once, after the first needed task, with the step's own context; its
+    cleanup runs when the run ends. G's early call for a task waits for F's for the same task
+    (F is slow), so G always sees F's work; the steps' functions come last."""
+    import threading
+    import time
+
+    lock = threading.Lock()
+    calls = []
+
+    def note(*what):
+        with lock:
+            calls.append(what)
+
+    def prepare_g(ctx):
+        note("prepare", ctx.step.name)
+        return lambda: note("cleanup", "g")
+
+    def early_f(ctx):
+        time.sleep(0.3)
+        note("early-f", ctx.step.name)
+
+    def early_g(ctx):
+        note("early-g", ctx.step.name, ("early-f", ctx.step.name) in calls,
+             [p.name for p in ctx.executed_notebooks])
+
+    F = Step("f", None, needs=("a", "c"), func=lambda ctx: note("func", "f"), early=early_f)
+    G = Step("g", None, needs=("a", "c", "f"), func=lambda ctx: note("func", "g"), early=early_g,
+             prepare=prepare_g)
+    states, _ = run(project, [A, C, F, G])
+    assert states == {"a": "ran", "c": "ran", "f": "ran", "g": "ran"}
+    assert calls.count(("prepare", "g")) == 1 and calls.index(("prepare", "g")) < calls.index(("func", "g"))
+    got = {c[1]: c for c in calls if c[0] == "early-g"}
+    assert got["a"] == ("early-g", "a", True, ["a_total.ipynb"])  # after F's early call for a
+    assert got["c"] == ("early-g", "c", True, ["c_other.ipynb"])
+    assert got["f"] == ("early-g", "f", False, [])  # a function task: no notebook, F has no early for itself
+    assert calls[-1] == ("cleanup", "g") and calls.index(("func", "f")) < calls.index(("func", "g"))
+
+    calls.clear()
+    states, _ = run(project, [A, C, F, G])  # nothing to do: nothing prepared
+    assert set(states.values()) == {"skipped"} and calls == []
+
+
 @pytest.mark.parametrize("source", [
     'x = "a\x0cb"  # (one of: a) c\ny = [1,\r\n 2]\n',
     'x = {"é": [1,\n  2]}  # ü\ny = "ß"',

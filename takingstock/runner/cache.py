@@ -6,7 +6,8 @@ each input file its templates name (files matching its own outputs left out: a s
 writes into a folder it reads would otherwise always be stale), ``requirements.txt``, and the
 library modules it uses (:class:`ModuleIndex`): the ``takingstock`` modules its notebook's code
 cells import (for a function step: those its function's body imports, the run context it is
-handed, the file that defines the function, and the same for its ``early`` function), with
+handed, the file that defines the function, and the same for its ``early`` and ``prepare``
+functions), with
 their own imports inside the package, transitively, and the ``__init__`` of every package on
 the way (importing ``takingstock.claims.spec`` runs
 ``takingstock/__init__.py`` and ``takingstock/claims/__init__.py``). Editing
@@ -263,8 +264,8 @@ class StepCache:
             files = self.modules.whole_package() if names is None else self.modules.closure(names)
         elif step.func is not None:
             # it is handed a RunContext, so the run context's code is its code too
-            early = function_imports(step.early) if step.early is not None else set()
-            files = self.modules.closure(function_imports(step.func) | early | {RUN_CONTEXT})
+            extra = set().union(*(function_imports(f) for f in (step.early, step.prepare) if f is not None))
+            files = self.modules.closure(function_imports(step.func) | extra | {RUN_CONTEXT})
             with_source = inspect.getsourcefile(step.func)
             # resolved: run through runpy, the file may be named relative to the working folder
             files = sorted(set(files) | ({Path(with_source).resolve()} if with_source else set()))

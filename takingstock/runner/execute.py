@@ -123,6 +123,17 @@ def run_early(step, finished: Task, output_dir: Path) -> None:
                          f"{type(exc).__name__}: {exc}") from exc
 
 
+def run_prepare(step, own: Task, output_dir: Path):
+    """Call ``step.prepare`` with the step's own context; return what it returns (a cleanup).
+
+    Any exception becomes :class:`StepFailed` (reported as a warning; the step does without)."""
+    ctx = StepContext(step, dict(own.params), output_dir, [], own.context)
+    try:
+        return step.prepare(ctx)
+    except Exception as exc:  # noqa: BLE001
+        raise StepFailed(f"step {step.name!r}, prepare call: {type(exc).__name__}: {exc}") from exc
+
+
 def timed(func, *args) -> float:
     """Run ``func(*args)``; return the seconds it took."""
     started = time.perf_counter()

@@ -16,9 +16,13 @@ processes: separate processes hit kernel port races; the default of 2 matches th
 
 Early work. When a task has run, every selected function step that needs its step and
 declares ``early`` (:class:`~takingstock.runner.steps.Step`) gets an early call for it, queued
-on one background thread outside the ``jobs`` limit: the figures step draws a notebook's
-static images and the publish step renders its page body as soon as that notebook is done,
-while the next notebooks run. The function
+on that step's background thread, outside the ``jobs`` limit: the figures step draws a
+notebook's static images and the publish step renders its page body as soon as that notebook
+is done, while the next notebooks run; an early call for a task waits for the early calls for
+the same task of the steps its step needs (the page after the images). A step's ``prepare``
+call is queued on the same thread when the first task of a step it needs has run (the browsers
+start while the next notebooks run, not beside the first); what it returns is called when the
+run ends. The function
 step's own task, when its turn comes, first waits for its early calls (its seconds include that
 wait: what the run waited for). An early call that fails prints a warning; the task then does
 what was left.
@@ -79,9 +83,13 @@ class Pipeline:
         self.reran_steps: set[str] = set()
         self.bad_steps: set[str] = set()
         self.stopped = False
-        # early calls (Step.early): one background thread, their futures per step
-        self._early_pool: cf.ThreadPoolExecutor | None = None
+        # early and prepare calls (Step.early, Step.prepare): a background thread per step,
+        # their futures per step and per (step, finished task), the cleanups prepare returned
+        self._early_pools: dict[str, cf.ThreadPoolExecutor] = {}
         self.early: dict[str, list[cf.Future]] = {}
+        self._early_of: dict[tuple[str, str], cf.Future] = {}
+        self._prepared: set[str] = set()
+        self._cleanups: list[cf.Future] = []
         # the kernels' fork server (started on the first kernel asked for; None: fresh kernels)
         self.kernels = self._fork_server() if config.fork_kernels and forkserver.available() else None
 
@@ -168,15 +176,38 @@ class Pipeline:
 
     # ------------------------------------------------------------ early calls
 
+    def _early_pool(self, step: Step) -> cf.ThreadPoolExecutor:
+        if step.name not in self._early_pools:
+            self._early_pools[step.name] = cf.ThreadPoolExecutor(max_workers=1,
+                                                                 thread_name_prefix=f"early-{step.name}")
+        return self._early_pools[step.name]
+
+    def queue_prepare(self, finished: Task) -> None:
+        """Queue the prepare call of every selected function step that needs ``finished``'s step
+        (once per step: after the first such task has run, the step will run too)."""
+        for step in self.plan.steps:
+            if step.prepare is None or step.name in self._prepared or finished.step.name not in step.needs:
+                continue
+            self._prepared.add(step.name)
+            own = self.plan.by_step[step.name][0]
+            future = self._early_pool(step).submit(execute.run_prepare, step, own, self.plan.output_dir)
+            self.early.setdefault(step.name, []).append(future)
+            self._cleanups.append(future)
+
     def queue_early(self, finished: Task) -> None:
         """Queue the early call of every selected function step that needs ``finished``'s step."""
         for step in self.plan.steps:
             if step.early is None or finished.step.name not in step.needs:
                 continue
-            if self._early_pool is None:
-                self._early_pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="early")
-            future = self._early_pool.submit(execute.run_early, step, finished, self.plan.output_dir)
+            before = [self._early_of[(n, finished.name)] for n in step.needs if (n, finished.name) in self._early_of]
+            future = self._early_pool(step).submit(self._early_call, step, finished, before)
             self.early.setdefault(step.name, []).append(future)
+            self._early_of[(step.name, finished.name)] = future
+
+    def _early_call(self, step: Step, finished: Task, before: list[cf.Future]) -> None:
+        """One early call, after the early calls for the same task of the steps it needs."""
+        cf.wait(before)
+        execute.run_early(step, finished, self.plan.output_dir)
 
     def wait_early(self, step_name: str) -> None:
         """Wait for the step's early calls; report each that failed (the step does what is left)."""
@@ -203,6 +234,7 @@ class Pipeline:
                 self.say(f"[warn ] {task.name}: produced none of its declared outputs {list(task.step.outputs)}")
             self.cache.record(task, key, seconds, outputs, time.strftime("%Y-%m-%dT%H:%M:%S"))
             self.finish(task, Result(task.name, "ran", seconds))
+            self.queue_prepare(task)
             self.queue_early(task)
 
     def stop_pending(self, state: str, message: str) -> None:
@@ -253,10 +285,20 @@ class Pipeline:
             self.kernels.stop()
 
     def _stop_early(self) -> None:
-        """Drop early calls whose step never ran (stopped, blocked or deselected) and end the thread."""
-        if self._early_pool is not None:
-            self._early_pool.shutdown(wait=True, cancel_futures=True)
-            self._early_pool = None
+        """Drop early calls whose step never ran (stopped, blocked or deselected), end the
+        threads, and call the cleanups the prepare calls returned."""
+        for pool in self._early_pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._early_pools.clear()
+        for future in self._cleanups:
+            cleanup = None if future.cancelled() or future.exception() is not None else future.result()
+            if callable(cleanup):
+                try:
+                    cleanup()
+                except Exception as exc:  # noqa: BLE001 - a cleanup must not fail a finished run
+                    self.say(f"[warn ] cleanup after a prepare call: {type(exc).__name__}: {exc}")
+        self._cleanups.clear()
+        self._early_of.clear()
         self.early.clear()
 
     def ordered(self) -> list[Result]:

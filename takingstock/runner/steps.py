@@ -65,11 +65,18 @@ class Step:
             the runner's one background thread, with that task's step, parameters, run
             context and executed notebook (``executed_notebooks``: that one, or none for a
             function task), while the run goes on; ``func`` runs once every early call has
-            returned. Early calls run one at a time in the order the tasks finished, and for
-            one task in the order of the steps.
+            returned. A step's early calls run one at a time on the step's own background
+            thread, in the order the tasks finished; an early call for a task waits for the
+            early calls for the same task of the steps it needs (publish's page of a notebook
+            comes after figures' images of it).
             A failing early call is reported and does not fail the run (``func`` is expected
             to finish what an early call left undone). The figures step draws each notebook's
             static images this way, and the publish step renders each notebook's page body.
+        prepare: for a function step, a callable taking the step's own :class:`StepContext`,
+            called once on the step's background thread as soon as a task of a step it needs has
+            run (so the step will run too): the figures and publish steps start their browsers
+            while the next notebooks run. It may return a callable, called when the run ends (to
+            free what was prepared and not used). Early calls and the step wait for it.
     """
 
     name: str
@@ -80,6 +87,7 @@ class Step:
     func: Callable[["StepContext"], Any] | None = None
     description: str = ""
     early: Callable[["StepContext"], Any] | None = None
+    prepare: Callable[["StepContext"], Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
