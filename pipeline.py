@@ -42,16 +42,9 @@ def notebook_page(ctx: StepContext) -> None:
         prerender_body(notebook, run.summaries_dir, tables_dir=run.tables_dir, figures_dir=run.figures_dir)
 
 
-def start_printer(ctx: StepContext):
-    """Start the PDF edition's browser while the notebooks run; end it at the run's end if unused."""
-    from takingstock import pdf_edition
-
-    pdf_edition.prepare_printer()
-    return pdf_edition.discard_prepared
-
-
 def start_figure_browser(ctx: StepContext) -> None:
-    """Start the browser that draws the static images while the first notebooks run."""
+    """Start the browser that draws the static images (and prints the PDF edition) while the
+    first notebooks run."""
     from takingstock.figures import start_browser
 
     start_browser()
@@ -138,7 +131,7 @@ STEPS = [
                 "{output_dir}/tables/*.csv", "{output_dir}/tables/*.md",
                 "{output_dir}/figures/*.svg", "{output_dir}/figures/*.png", "{root}/takingstock/templates/**"),
         outputs=("{output_dir}/briefings/*.html", "{output_dir}/tables/datapackage.json"),
-        func=publish, early=notebook_page, prepare=start_printer,
+        func=publish, early=notebook_page,
         description="HTML briefings and index, downloads folder, tables data package, PDF edition "
                     "(each notebook's page body rendered as soon as it is done)",
     ),

@@ -1,9 +1,10 @@
 """Where the headless browser is: the one Chromium that draws static figures and prints the PDF.
 
 The project installs Debian's ``chromium`` (``scripts/ensure-chromium.sh``); ``BROWSER_PATH``
-names another. Both the figure export (kaleido, :mod:`takingstock.figures`) and the PDF edition
-(playwright, :mod:`takingstock.pdf_edition`) ask :func:`find_browser`, so neither depends on the
-other, and neither ever downloads a browser: without one they say so once and skip.
+names another. The figure export (kaleido, :mod:`takingstock.figures`), the PDF edition
+(:mod:`takingstock.pdf_edition`, which prints in the figures' browser) and the publish step ask
+:func:`find_browser` whether there is one; none ever downloads a browser: without one they say
+so once and skip.
 """
 
 from __future__ import annotations

@@ -538,6 +538,49 @@ class _Session:
             future.cancel()
             raise
 
+    def print_pdf(self, uri: str, options: dict, timeout: float) -> bytes:
+        """Print the page at ``uri`` to PDF (Chromium's ``Page.printToPDF`` with ``options``) in
+        a tab of its own; only ``file:`` and ``data:`` requests are let through. Raises on failure."""
+        import asyncio
+
+        if not self._ready.wait(timeout):
+            raise TimeoutError(f"the browser did not start within {timeout:.0f} s")
+        if self._failure:
+            raise self._failure[0]
+        future = asyncio.run_coroutine_threadsafe(self._print(uri, options), self._loop)
+        try:
+            return future.result(timeout)
+        except BaseException:
+            future.cancel()
+            raise
+
+    async def _print(self, uri: str, options: dict) -> bytes:
+        import base64
+
+        tab = await self._kaleido.create_tab("about:blank")
+        try:
+            async def paused(event: dict) -> None:  # every request waits here: local files only
+                request = event["params"]
+                if request["request"]["url"].startswith(("file:", "data:")):
+                    await tab.send_command("Fetch.continueRequest", params={"requestId": request["requestId"]})
+                else:
+                    await tab.send_command("Fetch.failRequest", params={"requestId": request["requestId"],
+                                                                        "errorReason": "BlockedByClient"})
+
+            tab.subscribe("Fetch.requestPaused", paused)
+            await tab.send_command("Fetch.enable", params={"patterns": [{"urlPattern": "*"}]})
+            await tab.send_command("Page.enable")
+            loaded = tab.subscribe_once("Page.loadEventFired")
+            await tab.send_command("Page.navigate", params={"url": uri})
+            await loaded
+            await tab.send_command("Emulation.setEmulatedMedia", params={"media": "print"})
+            reply = await tab.send_command("Page.printToPDF", params=options)
+            if "error" in reply:
+                raise RuntimeError(f"Chromium refused to print: {reply['error']}")
+            return base64.b64decode(reply["result"]["data"])
+        finally:
+            await self._kaleido.close_tab(tab)
+
     def close(self) -> None:
         if self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
@@ -565,6 +608,16 @@ def start_browser() -> bool:
         return False
     _get_session(browser)
     return True
+
+
+def print_pdf(uri: str, options: dict, timeout: float = EXPORT_TIMEOUT_S) -> bytes:
+    """Print the page at ``uri`` to PDF in the process's browser (the one that draws the static
+    images; started if it is not); see :meth:`_Session.print_pdf`. Raises when there is no
+    browser or it fails."""
+    browser = find_browser()
+    if browser is None:
+        raise RuntimeError("no Chrome/Chromium found")
+    return _get_session(browser).print_pdf(uri, options, timeout)
 
 
 def _close_session() -> None:

@@ -14,14 +14,13 @@ has just written (index first, then the briefings in index order):
    figure without an SVG (no browser drew it) is replaced by its alt text, marked as such.
    The pages' own CSS is kept; its print rules hide the download links and set the breaks.
 2. The document is written beside the pages (so the relative image paths resolve), opened from
-   ``file://`` in Debian's Chromium through playwright (``executable_path``: the project never
-   downloads a browser build), every request other than ``file:`` or ``data:`` is aborted, and
-   ``page.pdf`` prints it on A4 with a footer on every sheet: the build stamp (time and code
-   version) and the page number. The temporary document is then removed. The browser is
-   driven from a thread of its own (playwright's sync API refuses to run inside an asyncio
-   loop, as in Jupyter or beside another playwright session).
+   ``file://`` in a tab of the browser that draws the static figures (``figures.print_pdf``:
+   Debian's Chromium driven by kaleido; one browser for the run, not two), every request other
+   than ``file:`` or ``data:`` is failed, and Chromium's ``Page.printToPDF`` prints it on A4
+   (:data:`PRINT_OPTIONS`) with a footer on every sheet: the build stamp (time and code
+   version) and the page number. The temporary document is then removed.
 
-When no Chromium is found, or playwright cannot start it, one notice is printed and the PDF is
+When no Chromium is found, or it cannot print, one notice is printed and the PDF is
 skipped (``None`` is returned): a run never fails for want of a browser, as with static
 figures.
 
@@ -39,14 +38,11 @@ import html as _html
 import os
 import re
 import sys
-import threading
 from pathlib import Path
 from typing import Sequence
 
 PDF_NAME = "taking-stock.pdf"
 PRINT_DOCUMENT = ".print-edition.html"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 FIGURES_HREF = "downloads/figures"
 PRINT_TIMEOUT_S = 300.0
 
@@ -131,124 +127,12 @@ def _footer(built_at: str, git_commit: str) -> str:
             '<span class="totalPages"></span></span></div>')
 
 
-class Printer:
-    """A Chromium, started now on a thread of its own, that prints one document when asked.
-
-    Starting the browser (playwright's driver, then Chromium, then a page) takes a second or
-    two; the publish step starts it before it renders the pages, so both happen at once.
-    :meth:`print` hands over the document; :meth:`close` ends the browser unused. The thread is
-    needed anyway: playwright's sync API refuses to run inside an asyncio loop.
-    """
-
-    def __init__(self, browser: str):
-        import queue
-
-        self.browser = browser
-        self._jobs: queue.Queue = queue.Queue()
-        self._error: list[BaseException] = []
-        self._thread = threading.Thread(target=self._work, name="pdf-edition", daemon=True)
-        self._thread.start()
-
-    def _work(self) -> None:
-        try:
-            from playwright.sync_api import sync_playwright
-
-            with sync_playwright() as pw:
-                chromium = pw.chromium.launch(executable_path=self.browser, headless=True, args=CHROMIUM_ARGS)
-                try:
-                    page = chromium.new_page()
-                    page.route("**/*", lambda route: route.continue_()
-                               if route.request.url.startswith(("file:", "data:")) else route.abort())
-                    job = self._jobs.get()
-                    if job is not None:
-                        _print_page(page, *job)
-                finally:
-                    chromium.close()
-        except BaseException as exc:  # noqa: BLE001 - reported by print()
-            self._error.append(exc)
-
-    def print(self, document: Path, target: Path, footer: str, timeout: float = PRINT_TIMEOUT_S) -> str | None:
-        """Print ``document`` into ``target`` (atomically); return why it failed, or ``None``."""
-        from takingstock import atomic
-
-        try:
-            with atomic.atomic_path(target) as tmp:
-                self._jobs.put((document, tmp, footer))
-                self._thread.join(timeout)
-                if self._thread.is_alive():
-                    raise TimeoutError(f"took longer than {timeout:.0f} s")
-                if self._error:
-                    raise self._error[0]
-        except BaseException as exc:  # noqa: BLE001 - a browser failure must not fail the run
-            return str(exc) if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
-        return None
-
-    def close(self) -> None:
-        """End the browser if nothing was printed (no wait)."""
-        self._jobs.put(None)
-
-
-def _print_page(page, document: Path, target: Path, footer: str) -> None:
-    """Open ``document`` in ``page`` and print it to ``target`` on A4 with ``footer`` on each sheet."""
-    page.goto(document.resolve().as_uri(), wait_until="load")
-    page.emulate_media(media="print")
-    page.pdf(path=str(target), format="A4", print_background=True,
-             display_header_footer=True, header_template="<div></div>",
-             footer_template=footer,
-             margin={"top": "15mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
-
-
-_prepared: Printer | None = None
-_prepared_lock = threading.Lock()
-
-
-def prepare_printer() -> None:
-    """Start a :class:`Printer` now for the next :func:`start_printer` of this process (the
-    pipeline does this while the notebooks run); :func:`discard_prepared` ends it if unused."""
-    global _prepared
-    printer = _new_printer(None)
-    with _prepared_lock:
-        if _prepared is None:
-            _prepared, printer = printer, None
-    if printer is not None:  # one was prepared meanwhile
-        printer.close()
-
-
-def discard_prepared() -> None:
-    """End the printer :func:`prepare_printer` started, if no :func:`start_printer` took it."""
-    global _prepared
-    with _prepared_lock:
-        printer, _prepared = _prepared, None
-    if printer is not None:
-        printer.close()
-
-
-def start_printer(browser: str | None = None) -> Printer | None:
-    """A :class:`Printer` on ``browser`` (:func:`find_chromium` when ``None``; the one
-    :func:`prepare_printer` started, when there is one), or ``None`` with one notice when there
-    is no Chromium or no playwright."""
-    global _prepared
-    with _prepared_lock:
-        printer, _prepared = _prepared, None
-    if printer is not None and browser in (None, printer.browser):
-        return printer
-    if printer is not None:
-        printer.close()
-    return _new_printer(browser)
-
-
-def _new_printer(browser: str | None) -> Printer | None:
-    browser = browser or find_chromium()
-    if browser is None:
-        _notice("no Chrome/Chromium found: the PDF edition is skipped (install Debian's "
-                "chromium, `make chromium`, or set BROWSER_PATH).")
-        return None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - playwright is pinned in requirements
-        _notice(f"playwright is not installed ({exc}): the PDF edition is skipped.")
-        return None
-    return Printer(browser)
+#: Chromium's ``Page.printToPDF`` options: A4 (inches), the margins (mm -> inches), a footer.
+_MM = 1 / 25.4
+PRINT_OPTIONS = {"paperWidth": 8.27, "paperHeight": 11.7, "printBackground": True, "displayHeaderFooter": True,
+                 "headerTemplate": "<div></div>", "marginTop": 15 * _MM, "marginBottom": 18 * _MM,
+                 "marginLeft": 14 * _MM, "marginRight": 14 * _MM, "preferCSSPageSize": False,
+                 "generateTaggedPDF": False, "generateDocumentOutline": False}
 
 
 def write_pdf_edition(
@@ -257,8 +141,6 @@ def write_pdf_edition(
     *,
     built_at: str,
     git_commit: str,
-    browser: str | None = None,
-    printer: Printer | None = None,
 ) -> Path | None:
     """Print ``pages`` (index first) into ``pdf_path``; return it, or ``None`` when skipped.
 
@@ -267,24 +149,22 @@ def write_pdf_edition(
             ``downloads/figures``).
         pdf_path: where to write the PDF (written atomically).
         built_at, git_commit: the build stamp printed on every sheet.
-        browser: the Chromium to drive; :func:`find_chromium` when ``None``.
-        printer: a :func:`start_printer` already started (it is used up); else one is started.
     """
-    from takingstock import atomic
+    from takingstock import atomic, figures
 
-    printer = printer or start_printer(browser)
-    if printer is None:
+    if find_chromium() is None:
+        _notice("no Chrome/Chromium found: the PDF edition is skipped (install Debian's "
+                "chromium, `make chromium`, or set BROWSER_PATH).")
         return None
-    folder = Path(pages[0]).parent
-    document = folder / PRINT_DOCUMENT
-    pdf_path = Path(pdf_path)
+    text = print_html(pages, built_at=built_at, git_commit=git_commit)  # a page without a body raises
+    document = Path(pages[0]).parent / PRINT_DOCUMENT
+    options = {**PRINT_OPTIONS, "footerTemplate": _footer(built_at, git_commit)}
     try:
-        atomic.write_text(document, print_html(pages, built_at=built_at, git_commit=git_commit))
-        failed = printer.print(document, pdf_path, _footer(built_at, git_commit))
-    finally:
-        printer.close()
-        document.unlink(missing_ok=True)
-    if failed:  # a browser failure must not fail the run
-        _notice(f"Chromium could not print the PDF edition ({failed}); it is skipped.")
+        atomic.write_text(document, text)
+        atomic.write_bytes(Path(pdf_path), figures.print_pdf(document.resolve().as_uri(), options, PRINT_TIMEOUT_S))
+    except Exception as exc:  # noqa: BLE001 - a browser failure must not fail the run
+        _notice(f"Chromium could not print the PDF edition ({type(exc).__name__}: {exc}); it is skipped.")
         return None
-    return pdf_path
+    finally:
+        document.unlink(missing_ok=True)
+    return Path(pdf_path)

@@ -1029,51 +1029,47 @@ def build_briefings(
         "git_commit": git_commit or current_git_commit(),
         "sipri_release": release or None,
     }
-    pdf_href = printer = None
+    pdf_href = None
     if pdf:
-        from takingstock import pdf_edition
+        from takingstock import figures, pdf_edition
 
-        # the browser starts now, on its own thread, while the pages are rendered
-        printer = pdf_edition.start_printer()
-        pdf_href = pdf_edition.PDF_NAME if printer is not None else None
+        pdf_href = pdf_edition.PDF_NAME if pdf_edition.find_chromium() else None
+        if pdf_href:  # the browser (the static figures' one, if it runs) starts while the pages are written
+            figures.start_browser()
+    by_stem = dict(zip(stems, notebooks))
+    order = _page_order(stems)
+    downloads = package_href = None
+    if tables_dir is not None or figures_dir is not None:
+        records = recorded_outputs(summaries_dir, order)
+        if tables_dir is not None:
+            package_href = _write_tables_package(records, tables_dir, summaries_dir, order, common)
+        downloads = collect_downloads(records, tables_dir=tables_dir, figures_dir=figures_dir)
+    links = {"downloads": downloads, "package_href": package_href}  # the PDF: index only
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
-        by_stem = dict(zip(stems, notebooks))
-        order = _page_order(stems)
-        downloads = package_href = None
-        if tables_dir is not None or figures_dir is not None:
-            records = recorded_outputs(summaries_dir, order)
-            if tables_dir is not None:
-                package_href = _write_tables_package(records, tables_dir, summaries_dir, order, common)
-            downloads = collect_downloads(records, tables_dir=tables_dir, figures_dir=figures_dir)
-        links = {"downloads": downloads, "package_href": package_href}  # the PDF: index only
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-        try:
-            os.chmod(tmp_dir, 0o755)
-            entries, written = [], []
-            for stem in order:
-                page, entry = render_page(
-                    by_stem[stem], summary=read_summary(summaries_dir, stem), **common, **links
-                )
-                atomic.write_text(tmp_dir / entry["href"], page)
-                entries.append(entry)
-                written.append(final / entry["href"])
-            atomic.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
-            if downloads is not None:
-                copy_downloads(downloads, tmp_dir, tables_dir=tables_dir, figures_dir=figures_dir)
-            atomic.write_text(tmp_dir / INDEX_NAME,
-                          render_index(entries, **common, **links, pdf_href=pdf_href))
-            if pdf_href:
-                pages = [tmp_dir / INDEX_NAME] + [tmp_dir / e["href"] for e in entries]
-                made = pdf_edition.write_pdf_edition(pages, tmp_dir / pdf_edition.PDF_NAME, built_at=built,
-                                                     git_commit=common["git_commit"], printer=printer)
-                if made is None:  # Chromium failed: the index must not offer a missing PDF
-                    atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
-            _swap_in(tmp_dir, final)
-        finally:
-            if tmp_dir.exists():
-                shutil.rmtree(tmp_dir, ignore_errors=True)
+        os.chmod(tmp_dir, 0o755)
+        entries, written = [], []
+        for stem in order:
+            page, entry = render_page(
+                by_stem[stem], summary=read_summary(summaries_dir, stem), **common, **links
+            )
+            atomic.write_text(tmp_dir / entry["href"], page)
+            entries.append(entry)
+            written.append(final / entry["href"])
+        atomic.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
+        if downloads is not None:
+            copy_downloads(downloads, tmp_dir, tables_dir=tables_dir, figures_dir=figures_dir)
+        atomic.write_text(tmp_dir / INDEX_NAME,
+                      render_index(entries, **common, **links, pdf_href=pdf_href))
+        if pdf_href:
+            pages = [tmp_dir / INDEX_NAME] + [tmp_dir / e["href"] for e in entries]
+            made = pdf_edition.write_pdf_edition(pages, tmp_dir / pdf_edition.PDF_NAME, built_at=built,
+                                                 git_commit=common["git_commit"])
+            if made is None:  # Chromium failed: the index must not offer a missing PDF
+                atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
+        _swap_in(tmp_dir, final)
     finally:
-        if printer is not None:  # used up, or never used: the browser ends either way
-            printer.close()
+        if tmp_dir.exists():
+            shutil.rmtree(tmp_dir, ignore_errors=True)
     return written + [final / INDEX_NAME]

@@ -262,8 +262,9 @@ def test_a_library_edit_reruns_only_the_steps_that_import_that_module(tmp_path):
         before = after
         return changed
 
-    # the figure code: the notebooks that draw figures and the figures step, not clean or claims
-    assert edit("figures.py") == {"origin", "eras", "supply", "releases", "figures"}
+    # the figure code: the notebooks that draw figures, the figures step and publish (which prints
+    # the PDF edition in the figures' browser), not clean or claims
+    assert edit("figures.py") == {"origin", "eras", "supply", "releases", "figures", "publish"}
     # the SIPRI reader: every notebook that asks the run context for an export (not 01, which
     # cleans catalogues only), and the function steps through the run context they are handed
     assert edit("sipri.py") == {"origin", "eras", "supply", "claims", "releases", "figures", "publish"}
@@ -284,7 +285,7 @@ def test_which_library_modules_each_step_uses(tmp_path):
     root = _copy_project(tmp_path)
     figures = {n for n in ("clean", "origin", "eras", "supply", "claims", "releases", "figures", "publish")
                if "takingstock/figures.py" in _used_by(root, n)}
-    assert figures == {"origin", "eras", "supply", "releases", "figures"}
+    assert figures == {"origin", "eras", "supply", "releases", "figures", "publish"}
     assert "takingstock/templates/briefing.html.j2" not in _used_by(root, "publish")  # an input, not code
     assert {"takingstock/publish.py", "takingstock/runcontext.py", "takingstock/__init__.py"} <= _used_by(root, "publish")
     assert not any(p.startswith("takingstock/runner/") for p in _used_by(root, "clean"))

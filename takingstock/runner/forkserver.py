@@ -11,7 +11,9 @@ Why
 How
     :class:`ForkServer` (in the runner) starts the server (:func:`main`) with
     the kernels' environment, and hands it a listening Unix socket. The server imports
-    :data:`PRELOAD` plus the ``takingstock`` modules the run's notebooks import, then serves.
+    :data:`PRELOAD` plus every ``takingstock`` module the run's notebooks can import (the
+    runner's cache knows them: their imports, and the imports of those, inside functions too),
+    then serves.
     :meth:`ForkServer.kernel_manager_class` (given to papermill as nbclient's ``kernel_manager_class``)
     launches, instead of ``python -m ipykernel_launcher -f <connection file>``, the tiny
     stand-in ``kernel_proxy.py`` (standard library only, started with ``-I -S``: about 10 ms),
@@ -32,7 +34,9 @@ Caveats
     next run, not by later kernels of this one. A preload that fails is skipped (the kernel then
     imports the module itself and fails in the cell that imports it, as a fresh kernel would).
     Module-level state read from the environment at import (``PLOTLY_RENDERER``) is the
-    runner's, which every kernel shares anyway. The server starts no thread and no event loop
+    runner's, which every kernel shares anyway; a module imported for one notebook is imported
+    in every kernel (``takingstock.figures`` sets plotly's default template when imported: the
+    cleaning notebook, which draws nothing, has it too). The server starts no thread and no event loop
     before forking, so the children are clean copies.
 """
 
@@ -56,7 +60,7 @@ from typing import Iterable
 
 #: Imported by the server before any kernel forks (besides the run's own ``takingstock`` modules).
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython",
-           "pandas", "pyarrow", "plotly.graph_objects", "plotly.io", "plotly.express")
+           "pandas", "pyarrow", "pyarrow.parquet", "plotly.graph_objects", "plotly.io", "plotly.express")
 
 PROXY = Path(__file__).with_name("kernel_proxy.py")
 #: How the server is started (``-c``, not ``-m``: the runner package imports this module).

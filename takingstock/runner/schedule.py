@@ -94,10 +94,15 @@ class Pipeline:
         self.kernels = self._fork_server() if config.fork_kernels and forkserver.available() else None
 
     def _fork_server(self) -> forkserver.ForkServer:
-        """The fork server, preloading every ``takingstock`` module the run's notebooks import."""
-        modules = set()
+        """The fork server, preloading every package module the run's notebooks can import
+        (their imports, and the imports of those, inside functions too: the cache's closure)."""
+        names: set[str] = set()
         for nb in self.plan.notebooks.values():
-            modules |= {m for m in (notebook_imports(nb) or ()) if m.split(".")[0] == "takingstock"}
+            names |= notebook_imports(nb) or set()
+        modules = []
+        for path in self.cache.modules.closure(names):
+            parts = path.relative_to(self.plan.root).with_suffix("").parts
+            modules.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
         return forkserver.ForkServer(self.plan.root, modules)
 
     # ------------------------------------------------------------ queries
