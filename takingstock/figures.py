@@ -538,21 +538,17 @@ class _Session:
             future.cancel()
             raise
 
-    def print_pdf(self, uri: str, options: dict, timeout: float) -> bytes:
-        """Print the page at ``uri`` to PDF (Chromium's ``Page.printToPDF`` with ``options``) in
-        a tab of its own; only ``file:`` and ``data:`` requests are let through. Raises on failure."""
+    def print_pdf(self, uri: str, options: dict, timeout: float):
+        """Start printing the page at ``uri`` to PDF (Chromium's ``Page.printToPDF`` with
+        ``options``) in a tab of its own, only ``file:`` and ``data:`` requests let through;
+        return a ``concurrent.futures.Future`` of the PDF's bytes. Raises if the browser is not up."""
         import asyncio
 
         if not self._ready.wait(timeout):
             raise TimeoutError(f"the browser did not start within {timeout:.0f} s")
         if self._failure:
             raise self._failure[0]
-        future = asyncio.run_coroutine_threadsafe(self._print(uri, options), self._loop)
-        try:
-            return future.result(timeout)
-        except BaseException:
-            future.cancel()
-            raise
+        return asyncio.run_coroutine_threadsafe(self._print(uri, options), self._loop)
 
     async def _print(self, uri: str, options: dict) -> bytes:
         import base64
@@ -610,10 +606,10 @@ def start_browser() -> bool:
     return True
 
 
-def print_pdf(uri: str, options: dict, timeout: float = EXPORT_TIMEOUT_S) -> bytes:
-    """Print the page at ``uri`` to PDF in the process's browser (the one that draws the static
-    images; started if it is not); see :meth:`_Session.print_pdf`. Raises when there is no
-    browser or it fails."""
+def print_pdf(uri: str, options: dict, timeout: float = EXPORT_TIMEOUT_S):
+    """Start printing the page at ``uri`` to PDF in the process's browser (the one that draws the
+    static images; started if it is not); a ``concurrent.futures.Future`` of the PDF's bytes
+    (see :meth:`_Session.print_pdf`). Raises when there is no browser."""
     browser = find_browser()
     if browser is None:
         raise RuntimeError("no Chrome/Chromium found")

@@ -135,18 +135,41 @@ PRINT_OPTIONS = {"paperWidth": 8.27, "paperHeight": 11.7, "printBackground": Tru
                  "generateTaggedPDF": False, "generateDocumentOutline": False}
 
 
-def write_pdf_edition(
+class PdfJob:
+    """A PDF edition being printed (:func:`start_pdf_edition`); :meth:`result` waits for it."""
+
+    def __init__(self, future, document: Path, pdf_path: Path):
+        self._future, self._document, self.pdf_path = future, document, pdf_path
+
+    def result(self, timeout: float = PRINT_TIMEOUT_S) -> Path | None:
+        """Write the PDF and return its path, or ``None`` (one notice) when Chromium failed."""
+        from takingstock import atomic
+
+        try:
+            atomic.write_bytes(self.pdf_path, self._future.result(timeout))
+        except Exception as exc:  # noqa: BLE001 - a browser failure must not fail the run
+            self._future.cancel()
+            _notice(f"Chromium could not print the PDF edition ({type(exc).__name__}: {exc}); it is skipped.")
+            return None
+        finally:
+            self._document.unlink(missing_ok=True)
+        return self.pdf_path
+
+
+def start_pdf_edition(
     pages: Sequence[Path],
     pdf_path: str | os.PathLike,
     *,
     built_at: str,
     git_commit: str,
-) -> Path | None:
-    """Print ``pages`` (index first) into ``pdf_path``; return it, or ``None`` when skipped.
+) -> PdfJob | None:
+    """Start printing ``pages`` (index first) into ``pdf_path``; ``None`` (one notice) when skipped.
+
+    The browser prints while the caller goes on; :meth:`PdfJob.result` writes the file.
 
     Args:
         pages: the published HTML pages in reading order, all in one folder (the one holding
-            ``downloads/figures``).
+            ``downloads/figures``, which must hold the figures' SVGs by now).
         pdf_path: where to write the PDF (written atomically).
         built_at, git_commit: the build stamp printed on every sheet.
     """
@@ -161,10 +184,22 @@ def write_pdf_edition(
     options = {**PRINT_OPTIONS, "footerTemplate": _footer(built_at, git_commit)}
     try:
         atomic.write_text(document, text)
-        atomic.write_bytes(Path(pdf_path), figures.print_pdf(document.resolve().as_uri(), options, PRINT_TIMEOUT_S))
+        future = figures.print_pdf(document.resolve().as_uri(), options, PRINT_TIMEOUT_S)
     except Exception as exc:  # noqa: BLE001 - a browser failure must not fail the run
+        document.unlink(missing_ok=True)
         _notice(f"Chromium could not print the PDF edition ({type(exc).__name__}: {exc}); it is skipped.")
         return None
-    finally:
-        document.unlink(missing_ok=True)
-    return Path(pdf_path)
+    return PdfJob(future, document, Path(pdf_path))
+
+
+def write_pdf_edition(
+    pages: Sequence[Path],
+    pdf_path: str | os.PathLike,
+    *,
+    built_at: str,
+    git_commit: str,
+) -> Path | None:
+    """Print ``pages`` (index first) into ``pdf_path`` and wait; return it, or ``None`` when
+    skipped (:func:`start_pdf_edition`, then :meth:`PdfJob.result`)."""
+    job = start_pdf_edition(pages, pdf_path, built_at=built_at, git_commit=git_commit)
+    return None if job is None else job.result()

@@ -571,11 +571,12 @@ def collect_downloads(
     return Downloads(found["tables"], found["figures"], records)
 
 
-def copy_downloads(downloads: Downloads, target: Path, *, tables_dir, figures_dir) -> list[Path]:
+def copy_downloads(downloads: Downloads, target: Path, *, tables_dir, figures_dir,
+                   package: bool = True) -> list[Path]:
     """Copy every file ``downloads`` links into ``target/downloads/``; return what was copied.
 
-    The tables' ``datapackage.json`` goes along when ``tables_dir`` has one, so the tables
-    folder of the downloads is itself a valid data package.
+    With ``package``, the tables' ``datapackage.json`` goes along when ``tables_dir`` has one
+    (:func:`copy_package`), so the tables folder of the downloads is itself a valid data package.
     """
     copied = []
     for kind, folder, files in (("tables", tables_dir, downloads.tables),
@@ -586,16 +587,22 @@ def copy_downloads(downloads: Downloads, target: Path, *, tables_dir, figures_di
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(Path(folder) / f"{name}.{suffix}", dest)
                 copied.append(dest)
-    if tables_dir is not None and downloads.tables:
-        from takingstock.packages import PACKAGE_FILE
-
-        package = Path(tables_dir) / PACKAGE_FILE
-        if package.is_file():
-            dest = target / DOWNLOADS_DIR / "tables" / PACKAGE_FILE
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(package, dest)
-            copied.append(dest)
+    if package and tables_dir is not None and downloads.tables:
+        copied += copy_package(target, tables_dir)
     return copied
+
+
+def copy_package(target: Path, tables_dir) -> list[Path]:
+    """Copy ``tables_dir``'s ``datapackage.json`` (if any) into ``target/downloads/tables/``."""
+    from takingstock.packages import PACKAGE_FILE
+
+    package = Path(tables_dir) / PACKAGE_FILE
+    if not package.is_file():
+        return []
+    dest = target / DOWNLOADS_DIR / "tables" / PACKAGE_FILE
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(package, dest)
+    return [dest]
 
 
 class _Consulted(Downloads):
@@ -955,13 +962,10 @@ def _relative_paths(value: Any) -> Any:
     return value
 
 
-def _write_tables_package(records, tables_dir, summaries_dir, order, common) -> str | None:
-    """Write the tables' data package for the run; return its link in downloads (or None)."""
+def _write_tables_package(tables, tables_dir, summaries_dir, order, common) -> None:
+    """Write the tables' data package for the run (``tables``: :func:`packages.table_records`)."""
     from takingstock import packages
 
-    tables = packages.table_records(summaries_dir, order)
-    if not tables:
-        return None
     parameters = {stem: _relative_paths((read_summary(summaries_dir, stem) or {}).get("parameters") or {})
                   for stem in order}
     run = {"built_at": common["built_at"], "git_commit": common["git_commit"],
@@ -969,7 +973,17 @@ def _write_tables_package(records, tables_dir, summaries_dir, order, common) -> 
            "raw_data": [{"file": f, "sha256": h} for f, h in common["data_versions"]],
            "parameters": parameters}
     packages.write_tables_package(tables, tables_dir, run=run)
-    return f"{DOWNLOADS_DIR}/tables/{packages.PACKAGE_FILE}"
+
+
+def _render_pages(order, by_stem, summaries_dir, common, links, tmp_dir: Path, final: Path):
+    """Write every briefing page into ``tmp_dir``; return (index entries, final paths)."""
+    entries, written = [], []
+    for stem in order:
+        page, entry = render_page(by_stem[stem], summary=read_summary(summaries_dir, stem), **common, **links)
+        atomic.write_text(tmp_dir / entry["href"], page)
+        entries.append(entry)
+        written.append(final / entry["href"])
+    return entries, written
 
 
 def build_briefings(
@@ -1039,35 +1053,38 @@ def build_briefings(
     by_stem = dict(zip(stems, notebooks))
     order = _page_order(stems)
     downloads = package_href = None
+    tables: list = []
     if tables_dir is not None or figures_dir is not None:
         records = recorded_outputs(summaries_dir, order)
         if tables_dir is not None:
-            package_href = _write_tables_package(records, tables_dir, summaries_dir, order, common)
+            from takingstock import packages
+
+            tables = packages.table_records(summaries_dir, order)
+            package_href = f"{DOWNLOADS_DIR}/tables/{packages.PACKAGE_FILE}" if tables else None
         downloads = collect_downloads(records, tables_dir=tables_dir, figures_dir=figures_dir)
     links = {"downloads": downloads, "package_href": package_href}  # the PDF: index only
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
         os.chmod(tmp_dir, 0o755)
-        entries, written = [], []
-        for stem in order:
-            page, entry = render_page(
-                by_stem[stem], summary=read_summary(summaries_dir, stem), **common, **links
-            )
-            atomic.write_text(tmp_dir / entry["href"], page)
-            entries.append(entry)
-            written.append(final / entry["href"])
+        entries, written = _render_pages(order, by_stem, summaries_dir, common, links, tmp_dir, final)
         atomic.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
         if downloads is not None:
-            copy_downloads(downloads, tmp_dir, tables_dir=tables_dir, figures_dir=figures_dir)
-        atomic.write_text(tmp_dir / INDEX_NAME,
-                      render_index(entries, **common, **links, pdf_href=pdf_href))
+            copy_downloads(downloads, tmp_dir, tables_dir=tables_dir, figures_dir=figures_dir, package=False)
+        atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links, pdf_href=pdf_href))
+        # Chromium prints the PDF edition while the tables' package is written
+        job = None
         if pdf_href:
             pages = [tmp_dir / INDEX_NAME] + [tmp_dir / e["href"] for e in entries]
-            made = pdf_edition.write_pdf_edition(pages, tmp_dir / pdf_edition.PDF_NAME, built_at=built,
-                                                 git_commit=common["git_commit"])
-            if made is None:  # Chromium failed: the index must not offer a missing PDF
-                atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
+            job = pdf_edition.start_pdf_edition(pages, tmp_dir / pdf_edition.PDF_NAME, built_at=built,
+                                                git_commit=common["git_commit"])
+        if tables:
+            _write_tables_package(tables, tables_dir, summaries_dir, order, common)
+            if downloads is not None and downloads.tables:
+                copy_package(tmp_dir, tables_dir)
+        if pdf_href and (job is None or job.result() is None):
+            # Chromium failed: the index must not offer a missing PDF
+            atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
         _swap_in(tmp_dir, final)
     finally:
         if tmp_dir.exists():
