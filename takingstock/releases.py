@@ -808,7 +808,10 @@ def compare(old_path: str | Path, new_path: str | Path, read=None) -> Comparison
     context's ``read_register``, which goes through the parsed-register cache).
     """
     read = sipri.read_register if read is None else read
-    old, new = read(old_path), read(new_path)
+    # the newer first: it is the run's primary export, which the other notebooks wait for when
+    # no kernel has parsed it yet (the parsed-register cache's lock)
+    new = read(new_path)
+    old = read(old_path)
     a, b = release_labels(old, new)
     matching = match_deals(old.deals, new.deals, a, b)
     return Comparison(old, new, matching, revisions(matching))
