@@ -115,28 +115,38 @@ def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
     peak tree PSS (MiB), exit code and its output."""
     import resource
 
+    import threading
+
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = psutil.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    peak = 0
+    peaks = [0]
     out_chunks: list[bytes] = []
-    import threading
+    done = threading.Event()
+
+    def sample() -> None:  # the tree's PSS every 0.2 s, on a thread: the wait below is exact
+        while not done.is_set():
+            total = 0
+            try:
+                for p in [proc] + proc.children(recursive=True):
+                    try:
+                        total += _pss(p)
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                pass
+            peaks[0] = max(peaks[0], total)
+            done.wait(0.2)
 
     reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()), daemon=True)
+    sampler = threading.Thread(target=sample, daemon=True)
     reader.start()
-    while proc.poll() is None:
-        total = 0
-        try:
-            for p in [proc] + proc.children(recursive=True):
-                try:
-                    total += _pss(p)
-                except psutil.Error:
-                    pass
-        except psutil.Error:
-            pass
-        peak = max(peak, total)
-        time.sleep(0.2)
+    sampler.start()
+    proc.wait()
     seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    peak = peaks[0]
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     reader.join()

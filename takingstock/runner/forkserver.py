@@ -340,5 +340,7 @@ def main(argv: list[str]) -> None:
     """The server's entry point (:data:`SERVER_MAIN`): ``<listening fd> [module ...]``."""
     listener = socket.socket(fileno=int(argv[0]))
     serve(listener, argv[1:])
+    # nothing to flush or save: skip tearing down every imported module (a few tenths of a second)
+    os._exit(0)
 
 
