@@ -23,6 +23,12 @@ committed catalogues and a user's own file go through the same steps:
    (Python's csv module alone refuses cells over 131,072 characters); a cell longer than
    :data:`MAX_CELL_CHARS` (32,767, what a spreadsheet cell holds) is a problem of its row,
    since no catalogue field needs more and it is most often a quote left open.
+   How: the file is worked on as bytes, decoded only where text is needed (the header, a
+   non-ASCII file's check). The number of fields of every record comes from the positions of
+   the line feeds, separators and quotes (:mod:`takingstock.csv_records`; Python's csv module
+   reads a file whose quoting it cannot vouch for), and the cells from pyarrow's CSV reader
+   when every record is as wide as the header, from pandas' otherwise (blank lines, short
+   rows). Both are checked to give what the csv module and pandas give on the decoded text.
 2. **Types.** Every cell is read as text and trimmed. Whole-number columns (``year_from``,
    ``year_to``, ``quantity``) accept plain ASCII digits only, optionally after a minus sign
    (:func:`parse_whole_numbers`): ``1e3``, ``1985.0``, ``1.99e3``, ``1,730`` are rows
@@ -33,9 +39,9 @@ committed catalogues and a user's own file go through the same steps:
 3. **Schema checks** with pandera (:data:`SCHEMA`), run lazily so that every problem of every
    row is found in one pass: controlled vocabularies (category, acquisition, count_basis,
    confidence), required text present, years in ``YEAR_MIN..YEAR_MAX``, quantity in
-   ``0..MAX_QUANTITY`` (10^9), share in 0..100, source ids a ``;``-separated list. Measured:
-   pandera's lazy validation of 10^6 rows with ~900,000 failures took about 1 s here, so
-   pandera is used directly.
+   ``0..MAX_QUANTITY`` (10^9), share in 0..100, source ids a ``;``-separated list. Each of
+   these checks reads one cell, so each column is validated on its distinct values and a
+   failing value is a problem of every row holding it (:func:`schema_problems`).
 4. **Cross-field and reference checks**, vectorised in pandas: ``year_to >= year_from``;
    ``record_id`` unique within the file (every row sharing an id is rejected, since we cannot
    know which one is right); both country columns resolve in the country crosswalk (an
@@ -51,6 +57,14 @@ committed catalogues and a user's own file go through the same steps:
    (``takingstock.eras``), and the era of design of the weapon type each designation names,
    with the state of design filled from that reference where the row leaves it empty
    (``takingstock.designs``).
+
+Speed: every rule that reads one cell at a time (numbers, the schema, country names, source
+ids, decades and periods, the era of design) is worked out once per distinct value and
+broadcast to the rows (:func:`by_distinct_value`): a catalogue of 10^6 rows holds some 80
+distinct years, 250 country names and 500 quantities. Measured on two shared cores, a
+synthetic catalogue of 10^6 rows (``bench/make_catalogue.py``) cleans and is written in about
+6 s, against about 14 s before, with its outputs byte for byte the same; the memory it needs
+is mostly the processed catalogue itself (about 630 MB of text at 10^6 rows).
 
 Exact arithmetic: every count is at most :data:`MAX_QUANTITY` (10^9 items in one row), so an
 int64 sum of counts cannot overflow for fewer than 9.2 x 10^9 rows (far more than fit in
@@ -457,10 +471,12 @@ def trimmed_text(column: pd.Series) -> pd.Series:
     held in chunks of :data:`ROW_CHUNK` rows, index 0..n-1.
 
     The chunks matter for one thing: the bytes of the parquet file written from the column.
-    Parquet falls back from dictionary to plain pages when a column has too many distinct
-    values (``record_id``), and where it does depends on the chunks it is handed. Text is
-    always cut the same way, whichever reader read it, so the processed catalogue is the same
-    file byte for byte.
+    The parquet writer works through the chunks it is handed, and a column of many distinct
+    values (``record_id``, whose dictionary overflows, so the writer falls back to plain
+    pages) came out differently when cut in pyarrow's reading blocks (about 29,000 rows at
+    10^6 rows) than in the 65,536-row chunks pandas' reader of a text buffer gives. Text is
+    always cut in those, whichever reader read it, so the processed catalogue is the same file
+    byte for byte as before this reader.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
