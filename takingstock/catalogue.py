@@ -932,11 +932,11 @@ def clean_catalogues(catalogue_paths, crosswalk=None, periods=None, fold_success
     if len(set(names)) != len(names):
         raise CatalogueFileError(f"two catalogue files share a file name: {names}")
     clean = pd.concat([r.clean for r in results], ignore_index=True)
-    clean = _designs.add_design_columns(clean, weapon_types, crosswalk, periods, fold_successors)
     rejected = pd.concat([r.rejected for r in results], ignore_index=True)
     report = pd.concat([r.report for r in results], ignore_index=True)
     problems = pd.concat([r.problems for r in results], ignore_index=True)
-    del results
+    del results  # the files' own frames, before the design columns are added to the whole
+    clean = _designs.add_design_columns(clean, weapon_types, crosswalk, periods, fold_successors)
     release_memory()
     return CleaningResult(clean, rejected, report, problems)
 

@@ -454,7 +454,7 @@ def add_design_columns(clean: pd.DataFrame, types: pd.DataFrame | str | Path | N
         types = load_weapon_types(types, crosswalk)
     if not isinstance(periods, pd.DataFrame):
         periods = _eras.load_periods(periods)
-    out = clean.copy()
+    out = clean.copy(deep=False)  # new columns only; the input frame is left as it was
     # Everything is worked out once per distinct combination of the columns it depends on, then
     # broadcast: the match and its era once per designation, count basis, category and
     # acquisition; the state of design once per own state and matched type.
