@@ -63,7 +63,7 @@ ids, decades and periods, the era of design) is worked out once per distinct val
 broadcast to the rows (:func:`by_distinct_value`): a catalogue of 10^6 rows holds some 80
 distinct years, 250 country names and 500 quantities. Measured on two shared cores, a
 synthetic catalogue of 10^6 rows (``bench/make_catalogue.py``) cleans and is written in about
-6 s, against about 14 s before, with its outputs byte for byte the same; the memory it needs
+4.3 s, against about 13 s before, with its outputs byte for byte the same; the memory it needs
 is mostly the processed catalogue itself (about 630 MB of text at 10^6 rows).
 
 Exact arithmetic: every count is at most :data:`MAX_QUANTITY` (10^9 items in one row), so an
@@ -560,7 +560,11 @@ def parse_decimals(text: pd.Series) -> tuple[pd.Series, pd.Series]:
 def distinct_values(column: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
     """``(codes, distinct)``: each cell's position in ``distinct``, the column's distinct values
     (missing values among them, in order of first appearance); None when the column has nearly
-    as many distinct values as rows (a rule is then as quick on the rows themselves)."""
+    as many distinct values as rows (a rule is then as quick on the rows themselves), which the
+    first 4,096 rows usually show (``record_id``, ``notes``) without factorising the rest."""
+    head = column.iloc[:4096]
+    if len(head) >= 64 and len(pd.unique(head)) > len(head) // 2:
+        return None
     codes, uniques = pd.factorize(column, use_na_sentinel=False)
     if len(uniques) > len(column) // 2:
         return None
@@ -655,8 +659,7 @@ def schema_problems(typed: pd.DataFrame) -> pd.DataFrame:
 
     Each column's checks read one cell at a time, so each column is validated on its distinct
     values (:func:`distinct_values`), one schema of that column alone, and a failing value is a
-    problem of every row holding it: the same problems as validating the rows, in a fraction
-    of the time (10^6 rows: 0.8 s -> about 0.1 s).
+    problem of every row holding it: the same problems as validating the rows.
     """
     parts = []
     for name in SCHEMA.columns:
