@@ -23,6 +23,12 @@ committed catalogues and a user's own file go through the same steps:
    (Python's csv module alone refuses cells over 131,072 characters); a cell longer than
    :data:`MAX_CELL_CHARS` (32,767, what a spreadsheet cell holds) is a problem of its row,
    since no catalogue field needs more and it is most often a quote left open.
+   How: the file is worked on as bytes, decoded only where text is needed (the header, a
+   non-ASCII file's check). The number of fields of every record comes from the positions of
+   the line feeds, separators and quotes (:mod:`takingstock.csv_records`; Python's csv module
+   reads a file whose quoting it cannot vouch for), and the cells from pyarrow's CSV reader
+   when every record is as wide as the header, from pandas' otherwise (blank lines, short
+   rows). Both are checked to give what the csv module and pandas give on the decoded text.
 2. **Types.** Every cell is read as text and trimmed. Whole-number columns (``year_from``,
    ``year_to``, ``quantity``) accept plain ASCII digits only, optionally after a minus sign
    (:func:`parse_whole_numbers`): ``1e3``, ``1985.0``, ``1.99e3``, ``1,730`` are rows
@@ -33,9 +39,9 @@ committed catalogues and a user's own file go through the same steps:
 3. **Schema checks** with pandera (:data:`SCHEMA`), run lazily so that every problem of every
    row is found in one pass: controlled vocabularies (category, acquisition, count_basis,
    confidence), required text present, years in ``YEAR_MIN..YEAR_MAX``, quantity in
-   ``0..MAX_QUANTITY`` (10^9), share in 0..100, source ids a ``;``-separated list. Measured:
-   pandera's lazy validation of 10^6 rows with ~900,000 failures took about 1 s here, so
-   pandera is used directly.
+   ``0..MAX_QUANTITY`` (10^9), share in 0..100, source ids a ``;``-separated list. Each of
+   these checks reads one cell, so each column is validated on its distinct values and a
+   failing value is a problem of every row holding it (:func:`schema_problems`).
 4. **Cross-field and reference checks**, vectorised in pandas: ``year_to >= year_from``;
    ``record_id`` unique within the file (every row sharing an id is rejected, since we cannot
    know which one is right); both country columns resolve in the country crosswalk (an
@@ -51,6 +57,14 @@ committed catalogues and a user's own file go through the same steps:
    (``takingstock.eras``), and the era of design of the weapon type each designation names,
    with the state of design filled from that reference where the row leaves it empty
    (``takingstock.designs``).
+
+Speed: every rule that reads one cell at a time (numbers, the schema, country names, source
+ids, decades and periods, the era of design) is worked out once per distinct value and
+broadcast to the rows (:func:`by_distinct_value`): a catalogue of 10^6 rows holds some 80
+distinct years, 250 country names and 500 quantities. Measured on two shared cores, a
+synthetic catalogue of 10^6 rows (``bench/make_catalogue.py``) cleans and is written in about
+4.3 s, against about 13 s before, with its outputs byte for byte the same; the memory it needs
+is mostly the processed catalogue itself (about 630 MB of text at 10^6 rows).
 
 Exact arithmetic: every count is at most :data:`MAX_QUANTITY` (10^9 items in one row), so an
 int64 sum of counts cannot overflow for fewer than 9.2 x 10^9 rows (far more than fit in
@@ -86,6 +100,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from takingstock import countries as _countries
+from takingstock import csv_records as _csv_records
 from takingstock import designs as _designs
 from takingstock import eras as _eras
 from takingstock import atomic
@@ -291,6 +306,71 @@ def _delimiter_name(delimiter: str) -> str:
     return "tab" if delimiter == "\t" else delimiter
 
 
+def checked_bytes(data: bytes, path: str | Path) -> tuple[bytes, str, str]:
+    """A catalogue's bytes checked as text, without decoding all of it when it is ASCII.
+
+    Returns ``(body, codec, encoding)``: the bytes without a UTF-8 byte-order mark, the codec
+    that decodes them (``utf-8`` or ``latin-1``) and the encoding the cleaning report states
+    (``utf-8-sig`` for a file with the mark). The rules are :func:`decode`'s; a pure-ASCII
+    file (the common case) is UTF-8 at once. Raises CatalogueFileError as :func:`decode` does.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        body = data[3:]
+        if not body.isascii():
+            decode(data, path)  # raises if not valid UTF-8
+        return body, "utf-8", "utf-8-sig"
+    if data.isascii():
+        return data, "utf-8", "utf-8"
+    encoding = decode(data, path)[1]
+    return data, encoding, encoding
+
+
+def _is_blank(body: bytes, codec: str) -> bool:
+    """Whether the text holds only white space (as ``str.strip`` sees it)."""
+    rest = body.lstrip(b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+    if not rest:
+        return True
+    return rest[0] >= 0x80 and not rest.decode(codec).strip()
+
+
+def normalise_line_end_bytes(data: bytes) -> bytes:
+    """:func:`normalise_line_ends` on the bytes of a UTF-8 or Latin-1 file (CR and LF are
+    single bytes in both, never part of another character)."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data else data
+
+
+def _header_fields(text: str, delimiter: str) -> list[str]:
+    """The fields of a header record (``[]`` for a blank one)."""
+    return next(_csv.reader(io.StringIO(text), delimiter=delimiter), []) if text else []
+
+
+def _parse_with_arrow(body: bytes, codec: str, delimiter: str, n_columns: int,
+                      scan: _csv_records.Records) -> pd.DataFrame:
+    """The data records of a regular CSV, every record as wide as the header, as text columns.
+
+    Used when :func:`takingstock.csv_records.scan_records` found every quote regular and no
+    record shorter or longer than the header: pyarrow's CSV reader then reads the file as
+    pandas' would (the same quoting rules; every cell text, an empty cell ``""``) in about
+    half the time. Columns are named ``0..n-1`` (the caller names them).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    names = [str(i) for i in range(n_columns)]
+    source = pa.BufferReader(pa.py_buffer(body).slice(scan.header_end + 1))
+    table = pa_csv.read_csv(
+        source,
+        read_options=pa_csv.ReadOptions(column_names=names, encoding=codec.replace("-", ""),
+                                        block_size=max(1 << 22, 2 * scan.longest + 2)),
+        parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                          escape_char=False, ignore_empty_lines=False,
+                                          newlines_in_values=scan.quoted_line_feeds),
+        convert_options=pa_csv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                              strings_can_be_null=False,
+                                              quoted_strings_can_be_null=False))
+    return table.to_pandas()
+
+
 def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
     """Read one catalogue CSV as trimmed text cells.
 
@@ -303,6 +383,12 @@ def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
     Raises:
         CatalogueFileError naming the file: missing, a folder, empty, undecodable, not CSV,
         missing required column(s), a header with no data rows.
+
+    The file is worked on as bytes (:func:`checked_bytes`, :func:`normalise_line_end_bytes`):
+    the field count of every record comes from :func:`takingstock.csv_records.scan_records`
+    (the csv module when the file's quoting is irregular) and the cells from pyarrow's CSV
+    reader when every record is as wide as the header (pandas' otherwise, for short rows and
+    blank lines). Both give what the csv module and pandas give on the decoded text.
     """
     path = Path(path)
     if not path.exists():
@@ -313,12 +399,19 @@ def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
         data = path.read_bytes()
     except OSError as exc:
         raise CatalogueFileError(f"{path}: cannot be read ({exc.strerror})") from None
-    text, encoding = decode(data, path)
-    if not text.strip():
+    body, codec, encoding = checked_bytes(data, path)
+    del data
+    if _is_blank(body, codec):
         raise CatalogueFileError(f"{path}: the file is empty (no header line)")
-    text = normalise_line_ends(text)
-    delimiter = detect_delimiter(text.split("\n", 1)[0])
-    header, widths = _record_widths(text, path, delimiter)
+    body = normalise_line_end_bytes(body)
+    first = body.find(b"\n")
+    delimiter = detect_delimiter(body[:first if first >= 0 else len(body)].decode(codec))
+    scan = _csv_records.scan_records(body, delimiter)
+    if scan is not None:
+        header = _header_fields(body[:scan.header_end].decode(codec), delimiter)
+        widths = scan.widths
+    else:
+        header, widths = _record_widths(body.decode(codec), path, delimiter)
     names = [c.strip() for c in header]
     dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
@@ -344,13 +437,18 @@ def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
             f"(row {wide[0] + 1} has {widths[wide[0]]}; rows {rows}); {sep} "
             "Every row must have at most one field per header column")
     try:
-        # index_col=False: a row with a trailing comma must not turn the first column into the
-        # index; skip_blank_lines=False: blank lines are rows (rejected as empty), so row
-        # numbers match the file and raw = clean + rejected holds.
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                            skipinitialspace=False, index_col=False, skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        if scan is not None and bool((widths == len(header)).all()):
+            frame = _parse_with_arrow(body, codec, delimiter, len(header), scan)
+        else:
+            # index_col=False: a row with a trailing comma must not turn the first column into
+            # the index; skip_blank_lines=False: blank lines are rows (rejected as empty), so
+            # row numbers match the file and raw = clean + rejected holds.
+            frame = pd.read_csv(io.BytesIO(body), sep=delimiter, dtype=str, keep_default_na=False,
+                                skipinitialspace=False, index_col=False, skip_blank_lines=False,
+                                encoding=codec)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise CatalogueFileError(f"{path}: not a readable CSV file ({exc})") from None
+    del body
     if len(frame) != len(widths):
         raise CatalogueFileError(f"{path}: read {len(frame)} data rows but the file has "
                                  f"{len(widths)} records; check its quoting")
@@ -358,10 +456,36 @@ def read_catalogue(path: str | Path) -> tuple[pd.DataFrame, str]:
     for col in OPTIONAL_COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
-    frame = frame.astype(str).apply(lambda col: col.str.strip())
-    frame = frame.reset_index(drop=True)
+    frame = pd.DataFrame({col: trimmed_text(frame[col]) for col in frame.columns})
     frame.attrs["delimiter"] = _delimiter_name(delimiter)
+    release_memory()
     return frame, encoding
+
+
+ROW_CHUNK = 65_536
+"""Rows per chunk of every text column read (what pandas' reader of a text buffer gives)."""
+
+
+def trimmed_text(column: pd.Series) -> pd.Series:
+    """A column as ``str`` text with white space trimmed at both ends (``Series.str.strip``),
+    held in chunks of :data:`ROW_CHUNK` rows, index 0..n-1.
+
+    The chunks matter for one thing: the bytes of the parquet file written from the column.
+    The parquet writer works through the chunks it is handed, and a column of many distinct
+    values (``record_id``, whose dictionary overflows, so the writer falls back to plain
+    pages) came out differently when cut in pyarrow's reading blocks (about 29,000 rows at
+    10^6 rows) than in the 65,536-row chunks pandas' reader of a text buffer gives. Text is
+    always cut in those, whichever reader read it, so the processed catalogue is the same file
+    byte for byte as before this reader.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    whole = pc.utf8_trim_whitespace(pa.array(column.astype(str).array))
+    if isinstance(whole, pa.ChunkedArray):
+        whole = whole.combine_chunks()
+    chunks = [whole.slice(i, ROW_CHUNK) for i in range(0, len(whole), ROW_CHUNK)] or [whole]
+    return pa.chunked_array(chunks).to_pandas()
 
 
 def _number_problem(text: pd.Series, allowed: str, rules: list[tuple[str, str]], fallback: str) -> pd.Series:
@@ -433,21 +557,49 @@ def parse_decimals(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values, reason.where(filled, "")
 
 
+def distinct_values(column: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """``(codes, distinct)``: each cell's position in ``distinct``, the column's distinct values
+    (missing values among them, in order of first appearance); None when the column has nearly
+    as many distinct values as rows (a rule is then as quick on the rows themselves), which the
+    first 4,096 rows usually show (``record_id``, ``notes``) without factorising the rest."""
+    head = column.iloc[:4096]
+    if len(head) >= 64 and len(pd.unique(head)) > len(head) // 2:
+        return None
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    if len(uniques) > len(column) // 2:
+        return None
+    return np.asarray(codes, dtype=np.int64), pd.Series(uniques, dtype=column.dtype)
+
+
+def by_distinct_value(column: pd.Series, rule) -> tuple[pd.Series, ...]:
+    """``rule(column)`` (a function returning Series on the column's index) worked out once per
+    distinct value and broadcast to the rows; the same result as on the rows themselves, since
+    every rule here reads one cell at a time. A catalogue of 10^6 rows has some 80 distinct years
+    and 500 quantities."""
+    found = distinct_values(column)
+    if found is None:
+        return rule(column)
+    codes, distinct = found
+    return tuple(pd.Series(result.array.take(codes), index=column.index, name=result.name)
+                 for result in rule(distinct))
+
+
 def coerce_types(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Convert number columns; return ``(typed, problems[row, column, value, reason])``.
 
     Whole-number columns (:data:`INT_COLUMNS`) go through :func:`parse_whole_numbers`,
     ``share_published`` through :func:`parse_decimals`; a cell that fails is ``<NA>`` in
-    ``typed`` and one problem of its row.
+    ``typed`` and one problem of its row. Each distinct text is parsed once
+    (:func:`by_distinct_value`).
     """
     typed = raw.copy()
     problems = []
     for col in INT_COLUMNS + FLOAT_COLUMNS:
         text = raw[col]
         if col in INT_COLUMNS:
-            typed[col], reason = parse_whole_numbers(text, col)
+            typed[col], reason = by_distinct_value(text, lambda t: parse_whole_numbers(t, col))
         else:
-            typed[col], reason = parse_decimals(text)
+            typed[col], reason = by_distinct_value(text, parse_decimals)
         bad = (reason != "").to_numpy(dtype=bool)
         if bad.any():
             problems.append(pd.DataFrame({"row": np.flatnonzero(bad), "column": col,
@@ -503,21 +655,46 @@ def _concat_problems(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def schema_problems(typed: pd.DataFrame) -> pd.DataFrame:
-    """Run :data:`SCHEMA` lazily and return every failure as ``row, column, value, reason``."""
-    frame = typed[list(RAW_COLUMNS)]
+    """Run :data:`SCHEMA` lazily and return every failure as ``row, column, value, reason``.
+
+    Each column's checks read one cell at a time, so each column is validated on its distinct
+    values (:func:`distinct_values`), one schema of that column alone, and a failing value is a
+    problem of every row holding it: the same problems as validating the rows.
+    """
+    parts = []
+    for name in SCHEMA.columns:
+        found = distinct_values(typed[name])
+        codes, distinct = found if found is not None else (None, typed[name].reset_index(drop=True))
+        failed = _column_failures(name, distinct)
+        if not len(failed):
+            continue
+        if codes is None:
+            rows, values = failed.index.to_numpy(dtype="int64"), failed.to_numpy()
+        else:
+            bad = np.zeros(len(distinct), dtype=bool)
+            bad[failed.index.to_numpy(dtype="int64")] = True
+            rows = np.flatnonzero(bad[codes])
+            values = failed.reindex(codes[rows]).to_numpy()
+        parts.append(pd.DataFrame({"row": rows, "column": name, "value": values,
+                                   "reason": SCHEMA_REASONS[name]}))
+    return _concat_problems(parts)
+
+
+def _column_failures(name: str, values: pd.Series) -> pd.Series:
+    """The values (by position) failing :data:`SCHEMA`'s checks of column ``name``, as text."""
+    schema = pa.DataFrameSchema({name: SCHEMA.columns[name]}, strict=False, coerce=False,
+                                name=SCHEMA.name)
     try:
-        SCHEMA.validate(frame, lazy=True)
+        schema.validate(pd.DataFrame({name: values}), lazy=True)
     except pa.errors.SchemaErrors as err:
         fc = err.failure_cases
         fc = fc[fc["index"].notna() & fc["column"].notna()]
         unknown = fc[~fc["column"].isin(list(SCHEMA_REASONS))]
         if len(unknown):  # a dtype problem we did not foresee: say so, do not hide it
             raise RuntimeError(f"unexpected schema failure: {unknown.head().to_dict('records')}")
-        return pd.DataFrame({"row": fc["index"].astype("int64").to_numpy(),
-                             "column": fc["column"].astype(str).to_numpy(),
-                             "value": fc["failure_case"].astype(str).to_numpy(),
-                             "reason": fc["column"].map(SCHEMA_REASONS).to_numpy()})
-    return _concat_problems([])
+        return pd.Series(fc["failure_case"].astype(str).to_numpy(),
+                         index=fc["index"].astype("int64").to_numpy()).sort_index()
+    return pd.Series([], dtype=object)
 
 
 def cross_field_problems(typed: pd.DataFrame) -> pd.DataFrame:
@@ -544,10 +721,17 @@ def cross_field_problems(typed: pd.DataFrame) -> pd.DataFrame:
 
 def country_problems(typed: pd.DataFrame, crosswalk: _countries.Crosswalk,
                      fold_successors: bool = False) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Resolve both country columns; return ``(problems, {column: lookup frame})``."""
+    """Resolve both country columns; return ``(problems, {column: lookup frame})``.
+
+    Each distinct name is looked up once (:meth:`Crosswalk.lookup` on the distinct names) and
+    the answers are taken to the rows with pyarrow, never through Python objects.
+    """
     parts, lookups = [], {}
     for col in ("country_of_design", "country_of_manufacture"):
-        looked = crosswalk.lookup(typed[col], fold_successors=fold_successors, errors="mark")
+        codes, names = pd.factorize(typed[col], use_na_sentinel=False)
+        table = crosswalk.lookup(pd.Series(names, dtype=object), fold_successors=fold_successors,
+                                 errors="mark")
+        looked = pd.DataFrame({c: table[c].array.take(codes) for c in table.columns}, index=typed.index)
         lookups[col] = looked
         bad = (looked["error"] != "").to_numpy(dtype=bool)
         if bad.any():
@@ -558,15 +742,27 @@ def country_problems(typed: pd.DataFrame, crosswalk: _countries.Crosswalk,
 
 
 def source_problems(typed: pd.DataFrame, known_ids: set[str]) -> pd.DataFrame:
-    """Source ids that are not in ``known_ids`` (``sources.csv``)."""
-    ids = typed["source_ids"].str.split(";").explode().str.strip()
-    unknown = ids[(ids != "") & ~ids.isin(known_ids)]
-    if unknown.empty:
+    """Source ids that are not in ``known_ids`` (``sources.csv``).
+
+    Each distinct ``source_ids`` cell is split (at ``;``, each part trimmed) once.
+    """
+    text = typed["source_ids"]
+    codes, cells = pd.factorize(text, use_na_sentinel=False)
+    unknown = {}
+    for i, cell in enumerate(cells):
+        ids = [part.strip() for part in str(cell).split(";")]
+        missing = [x for x in ids if x != "" and x not in known_ids]
+        if missing:
+            unknown[i] = ", ".join(missing)
+    if not unknown:
         return _concat_problems([])
-    grouped = unknown.groupby(level=0).agg(", ".join)
-    return pd.DataFrame({"row": grouped.index.to_numpy(dtype="int64"), "column": "source_ids",
-                         "value": typed["source_ids"].loc[grouped.index].to_numpy(),
-                         "reason": "source id(s) not in sources.csv: " + grouped.to_numpy()})
+    bad = np.zeros(len(cells), dtype=bool)
+    bad[list(unknown)] = True
+    rows = np.flatnonzero(bad[codes])
+    reasons = np.array([unknown.get(i, "") for i in range(len(cells))], dtype=object)
+    return pd.DataFrame({"row": rows.astype("int64"), "column": "source_ids",
+                         "value": text.to_numpy(dtype=object)[rows],
+                         "reason": "source id(s) not in sources.csv: " + reasons[codes[rows]]})
 
 
 def load_source_ids(path: str | Path) -> set[str]:
@@ -651,17 +847,18 @@ def clean_file(path: str | Path, crosswalk: _countries.Crosswalk, periods: pd.Da
     clean.insert(0, "source_file", name)
     clean.insert(0, "catalogue", cat_id)
     d, m = lookups["country_of_design"][good], lookups["country_of_manufacture"][good]
-    clean["design_state"] = d["state"].to_numpy()
-    clean["design_iso"] = d["iso"].to_numpy()
-    clean["design_bloc"] = d["bloc"].to_numpy()
-    clean["manufacture_state"] = m["state"].to_numpy()
-    clean["manufacture_iso"] = m["iso"].to_numpy()
-    clean["manufacture_bloc"] = m["bloc"].to_numpy()
-    clean["manufacture_successor"] = m["successor"].to_numpy()
-    clean["manufacture_kind"] = m["kind"].to_numpy()
+    clean["design_state"] = plain_text(d["state"])
+    clean["design_iso"] = plain_text(d["iso"])
+    clean["design_bloc"] = plain_text(d["bloc"])
+    clean["manufacture_state"] = plain_text(m["state"])
+    clean["manufacture_iso"] = plain_text(m["iso"])
+    clean["manufacture_bloc"] = plain_text(m["bloc"])
+    clean["manufacture_successor"] = plain_text(m["successor"])
+    clean["manufacture_kind"] = plain_text(m["kind"])
+    del d, m, lookups
     clean["count"] = clean["quantity"].fillna(1).astype("int64")
     check_total(clean["count"], path)
-    clean = _eras.add_eras(clean, periods)
+    clean = add_eras_by_distinct_years(clean, periods)
     clean = clean.reset_index(drop=True)
 
     report = pd.DataFrame([{"source_file": name, "catalogue": cat_id, "encoding": encoding,
@@ -670,7 +867,34 @@ def clean_file(path: str | Path, crosswalk: _countries.Crosswalk, periods: pd.Da
     check_accounting(report)
     problems = problems.assign(source_file=name, catalogue=cat_id, source_row=problems["row"] + 1)
     problems = problems[PROBLEM_COLUMNS + ["catalogue"]].reset_index(drop=True)
+    del raw, typed
+    release_memory()
     return CleaningResult(clean, rejected.reset_index(drop=True), report, problems)
+
+
+def plain_text(column: pd.Series):
+    """A text column as pandas' default ``str`` text (missing -> NaN) in one chunk, ready to be
+    assigned to a frame by position: what ``column.to_numpy()`` gives, without making a
+    Python string per cell."""
+    import pyarrow as pa
+
+    values = pa.array(column.array)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return pa.chunked_array([values]).to_pandas().array
+
+
+def add_eras_by_distinct_years(frame: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """:func:`takingstock.eras.add_eras` worked out once per distinct ``(year_from, year_to)``
+    pair and broadcast to the rows (the same columns, values and types)."""
+    years = frame[["year_from", "year_to"]].reset_index(drop=True)
+    start = pd.factorize(years["year_from"], use_na_sentinel=False)[0].astype(np.int64)
+    end, ends = pd.factorize(years["year_to"], use_na_sentinel=False)
+    inverse = np.asarray(pd.factorize(start * max(len(ends), 1) + end)[0], dtype=np.int64)
+    first_rows = np.unique(inverse, return_index=True)[1]  # the first row of each pair
+    distinct = _eras.add_eras(years.iloc[first_rows].reset_index(drop=True), periods)
+    return frame.assign(**{col: pd.Series(distinct[col].array.take(inverse), index=frame.index)
+                           for col in ("year_mid", "decade", "period_id", "period")})
 
 
 def check_accounting(report: pd.DataFrame) -> None:
@@ -711,10 +935,12 @@ def clean_catalogues(catalogue_paths, crosswalk=None, periods=None, fold_success
     if len(set(names)) != len(names):
         raise CatalogueFileError(f"two catalogue files share a file name: {names}")
     clean = pd.concat([r.clean for r in results], ignore_index=True)
-    clean = _designs.add_design_columns(clean, weapon_types, crosswalk, periods, fold_successors)
     rejected = pd.concat([r.rejected for r in results], ignore_index=True)
     report = pd.concat([r.report for r in results], ignore_index=True)
     problems = pd.concat([r.problems for r in results], ignore_index=True)
+    del results  # the files' own frames, before the design columns are added to the whole
+    clean = _designs.add_design_columns(clean, weapon_types, crosswalk, periods, fold_successors)
+    release_memory()
     return CleaningResult(clean, rejected, report, problems)
 
 
@@ -728,7 +954,21 @@ def write_outputs(result: CleaningResult, processed_dir: str | Path | None = Non
     for key, frame in (("rejected", result.rejected), ("cleaning_report", result.report),
                        ("problems", result.problems)):
         written[key] = atomic.write_text(out / f"{key}.csv", frame.to_csv(index=False))
+    release_memory()
     return written
+
+
+def release_memory() -> None:
+    """Give the memory pyarrow's allocator keeps after freeing (its pages) back to the system.
+
+    The cleaning step makes and frees large text arrays (the file's cells, their trimmed
+    copies, look-up columns); the allocator keeps the freed pages for later use, so the
+    kernel's resident memory stays at its highest point. Measured at 10^6 rows: about 100 MB
+    returned after the clean, in a few milliseconds.
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 #: Text columns of the processed catalogue that hold one value per row (read as plain text).

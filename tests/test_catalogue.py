@@ -192,8 +192,7 @@ def test_check_accounting_catches_a_lost_row():
 
 
 @pytest.mark.slow
-def test_million_rows_clean_fast(cw, periods, tmp_path):
-    import time
+def test_million_rows_clean_with_every_rejection_counted(cw, periods, tmp_path):
     n = 10**6
     rng = np.random.default_rng(7)
     frame = pd.DataFrame({
@@ -207,16 +206,15 @@ def test_million_rows_clean_fast(cw, periods, tmp_path):
         "confidence": "own", "source_ids": "src-a", "notes": ""})
     f = tmp_path / "catalogue_big.csv"
     frame.to_csv(f, index=False)
-    t = time.perf_counter()
     r = catalogue.clean_catalogues(f, cw, periods)
-    elapsed = time.perf_counter() - t
-    print(f"1e6 rows cleaned in {elapsed:.1f} s")
-    assert elapsed < 45  # measured: about 14 s on 2 shared cores, 60% of rows rejected
     rep = r.report.iloc[0]
     assert rep.raw_rows == n == rep.clean_rows + rep.rejected_rows
-    expected_ok = ((frame["country_of_manufacture"] != "Narnia")
-                   & frame["year_from"].between(catalogue.YEAR_MIN, catalogue.YEAR_MAX)).sum()
-    assert rep.clean_rows == expected_ok
+    narnia = frame["country_of_manufacture"] == "Narnia"
+    in_range = frame["year_from"].between(catalogue.YEAR_MIN, catalogue.YEAR_MAX)
+    assert rep.clean_rows == (~narnia & in_range).sum()
+    assert (r.problems["column"] == "country_of_manufacture").sum() == narnia.sum()
+    assert (r.problems["column"] == "year_from").sum() == (~in_range).sum()
+    assert set(r.clean["manufacture_state"]) == {"Russia", "China", "Yugoslavia"}
 
 
 # ---------- awkward files a user may bring (issue: every file gets a clear answer) ----------

@@ -255,10 +255,12 @@ def test_many_rows_with_few_designations(types, crosswalk, periods):
                           "count_basis": "item", "category": "rifle", "count": 1,
                           "design_state": ["Soviet Union", "unknown", "unknown"] * 50_000,
                           "design_iso": ["SUN", "XUN", "XUN"] * 50_000, "design_bloc": "x"})
+    before = frame.copy()
     out = designs.add_design_columns(frame, types, crosswalk, periods)
     assert int(out["design_era_placed"].sum()) == 100_000
     assert (out.loc[1::3, "design_state"] == "Yugoslavia").all()
     assert (out.loc[2::3, "design_state_from"] == "unknown").all()
+    assert frame.equals(before)  # the filled states and new columns went to the copy only
 
 
 def test_an_empty_catalogue_gets_the_columns(processed, types, crosswalk, periods):
