@@ -964,7 +964,8 @@ def release_memory() -> None:
     The cleaning step makes and frees large text arrays (the file's cells, their trimmed
     copies, look-up columns); the allocator keeps the freed pages for later use, so the
     kernel's resident memory stays at its highest point. Measured at 10^6 rows: about 100 MB
-    returned after the clean, in a few milliseconds.
+    returned after the clean, and about 260 MB after reading the processed catalogue
+    (:func:`read_processed`), in a few milliseconds.
     """
     import pyarrow as pa
 
@@ -990,7 +991,9 @@ def read_processed(parquet: str | Path) -> pd.DataFrame:
     schema = pq.read_schema(parquet)
     text = [f.name for f in schema if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
             and f.name not in UNIQUE_TEXT_COLUMNS]
-    return pq.read_table(parquet, read_dictionary=text).to_pandas(self_destruct=True)
+    frame = pq.read_table(parquet, read_dictionary=text).to_pandas(self_destruct=True)
+    release_memory()  # the read's own buffers, freed by now (10^6 rows: about 260 MB back)
+    return frame
 
 
 def load_processed(processed_dir: str | Path | None = None, raw_dir: str | Path | None = None) -> pd.DataFrame:

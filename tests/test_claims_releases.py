@@ -425,7 +425,9 @@ def _amnesty_rows(cat: pd.DataFrame, n: int, **values) -> pd.DataFrame:
     base = cat[cat["catalogue"] == "amnesty_2015"].iloc[0]
     rows = pd.DataFrame([{**base.to_dict(), **values, "record_id": f"added-{i}", "designation": f"Added item {i}"}
                          for i in range(n)])
-    return pd.concat([cat, rows.astype(cat.dtypes.to_dict())], ignore_index=True)
+    # the processed catalogue's text is categorical: added rows bring new values, so as text
+    dtypes = {c: (object if isinstance(t, pd.CategoricalDtype) else t) for c, t in cat.dtypes.items()}
+    return pd.concat([cat.astype(dtypes), rows.astype(dtypes)], ignore_index=True)
 
 
 def test_catalogue_rules_of_every_kind_can_change_verdict(real_ctx, all_claims):
