@@ -10,7 +10,9 @@ bytes are normalised for what changes from one run to the next by design:
 * the project folder's own path (absolute paths in summaries and tables' metadata);
 * build times (ISO 8601 timestamps: the data package's ``created``, the run's ``built_at``);
 * the random element ids plotly draws: ``uuid4`` div ids in figure HTML, and the six- and
-  eight-hex-digit ids of SVG ``defs``, clip paths, gradients and colour bars.
+  eight-hex-digit ids of SVG ``defs``, clip paths, gradients and colour bars;
+* the order of an SVG element's attributes (plotly.js does not always set them in the same
+  order): SVGs are compared in XML canonical form (C14N 2.0, attributes sorted).
 
 PNG images and every CSV, Markdown, Parquet and JSON file are compared byte for byte after
 that. Exit 0 when everything matches, 1 otherwise (listing what differs or exists on one side
@@ -23,6 +25,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from xml.etree.ElementTree import canonicalize
 
 FOLDERS = ("data/processed", "output/tables", "output/summaries", "output/figures")
 _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -35,6 +38,8 @@ def normalised(data: bytes, project: Path, suffix: str) -> bytes:
     """``data`` with the project path, timestamps and (in HTML/SVG) plotly's random ids replaced."""
     data = data.replace(str(project.resolve()).encode(), b"<project>")
     data = _STAMP.sub(b"<time>", data)
+    if suffix == ".svg":  # plotly.js may set an element's attributes in another order
+        data = canonicalize(xml_data=data.decode("utf-8")).encode("utf-8")
     if suffix in (".html", ".svg"):
         data = _UUID.sub(b"<uuid>", data)
         data = _SVG_GRADIENT.sub(b"g<id>", data)
