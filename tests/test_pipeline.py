@@ -110,10 +110,9 @@ def test_real_pipeline_cold_then_warm_then_one_raw_change(tmp_path):
     assert (root / "data" / "processed" / "catalogue.parquet").exists()
     assert (root / "output" / "briefings" / "index.html").exists()
 
-    proc, seconds = _run(root)
+    proc, _ = _run(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _states(proc.stdout) == dict.fromkeys(names, "skipped")
-    assert seconds < 2.0
 
     # the no-op path loads none of the heavy libraries
     probe = (

@@ -311,14 +311,12 @@ def test_ctrl_c_stops_the_kernels_and_exits_130(tmp_path):
                        if any(k in " ".join(c.cmdline()) for k in ("ipykernel", "forkserver", "kernel_proxy"))]
         assert kernels, "the kernel never started"
         time.sleep(2)  # let it reach the sleeping cell
-        started = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        out, _ = proc.communicate(timeout=60)  # the cell would sleep 120 s: no answer here fails
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == runner.EXIT_INTERRUPTED, out
-    assert time.monotonic() - started < 20  # not the 120 s the cell would have slept
     assert "slow      interrupted" in out and "Interrupted: stopping the kernels" in out
     assert not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kernels)
     executed = tmp_path / "output" / "notebooks"
