@@ -103,10 +103,12 @@ STEPS = [
         description="SIPRI transfers to the recipient(s) by supplier and era; item-to-transfer links",
     ),
     Step(
-        "claims", "notebooks/05_claims.ipynb", needs=("origin", "eras", "supply"),
+        # the ledger computes every claim itself from the processed catalogue and the exports
+        # (with the functions notebooks 02-04 use): it needs step 01, not their outputs
+        "claims", "notebooks/05_claims.ipynb", needs=("clean",),
         inputs=("{processed_dir}/*", "{claims_path}", "{raw_dir}/claims_accepted.csv",
-                "{sipri}", "{output_dir}/summaries/0[1-4]*.json", *SIPRI_REFERENCE,
-                "{windows}", "{country_groups}"),
+                "{sipri}", *SIPRI_REFERENCE, "{windows}", "{country_groups}", "{weapon_types}",
+                "{periods}", "{crosswalk}"),
         outputs=("{output_dir}/summaries/{stem}.json", "{processed_dir}/claims_ledger.csv"),
         description="check each claim of the report against the rebuilt evidence",
     ),
