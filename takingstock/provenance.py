@@ -551,32 +551,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="frictionless-validate DIR/datapackage.json (default data/raw) and "
                             "check every file is described; exit 1 on problems")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except ProvenanceError as exc:  # any action: the file and the reason, exit 2
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The action the command line asked for (see :func:`main`); may raise :class:`ProvenanceError`."""
     if args.add:
         for name in args.add:
-            try:
-                resource = refresh_resource(name)
-            except ProvenanceError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
+            resource = refresh_resource(name)
             print(f"{package_path(Path(name).parent)}: {resource['path']} {resource['hash']}, "
                   f"{resource['bytes']} bytes, rows {resource.get('rows')}")
         return 0
     if args.import_sidecars:
-        try:
-            done = import_sidecars(args.import_sidecars)
-        except ProvenanceError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+        done = import_sidecars(args.import_sidecars)
         for resource in done:
             print(f"imported {resource['path']}{SIDECAR_SUFFIX} into "
                   f"{package_path(args.import_sidecars)}")
         print(f"{len(done)} sidecar(s) imported")
         return 0
-    try:
-        problems = verify_all(args.check)
-    except ProvenanceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    problems = verify_all(args.check)
     for problem in problems:
         print(problem)
     if not problems:

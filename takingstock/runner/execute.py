@@ -106,21 +106,14 @@ def failure_message(task: Task, source: Path, exc: BaseException, kept: Path | N
 def run_function(task: Task, output_dir: Path, executed: Sequence[Path]) -> None:
     """Call a function step with its :class:`StepContext`; any exception becomes :class:`StepFailed`."""
     ctx = StepContext(task.step, dict(task.params), output_dir, list(executed), task.context)
-    try:
-        task.step.func(ctx)
-    except Exception as exc:  # noqa: BLE001
-        raise StepFailed(f"step {task.name!r} failed: {type(exc).__name__}: {exc}") from exc
+    _call(task.step.func, ctx, f"step {task.name!r} failed")
 
 
 def run_early(step, finished: Task, output_dir: Path) -> None:
     """Call ``step.early`` for a task that has just run; any exception becomes :class:`StepFailed`."""
     executed = [finished.executed] if finished.executed is not None else []
     ctx = StepContext(finished.step, dict(finished.params), output_dir, executed, finished.context)
-    try:
-        step.early(ctx)
-    except Exception as exc:  # noqa: BLE001
-        raise StepFailed(f"step {step.name!r}, early call after {finished.name!r}: "
-                         f"{type(exc).__name__}: {exc}") from exc
+    _call(step.early, ctx, f"step {step.name!r}, early call after {finished.name!r}")
 
 
 def run_prepare(step, own: Task, output_dir: Path):
@@ -128,10 +121,15 @@ def run_prepare(step, own: Task, output_dir: Path):
 
     Any exception becomes :class:`StepFailed` (reported as a warning; the step does without)."""
     ctx = StepContext(step, dict(own.params), output_dir, [], own.context)
+    return _call(step.prepare, ctx, f"step {step.name!r}, prepare call")
+
+
+def _call(func, ctx: StepContext, failure: str):
+    """``func(ctx)``; any exception becomes :class:`StepFailed`, ``failure: Type: message``."""
     try:
-        return step.prepare(ctx)
-    except Exception as exc:  # noqa: BLE001
-        raise StepFailed(f"step {step.name!r}, prepare call: {type(exc).__name__}: {exc}") from exc
+        return func(ctx)
+    except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
+        raise StepFailed(f"{failure}: {type(exc).__name__}: {exc}") from exc
 
 
 def timed(func, *args) -> float:

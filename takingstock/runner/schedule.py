@@ -90,8 +90,10 @@ class Pipeline:
         self._early_of: dict[tuple[str, str], cf.Future] = {}
         self._prepared: set[str] = set()
         self._cleanups: list[cf.Future] = []
-        # the kernels' fork server (started on the first kernel asked for; None: fresh kernels)
-        self.kernels = self._fork_server() if config.fork_kernels and forkserver.available() else None
+        # the kernels' fork server: made and started when the first notebook task is submitted
+        # (a run with nothing to do never computes its preload list); None: fresh kernels
+        self._fork = config.fork_kernels and forkserver.available()
+        self.kernels: forkserver.ForkServer | None = None
 
     def _fork_server(self) -> forkserver.ForkServer:
         """The fork server, preloading every package module the run's notebooks can import
@@ -166,7 +168,9 @@ class Pipeline:
         self.cache.forget(task)
         self.say(f"[ run ] {task.name:<8} {task.step.notebook or 'function step'}")
         self.started.add(task.name)
-        if self.kernels is not None and task.step.notebook is not None:
+        if self._fork and task.step.notebook is not None:
+            if self.kernels is None:
+                self.kernels = self._fork_server()
             self.kernels.ensure_started()  # its imports overlap papermill's in the worker
         self.running[pool.submit(self.execute, task)] = (task, key)
 
