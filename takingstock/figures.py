@@ -482,6 +482,48 @@ def _kaleido_class():
     return ReusedPageKaleido
 
 
+#: Chromium features turned off in the figures' browser. Chromium 156 builds its omnibox (address
+#: bar) popups as web pages and renders them at start, headless or not: two renderers nobody
+#: ever sees, about 0.7 of the ~2.5 CPU seconds a start took on this project's machine. A name
+#: a Chromium does not know is ignored.
+DISABLED_BROWSER_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "PreloadTopChromeWebUI")
+
+
+def warm_up() -> None:
+    """Build and serialise one small figure of each kind the notebooks draw (bars, lines,
+    heat map; titles, annotation, shaded span), in the house template, and throw it away.
+
+    plotly builds a validator the first time a figure sets each property, and keeps it for the
+    process: ~0.1 s of every notebook's first figures. The pipeline's fork server calls this
+    once (``takingstock.runner.forkserver.WARM_UPS``), so kernels forked from it start with
+    those validators built. It writes nothing and leaves plotly's default template as it was.
+    """
+    register_template(make_default=False)
+    fig = go.Figure([go.Bar(x=[1], y=["a"], orientation="h", text=["1"], marker_color=["#000000"]),
+                     go.Scatter(x=[1], y=[1], mode="lines+markers"),
+                     go.Heatmap(z=[[1]], x=["a"], y=["b"])])
+    fig.update_layout(template=TEMPLATE_NAME, title="t", xaxis_title="x", yaxis_title="y",
+                      legend_title_text="l", barmode="stack")
+    fig.add_annotation(text="s", xref="paper", yref="paper", x=0, y=0, showarrow=False)
+    fig.add_vrect(x0=0, x1=1)
+    fig.to_json()
+
+
+def _browser_class():
+    """choreographer's ``Chromium`` launching with :data:`DISABLED_BROWSER_FEATURES` off.
+
+    The switch goes last on the command line, after any a launcher script (Debian's
+    ``/usr/bin/chromium``) adds, so it is the one Chromium reads.
+    """
+    from choreographer.browsers.chromium import Chromium
+
+    class LeanChromium(Chromium):
+        def get_cli(self):
+            return [*super().get_cli(), "--disable-features=" + ",".join(DISABLED_BROWSER_FEATURES)]
+
+    return LeanChromium
+
+
 class _Session:
     """One headless Chromium (kaleido) for the process, drawing batches of images in order.
 
@@ -514,7 +556,7 @@ class _Session:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 # No MathJax: our charts have no LaTeX, and its default is a CDN this page must not fetch.
-                async with _kaleido_class()(n=1, mathjax=False) as k:
+                async with _kaleido_class()(n=1, mathjax=False, browser_cls=_browser_class()) as k:
                     self._kaleido, self._stop = k, asyncio.Event()
                     self._ready.set()
                     await self._stop.wait()
@@ -623,17 +665,20 @@ def _close_session() -> None:
         _session = None
 
 
-def _kaleido_spec(fig: go.Figure, path: Path) -> dict:
-    """What kaleido draws for one image (as ``plotly.io.write_images`` builds it)."""
-    return {"fig": fig.to_dict(), "path": path,
+def _kaleido_spec(fig: "go.Figure | dict", path: Path) -> dict:
+    """What kaleido draws for one image (as ``plotly.io.write_images`` builds it); ``fig`` is a
+    figure or its plotly spec as a dict (``{"data": ..., "layout": ...}``)."""
+    return {"fig": fig if isinstance(fig, dict) else fig.to_dict(), "path": path,
             "opts": {"format": path.suffix.lstrip("."), "width": _WIDTH, "height": _HEIGHT,
                      "scale": pio.defaults.default_scale}}
 
 
 def export_static(
-    figs: Sequence[go.Figure], paths: Sequence[Path], *, timeout: float | None = None
+    figs: "Sequence[go.Figure | dict]", paths: Sequence[Path], *, timeout: float | None = None
 ) -> list[Path]:
     """Write static images (format from each path's suffix) in one batch, in the process's browser.
+
+    ``figs`` are figures, or their plotly specs as dicts (what ``<name>.json`` holds).
 
     Returns the paths written; returns [] (with one notice per process) when no browser is
     found, the export raises, or it takes longer than ``timeout`` seconds (default
@@ -755,8 +800,12 @@ def export_pending(figures_dir: str | os.PathLike, names: Iterable[str] | None =
     Returns the images written ([] with one notice when no browser can be had: the run still
     succeeds, as with :func:`export_static`).
     """
+    import json
+
     todo = pending_static(figures_dir, names)
-    specs = {spec: pio.from_json(spec.read_text(encoding="utf-8")) for spec in dict.fromkeys(s for s, _ in todo)}
+    # the spec as it was saved (a figure's own JSON), handed to kaleido as it is: building a
+    # plotly Figure from it first would only validate every property again (~10 ms a figure)
+    specs = {spec: json.loads(spec.read_text(encoding="utf-8")) for spec in dict.fromkeys(s for s, _ in todo)}
     return export_static([specs[spec] for spec, _ in todo], [image for _, image in todo])
 
 

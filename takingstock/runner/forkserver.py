@@ -62,6 +62,12 @@ from typing import Iterable
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython",
            "pandas", "pyarrow", "pyarrow.parquet", "plotly.graph_objects", "plotly.io", "plotly.express")
 
+#: Called (``module:function``) by the server when it has no request to answer, after the
+#: preloads: work every kernel would otherwise repeat on first use (plotly checks every property
+#: of a new figure against validators it builds, and caches, the first time it meets them).
+#: Kernels forked later inherit what they cached; one that fails is skipped.
+WARM_UPS = ("takingstock.figures:warm_up",)
+
 PROXY = Path(__file__).with_name("kernel_proxy.py")
 #: How the server is started (``-c``, not ``-m``: the runner package imports this module).
 SERVER_MAIN = "import sys; from takingstock.runner.forkserver import main; main(sys.argv[1:])"
@@ -255,8 +261,18 @@ def _preload(modules: Iterable[str]) -> None:
             pass
 
 
+def _warm_up(target: str) -> None:
+    module, _, name = target.partition(":")
+    try:
+        getattr(importlib.import_module(module), name)()
+    except Exception:  # noqa: BLE001 - a warm-up only saves time; the kernel does the work itself
+        pass
+
+
 def serve(listener: socket.socket, modules: Iterable[str]) -> None:
-    """Import ``modules``, then fork a kernel for every request on ``listener`` until stdin closes."""
+    """Import ``modules``, then fork a kernel for every request on ``listener`` until stdin
+    closes; between requests, run :data:`WARM_UPS` (the first kernels asked for are not kept
+    waiting for them)."""
     # no BLAS thread pool to be lost in the fork; no debugger warning on the run's terminal
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
@@ -308,8 +324,13 @@ def serve(listener: socket.socket, modules: Iterable[str]) -> None:
                     os.kill(pid, signal.SIGKILL)
         conn.close()
 
+    warm_ups = list(WARM_UPS)
     while True:
-        for key, _ in sel.select():
+        events = sel.select(timeout=0 if warm_ups else None)
+        if not events and warm_ups:
+            _warm_up(warm_ups.pop(0))
+            continue
+        for key, _ in events:
             if key.data == "accept":
                 conn, _ = listener.accept()
                 buffers[conn] = b""
