@@ -120,8 +120,10 @@ def rows_by(frame: pd.DataFrame, keys: Sequence[str], *, ids: str = "record_id",
     out["rows"] = np.bincount(code, minlength=len(first)) if len(frame) else np.zeros(0, dtype=np.int64)
     if count:
         out["count"] = pd.Series(pd.to_numeric(frame[count]).to_numpy()).groupby(code).sum().to_numpy()
-    head = pd.DataFrame({"code": code, "id": frame[ids].astype(str).to_numpy()}).groupby("code").head(listed)
-    names = head.groupby("code")["id"].agg("; ".join).reindex(first.index).to_numpy()
+    # the first ``listed`` rows of each line only: their ids are the only ones turned into text
+    head = np.flatnonzero(pd.Series(code).groupby(code).cumcount().to_numpy() < listed)
+    names = (pd.Series(frame[ids].iloc[head].astype(str).to_numpy(dtype=object)).groupby(code[head])
+             .agg("; ".join).reindex(first.index).to_numpy())
     more = out["rows"].to_numpy() - listed
     out["record_ids"] = [n if m <= 0 else f"{n}; and {m:,} more" for n, m in zip(names, more)]
     return out
@@ -135,7 +137,10 @@ def unit_of(catalogue: str) -> str:
 def catalogue_ids(df: pd.DataFrame) -> list[str]:
     """The catalogue ids present, in order of first appearance."""
     _need(df, ["catalogue"], "catalogue_ids")
-    return [str(c) for c in pd.unique(df["catalogue"].astype(str).to_numpy(dtype=object))]
+    values = df["catalogue"]
+    if _text_categorical(values):  # in order of appearance, without a string per row
+        return list(dict.fromkeys(str(c) for c in values.unique()))
+    return [str(c) for c in pd.unique(values.astype(str).to_numpy(dtype=object))]
 
 
 def select_catalogue(df: pd.DataFrame, catalogue: str) -> pd.DataFrame:
@@ -143,8 +148,22 @@ def select_catalogue(df: pd.DataFrame, catalogue: str) -> pd.DataFrame:
     ids = catalogue_ids(df)
     if catalogue not in ids:
         raise BreakdownError(f"catalogue {catalogue!r} is not in the processed catalogue; present: {ids}")
-    rows = (df["catalogue"].astype(str) == catalogue).to_numpy(dtype=bool)
+    rows = _text_equals(df["catalogue"], catalogue)
     return df.copy(deep=False) if rows.all() else df[rows]  # one catalogue: no copy of its rows
+
+
+def _text_categorical(values: pd.Series) -> bool:
+    """Whether ``values`` is a categorical of text (as :func:`takingstock.catalogue.read_processed` reads)."""
+    return isinstance(values.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(values.cat.categories)
+
+
+def _text_equals(values: pd.Series, text: str) -> np.ndarray:
+    """``values.astype(str) == text`` as a boolean array; for a categorical, compared once per
+    category rather than once per row (a missing value equals no text, as after ``astype(str)``)."""
+    if not _text_categorical(values):
+        return (values.astype(str) == text).to_numpy(dtype=bool)
+    per_category = np.array([str(c) == text for c in values.cat.categories] + [False], dtype=bool)
+    return per_category[values.cat.codes.to_numpy()]  # code -1 (missing) picks the last entry
 
 
 def catalogues_to_show(processed: pd.DataFrame, catalogue: str = "all", *, fold: bool = False,
