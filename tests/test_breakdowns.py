@@ -233,3 +233,16 @@ def test_rows_by_counts_rows_and_units_and_names_the_first_ids():
     assert b.rows_by(frame.iloc[:0], ["designation"]).empty
     with pytest.raises(b.BreakdownError, match=r"rows_by: .*\['category'\]"):
         b.rows_by(frame, ["category"])
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series(["b", "a", None, "b"], dtype="category"),
+    pd.Series(["b", "a", None, "b"]),
+    pd.Series(["x", "nan"], dtype="category"),
+    pd.Series([1, 2, None], dtype="category"),  # not text: the plain way
+])
+def test_catalogue_selection_by_category_agrees_with_text_per_row(values):
+    frame = pd.DataFrame({"catalogue": values, "n": range(len(values))})
+    assert b.catalogue_ids(frame) == [str(c) for c in pd.unique(values.astype(str).to_numpy(dtype=object))]
+    for text in ("a", "b", "x", "nan", "1"):
+        assert list(b._text_equals(values, text)) == list((values.astype(str) == text).to_numpy(dtype=bool))
