@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import sys
 
-from takingstock.runner import Step, StepContext, main
+from takingstock.runner import Step, StepContext, exit_process, main
 
 CATALOGUE = "{processed_dir}/catalogue.parquet"
+# Steps that hold the whole processed catalogue in memory (`holds`): with a large one (over
+# `Config.large_file_mb` on disk) they run one at a time, not two kernels of it side by side.
 # What the SIPRI reader itself reads: the releases we know and the weapon-category mapping.
 SIPRI_REFERENCE = ("{root}/data/raw/sipri_releases.csv", "{root}/data/raw/sipri_weapon_categories.csv")
 
@@ -89,18 +91,21 @@ STEPS = [
         inputs=(CATALOGUE, "{crosswalk}"),
         outputs=("{output_dir}/summaries/{stem}.json",),
         description="items by country of manufacture and design, blocs, successor states",
+        holds=(CATALOGUE,),
     ),
     Step(
         "eras", "notebooks/03_eras.ipynb", needs=("clean",),
         inputs=(CATALOGUE, "{periods}", "{windows}", "{weapon_types}", "{sipri}", *SIPRI_REFERENCE),
         outputs=("{output_dir}/summaries/{stem}.json",),
         description="items by decade and period of manufacture and of design, against arms flows into the recipient",
+        holds=(CATALOGUE,),
     ),
     Step(
         "supply", "notebooks/04_supply_chains.ipynb", needs=("clean",),
         inputs=(CATALOGUE, "{sipri}", "{aliases}", "{crosswalk}", "{windows}", *SIPRI_REFERENCE),
         outputs=("{output_dir}/summaries/{stem}.json",),
         description="SIPRI transfers to the recipient(s) by supplier and era; item-to-transfer links",
+        holds=(CATALOGUE,),
     ),
     Step(
         # the ledger computes every claim itself from the processed catalogue and the exports
@@ -111,6 +116,7 @@ STEPS = [
                 "{periods}", "{crosswalk}"),
         outputs=("{output_dir}/summaries/{stem}.json", "{processed_dir}/claims_ledger.csv"),
         description="check each claim of the report against the rebuilt evidence",
+        holds=(CATALOGUE,),
     ),
     Step(
         "releases", "notebooks/06_release_changes.ipynb",
@@ -140,4 +146,4 @@ STEPS = [
 ]
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:], STEPS))
+    exit_process(main(sys.argv[1:], STEPS))

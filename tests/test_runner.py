@@ -726,3 +726,69 @@ def test_parameter_defaults_keep_their_exact_source_text(source):
     nodes = [n for n in ast.walk(ast.parse(source)) if getattr(n, "end_col_offset", None) is not None]
     assert nodes
     assert [params._segment(lines, n) for n in nodes] == [ast.get_source_segment(source, n) for n in nodes]
+
+
+def _together(n):
+    """``n`` function-step bodies that each record whether all ``n`` ran at the same time."""
+    import threading
+
+    barrier = threading.Barrier(n, timeout=3)
+    seen = []
+
+    def body(ctx):
+        try:
+            barrier.wait()
+            seen.append((ctx.step.name, "together"))
+        except threading.BrokenBarrierError:
+            seen.append((ctx.step.name, "alone"))
+    return body, seen
+
+
+def test_steps_holding_a_large_file_run_one_at_a_time_and_small_ones_side_by_side(project):
+    """``Step.holds``: two steps that load the same file whole run side by side while it is
+    small, and one after the other once it weighs more than ``large_file_mb``."""
+    big = project / "data" / "raw" / "catalogue.bin"
+    big.write_bytes(b"x" * 200_000)
+    body, seen = _together(2)
+    H1 = Step("h1", None, inputs=("{raw_dir}/catalogue.bin",), holds=("{raw_dir}/catalogue.bin",), func=body)
+    H2 = Step("h2", None, inputs=("{raw_dir}/catalogue.bin",), holds=("{raw_dir}/catalogue.bin",), func=body)
+    states, _ = run(project, [H1, H2], large_file_mb=1.0)  # 0.2 MB: small
+    assert states == {"h1": "ran", "h2": "ran"} and sorted(seen) == [("h1", "together"), ("h2", "together")]
+
+    seen.clear()
+    states, _ = run(project, [H1, H2], large_file_mb=0.1, force=True)  # 0.2 MB: large
+    assert states == {"h1": "ran", "h2": "ran"}
+    assert sorted(seen) == [("h1", "alone"), ("h2", "alone")]  # the second began after the first ended
+
+
+def test_a_head_start_waits_while_a_step_upstream_still_runs(project):
+    """A function step's early (and prepare) calls for a finished task wait while a step that
+    its other needs need is still running (a slow step 01 before a large catalogue's notebooks)."""
+    import threading
+    import time
+
+    lock = threading.Lock()
+    calls = []
+
+    def note(*what):
+        with lock:
+            calls.append(what)
+
+    def slow(ctx):
+        time.sleep(0.5)
+        note("u done")
+
+    def early(ctx):
+        note("early", ctx.step.name)
+
+    def prepare(ctx):
+        note("prepare")
+
+    U = Step("u", None, func=slow)
+    X = Step("x", None, func=lambda ctx: note("x done"))
+    Y = Step("y", None, needs=("u",), func=lambda ctx: note("y done"))
+    F = Step("f", None, needs=("x", "y"), func=lambda ctx: note("f done"), early=early, prepare=prepare)
+    states, _ = run(project, [U, X, Y, F])
+    assert set(states.values()) == {"ran"}
+    assert calls.index(("x done",)) < calls.index(("u done",)) < calls.index(("prepare",))
+    assert calls.index(("u done",)) < calls.index(("early", "x")) < calls.index(("f done",))

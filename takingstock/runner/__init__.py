@@ -25,7 +25,7 @@ A run with nothing to do imports neither papermill nor pandas (the warm path is 
 ``bench/README.md``).
 """
 
-from takingstock.runner.cli import build_parser, list_steps, main, parse_run_args
+from takingstock.runner.cli import build_parser, exit_process, list_steps, main, parse_run_args
 from takingstock.runner.plan import Plan
 from takingstock.runner.params import Param, notebook_parameters, resolve_parameters, source_cell_number
 from takingstock.runner.schedule import Pipeline, summary_table
@@ -35,5 +35,5 @@ from takingstock.runner.steps import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EX
 
 __all__ = ["Config", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "Param", "ParameterError",
            "Pipeline", "Plan", "Result", "Step", "StepContext", "StepFailed", "Task", "build_parser",
-           "default_dirs", "list_steps", "main", "notebook_parameters", "parse_run_args",
+           "default_dirs", "exit_process", "list_steps", "main", "notebook_parameters", "parse_run_args",
            "resolve_parameters", "source_cell_number", "summary_table"]

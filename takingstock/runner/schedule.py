@@ -43,6 +43,7 @@ import concurrent.futures as cf
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Sequence
 
 from takingstock.runner import execute, forkserver
@@ -90,6 +91,8 @@ class Pipeline:
         self._early_of: dict[tuple[str, str], cf.Future] = {}
         self._prepared: set[str] = set()
         self._cleanups: list[cf.Future] = []
+        # tasks that ran, whose prepare and early calls wait for the steps upstream to finish
+        self._held_back: list[Task] = []
         # the kernels' fork server: made and started when the first notebook task is submitted
         # (a run with nothing to do never computes its preload list); None: fresh kernels
         self._fork = config.fork_kernels and forkserver.available()
@@ -126,6 +129,18 @@ class Pipeline:
         return all(t.name in self.results for n in task.step.needs if n in self._selected
                    for t in self.plan.by_step[n])
 
+    def large_holdings(self, task: Task) -> set[Path]:
+        """The files of ``task.step.holds`` when together they weigh more than
+        ``config.large_file_mb`` (else none): what the task must not share with another."""
+        files = expand(task.step.holds, task.fmt)
+        size = sum(f.stat().st_size for f in files if f.is_file())
+        return set(files) if files and size > self.config.large_file_mb * 1e6 else set()
+
+    def waits_for_memory(self, task: Task) -> bool:
+        """A running task holds one of the large files ``task`` would hold (see ``Step.holds``)."""
+        mine = self.large_holdings(task)
+        return bool(mine) and any(mine & self.large_holdings(other) for other, _ in self.running.values())
+
     def is_blocked(self, task: Task) -> bool:
         return any(n in self.bad_steps for n in task.step.needs)
 
@@ -154,14 +169,18 @@ class Pipeline:
                 return
             if not self.is_ready(task):
                 continue
-            self.pending.remove(task)
             if self.is_blocked(task):
+                self.pending.remove(task)
                 self.finish(task, Result(task.name, "blocked", message="needs a failed step"))
                 continue
             key = self.cache_key(task)
             if self.may_skip(task, key):
+                self.pending.remove(task)
                 self.finish(task, Result(task.name, "skipped", message="up to date"))
                 continue
+            if self.waits_for_memory(task):
+                continue  # pending until the task holding the same large file is done
+            self.pending.remove(task)
             self.submit(pool, task, key)
 
     def submit(self, pool: cf.Executor, task: Task, key: str) -> None:
@@ -190,6 +209,37 @@ class Pipeline:
             self._early_pools[step.name] = cf.ThreadPoolExecutor(max_workers=1,
                                                                  thread_name_prefix=f"early-{step.name}")
         return self._early_pools[step.name]
+
+    def upstream(self, step: Step) -> set[str]:
+        """The steps that the steps ``step`` needs need, at any depth (not its needs themselves)."""
+        found: set[str] = set()
+        todo = [n for name in step.needs if name in self.plan.by_step for n in self.plan.by_step[name][0].step.needs]
+        while todo:
+            name = todo.pop()
+            if name not in found:
+                found.add(name)
+                if name in self.plan.by_step:
+                    todo.extend(self.plan.by_step[name][0].step.needs)
+        return found
+
+    def release_head_starts(self) -> None:
+        """Queue the prepare and early calls of tasks that ran, unless a task upstream still runs.
+
+        A head start (the figures' browser, a page rendered early) is work done beside the
+        notebooks; it waits while a step upstream of every notebook it serves still runs
+        (clean, when a large catalogue makes it finish after releases), so it never takes
+        memory and CPU from the task that everything after it waits for.
+        """
+        running = {task.step.name for task, _ in self.running.values()}
+        waiting = {s.name for s in self.plan.steps if (s.prepare or s.early) and self.upstream(s) & running}
+        still = []
+        for task in self._held_back:
+            if any(task.step.name in s.needs for s in self.plan.steps if s.name in waiting):
+                still.append(task)
+                continue
+            self.queue_prepare(task)
+            self.queue_early(task)
+        self._held_back = still
 
     def queue_prepare(self, finished: Task) -> None:
         """Queue the prepare call of every selected function step that needs ``finished``'s step
@@ -243,8 +293,8 @@ class Pipeline:
                 self.say(f"[warn ] {task.name}: produced none of its declared outputs {list(task.step.outputs)}")
             self.cache.record(task, key, seconds, outputs, time.strftime("%Y-%m-%dT%H:%M:%S"))
             self.finish(task, Result(task.name, "ran", seconds))
-            self.queue_prepare(task)
-            self.queue_early(task)
+            self._held_back.append(task)
+        self.release_head_starts()
 
     def stop_pending(self, state: str, message: str) -> None:
         for task in self.pending:

@@ -20,6 +20,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from takingstock.runcontext import RunContext
 
 DEFAULT_JOBS = 2
+#: A step whose ``holds`` files weigh more than this (MB on disk) runs while no other step
+#: holding one of them does (:attr:`Config.large_file_mb`).
+DEFAULT_LARGE_FILE_MB = 8.0
 DEFAULT_CELL_TIMEOUT = 600
 DEFAULT_START_TIMEOUT = 60
 #: The folders every notebook that declares them receives, always as absolute paths.
@@ -77,6 +80,11 @@ class Step:
             run (so the step will run too): the figures and publish steps start their browsers
             while the next notebooks run. It may return a callable, called when the run ends (to
             free what was prepared and not used). Early calls and the step wait for it.
+        holds: glob templates of the files the step loads whole into memory (the analysis
+            notebooks: the processed catalogue). When those files weigh more than
+            :attr:`Config.large_file_mb` together, the step waits until no other running task
+            holds one of them: two kernels each holding a catalogue of 10^6 rows would need
+            ~1 GB between them. Below that size, such steps run side by side as any others.
     """
 
     name: str
@@ -88,6 +96,7 @@ class Step:
     description: str = ""
     early: Callable[["StepContext"], Any] | None = None
     prepare: Callable[["StepContext"], Any] | None = None
+    holds: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,3 +170,4 @@ class Config:
     start_timeout: float = DEFAULT_START_TIMEOUT
     progress: bool = False
     fork_kernels: bool = True
+    large_file_mb: float = DEFAULT_LARGE_FILE_MB
