@@ -24,8 +24,9 @@ from typing import Any, Sequence
 from takingstock import paths
 from takingstock.runner.grid import parse_grid_option
 from takingstock.runner.params import describe, notebook_parameters
-from takingstock.runner.steps import (DEFAULT_CELL_TIMEOUT, DEFAULT_JOBS, DEFAULT_START_TIMEOUT, EXIT_FAILED,
-                                      EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Config, ParameterError, Step)
+from takingstock.runner.steps import (DEFAULT_CELL_TIMEOUT, DEFAULT_JOBS, DEFAULT_LARGE_FILE_MB, DEFAULT_START_TIMEOUT,
+                                      EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Config, ParameterError,
+                                      Step)
 
 SUBCOMMANDS = {
     "run": "run the steps (the default when no subcommand is given)",
@@ -67,6 +68,9 @@ def build_parser(steps: Sequence[Step]) -> argparse.ArgumentParser:
     parser.add_argument("--fresh-kernels", action="store_true",
                         help="start every kernel as a new process instead of forking it from one "
                              "pre-imported process (slower; see takingstock/runner/forkserver.py)")
+    parser.add_argument("--large-file-mb", type=float, default=DEFAULT_LARGE_FILE_MB, metavar="MB",
+                        help="steps that hold a file bigger than this (the processed catalogue) run one "
+                             f"at a time, to bound memory (default {DEFAULT_LARGE_FILE_MB:g}; see docs/pipeline.md)")
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help="show cell progress bars (default: only on a terminal outside CI)")
@@ -144,7 +148,8 @@ def parse_run_args(argv: Sequence[str], steps: Sequence[Step], root: Path = path
     names = {s.name for s in steps}
     config = Config(root=Path(root), jobs=args.jobs, force=args.force, only=tuple(args.only),
                     keep_going=args.keep_going, execution_timeout=args.timeout,
-                    start_timeout=args.start_timeout, fork_kernels=not args.fresh_kernels)
+                    start_timeout=args.start_timeout, fork_kernels=not args.fresh_kernels,
+                    large_file_mb=args.large_file_mb)
     config.progress = (args.progress if args.progress is not None
                        else sys.stderr.isatty() and not os.environ.get("CI"))
     for file in args.params:
