@@ -524,6 +524,35 @@ def _browser_class():
     return LeanChromium
 
 
+#: In kaleido's page: the PNG of an SVG, as plotly.js's ``toImage`` makes it (base64, no prefix).
+_SVG_TO_PNG_JS = r"""function(svg, width, height) {
+  return Plotly.Snapshot.svgToImg({format: "png", width: width, height: height, svg: svg,
+                                   canvas: document.createElement("canvas"), promise: true})
+    .then(function(url) { return url.replace(/^data:image\/png;base64,/, ""); });
+}"""
+
+
+def _png_from_svg_pairs(specs: list[dict]) -> dict[int, tuple[dict, dict]]:
+    """``{id(png spec): (png spec, svg spec)}`` for each PNG the batch also asks as an SVG of the
+    same name and size, at scale 1 (a PNG at another scale is left to kaleido)."""
+    def key(spec: dict):
+        opts = spec["opts"]
+        return Path(spec["path"]).with_suffix(""), opts.get("width"), opts.get("height"), opts.get("scale", 1)
+
+    svgs = {key(s): s for s in specs if s["opts"].get("format") == "svg"}
+    return {id(s): (s, svgs[key(s)]) for s in specs
+            if s["opts"].get("format") == "png" and key(s) in svgs and s["opts"].get("scale", 1) == 1}
+
+
+def _can_rasterise(kaleido) -> bool:
+    """Whether the pinned kaleido's internals the SVG-to-PNG step uses are there."""
+    try:
+        from kaleido._kaleido_tab import _devtools_utils
+    except ImportError:  # pragma: no cover - another kaleido than the pinned one
+        return False
+    return hasattr(kaleido, "tabs_ready") and hasattr(_devtools_utils, "exec_js_fn")
+
+
 class _Session:
     """One headless Chromium (kaleido) for the process, drawing batches of images in order.
 
@@ -572,13 +601,39 @@ class _Session:
             raise TimeoutError(f"the browser did not start within {timeout:.0f} s")
         if self._failure:
             raise self._failure[0]
-        future = asyncio.run_coroutine_threadsafe(
-            self._kaleido.write_fig_from_object(specs, cancel_on_error=True), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._draw(specs), self._loop)
         try:
             future.result(timeout)
         except BaseException:
             future.cancel()
             raise
+
+    async def _draw(self, specs: list[dict]) -> None:
+        """kaleido draws every spec except a PNG whose SVG (same name, size and scale 1) is in
+        the batch: that PNG is rasterised from the SVG just written, in kaleido's page, by
+        plotly.js's ``Snapshot.svgToImg``, the step kaleido's own PNG export ends with (the
+        figure is laid out once, not twice). The PNGs are byte for byte kaleido's
+        (tests/test_figures.py). Without the kaleido internals this needs, kaleido draws all."""
+        import base64
+
+        derived = _png_from_svg_pairs(specs) if _can_rasterise(self._kaleido) else {}
+        await self._kaleido.write_fig_from_object([s for s in specs if id(s) not in derived], cancel_on_error=True)
+        if not derived:
+            return
+        from kaleido._kaleido_tab import _devtools_utils
+
+        tab = await self._kaleido.tabs_ready.get()
+        try:
+            for png, svg in derived.values():
+                reply = await _devtools_utils.exec_js_fn(
+                    tab.tab, tab._current_js_id, _SVG_TO_PNG_JS, Path(svg["path"]).read_text(encoding="utf-8"),
+                    png["opts"]["width"], png["opts"]["height"])
+                result = reply.get("result", {})
+                if "exceptionDetails" in result or "value" not in result.get("result", {}):
+                    raise RuntimeError(f"the browser could not rasterise {Path(svg['path']).name}: {reply}")
+                Path(png["path"]).write_bytes(base64.b64decode(result["result"]["value"]))
+        finally:
+            await self._kaleido.tabs_ready.put(tab)
 
     def print_pdf(self, uri: str, options: dict, timeout: float):
         """Start printing the page at ``uri`` to PDF (Chromium's ``Page.printToPDF`` with

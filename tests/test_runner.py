@@ -787,8 +787,14 @@ def test_a_head_start_waits_while_a_step_upstream_still_runs(project):
     U = Step("u", None, func=slow)
     X = Step("x", None, func=lambda ctx: note("x done"))
     Y = Step("y", None, needs=("u",), func=lambda ctx: note("y done"))
+    def early_p(ctx):
+        note("early p", ctx.step.name)
+
     F = Step("f", None, needs=("x", "y"), func=lambda ctx: note("f done"), early=early, prepare=prepare)
-    states, _ = run(project, [U, X, Y, F])
+    # P needs u itself: u running is no reason to hold P's call for x
+    P = Step("p", None, needs=("x", "u"), func=lambda ctx: note("p done"), early=early_p)
+    states, _ = run(project, [U, X, Y, F, P])
     assert set(states.values()) == {"ran"}
     assert calls.index(("x done",)) < calls.index(("u done",)) < calls.index(("prepare",))
     assert calls.index(("u done",)) < calls.index(("early", "x")) < calls.index(("f done",))
+    assert calls.index(("early p", "x")) < calls.index(("u done",))

@@ -91,8 +91,9 @@ class Pipeline:
         self._early_of: dict[tuple[str, str], cf.Future] = {}
         self._prepared: set[str] = set()
         self._cleanups: list[cf.Future] = []
-        # tasks that ran, whose prepare and early calls wait for the steps upstream to finish
-        self._held_back: list[Task] = []
+        # (function step, task that ran): prepare and early calls lined up, held while a step
+        # upstream still runs (release_head_starts)
+        self._held_back: list[tuple[Step, Task]] = []
         # the kernels' fork server: made and started when the first notebook task is submitted
         # (a run with nothing to do never computes its preload list); None: fresh kernels
         self._fork = config.fork_kernels and forkserver.available()
@@ -211,7 +212,7 @@ class Pipeline:
         return self._early_pools[step.name]
 
     def upstream(self, step: Step) -> set[str]:
-        """The steps that the steps ``step`` needs need, at any depth (not its needs themselves)."""
+        """The steps that ``step``'s needs need, at any depth, other than its needs themselves."""
         found: set[str] = set()
         todo = [n for name in step.needs if name in self.plan.by_step for n in self.plan.by_step[name][0].step.needs]
         while todo:
@@ -220,48 +221,56 @@ class Pipeline:
                 found.add(name)
                 if name in self.plan.by_step:
                     todo.extend(self.plan.by_step[name][0].step.needs)
-        return found
+        return found - set(step.needs)
+
+    def hold_head_starts(self, finished: Task) -> None:
+        """Line up the prepare and early calls that ``finished`` allows (every function step with
+        either that needs its step), in plan order; :meth:`release_head_starts` queues them."""
+        self._held_back += [(step, finished) for step in self.plan.steps
+                            if (step.prepare or step.early) and finished.step.name in step.needs]
 
     def release_head_starts(self) -> None:
-        """Queue the prepare and early calls of tasks that ran, unless a task upstream still runs.
+        """Queue the lined-up prepare and early calls, except where a step upstream still runs.
 
         A head start (the figures' browser, a page rendered early) is work done beside the
-        notebooks; it waits while a step upstream of every notebook it serves still runs
-        (clean, when a large catalogue makes it finish after releases), so it never takes
-        memory and CPU from the task that everything after it waits for.
+        notebooks. It waits while a step that the function step's needs need (and the step
+        does not need itself) still runs: step 01, when a large catalogue makes it finish after
+        the releases notebook, so the browser never takes memory and CPU from the task every
+        other notebook waits for. A call also waits while the call for the same task of a step
+        its step needs is held (a page after that notebook's images).
         """
         running = {task.step.name for task, _ in self.running.values()}
-        waiting = {s.name for s in self.plan.steps if (s.prepare or s.early) and self.upstream(s) & running}
+        held: set[tuple[str, str]] = set()
         still = []
-        for task in self._held_back:
-            if any(task.step.name in s.needs for s in self.plan.steps if s.name in waiting):
-                still.append(task)
+        for step, task in self._held_back:
+            if self.upstream(step) & running or any((n, task.name) in held for n in step.needs):
+                held.add((step.name, task.name))
+                still.append((step, task))
                 continue
-            self.queue_prepare(task)
-            self.queue_early(task)
+            self.queue_prepare(step)
+            self.queue_early(step, task)
         self._held_back = still
 
-    def queue_prepare(self, finished: Task) -> None:
-        """Queue the prepare call of every selected function step that needs ``finished``'s step
-        (once per step: after the first such task has run, the step will run too)."""
-        for step in self.plan.steps:
-            if step.prepare is None or step.name in self._prepared or finished.step.name not in step.needs:
-                continue
-            self._prepared.add(step.name)
-            own = self.plan.by_step[step.name][0]
-            future = self._early_pool(step).submit(execute.run_prepare, step, own, self.plan.output_dir)
-            self.early.setdefault(step.name, []).append(future)
-            self._cleanups.append(future)
+    def queue_prepare(self, step: Step) -> None:
+        """Queue ``step``'s prepare call, once (after the first task it needs has run, the step
+        will run too)."""
+        if step.prepare is None or step.name in self._prepared:
+            return
+        self._prepared.add(step.name)
+        own = self.plan.by_step[step.name][0]
+        future = self._early_pool(step).submit(execute.run_prepare, step, own, self.plan.output_dir)
+        self.early.setdefault(step.name, []).append(future)
+        self._cleanups.append(future)
 
-    def queue_early(self, finished: Task) -> None:
-        """Queue the early call of every selected function step that needs ``finished``'s step."""
-        for step in self.plan.steps:
-            if step.early is None or finished.step.name not in step.needs:
-                continue
-            before = [self._early_of[(n, finished.name)] for n in step.needs if (n, finished.name) in self._early_of]
-            future = self._early_pool(step).submit(self._early_call, step, finished, before)
-            self.early.setdefault(step.name, []).append(future)
-            self._early_of[(step.name, finished.name)] = future
+    def queue_early(self, step: Step, finished: Task) -> None:
+        """Queue ``step``'s early call for ``finished``, after the early calls for the same task of
+        the steps it needs."""
+        if step.early is None:
+            return
+        before = [self._early_of[(n, finished.name)] for n in step.needs if (n, finished.name) in self._early_of]
+        future = self._early_pool(step).submit(self._early_call, step, finished, before)
+        self.early.setdefault(step.name, []).append(future)
+        self._early_of[(step.name, finished.name)] = future
 
     def _early_call(self, step: Step, finished: Task, before: list[cf.Future]) -> None:
         """One early call, after the early calls for the same task of the steps it needs."""
@@ -293,7 +302,7 @@ class Pipeline:
                 self.say(f"[warn ] {task.name}: produced none of its declared outputs {list(task.step.outputs)}")
             self.cache.record(task, key, seconds, outputs, time.strftime("%Y-%m-%dT%H:%M:%S"))
             self.finish(task, Result(task.name, "ran", seconds))
-            self._held_back.append(task)
+            self.hold_head_starts(task)
         self.release_head_starts()
 
     def stop_pending(self, state: str, message: str) -> None:
