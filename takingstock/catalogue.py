@@ -87,6 +87,7 @@ every column of the file by one.
 from __future__ import annotations
 
 import csv as _csv
+import functools
 import glob as _glob
 import io
 import re
@@ -97,7 +98,6 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from takingstock import countries as _countries
 from takingstock import csv_records as _csv_records
@@ -148,33 +148,49 @@ class CatalogueFileError(ValueError):
     """A catalogue file that cannot be used at all; the message names the file and why."""
 
 
-def _vocab(values: Iterable[str], allow_empty: bool = False) -> pa.Check:
+def _vocab(values: Iterable[str], allow_empty: bool = False):
+    import pandera.pandas as pa
+
     allowed = list(values) + ([""] if allow_empty else [])
     return pa.Check.isin(allowed)
 
 
-SCHEMA = pa.DataFrameSchema(
-    {
-        "record_id": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "category": pa.Column(str, _vocab(CATEGORIES)),
-        "designation": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "country_of_design": pa.Column(str),
-        "country_of_manufacture": pa.Column(str),
-        "year_from": pa.Column("Int64", pa.Check.in_range(YEAR_MIN, YEAR_MAX), nullable=True),
-        "year_to": pa.Column("Int64", pa.Check.in_range(YEAR_MIN, YEAR_MAX), nullable=True),
-        "acquisition": pa.Column(str, _vocab(ACQUISITIONS, allow_empty=True)),
-        "quantity": pa.Column("Int64", pa.Check.in_range(0, MAX_QUANTITY), nullable=True),
-        "count_basis": pa.Column(str, _vocab(COUNT_BASES)),
-        "share_published": pa.Column("Float64", pa.Check.in_range(0, 100), nullable=True),
-        "confidence": pa.Column(str, _vocab(CONFIDENCES)),
-        "source_ids": pa.Column(str, pa.Check.str_matches(_SOURCE_IDS_RE)),
-        "notes": pa.Column(str),
-    },
-    strict=False,
-    coerce=False,
-    name="catalogue",
-)
-"""The catalogue schema on typed columns (text as ``str``, whole numbers as nullable ``Int64``)."""
+@functools.lru_cache(maxsize=1)
+def _schema():
+    """:data:`SCHEMA`, built on first use: pandera (and pydantic under it) take ~0.17 s to
+    import, and only step 01 validates; the notebooks that read the processed catalogue never
+    need them, nor does the pipeline's fork server before its first kernels."""
+    import pandera.pandas as pa
+
+    return pa.DataFrameSchema(
+        {
+            "record_id": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "category": pa.Column(str, _vocab(CATEGORIES)),
+            "designation": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "country_of_design": pa.Column(str),
+            "country_of_manufacture": pa.Column(str),
+            "year_from": pa.Column("Int64", pa.Check.in_range(YEAR_MIN, YEAR_MAX), nullable=True),
+            "year_to": pa.Column("Int64", pa.Check.in_range(YEAR_MIN, YEAR_MAX), nullable=True),
+            "acquisition": pa.Column(str, _vocab(ACQUISITIONS, allow_empty=True)),
+            "quantity": pa.Column("Int64", pa.Check.in_range(0, MAX_QUANTITY), nullable=True),
+            "count_basis": pa.Column(str, _vocab(COUNT_BASES)),
+            "share_published": pa.Column("Float64", pa.Check.in_range(0, 100), nullable=True),
+            "confidence": pa.Column(str, _vocab(CONFIDENCES)),
+            "source_ids": pa.Column(str, pa.Check.str_matches(_SOURCE_IDS_RE)),
+            "notes": pa.Column(str),
+        },
+        strict=False,
+        coerce=False,
+        name="catalogue",
+    )
+
+
+def __getattr__(name: str):
+    """``SCHEMA``: the catalogue schema on typed columns (text as ``str``, whole numbers as
+    nullable ``Int64``), a pandera ``DataFrameSchema`` built on first use (:func:`_schema`)."""
+    if name == "SCHEMA":
+        return _schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # One plain-language reason per checked column (each column carries one check).
 SCHEMA_REASONS = {
@@ -662,7 +678,7 @@ def schema_problems(typed: pd.DataFrame) -> pd.DataFrame:
     problem of every row holding it: the same problems as validating the rows.
     """
     parts = []
-    for name in SCHEMA.columns:
+    for name in _schema().columns:
         found = distinct_values(typed[name])
         codes, distinct = found if found is not None else (None, typed[name].reset_index(drop=True))
         failed = _column_failures(name, distinct)
@@ -682,8 +698,10 @@ def schema_problems(typed: pd.DataFrame) -> pd.DataFrame:
 
 def _column_failures(name: str, values: pd.Series) -> pd.Series:
     """The values (by position) failing :data:`SCHEMA`'s checks of column ``name``, as text."""
-    schema = pa.DataFrameSchema({name: SCHEMA.columns[name]}, strict=False, coerce=False,
-                                name=SCHEMA.name)
+    import pandera.pandas as pa
+
+    whole = _schema()
+    schema = pa.DataFrameSchema({name: whole.columns[name]}, strict=False, coerce=False, name=whole.name)
     try:
         schema.validate(pd.DataFrame({name: values}), lazy=True)
     except pa.errors.SchemaErrors as err:

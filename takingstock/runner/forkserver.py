@@ -60,7 +60,7 @@ from typing import Iterable
 
 #: Imported by the server before any kernel forks (besides the run's own ``takingstock`` modules).
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython",
-           "pandas", "pyarrow", "pyarrow.parquet", "plotly.graph_objects", "plotly.io", "plotly.express")
+           "pandas", "pyarrow", "pyarrow.parquet", "plotly.graph_objects", "plotly.io")
 
 #: Called (``module:function``) by the server when it has no request to answer, after the
 #: preloads: work every kernel would otherwise repeat on first use (plotly checks every property
