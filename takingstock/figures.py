@@ -44,6 +44,14 @@ Caveats
   those of a fresh page (tested); an SVG differs from a fresh page's in the random ids plotly
   puts in every SVG anyway, and (one of our 23 figures) in the order of a legend box's
   attributes: the same drawing.
+* When a batch asks for both images of a figure, only the SVG is drawn by kaleido; the PNG is
+  rasterised from that SVG in the same page with plotly.js's ``Snapshot.svgToImg``, which is
+  how plotly.js's own PNG export ends (it lays the figure out, writes the SVG, rasterises it):
+  the figure is laid out once instead of twice, and the PNG is byte for byte kaleido's
+  (tested). A PNG asked alone, or at another scale, is kaleido's as before.
+* The browser starts with Chromium's omnibox (address bar) popup pages turned off
+  (:data:`DISABLED_BROWSER_FEATURES`): Chromium 156 renders them at start even headless, two
+  renderers nobody sees.
 * ``<name>.json`` keeps each figure's plotly spec. Under ``pipeline.py`` (which passes the
   notebook parameter ``static_figures=False``, carried by the run context to
   ``save_figure(..., static=False)``) notebooks write only the HTML and the spec, and the
