@@ -668,19 +668,26 @@ def test_a_failing_early_call_is_reported_and_the_step_still_runs(project):
     assert "[warn ] step 'f', early call after 'c': RuntimeError: no browser today" in text
 
 
-def test_prepare_runs_once_early_calls_follow_the_steps_they_need_and_cleanups_run_at_the_end(project):
-    """``prepare`` runs once, after the first needed task, with the step's own context; its
-    cleanup runs when the run ends. G's early call for a task waits for F's for the same task
-    (F is slow), so G always sees F's work; the steps' functions come last."""
+def _recorder():
+    """``(calls, note)``: ``note(*what)`` appends ``what`` to ``calls``, from any thread."""
     import threading
-    import time
 
     lock = threading.Lock()
-    calls = []
+    calls: list[tuple] = []
 
     def note(*what):
         with lock:
             calls.append(what)
+    return calls, note
+
+
+def test_prepare_runs_once_early_calls_follow_the_steps_they_need_and_cleanups_run_at_the_end(project):
+    """``prepare`` runs once, after the first needed task, with the step's own context; its
+    cleanup runs when the run ends. G's early call for a task waits for F's for the same task
+    (F is slow), so G always sees F's work; the steps' functions come last."""
+    import time
+
+    calls, note = _recorder()
 
     def prepare_g(ctx):
         note("prepare", ctx.step.name)
@@ -764,15 +771,9 @@ def test_steps_holding_a_large_file_run_one_at_a_time_and_small_ones_side_by_sid
 def test_a_head_start_waits_while_a_step_upstream_still_runs(project):
     """A function step's early (and prepare) calls for a finished task wait while a step that
     its other needs need is still running (a slow step 01 before a large catalogue's notebooks)."""
-    import threading
     import time
 
-    lock = threading.Lock()
-    calls = []
-
-    def note(*what):
-        with lock:
-            calls.append(what)
+    calls, note = _recorder()
 
     def slow(ctx):
         time.sleep(0.5)
