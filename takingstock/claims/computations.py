@@ -118,7 +118,7 @@ def _delivered(ctx: ClaimContext, params: dict, key: str = "years", everyone: bo
     """Deal-years delivered to the claim's recipient (or every recipient) in ``params[key]``."""
     first, last = _window(params, key)
     years = ctx.deal_years
-    rec = years if everyone else supply.select_recipients(years, params["recipient"])
+    rec = years if everyone else ctx.deals_to(params["recipient"], years=True)
     return rec[rec["year"].between(first, last)]
 
 
@@ -147,7 +147,7 @@ def count_group_suppliers(ctx: ClaimContext, params: dict) -> Computed:
     codes counts once (the Soviet Union or Russia for Russia among the permanent members)."""
     first, last = _window(params)
     basis = params.get("basis", "delivery")
-    sel = supply.select_recipients(ctx.deals, params["recipient"])
+    sel = ctx.deals_to(params["recipient"])
     sel = sel[supply.in_window(sel, basis, first, last) & (sel["supplier_kind"] == "state")]
     members = params["group_members"]
     hit = sorted({members[i] for i in sel["supplier_iso"].dropna().astype(str) if i in members})
@@ -209,7 +209,7 @@ def recipient_rank(ctx: ClaimContext, params: dict) -> Computed:
     first, last = _window(params)
     by = (_delivered(ctx, params, everyone=True).groupby("recipient_state")["tiv"].sum()
           .sort_values(ascending=False))
-    sel = supply.select_recipients(ctx.deals, params["recipient"])
+    sel = ctx.deals_to(params["recipient"])
     state = sel["recipient_state"].iloc[0] if len(sel) else params["recipient"]
     if state not in by.index or by[state] <= 0:
         return Computed(None, missing=f"no TIV delivered to {params['recipient']} in {first}-{last}")
@@ -271,7 +271,7 @@ def units_ordered(ctx: ClaimContext, params: dict) -> Computed:
     """
     first, last = _window(params)
     cats = params["category"] if isinstance(params["category"], list) else [params["category"]]
-    d = supply.select_recipients(ctx.deals, params["recipient"])
+    d = ctx.deals_to(params["recipient"])
     d = d[(d["supplier_state"] == params["supplier"])
           & d["designation"].astype(str).str.contains(params["designation"], case=False, regex=True)]
     unmapped = d[d["category"] == "unmapped"]

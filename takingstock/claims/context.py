@@ -53,6 +53,18 @@ class ClaimContext:
 
         return deal_years(self.deals)
 
+    def deals_to(self, recipients, *, years: bool = False) -> pd.DataFrame:
+        """The deals (with ``years``: the deal-years, :attr:`deal_years`) to ``recipients``
+        (:func:`takingstock.supply.select_recipients`), selected once per context and recipient
+        list: most claims name the same recipient. Shared between computations: never changed."""
+        from takingstock.supply import select_recipients
+
+        key = (years, recipients if isinstance(recipients, str) else tuple(recipients))
+        chosen = self.__dict__.setdefault("_deals_to", {})
+        if key not in chosen:
+            chosen[key] = select_recipients(self.deal_years if years else self.deals, recipients)
+        return chosen[key]
+
     @property
     def register_label(self) -> str:
         """The export in words (empty without one)."""
