@@ -11,9 +11,9 @@ import sys
 
 from takingstock.runner import Step, StepContext, exit_process, main
 
+# The processed catalogue. The steps that hold all of it in memory say so (`holds`): with a
+# large one (over `Config.large_file_mb` on disk) they run one at a time, not side by side.
 CATALOGUE = "{processed_dir}/catalogue.parquet"
-# Steps that hold the whole processed catalogue in memory (`holds`): with a large one (over
-# `Config.large_file_mb` on disk) they run one at a time, not two kernels of it side by side.
 # What the SIPRI reader itself reads: the releases we know and the weapon-category mapping.
 SIPRI_REFERENCE = ("{root}/data/raw/sipri_releases.csv", "{root}/data/raw/sipri_weapon_categories.csv")
 

@@ -165,6 +165,11 @@ def measure(cmd: list[str], cwd: Path, env: dict | None = None, memory: bool = T
             "returncode": proc.returncode, "output": out, "steps": step_table(out)}
 
 
+def _median(items: list, key=None):
+    """The middle item by ``key`` (the upper middle of an even number): a run that happened."""
+    return sorted(items, key=key)[len(items) // 2]
+
+
 def step_table(output: str) -> dict[str, tuple[str, float]]:
     """The runner's closing summary table: task -> (state, seconds)."""
     found: dict[str, tuple[str, float]] = {}
@@ -315,8 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             colds.append(keep(f"cold {i + 1}", measure(run, where, env_for(where), memory=False)))
             if not args.skip_naive:
                 slows.append(keep(f"naive {i + 1}", naive(copy_project(tmp / f"naive-{i}"), memory=False)))
-        cold = dict(sorted(colds, key=lambda r: r["seconds"])[len(colds) // 2])  # the median run
-        slow = dict(sorted(slows, key=lambda r: r["seconds"])[len(slows) // 2]) if slows else None
+        cold = dict(_median(colds, key=lambda r: r["seconds"]))
+        slow = dict(_median(slows, key=lambda r: r["seconds"])) if slows else None
         # the peaks: one more cold run of each, its memory sampled (its time is not used)
         cold["peak_mib"] = keep("cold, memory", measure(run, copy_project(tmp / "pipeline-memory"),
                                                         env_for(tmp / "pipeline-memory")))["peak_mib"]
@@ -338,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                 vs_naive=True)
         if len(pair_ratios) > 1:
             rep.add(f"  naive/pipeline pair by pair: x{pair_ratios[0]:.2f} to x{pair_ratios[-1]:.2f}, "
-                    f"median x{pair_ratios[len(pair_ratios) // 2]:.2f}", None)
+                    f"median x{_median(pair_ratios):.2f}", None)
         rep.add("cold: pipeline.py -j 1", serial["seconds"], serial["peak_mib"], "(reported)", vs_naive=True)
         for label, r in (("naive", slow if rep.naive else None), (f"pipeline -j {args.jobs}", cold), ("pipeline -j 1", serial)):
             if r is not None:

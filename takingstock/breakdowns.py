@@ -101,6 +101,14 @@ def _need(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
 LISTED_IDS = 10
 
 
+def line_codes(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, pd.Series]:
+    """``(code, first)``: each row's line (its distinct combination of ``keys``, numbered in
+    order of first appearance, missing values a value of their own) and, per line, the
+    position of its first row."""
+    code = frame.groupby(list(keys), sort=False, dropna=False, observed=True).ngroup().to_numpy()
+    return code, pd.Series(np.arange(len(frame))).groupby(code).first()
+
+
 def rows_by(frame: pd.DataFrame, keys: Sequence[str], *, ids: str = "record_id", count: str | None = "count",
             listed: int = LISTED_IDS) -> pd.DataFrame:
     """One line per distinct combination of ``keys``, in order of first appearance.
@@ -114,8 +122,7 @@ def rows_by(frame: pd.DataFrame, keys: Sequence[str], *, ids: str = "record_id",
     keys = list(keys)
     need = keys + [ids] + ([count] if count else [])
     _need(frame, need, "rows_by")
-    code = frame.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
-    first = pd.Series(np.arange(len(frame))).groupby(code).first()  # the first row of each line
+    code, first = line_codes(frame, keys)
     out = frame[keys].iloc[first.to_numpy()].reset_index(drop=True)
     out["rows"] = np.bincount(code, minlength=len(first)) if len(frame) else np.zeros(0, dtype=np.int64)
     if count:

@@ -760,8 +760,14 @@ def _to_years(frame: pd.DataFrame, col: str, path: Path) -> pd.Series:
     s = frame[col].str.strip().str.rstrip(";").str.strip()
     ok = (s == "") | s.str.match(_YEARS_RE)
     _bad(path, frame, ~ok, col, "a list of years separated by ';'")
-    years = {v: [int(y) for y in v.split(";")] if v else [] for v in pd.unique(s.to_numpy(dtype=object))}
-    return pd.Series([list(years[v]) for v in s], index=frame.index, dtype=object)  # a list of its own per deal
+    years = _per_distinct(s, lambda v: [int(y) for y in v.split(";")] if v else [])
+    return pd.Series([list(v) for v in years], index=frame.index, dtype=object)  # a list of its own per deal
+
+
+def _per_distinct(text: pd.Series, fn) -> pd.Series:
+    """``text.map(fn)``, with ``fn`` called once per distinct value (an export of 30,000 deals
+    names some 250 recipients, 140 suppliers and 260 descriptions)."""
+    return text.map({v: fn(v) for v in pd.unique(text.to_numpy(dtype=object))})
 
 
 def name_kind(name: str) -> str:
@@ -790,7 +796,7 @@ def _resolve_names(names: pd.Series, crosswalk: countries.Crosswalk) -> tuple[pd
     names = names.astype("str")
     got = crosswalk.lookup(names, errors="mark")
     unknown = got["error"] != ""
-    marked = names.map({n: name_kind(n) for n in pd.unique(names.to_numpy(dtype=object))})
+    marked = _per_distinct(names, name_kind)
     out = pd.DataFrame(index=names.index)
     out["state"] = got["state"].where(~unknown, names).astype("str")
     out["iso"] = got["iso"].where(~unknown, pd.NA).astype("string")
@@ -1017,9 +1023,7 @@ def _designation_keys(designations: pd.Series) -> pd.Series:
 def weapon_category(descriptions: pd.Series, mapping: dict[str, str] | None = None) -> pd.Series:
     """SIPRI's weapon category of each description; :data:`UNMAPPED` where the mapping lacks it."""
     mapping = load_weapon_categories() if mapping is None else mapping
-    text = descriptions.astype("str")
-    category = {d: mapping.get(_description_key(d), UNMAPPED) for d in pd.unique(text.to_numpy(dtype=object))}
-    return text.map(category).astype("str")  # worked out once per distinct description
+    return _per_distinct(descriptions.astype("str"), lambda d: mapping.get(_description_key(d), UNMAPPED)).astype("str")
 
 
 _DASHES_RE = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")

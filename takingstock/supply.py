@@ -539,9 +539,11 @@ def _trail(items: pd.DataFrame, deals: pd.DataFrame, aliases: pd.DataFrame,
     item_aliases = _item_aliases(items["item"], aliases)
     alias_deals = _alias_deals(select_recipients(deals, recipients), aliases)
     item_deals = item_aliases.merge(alias_deals, on="alias_id")[["item", *TRAIL_DEAL_COLUMNS]]
+    from takingstock.breakdowns import line_codes
+
     left = items.loc[~items["item"].isin(item_deals["item"]), ["item", "category"]]
-    code = left.groupby(["item", "category"], sort=False, observed=True, dropna=False).ngroup().to_numpy()
-    pairs = left.iloc[pd.Series(np.arange(len(left))).groupby(code).first().to_numpy()]
+    code, first = line_codes(left, ["item", "category"])
+    pairs = left.iloc[first.to_numpy()]
     hit_ids = item_aliases.groupby("item", sort=False)["alias_id"].agg(", ".join)
     hits = pd.Series(pairs["item"].astype(object).to_numpy()).map(hit_ids)
     outside = pd.Series(pairs["category"].astype(object).to_numpy()).map(OUTSIDE_SIPRI_CATEGORIES)

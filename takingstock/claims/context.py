@@ -11,7 +11,7 @@ the most (the whole register before a one-recipient export).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -41,6 +41,7 @@ class ClaimContext:
     label: str = ""
     weapon_types: pd.DataFrame | None = None
     periods: pd.DataFrame | None = None
+    _deals_to: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.deals is not None and self.coverage is None:
@@ -60,10 +61,9 @@ class ClaimContext:
         from takingstock.supply import select_recipients
 
         key = (years, recipients if isinstance(recipients, str) else tuple(recipients))
-        chosen = self.__dict__.setdefault("_deals_to", {})
-        if key not in chosen:
-            chosen[key] = select_recipients(self.deal_years if years else self.deals, recipients)
-        return chosen[key]
+        if key not in self._deals_to:
+            self._deals_to[key] = select_recipients(self.deal_years if years else self.deals, recipients)
+        return self._deals_to[key]
 
     @property
     def register_label(self) -> str:

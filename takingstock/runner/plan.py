@@ -14,7 +14,7 @@ from :func:`template_values`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from takingstock.runcontext import RunContext
 from takingstock.runner import grid as gridmod
@@ -109,20 +109,26 @@ class Plan:
 
     def _selected(self) -> list[Step]:
         """All steps, or the ``--only`` steps and everything they need."""
-        by_name = {s.name: s for s in self.all_steps}
         if not self.config.only:
             return list(self.all_steps)
+        names = [s.name for s in self.all_steps]
         for name in self.config.only:
-            if name not in by_name:
-                raise ParameterError(f"--only {name}: no such step (steps: {', '.join(by_name)})")
+            if name not in names:
+                raise ParameterError(f"--only {name}: no such step (steps: {', '.join(names)})")
+        keep = self.needed(self.config.only)
+        return [s for s in self.all_steps if s.name in keep]
+
+    def needed(self, names: Iterable[str]) -> set[str]:
+        """The steps ``names`` and every step they need, at any depth."""
+        by_name = {s.name: s for s in self.all_steps}
         keep: set[str] = set()
-        todo = list(self.config.only)
+        todo = list(names)
         while todo:
             name = todo.pop()
             if name not in keep:
                 keep.add(name)
                 todo.extend(by_name[name].needs)
-        return [s for s in self.all_steps if s.name in keep]
+        return keep
 
     # ------------------------------------------------------------ tasks
 

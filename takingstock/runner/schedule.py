@@ -92,8 +92,11 @@ class Pipeline:
         self._prepared: set[str] = set()
         self._cleanups: list[cf.Future] = []
         # (function step, task that ran): prepare and early calls lined up, held while a step
-        # upstream still runs (release_head_starts)
+        # upstream of the function step still runs: one its needs need, at any depth, other
+        # than its needs themselves (release_head_starts)
         self._held_back: list[tuple[Step, Task]] = []
+        self._upstream = {s.name: self.plan.needed(s.needs) - set(s.needs)
+                          for s in self.plan.steps if s.prepare or s.early}
         # the kernels' fork server: made and started when the first notebook task is submitted
         # (a run with nothing to do never computes its preload list); None: fresh kernels
         self._fork = config.fork_kernels and forkserver.available()
@@ -211,18 +214,6 @@ class Pipeline:
                                                                  thread_name_prefix=f"early-{step.name}")
         return self._early_pools[step.name]
 
-    def upstream(self, step: Step) -> set[str]:
-        """The steps that ``step``'s needs need, at any depth, other than its needs themselves."""
-        found: set[str] = set()
-        todo = [n for name in step.needs if name in self.plan.by_step for n in self.plan.by_step[name][0].step.needs]
-        while todo:
-            name = todo.pop()
-            if name not in found:
-                found.add(name)
-                if name in self.plan.by_step:
-                    todo.extend(self.plan.by_step[name][0].step.needs)
-        return found - set(step.needs)
-
     def hold_head_starts(self, finished: Task) -> None:
         """Line up the prepare and early calls that ``finished`` allows (every function step with
         either that needs its step), in plan order; :meth:`release_head_starts` queues them."""
@@ -243,7 +234,7 @@ class Pipeline:
         held: set[tuple[str, str]] = set()
         still = []
         for step, task in self._held_back:
-            if self.upstream(step) & running or any((n, task.name) in held for n in step.needs):
+            if self._upstream[step.name] & running or any((n, task.name) in held for n in step.needs):
                 held.add((step.name, task.name))
                 still.append((step, task))
                 continue
