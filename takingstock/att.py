@@ -196,22 +196,24 @@ def stale_rows(att: pd.DataFrame, isos, year: int) -> pd.DataFrame:
 
 
 def origin_states(catalogue: pd.DataFrame, crosswalk) -> pd.DataFrame:
-    """The states of design or manufacture of ``catalogue`` rows, each with the state whose
-    ATT status stands for it: ``origin, origin_iso, state, iso`` (a former state -> its
-    successor, e.g. the Soviet Union -> Russia; non-state origins are left out).
+    """The states of design or manufacture of processed catalogue rows, each with the state
+    whose ATT status stands for it: ``origin, origin_iso, state, iso`` (a former state -> its
+    successor, e.g. the Soviet Union -> Russia; non-state and unknown origins are left out).
 
-    ``catalogue`` needs ``country_of_design`` and ``country_of_manufacture`` (crosswalk names);
-    ``crosswalk`` is :func:`takingstock.countries.load_crosswalk`'s table.
+    ``catalogue`` needs ``design_iso`` and ``manufacture_iso`` (the processed catalogue's);
+    ``crosswalk`` is :func:`takingstock.countries.load_crosswalk`'s.
     """
-    names = pd.concat([catalogue[c] for c in ("country_of_design", "country_of_manufacture") if c in catalogue])
-    names = pd.Series(names.dropna().astype(str).unique())
-    names = names[names.str.strip() != ""]
+    from takingstock.breakdowns import is_state_code
+
+    codes = pd.concat([catalogue[c] for c in ("design_iso", "manufacture_iso") if c in catalogue]).astype("string")
+    codes = codes[is_state_code(codes).to_numpy()].dropna().unique()
+    table = crosswalk.table.drop_duplicates("iso").set_index("iso")
     rows = []
-    for name in names:
-        rec = crosswalk.resolve(name)
-        if rec.kind != "state":
+    for code in codes:
+        rec = table.loc[code]
+        if rec["kind"] != "state":
             continue
-        succ = crosswalk.fold(rec)
-        rows.append({"origin": rec.state, "origin_iso": rec.iso, "state": succ.state, "iso": succ.iso})
-    return pd.DataFrame(rows, columns=["origin", "origin_iso", "state", "iso"]).drop_duplicates().sort_values(
-        ["state", "origin"]).reset_index(drop=True)
+        succ = crosswalk.fold(crosswalk.resolve(rec["state"]))
+        rows.append({"origin": rec["state"], "origin_iso": code, "state": succ.state, "iso": succ.iso})
+    return (pd.DataFrame(rows, columns=["origin", "origin_iso", "state", "iso"]).drop_duplicates()
+            .sort_values(["state", "origin"]).reset_index(drop=True))

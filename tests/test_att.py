@@ -91,8 +91,7 @@ def test_bad_table_names_file_row_and_column(tmp_path):
 
 def test_origin_states_fold_former_states_to_successors():
     cw = load_crosswalk()
-    rows = pd.DataFrame({"country_of_design": ["Soviet Union", None, "Islamic State"],
-                         "country_of_manufacture": ["China", "Yugoslavia", "Iraq"]})
+    rows = pd.DataFrame({"design_iso": ["SUN", None, "XNS"], "manufacture_iso": ["CHN", "YUG", "IRQ"]})
     got = att.origin_states(rows, cw)
     assert set(zip(got["origin"], got["state"])) == {("Soviet Union", "Russia"), ("China", "China"),
                                                      ("Yugoslavia", "Serbia"), ("Iraq", "Iraq")}

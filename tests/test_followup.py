@@ -1,0 +1,126 @@
+"""takingstock.followup: the register after the report, on invented deal-years and, when
+present, on the real SIPRI exports (whole releases and the Iraq subset)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from takingstock import att, followup
+from takingstock.coverage import Coverage
+from takingstock.sipri import read_register
+
+REAL_2026 = "sipri_trade_register_all_2026-05-18_alexarui.csv"
+REAL_2025 = "sipri_trade_register_all_2025-03-13_colasdroin.csv"
+IRAQ = "sipri_trade_register_iraq.csv"
+
+
+@pytest.fixture()
+def years():
+    """Deal-years: A (USA) 2010 and 2016, B (Russia) 2012, C (China) 2018 and 2021, D (unknown)."""
+    return pd.DataFrame({
+        "deal_id": [1, 1, 2, 3, 3, 4],
+        "supplier_state": ["United States", "United States", "Russia", "China", "China", "unknown"],
+        "supplier_iso": ["USA", "USA", "RUS", "CHN", "CHN", "XUN"],
+        "category": ["aircraft", "aircraft", "armoured vehicles", "missiles", "missiles", "ships"],
+        "year": [2010, 2016, 2012, 2018, 2021, 2017],
+        "tiv": [10.0, 30.0, 20.0, 5.0, 5.0, 2.0],
+    })
+
+
+WINDOWS = {"before": (2003, 2015), "after": (2016, 2025)}
+
+
+def test_period_totals_compare_yearly_means(years):
+    got = followup.period_totals(years, WINDOWS).set_index("period")
+    assert got.loc["before", "tiv"] == 30 and got.loc["before", "years"] == 13
+    assert got.loc["after", "tiv"] == 42 and got.loc["after", "deals"] == 3
+    assert got.loc["after", "tiv_per_year"] == pytest.approx(4.2)
+
+
+def test_yearly_series_shows_empty_years_as_zero(years):
+    got = followup.yearly_series(years, {"after": (2016, 2021)})
+    assert list(got["year"]) == list(range(2016, 2022))
+    assert list(got["tiv"]) == [30.0, 2.0, 5.0, 0.0, 0.0, 5.0]
+
+
+def test_suppliers_ranked_and_changes(years):
+    after = followup.in_window(years, 2016, 2025)
+    ranked = followup.suppliers_ranked(after)
+    assert list(ranked["supplier"]) == ["United States", "China", "unknown"]
+    assert ranked["share"].sum() == pytest.approx(100)
+    ch = followup.supplier_changes(followup.in_window(years, 2003, 2015), after).set_index("supplier")
+    assert ch["change"].to_dict() == {"China": "new", "Russia": "stopped", "United States": "continued"}
+    assert ch.loc["Russia", "tiv_after"] == 0
+
+
+def test_by_category(years):
+    got = followup.by_category(years, WINDOWS).set_index("category")
+    assert got.loc["aircraft", "after tiv"] == 30 and got.loc["armoured vehicles", "before share"] == pytest.approx(66.6667, rel=1e-4)
+
+
+def test_origin_deliveries_and_att_status_in_each_delivery_year(years):
+    origins = pd.DataFrame({"origin": ["Soviet Union", "Russia", "China", "United Kingdom"],
+                            "origin_iso": ["SUN", "RUS", "CHN", "GBR"],
+                            "state": ["Russia", "Russia", "China", "United Kingdom"],
+                            "iso": ["RUS", "RUS", "CHN", "GBR"]})
+    after = followup.in_window(years, 2016, 2025)
+    got = followup.origin_deliveries(after, origins).set_index("state")
+    assert got.loc["China", "tiv"] == 10 and got.loc["China", "delivered"]
+    assert not got.loc["Russia", "delivered"] and got.loc["Russia", "origins"] == "Russia, Soviet Union"
+    split = followup.by_att_status(after, att.load_att()).set_index("att_status")
+    # the USA's 2016 delivery: signatory then (its signature was withdrawn in 2019, not before);
+    # China's 2018 delivery: outside; its 2021 one: party (acceded July 2020)
+    assert split.loc["signatory", "tiv"] == 30
+    assert split.loc["outside", "tiv"] == 5 and split.loc["party", "tiv"] == 5
+    assert split.loc["unknown", "suppliers"] == "unknown"
+
+
+def test_clip_and_lacks_without_register():
+    assert followup.lacks(None, ["Iraq"], 2016, 2025) == "no SIPRI register in this run"
+
+
+@pytest.fixture(scope="module")
+def real(shared_sipri_dir):
+    out = {}
+    for name in (REAL_2026, REAL_2025, IRAQ):
+        reg = read_register(shared_sipri_dir / name)
+        out[name] = (reg.deals, Coverage.from_register(reg))
+    return out
+
+
+def test_after_report_window_ends_with_each_release(real):
+    assert followup.clip(2016, 2100, real[REAL_2026][1]) == (2016, 2025)
+    assert followup.clip(2016, 2100, real[REAL_2025][1]) == (2016, 2024)
+
+
+def test_iraq_after_the_report_on_the_2026_release(real):
+    deals, cov = real[REAL_2026]
+    years = followup.deal_years(deals, ["Iraq"])
+    tot = followup.period_totals(years, {"before": (2003, 2015), "after": (2016, 2025)}).set_index("period")
+    assert round(tot.loc["before", "tiv"]) == 5883 and round(tot.loc["after", "tiv"]) == 3480
+    ranked = followup.suppliers_ranked(followup.in_window(years, 2016, 2025))
+    assert list(ranked["supplier"][:3]) == ["United States", "Russia", "South Korea"]
+    ch = followup.supplier_changes(followup.in_window(years, 2003, 2015), followup.in_window(years, 2016, 2025))
+    assert set(ch.loc[ch["change"] == "new", "supplier"]) == {"Israel", "Slovenia"}
+    assert "Ukraine" in set(ch.loc[ch["change"] == "stopped", "supplier"])
+
+
+def test_syria_after_2015_by_supplier(real):
+    deals, cov = real[REAL_2026]
+    assert followup.lacks(cov, ["Syria"], 2016, 2025) == ""
+    ranked = followup.suppliers_ranked(followup.in_window(followup.deal_years(deals, ["Syria"]), 2016, 2025))
+    assert set(ranked["supplier"]) == {"Russia", "Iran", "Turkiye"} and ranked["supplier"].iloc[0] == "Russia"
+
+
+def test_iraq_subset_covers_iraq_and_says_not_checkable_for_syria(real):
+    deals, cov = real[IRAQ]
+    assert followup.lacks(cov, ["Iraq"], *followup.clip(2016, 2100, cov)) == ""
+    why = followup.lacks(cov, ["Syria"], *followup.clip(2016, 2100, cov))
+    assert "Syria is not in it" in why
+    # what the subset covers is the same as on the whole register of the same release
+    whole = followup.deal_years(real[REAL_2026][0] if cov.last_year == 2025 else real[REAL_2025][0], ["Iraq"])
+    sub = followup.deal_years(deals, ["Iraq"])
+    last = cov.last_year
+    assert followup.in_window(sub, 2016, last)["tiv"].sum() == pytest.approx(
+        followup.in_window(whole, 2016, last)["tiv"].sum())
