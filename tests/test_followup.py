@@ -124,3 +124,63 @@ def test_iraq_subset_covers_iraq_and_says_not_checkable_for_syria(real):
     last = cov.last_year
     assert followup.in_window(sub, 2016, last)["tiv"].sum() == pytest.approx(
         followup.in_window(whole, 2016, last)["tiv"].sum())
+
+
+# ----------------------------------------------------------------------------- the follow-up claims
+
+
+FOLLOWUP_CLAIMS = ("origin-states-outside-att-2015", "iraq-arms-kept-flowing", "syria-deliveries-after-report",
+                   "end-use-controls-after-report", "iraq-stockpile-training-after-report",
+                   "presumption-of-denial-adopted")
+
+
+@pytest.fixture(scope="module")
+def followup_claims():
+    from takingstock.claims import load_claims
+
+    return [c for c in load_claims() if c.id in FOLLOWUP_CLAIMS]
+
+
+def _ledger(claims, deals, cov):
+    from takingstock import paths
+
+    from takingstock.catalogue import read_processed
+    from takingstock.claims import ClaimContext, evaluate
+
+    cat = paths.PROCESSED / "catalogue.parquet"
+    catalogue = read_processed(cat) if cat.exists() else None
+    return evaluate(claims, ClaimContext(catalogue=catalogue, deals=deals, coverage=cov)).set_index("id")
+
+
+def test_followup_claims_on_the_2026_release(real, followup_claims):
+    led = _ledger(followup_claims, *real[REAL_2026])
+    assert led.loc["iraq-arms-kept-flowing", "computed_value"] == pytest.approx(76.9, abs=0.05)
+    assert led.loc["iraq-arms-kept-flowing", "verdict"] == "reproduced"
+    assert led.loc["syria-deliveries-after-report", "computed_value"] == 3
+    for cid in FOLLOWUP_CLAIMS[3:]:
+        assert led.loc[cid, "verdict"] == "not checkable"
+
+
+def test_followup_claims_end_with_the_2025_release(real, followup_claims):
+    led = _ledger(followup_claims, *real[REAL_2025])
+    assert "2016-2024" in led.loc["iraq-arms-kept-flowing", "detail"]
+    assert led.loc["syria-deliveries-after-report", "computed_value"] == 2  # Russia, Iran
+
+
+def test_followup_claims_on_the_iraq_subset(real, followup_claims):
+    led = _ledger(followup_claims, *real[IRAQ])
+    assert led.loc["iraq-arms-kept-flowing", "verdict"] == "reproduced"
+    assert led.loc["syria-deliveries-after-report", "verdict"] == "not checkable"
+    assert "Syria is not in it" in led.loc["syria-deliveries-after-report", "reason"]
+
+
+def test_att_claim_counts_origin_states_not_parties_in_december_2015(followup_claims):
+    from takingstock import paths
+
+    if not (paths.PROCESSED / "catalogue.parquet").exists():
+        pytest.skip("no processed catalogue (run step clean)")
+    led = _ledger(followup_claims, None, None)
+    row = led.loc["origin-states-outside-att-2015"]
+    # China, Iran, Russia, Syria outside; the USA a signatory; Iraq unknown (no source)
+    assert row["computed_value"] == 5 and row["verdict"] == "reproduced"
+    assert "unknown: Iraq" in row["detail"]
