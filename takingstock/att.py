@@ -47,7 +47,7 @@ import pandas as pd
 
 from takingstock import paths
 
-__all__ = ["STATUSES", "AttError", "load_att", "status_on", "status_in_year", "with_status",
+__all__ = ["STATUSES", "AttError", "att_file", "load_att", "status_on", "status_in_year", "with_status",
            "status_table", "stale_rows", "origin_states", "ATT_FILE", "SIGNATURE_CLOSED",
            "SIGNATURE_OPENED"]
 
@@ -64,6 +64,13 @@ _COLUMNS = ["state", "iso", "signature_date", "consent_date", "consent_kind", "s
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _CONFIDENCE = {"high", "medium", "low", "none"}
 _KINDS = {"", "ratification", "acceptance", "approval", "accession"}
+
+
+def att_file(raw_dir: str | Path | None = None) -> Path:
+    """The ATT table of a run: ``raw_dir/att_status.csv`` when that folder has one, else the
+    committed one (a user's raw folder may bring its own)."""
+    own = Path(raw_dir) / "att_status.csv" if raw_dir is not None else None
+    return own if own is not None and own.is_file() else ATT_FILE
 
 
 class AttError(ValueError):
@@ -188,11 +195,14 @@ def status_table(att: pd.DataFrame, isos, when: dict[str, _dt.date | str]) -> pd
 
 
 def stale_rows(att: pd.DataFrame, isos, year: int) -> pd.DataFrame:
-    """The rows of ``isos`` whose sources stop before ``year`` (or that have none): their
-    status for ``year`` is as the table records it, with any later act missing."""
+    """The rows of ``isos`` not parties at the end of ``year`` whose sources stop before it (or
+    that have none): their status for ``year`` is as the table records it, and a later
+    signature or accession would be missing. Parties are not listed: a withdrawal from the
+    treaty (its article 24) is not a column of the table, and the sources read record none."""
     sel = att[att["iso"].isin(list(isos))]
     checked = sel["checked_through"].map(lambda v: int(v[:4]) if v else 0)
-    return sel.loc[checked < year, ["state", "iso", "checked_through", "confidence"]].reset_index(drop=True)
+    party = sel["iso"].map(lambda code: status_in_year(att, code, year) == "party")
+    return sel.loc[(checked < year) & ~party, ["state", "iso", "checked_through", "confidence"]].reset_index(drop=True)
 
 
 def origin_states(catalogue: pd.DataFrame, crosswalk) -> pd.DataFrame:

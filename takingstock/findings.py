@@ -30,9 +30,10 @@ visible pandas and hands it over) are thin methods over the same machinery:
 ``brief.lead(*sentences)`` (the page's opening paragraph, also the index's summary),
 ``brief.table(frame, name, caption)`` and ``brief.figure(fig, name, alt)`` (save and show, return
 what they were given), ``brief.headline(label, value)`` (returns the value), ``brief.note(text)``
-(a sentence on the page) and ``brief.close(parameters)``. A lead and a note are displayed as
-escaped HTML paragraphs marked ``{"takingstock": {"finding": "lead" | "note"}}`` in the
-output's metadata.
+(a sentence on the page) and ``brief.close(parameters)``. A note is displayed as an escaped
+HTML paragraph marked ``{"takingstock": {"finding": "note"}}`` in the output's metadata; the
+lead is not displayed in the notebook: it is the summary the page template already shows as
+the page's opening paragraph (and the index under the briefing's title).
 """
 
 from __future__ import annotations
@@ -129,9 +130,10 @@ class Briefing:
                 raw=True, metadata={"takingstock": {"finding": kind}})
 
     def lead(self, *sentences: str) -> None:
-        """The page's opening paragraph (also the summary the index shows)."""
+        """The page's opening paragraph: kept as the summary :meth:`close` writes, which the page
+        template shows under the title and the index under the briefing's link (not displayed
+        here, or the page would show it twice)."""
         self.lead_text = " ".join(s.strip() for s in sentences if s and s.strip())
-        self._paragraph("lead", self.lead_text)
 
     def note(self, text: str) -> None:
         """A sentence shown on the page (a section left out and why, a caveat)."""

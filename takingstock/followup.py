@@ -41,7 +41,7 @@ import pandas as pd
 
 from takingstock import supply
 
-__all__ = ["BEFORE", "AFTER", "clip", "lacks", "deal_years", "in_window", "period_totals",
+__all__ = ["BEFORE", "AFTER", "clip", "lacks", "why_not", "deal_years", "in_window", "period_totals",
            "yearly_series", "suppliers_ranked", "supplier_changes", "by_category",
            "origin_deliveries", "by_att_status", "UNKNOWN"]
 
@@ -72,6 +72,18 @@ def lacks(coverage, recipients, first: int, last: int) -> str:
     return coverage.lacks_years(first, last) or ""
 
 
+def why_not(coverage, recipients, *spans, missing: str = "") -> str:
+    """The sentence a section shows instead of its finding, or ``""`` when it can be computed.
+
+    ``spans`` are the (clipped) windows it needs, ``missing`` what to say without any export
+    (:meth:`takingstock.runcontext.RunContext.missing_register`).
+    """
+    if coverage is None:
+        return missing or "Not checkable: no SIPRI register in this run."
+    why = lacks(coverage, recipients, min(s[0] for s in spans), max(s[1] for s in spans))
+    return f"Not checkable: {why}." if why else ""
+
+
 def deal_years(deals: pd.DataFrame, recipients, basis: str = "delivery") -> pd.DataFrame:
     """The recipients' deal-years (:func:`takingstock.supply.yearly_records`): ``deal_id,
     supplier, supplier_state, supplier_iso, category, year, items, tiv`` and the other deal
@@ -87,15 +99,15 @@ def in_window(years: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
 
 
 def period_totals(years: pd.DataFrame, windows: dict[str, tuple[int, int]]) -> pd.DataFrame:
-    """Per window (label -> (first, last), in order): ``period, first, last, years, deals,
-    tiv, tiv_per_year`` (years = calendar years in the window; deals counted once)."""
+    """Per window (label -> (first, last), in order): ``period, first_year, last_year, years,
+    deals, tiv, tiv_a_year`` (years = calendar years in the window; deals counted once)."""
     rows = []
     for label, (first, last) in windows.items():
         w = in_window(years, first, last)
         n = last - first + 1
-        rows.append({"period": label, "first": first, "last": last, "years": n,
+        rows.append({"period": label, "first_year": first, "last_year": last, "years": n,
                      "deals": int(w["deal_id"].nunique()), "tiv": float(w["tiv"].sum()),
-                     "tiv_per_year": float(w["tiv"].sum()) / n if n > 0 else float("nan")})
+                     "tiv_a_year": float(w["tiv"].sum()) / n if n > 0 else float("nan")})
     return pd.DataFrame(rows)
 
 
@@ -148,15 +160,16 @@ def supplier_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 def by_category(years: pd.DataFrame, windows: dict[str, tuple[int, int]]) -> pd.DataFrame:
     """TIV per weapon category and window: ``category``, then per window its TIV and its share
-    of the window's TIV (``<label> tiv``, ``<label> share``); categories by TIV, largest first."""
+    (percent) of the window's TIV (``tiv_<label>``, ``share_<label>``); categories by TIV,
+    largest first (the last window first)."""
     cols = {}
     for label, (first, last) in windows.items():
         w = in_window(years, first, last)
         tiv = w.groupby(w["category"].astype(str))["tiv"].sum()
-        cols[f"{label} tiv"] = tiv
-        cols[f"{label} share"] = tiv / tiv.sum() * 100 if tiv.sum() else tiv * float("nan")
+        cols[f"tiv_{label}"] = tiv
+        cols[f"share_{label}"] = tiv / tiv.sum() * 100 if tiv.sum() else tiv * float("nan")
     out = pd.DataFrame(cols).fillna(0.0).rename_axis("category").reset_index()
-    tiv_cols = [c for c in out.columns if c.endswith(" tiv")]
+    tiv_cols = [c for c in out.columns if c.startswith("tiv_")]
     return out.sort_values(tiv_cols[::-1], ascending=False).reset_index(drop=True)
 
 

@@ -102,3 +102,9 @@ def test_status_table_then_and_now(table):
                            {"then": dt.date(2015, 12, 4), "now": dt.date(2025, 12, 31)})
     assert list(got["then"]) == ["outside", "outside", "signatory", "party"]
     assert list(got["now"]) == ["outside", "party", "signature withdrawn", "party"]
+
+
+def test_stale_rows_name_non_parties_whose_sources_stop_early(table):
+    stale = att.stale_rows(table, ["GBR", "RUS", "IRQ", "CHN", "TUR"], 2025)
+    # the UK is a party (not listed); China's accession is recorded; Russia's sources stop in 2019
+    assert list(stale["iso"]) == ["RUS", "TUR", "IRQ"]

@@ -35,7 +35,7 @@ def test_period_totals_compare_yearly_means(years):
     got = followup.period_totals(years, WINDOWS).set_index("period")
     assert got.loc["before", "tiv"] == 30 and got.loc["before", "years"] == 13
     assert got.loc["after", "tiv"] == 42 and got.loc["after", "deals"] == 3
-    assert got.loc["after", "tiv_per_year"] == pytest.approx(4.2)
+    assert got.loc["after", "tiv_a_year"] == pytest.approx(4.2)
 
 
 def test_yearly_series_shows_empty_years_as_zero(years):
@@ -56,7 +56,7 @@ def test_suppliers_ranked_and_changes(years):
 
 def test_by_category(years):
     got = followup.by_category(years, WINDOWS).set_index("category")
-    assert got.loc["aircraft", "after tiv"] == 30 and got.loc["armoured vehicles", "before share"] == pytest.approx(66.6667, rel=1e-4)
+    assert got.loc["aircraft", "tiv_after"] == 30 and got.loc["armoured vehicles", "share_before"] == pytest.approx(66.6667, rel=1e-4)
 
 
 def test_origin_deliveries_and_att_status_in_each_delivery_year(years):
@@ -141,14 +141,23 @@ def followup_claims():
     return [c for c in load_claims() if c.id in FOLLOWUP_CLAIMS]
 
 
-def _ledger(claims, deals, cov):
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory):
+    """The committed catalogues cleaned into a temporary processed folder."""
+    from takingstock import catalogue as cat
     from takingstock import paths
 
+    result = cat.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
+    proc = tmp_path_factory.mktemp("followup_processed")
+    cat.write_outputs(result, proc)
+    return proc
+
+
+def _ledger(claims, deals, cov, processed=None):
     from takingstock.catalogue import read_processed
     from takingstock.claims import ClaimContext, evaluate
 
-    cat = paths.PROCESSED / "catalogue.parquet"
-    catalogue = read_processed(cat) if cat.exists() else None
+    catalogue = read_processed(processed / "catalogue.parquet") if processed is not None else None
     return evaluate(claims, ClaimContext(catalogue=catalogue, deals=deals, coverage=cov)).set_index("id")
 
 
@@ -174,13 +183,79 @@ def test_followup_claims_on_the_iraq_subset(real, followup_claims):
     assert "Syria is not in it" in led.loc["syria-deliveries-after-report", "reason"]
 
 
-def test_att_claim_counts_origin_states_not_parties_in_december_2015(followup_claims):
-    from takingstock import paths
-
-    if not (paths.PROCESSED / "catalogue.parquet").exists():
-        pytest.skip("no processed catalogue (run step clean)")
-    led = _ledger(followup_claims, None, None)
+def test_att_claim_counts_origin_states_not_parties_in_december_2015(followup_claims, processed):
+    led = _ledger(followup_claims, None, None, processed)
     row = led.loc["origin-states-outside-att-2015"]
     # China, Iran, Russia, Syria outside; the USA a signatory; Iraq unknown (no source)
     assert row["computed_value"] == 5 and row["verdict"] == "reproduced"
     assert "unknown: Iraq" in row["detail"]
+
+
+def test_att_claim_without_a_catalogue_is_not_checkable(followup_claims):
+    row = _ledger(followup_claims, None, None).loc["origin-states-outside-att-2015"]
+    assert row["verdict"] == "not checkable" and "no processed catalogue" in row["reason"]
+
+
+# ----------------------------------------------------------------------------- notebook 07
+
+
+NOTEBOOK = "07_after_the_report"
+
+
+def _run_notebook(tmp_path, processed, **parameters):
+    import json
+
+    import papermill as pm
+
+    from takingstock import paths
+
+    pm.execute_notebook(str(paths.NOTEBOOKS / f"{NOTEBOOK}.ipynb"), str(tmp_path / "out.ipynb"),
+                        kernel_name="python3", progress_bar=False, cwd=str(paths.NOTEBOOKS),
+                        parameters={"output_dir": str(tmp_path), "processed_dir": str(processed),
+                                    "static_figures": False, **parameters})
+    summary = json.loads((tmp_path / "summaries" / f"{NOTEBOOK}.json").read_text())
+    return summary, {h["label"]: h["value"] for h in summary["headlines"]}
+
+
+def _table(tmp_path, name):
+    return pd.read_csv(tmp_path / "tables" / f"07_{name}.csv")
+
+
+@pytest.mark.slow
+def test_notebook_on_the_2026_release(tmp_path, shared_sipri_dir, processed):
+    summary, values = _run_notebook(tmp_path, processed, sipri_register=str(shared_sipri_dir / REAL_2026))
+    assert summary["summary"].startswith("In 2016-2025, after the report, Iraq received 3,480 million TIV")
+    assert values["Mean yearly TIV delivered to Iraq after the report, as % of 2003-2015"] == "77%"
+    assert values["States that delivered major arms to Syria after the report"] == "3"
+    assert values["States of origin that were ATT parties on 2015-12-04"] == "12 of 18"
+    totals = _table(tmp_path, "iraq_before_after")
+    assert list(totals["last_year"]) == [2015, 2025] and round(totals["tiv"].iloc[1]) == 3480
+    status = _table(tmp_path, "att_named_states").set_index("iso")
+    then, now = status.columns[1], status.columns[2]
+    assert then.startswith("on 2015-12-04") and now.startswith("at the end of 2025")
+    assert (status.loc["USA", then], status.loc["USA", now]) == ("signatory", "signature withdrawn")
+    assert (status.loc["CHN", then], status.loc["CHN", now]) == ("outside", "party")
+    assert (status.loc["RUS", then], status.loc["RUS", now]) == ("outside", "outside")
+    assert (tmp_path / "figures" / "07_iraq_deliveries_by_year.json").is_file()
+
+
+@pytest.mark.slow
+def test_notebook_for_another_recipient_names_nothing_after_iraq(tmp_path, shared_sipri_dir, processed):
+    summary, values = _run_notebook(tmp_path, processed, recipients=["Saudi Arabia"],
+                                    sipri_register=str(shared_sipri_dir / REAL_2025))
+    assert summary["title"] == "After the report: Saudi Arabia"
+    assert summary["summary"].startswith("In 2016-2024, after the report, Saudi Arabia received")
+    written = [p.name for p in (tmp_path / "tables").iterdir()] + [p.name for p in (tmp_path / "figures").iterdir()]
+    assert "07_saudi-arabia_before_after.csv" in written
+    assert not [n for n in written if "iraq" in n.lower()]
+    assert not [label for label in values if "Iraq" in label] and "Iraq" not in summary["summary"]
+
+
+@pytest.mark.slow
+def test_notebook_on_the_iraq_subset(tmp_path, shared_sipri_dir, processed):
+    summary, values = _run_notebook(tmp_path, processed, sipri_register=str(shared_sipri_dir / IRAQ))
+    assert (tmp_path / "tables" / "07_iraq_before_after.csv").is_file()
+    assert not (tmp_path / "tables" / "07_syria_suppliers_after_report.csv").exists()
+    assert "States that delivered major arms to Syria after the report" not in values
+    text = (tmp_path / "out.ipynb").read_text()
+    assert "Not checkable: this export holds" in text and "Syria is not in it" in text
