@@ -146,10 +146,16 @@ class Briefing:
         return frame
 
     def figure(self, fig, name: str, alt: str):
-        """Save and show a plotly figure as ``<prefix>_<name>`` with its alt text; return it."""
-        from takingstock.figures import Figure
+        """Save and show a plotly figure as ``<prefix>_<name>`` with its alt text; return it.
 
-        self.show(Finding(figures=[Figure(name, fig, alt)]))
+        The figure code is imported by name: a notebook that builds a figure imports
+        :mod:`takingstock.figures` itself (so the runner's cache sees it), and the notebooks
+        without figures keep not depending on it (see the module docstring).
+        """
+        import importlib
+
+        declared = importlib.import_module("takingstock.figures").Figure(name, fig, alt)
+        self.show(Finding(figures=[declared]))
         return fig
 
     def headline(self, label: str, value):
