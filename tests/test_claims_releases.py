@@ -34,17 +34,6 @@ BOTH_SIDES = {"iraq-iran-common-suppliers-1980-88", "both-sides-sipri-1987"}
 
 
 @pytest.fixture(scope="module")
-def processed_dir(tmp_path_factory):
-    """The committed catalogues cleaned into a temporary processed folder."""
-    from takingstock import catalogue as cat
-
-    result = cat.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
-    proc = tmp_path_factory.mktemp("claims_processed")
-    cat.write_outputs(result, proc)
-    return proc
-
-
-@pytest.fixture(scope="module")
 def all_claims():
     return claims.load_claims()
 

@@ -141,18 +141,6 @@ def followup_claims():
     return [c for c in load_claims() if c.id in FOLLOWUP_CLAIMS]
 
 
-@pytest.fixture(scope="module")
-def processed(tmp_path_factory):
-    """The committed catalogues cleaned into a temporary processed folder."""
-    from takingstock import catalogue as cat
-    from takingstock import paths
-
-    result = cat.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
-    proc = tmp_path_factory.mktemp("followup_processed")
-    cat.write_outputs(result, proc)
-    return proc
-
-
 def _ledger(claims, deals, cov, processed=None):
     from takingstock.catalogue import read_processed
     from takingstock.claims import ClaimContext, evaluate
@@ -183,8 +171,8 @@ def test_followup_claims_on_the_iraq_subset(real, followup_claims):
     assert "Syria is not in it" in led.loc["syria-deliveries-after-report", "reason"]
 
 
-def test_att_claim_counts_origin_states_not_parties_in_december_2015(followup_claims, processed):
-    led = _ledger(followup_claims, None, None, processed)
+def test_att_claim_counts_origin_states_not_parties_in_december_2015(followup_claims, processed_dir):
+    led = _ledger(followup_claims, None, None, processed_dir)
     row = led.loc["origin-states-outside-att-2015"]
     # China, Iran, Russia, Syria outside; the USA a signatory; Iraq unknown (no source)
     assert row["computed_value"] == 5 and row["verdict"] == "reproduced"
@@ -202,7 +190,7 @@ def test_att_claim_without_a_catalogue_is_not_checkable(followup_claims):
 NOTEBOOK = "07_after_the_report"
 
 
-def _run_notebook(tmp_path, processed, **parameters):
+def _run_notebook(tmp_path, processed_dir, **parameters):
     import json
 
     import papermill as pm
@@ -211,7 +199,7 @@ def _run_notebook(tmp_path, processed, **parameters):
 
     pm.execute_notebook(str(paths.NOTEBOOKS / f"{NOTEBOOK}.ipynb"), str(tmp_path / "out.ipynb"),
                         kernel_name="python3", progress_bar=False, cwd=str(paths.NOTEBOOKS),
-                        parameters={"output_dir": str(tmp_path), "processed_dir": str(processed),
+                        parameters={"output_dir": str(tmp_path), "processed_dir": str(processed_dir),
                                     "static_figures": False, **parameters})
     summary = json.loads((tmp_path / "summaries" / f"{NOTEBOOK}.json").read_text())
     return summary, {h["label"]: h["value"] for h in summary["headlines"]}
@@ -222,8 +210,8 @@ def _table(tmp_path, name):
 
 
 @pytest.mark.slow
-def test_notebook_on_the_2026_release(tmp_path, shared_sipri_dir, processed):
-    summary, values = _run_notebook(tmp_path, processed, sipri_register=str(shared_sipri_dir / REAL_2026))
+def test_notebook_on_the_2026_release(tmp_path, shared_sipri_dir, processed_dir):
+    summary, values = _run_notebook(tmp_path, processed_dir, sipri_register=str(shared_sipri_dir / REAL_2026))
     assert summary["summary"].startswith("In 2016-2025, after the report, Iraq received 3,480 million TIV")
     assert values["Mean yearly TIV delivered to Iraq after the report, as % of 2003-2015"] == "77%"
     assert values["States that delivered major arms to Syria after the report"] == "3"
@@ -240,8 +228,8 @@ def test_notebook_on_the_2026_release(tmp_path, shared_sipri_dir, processed):
 
 
 @pytest.mark.slow
-def test_notebook_for_another_recipient_names_nothing_after_iraq(tmp_path, shared_sipri_dir, processed):
-    summary, values = _run_notebook(tmp_path, processed, recipients=["Saudi Arabia"],
+def test_notebook_for_another_recipient_names_nothing_after_iraq(tmp_path, shared_sipri_dir, processed_dir):
+    summary, values = _run_notebook(tmp_path, processed_dir, recipients=["Saudi Arabia"],
                                     sipri_register=str(shared_sipri_dir / REAL_2025))
     assert summary["title"] == "After the report: Saudi Arabia"
     assert summary["summary"].startswith("In 2016-2024, after the report, Saudi Arabia received")
@@ -252,8 +240,8 @@ def test_notebook_for_another_recipient_names_nothing_after_iraq(tmp_path, share
 
 
 @pytest.mark.slow
-def test_notebook_on_the_iraq_subset(tmp_path, shared_sipri_dir, processed):
-    summary, values = _run_notebook(tmp_path, processed, sipri_register=str(shared_sipri_dir / IRAQ))
+def test_notebook_on_the_iraq_subset(tmp_path, shared_sipri_dir, processed_dir):
+    summary, values = _run_notebook(tmp_path, processed_dir, sipri_register=str(shared_sipri_dir / IRAQ))
     assert (tmp_path / "tables" / "07_iraq_before_after.csv").is_file()
     assert not (tmp_path / "tables" / "07_syria_suppliers_after_report.csv").exists()
     assert "States that delivered major arms to Syria after the report" not in values
