@@ -66,7 +66,7 @@ def followup_tiv_ratio(ctx: ClaimContext, params: dict) -> Computed:
         return Computed(None, missing=why or why0)
     years = ctx.deals_to(params["recipient"], years=True)
     totals = followup.period_totals(years, {"after": (f1, l1), "before": (f0, l0)}).set_index("period")
-    now, base = totals.loc["after", "tiv_per_year"], totals.loc["before", "tiv_per_year"]
+    now, base = totals.loc["after", "tiv_a_year"], totals.loc["before", "tiv_a_year"]
     if base <= 0:
         return Computed(None, missing=f"no TIV delivered to {params['recipient']} in {f0}-{l0}")
     return Computed(100 * now / base,
