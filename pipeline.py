@@ -127,14 +127,23 @@ STEPS = [
         description="what changed between two SIPRI releases: deals matched, added, dropped, revised; claims that moved",
     ),
     Step(
-        "figures", None, needs=("origin", "eras", "supply", "releases"),
+        "followup", "notebooks/07_after_the_report.ipynb", needs=("clean",),
+        inputs=(CATALOGUE, "{sipri}", "{crosswalk}", "{windows}", "{country_groups}", "{raw_dir}/att_status.csv",
+                *SIPRI_REFERENCE),
+        outputs=("{output_dir}/summaries/{stem}.json",),
+        description="after the report: the recipient's imports since 2016 against 2003-2015, new and stopped "
+                    "suppliers, and the ATT status of suppliers and of the arsenal's states of origin",
+        holds=(CATALOGUE,),
+    ),
+    Step(
+        "figures", None, needs=("origin", "eras", "supply", "releases", "followup"),
         inputs=("{output_dir}/figures/*.json",),
         outputs=("{output_dir}/figures/*.svg", "{output_dir}/figures/*.png"),
         func=static_figures, early=notebook_figures, prepare=start_figure_browser,
         description="static SVG and PNG of every figure, each notebook's drawn as soon as it is done (kaleido)",
     ),
     Step(
-        "publish", None, needs=("clean", "origin", "eras", "supply", "claims", "releases", "figures"),
+        "publish", None, needs=("clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures"),
         inputs=("{output_dir}/notebooks/*.ipynb", "{output_dir}/summaries/*.json",
                 "{output_dir}/tables/*.csv", "{output_dir}/tables/*.md",
                 "{output_dir}/figures/*.svg", "{output_dir}/figures/*.png", "{root}/takingstock/templates/**"),

@@ -24,6 +24,16 @@ context, then does everything that follows from the declaration:
 A notebook cell therefore reads ``brief.show(sections.origin.manufacture(c, d, top_n))``: the
 heading above it says what the finding is, the cell shows it, and nothing is saved twice or
 captioned twice.
+
+The publishing contract's names (``docs/CONTRACTS.md``; the notebook computes each finding in
+visible pandas and hands it over) are thin methods over the same machinery:
+``brief.lead(*sentences)`` (the page's opening paragraph, also the index's summary),
+``brief.table(frame, name, caption)`` and ``brief.figure(fig, name, alt)`` (save and show, return
+what they were given), ``brief.headline(label, value)`` (returns the value), ``brief.note(text)``
+(a sentence on the page) and ``brief.close(parameters)``. A note is displayed as an escaped
+HTML paragraph marked ``{"takingstock": {"finding": "note"}}`` in the output's metadata; the
+lead is not displayed in the notebook: it is the summary the page template already shows as
+the page's opening paragraph (and the index under the briefing's title).
 """
 
 from __future__ import annotations
@@ -83,6 +93,7 @@ class Briefing:
         self.title = title
         self.headlines: list[dict[str, str]] = []
         self.saved: dict[str, list[str]] = {"tables": [], "figures": []}
+        self.lead_text = ""
 
     def name(self, part: str) -> str:
         """The file stem of a table or figure: ``04_iraq_bloc_shares``."""
@@ -107,10 +118,62 @@ class Briefing:
                 self.saved["figures"].append(self.name(f.name))
             self.headlines += [{"label": label, "value": str(value)} for label, value in finding.headlines]
 
-    def close(self, summary: str, parameters: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """Write the summary the index reads; return the headlines as a table (shown last)."""
+    # ------------------------------------------------------------------ the contract's names
+
+    def _paragraph(self, kind: str, text: str) -> None:
+        """Display ``text`` as an escaped HTML paragraph marked as a ``kind`` finding."""
+        import html
+
+        from IPython.display import display
+
+        display({"text/html": f'<p class="ts-{kind}">{html.escape(text)}</p>', "text/plain": text},
+                raw=True, metadata={"takingstock": {"finding": kind}})
+
+    def lead(self, *sentences: str) -> None:
+        """The page's opening paragraph: kept as the summary :meth:`close` writes, which the page
+        template shows under the title and the index under the briefing's link (not displayed
+        here, or the page would show it twice)."""
+        self.lead_text = " ".join(s.strip() for s in sentences if s and s.strip())
+
+    def note(self, text: str) -> None:
+        """A sentence shown on the page (a section left out and why, a caveat)."""
+        self._paragraph("note", text)
+
+    def table(self, frame: pd.DataFrame, name: str, caption: str, *, source: str | None = None,
+              show: bool = True) -> pd.DataFrame:
+        """Save ``frame`` as ``<prefix>_<name>`` (CSV and Markdown) and show it; return it."""
+        self.show(Finding(tables=[Table(name, frame, caption, show=show, source=source)]))
+        return frame
+
+    def figure(self, fig, name: str, alt: str):
+        """Save and show a plotly figure as ``<prefix>_<name>`` with its alt text; return it.
+
+        The figure code is imported by name: a notebook that builds a figure imports
+        :mod:`takingstock.figures` itself (so the runner's cache sees it), and the notebooks
+        without figures keep not depending on it (see the module docstring).
+        """
+        import importlib
+
+        declared = importlib.import_module("takingstock.figures").Figure(name, fig, alt)
+        self.show(Finding(figures=[declared]))
+        return fig
+
+    def headline(self, label: str, value):
+        """A tile for the briefings index; returns ``value``."""
+        self.headlines.append({"label": label, "value": str(value)})
+        return value
+
+    def close(self, summary: str | Mapping[str, Any] | None = None,
+              parameters: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Write the summary the index reads; return the headlines as a table (shown last).
+
+        ``close(parameters)`` (the contract's form) takes the summary from :meth:`lead`;
+        ``close(summary, parameters)`` gives it explicitly.
+        """
         from takingstock.summaries import write_summary
 
+        if summary is None or isinstance(summary, Mapping):
+            summary, parameters = self.lead_text, summary if parameters is None else parameters
         write_summary(self.run.summaries_dir, self.run.stem(self.notebook), title=self.title, summary=summary,
                       headlines=self.headlines, parameters=dict(parameters or {}))
         return pd.DataFrame(self.headlines, columns=["label", "value"])

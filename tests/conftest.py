@@ -39,3 +39,15 @@ def built_report():
             f"\n--- stderr ---\n{proc.stderr[-4000:]}"
         )
     return paths.OUTPUT
+
+
+@pytest.fixture(scope="session")
+def processed_dir(tmp_path_factory):
+    """The committed catalogues cleaned into a temporary processed folder (shared by the claims
+    and follow-up tests)."""
+    from takingstock import catalogue as cat
+
+    result = cat.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
+    proc = tmp_path_factory.mktemp("processed")
+    cat.write_outputs(result, proc)
+    return proc

@@ -47,7 +47,7 @@ def test_every_notebook_is_a_step_and_steps_are_consistent():
     assert on_disk <= declared, f"notebooks no step runs: {sorted(on_disk - declared)}"
     names = [s.name for s in pipeline.STEPS]
     assert len(names) == len(set(names))
-    assert names == ["clean", "origin", "eras", "supply", "claims", "releases", "figures", "publish"]
+    assert names == ["clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures", "publish"]
     order = {n: i for i, n in enumerate(names)}
     for step in pipeline.STEPS:
         assert all(order[n] < order[step.name] for n in step.needs), step.name
@@ -138,7 +138,7 @@ def test_real_pipeline_cold_then_warm_then_one_raw_change(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _states(proc.stdout) == {"clean": "skipped", "origin": "skipped", "eras": "skipped",
                                     "supply": "ran", "claims": "skipped", "releases": "skipped",
-                                    "figures": "ran", "publish": "ran"}
+                                    "followup": "skipped", "figures": "ran", "publish": "ran"}
 
 
 def _with_notebooks(root: Path) -> Path:
@@ -266,10 +266,10 @@ def test_a_library_edit_reruns_only_the_steps_that_import_that_module(tmp_path):
 
     # the figure code: the notebooks that draw figures, the figures step and publish (which prints
     # the PDF edition in the figures' browser), not clean or claims
-    assert edit("figures.py") == {"origin", "eras", "supply", "releases", "figures", "publish"}
+    assert edit("figures.py") == {"origin", "eras", "supply", "releases", "followup", "figures", "publish"}
     # the SIPRI reader: every notebook that asks the run context for an export (not 01, which
     # cleans catalogues only), and the function steps through the run context they are handed
-    assert edit("sipri.py") == {"origin", "eras", "supply", "claims", "releases", "figures", "publish"}
+    assert edit("sipri.py") == {"origin", "eras", "supply", "claims", "releases", "followup", "figures", "publish"}
     # a module no step imports (the fetcher), and a new module: nothing reruns
     assert edit("fetch.py") == set()
     (root / "takingstock" / "scratch.py").write_text("x = 1\n", encoding="utf-8")
@@ -285,9 +285,9 @@ def _used_by(root: Path, step: str) -> set[str]:
 
 def test_which_library_modules_each_step_uses(tmp_path):
     root = _copy_project(tmp_path)
-    figures = {n for n in ("clean", "origin", "eras", "supply", "claims", "releases", "figures", "publish")
+    figures = {n for n in ("clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures", "publish")
                if "takingstock/figures.py" in _used_by(root, n)}
-    assert figures == {"origin", "eras", "supply", "releases", "figures", "publish"}
+    assert figures == {"origin", "eras", "supply", "releases", "followup", "figures", "publish"}
     assert "takingstock/templates/briefing.html.j2" not in _used_by(root, "publish")  # an input, not code
     assert {"takingstock/publish.py", "takingstock/runcontext.py", "takingstock/__init__.py"} <= _used_by(root, "publish")
     assert not any(p.startswith("takingstock/runner/") for p in _used_by(root, "clean"))

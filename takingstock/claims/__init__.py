@@ -34,6 +34,7 @@ CAR published, not that we re-counted CAR's evidence. Calculations here are ours
 """
 
 from .computations import COMPUTATIONS, NEEDS, Computed, computation, missing_data
+from . import followup as _followup  # noqa: F401  (registers the follow-up's computations)
 from .context import ClaimContext, build_context, build_contexts
 from .guard import (ACCEPTED_COLUMNS, ACCEPTED_FILE, accept_ledger, accepted_text, check_main,
                     compare_computed, compare_verdicts, read_accepted, read_accepted_rows)
