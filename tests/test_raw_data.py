@@ -198,7 +198,8 @@ def test_car_2017_quantities_sum_to_the_documented_total():
 
 def test_periods_are_contiguous_and_do_not_overlap():
     df = read("periods.csv")
-    assert list(df.columns) == ["period_id", "label", "start", "end"]
+    assert list(df.columns) == ["period_id", "label", "start", "end", "recipients"]
+    assert (df["recipients"] == "Iraq").all()   # Iraq's history (takingstock.eras.periods_for)
     assert df["period_id"].is_unique
     assert df["start"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
     start = pd.to_datetime(df["start"], format="%Y-%m-%d")
