@@ -94,7 +94,7 @@ CLAIM = """\
   group: G
   claim: A test claim.
   stated: {{value: {value}, unit: {unit}, text: "t"}}
-  source: {{name: S, url: "https://example.org", confidence: N}}
+  source: {{name: S, url: "https://example.org", confidence: N, ids: [ai-pr-2015]}}
   dataset: D
   computation: {computation}
   params: {params}

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from takingstock import paths
+from takingstock import paths, sourcetiers
 
 __all__ = [
     "ClaimsError", "Tolerance", "Claim", "Threshold", "load_claims", "load_windows", "load_groups",
@@ -56,6 +56,7 @@ REQUIRED_FIELDS = ("id", "group", "claim", "stated", "source", "dataset", "compu
 WINDOW_KEYS = ("years", "baseline", "span")
 
 CLAIMS_FILE = paths.RAW / "claims.yml"
+SOURCES_FILE = paths.RAW / "sources.csv"
 WINDOWS_FILE = paths.RAW / "windows.csv"
 GROUPS_FILE = paths.RAW / "country_groups.csv"
 
@@ -142,6 +143,9 @@ class Claim:
     measures: dict = field(default_factory=dict)
     readings: tuple = ()
     threshold: Threshold | None = None
+    source_ids: tuple = ()
+    source_tier: str = ""
+    tier_flag: str = ""
 
     @property
     def rule(self) -> str:
@@ -229,6 +233,9 @@ def _check_mapping(raw: dict, cid: str, path: Path) -> None:
         raise _fail(path, cid, "source.url", "missing (give where the claim can be read)")
     if source.get("confidence") not in CONFIDENCE_TAGS:
         raise _fail(path, cid, "source.confidence", f"must be one of {CONFIDENCE_TAGS}")
+    ids = source.get("ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise _fail(path, cid, "source.ids", "a list of the sources.csv ids behind the stated figure")
     tol = raw["tolerance"]
     if not isinstance(tol, dict) or tol.get("kind") not in TOLERANCE_KINDS:
         raise _fail(path, cid, "tolerance", f"needs 'kind' in {TOLERANCE_KINDS}")
@@ -263,7 +270,7 @@ def _check_mapping(raw: dict, cid: str, path: Path) -> None:
 
 
 def _parse_claim(raw: Any, index: int, path: Path, windows: dict, groups: dict,
-                 partial: dict[str, str]) -> Claim:
+                 partial: dict[str, str], sources) -> Claim:
     """Validate one YAML mapping and turn it into a :class:`Claim`."""
     from .computations import COMPUTATIONS  # the registry names the allowed computations
 
@@ -301,6 +308,9 @@ def _parse_claim(raw: Any, index: int, path: Path, windows: dict, groups: dict,
     for dim in raw.get("measures") or {}:
         if dim not in data_terms:
             raise _fail(path, cid, f"measures.{dim}", f"{computation}'s data says nothing of {dim}")
+    unknown = [i for i in raw["source"]["ids"] if i not in sources.index]
+    if unknown:
+        raise _fail(path, cid, "source.ids", f"not in sources.csv: {', '.join(unknown)}")
     if params.get("catalogue") in partial:
         params["catalogue_partial"] = partial[params["catalogue"]]
     for key in WINDOW_KEYS:
@@ -326,6 +336,9 @@ def _parse_claim(raw: Any, index: int, path: Path, windows: dict, groups: dict,
         check=str(raw.get("check") or "independent"),
         transcribed_from=str(raw.get("transcribed_from") or "").strip(),
         measures=dict(raw.get("measures") or {}), readings=tuple(raw.get("readings") or ()),
+        source_ids=tuple(raw["source"]["ids"]),
+        source_tier=sourcetiers.tier_label(raw["source"]["ids"], sources),
+        tier_flag=sourcetiers.tier_flag(raw["source"]["ids"], sources),
         threshold=(Threshold(str(raw["threshold"]["rationale"]).strip(), str(raw["threshold"]["set_on"]),
                              raw["threshold"]["set_when"]) if raw.get("our_test") else None),
     )
@@ -338,17 +351,22 @@ def _beside(path: Path, default: Path) -> Path:
 
 
 def load_claims(path: str | Path = CLAIMS_FILE, windows_path: str | Path | None = None,
-                groups_path: str | Path | None = None) -> list[Claim]:
+                groups_path: str | Path | None = None, sources_path: str | Path | None = None) -> list[Claim]:
     """Read and validate ``claims.yml``; raise :class:`ClaimsError` naming the claim and field.
 
     Args:
         path: the claims file.
-        windows_path, groups_path: the windows and country-groups files (default: beside
-            ``path`` when there, else the committed ones: a user's raw folder may bring its own).
+        windows_path, groups_path, sources_path: the windows, country-groups and sources files
+            (default: beside ``path`` when there, else the committed ones: a user's raw folder
+            may bring its own).
     """
     path = Path(path)
     windows = load_windows(windows_path or _beside(path, WINDOWS_FILE))
     groups = load_groups(groups_path or _beside(path, GROUPS_FILE))
+    try:
+        sources = sourcetiers.load_sources(sources_path or _beside(path, SOURCES_FILE))
+    except sourcetiers.SourcesError as exc:
+        raise ClaimsError(str(exc)) from exc
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
@@ -358,7 +376,7 @@ def load_claims(path: str | Path = CLAIMS_FILE, windows_path: str | Path | None 
     partial = doc.get("partial_catalogues") or {}
     if not isinstance(partial, dict) or not all(isinstance(v, str) and v.strip() for v in partial.values()):
         raise ClaimsError(f"{path}: 'partial_catalogues' must map a catalogue id to the reason it is partial")
-    claims = [_parse_claim(raw, i, path, windows, groups, partial) for i, raw in enumerate(doc["claims"])]
+    claims = [_parse_claim(raw, i, path, windows, groups, partial, sources) for i, raw in enumerate(doc["claims"])]
     seen: set[str] = set()
     for c in claims:
         if c.id in seen:

@@ -57,7 +57,7 @@ __all__ = ["VERDICTS", "LEDGER_COLUMNS", "judge", "compute", "evaluate", "evalua
 VERDICTS = ("reproduced", "transcribed", "differs", "not comparable", "not checkable")
 LEDGER_COLUMNS = [
     "id", "group", "claim", "stated", "computed", "verdict", "robustness", "reason", "rule",
-    "threshold", "check", "source", "confidence", "stated_value", "computed_value", "unit",
+    "threshold", "check", "source", "source_tier", "tier_flag", "confidence", "stated_value", "computed_value", "unit",
     "tolerance", "computation", "detail", "source_url", "our_test", "release",
 ]
 
@@ -170,7 +170,8 @@ def evaluate(claims: list[Claim], context: ClaimContext) -> pd.DataFrame:
             "computed": format_value(computed.value, c.unit), "verdict": verdict,
             "robustness": claim_robustness(c, context, verdict), "reason": reason,
             "rule": c.rule, "threshold": c.threshold.describe() if c.threshold else "",
-            "check": c.check, "source": c.source, "confidence": c.confidence,
+            "check": c.check, "source": c.source, "source_tier": c.source_tier, "tier_flag": c.tier_flag,
+            "confidence": c.confidence,
             "stated_value": c.stated_value, "computed_value": computed.value, "unit": c.unit,
             "tolerance": c.tolerance.describe(), "computation": c.computation,
             "detail": computed.detail, "source_url": c.source_url, "our_test": c.our_test,
@@ -292,7 +293,7 @@ def ledger_view(ledger: pd.DataFrame) -> pd.DataFrame:
     releases = ledger.attrs.get("releases", [])
     per_release = [c for label in releases for c in release_columns(label)]
     cols = ["id", "claim", "stated", "rule", *per_release, "robustness", "reason", "threshold",
-            "across_releases", "detail"]
+            "source_tier", "tier_flag", "across_releases", "detail"]
     return ledger[[c for c in cols if c in ledger]]
 
 
