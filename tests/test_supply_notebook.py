@@ -34,7 +34,7 @@ def test_notebook_on_real_register(tmp_path, shared_sipri_dir):
     # outputs named after the recipient and the window, never after a fixed country
     assert (tmp_path / "tables" / "04_iraq_iran-iraq-war_suppliers.csv").is_file()
     assert (tmp_path / "tables" / "04_iraq_us-contracts_orders.csv").is_file()
-    assert values["former Soviet bloc share of delivered TIV, before 2003"] == "72%"
+    assert values["Warsaw Pact states of 1990 and Soviet successors share of delivered TIV, before 2003"] == "72%"
     assert (tmp_path / "tables" / "04_paper_trail_matches.csv").is_file()
     assert (tmp_path / "figures" / "04_iraq_imports_by_year.html").is_file()
     # delivery basis: the decade/period tables are notebook 03's, not written again here
@@ -45,7 +45,7 @@ def test_notebook_on_real_register(tmp_path, shared_sipri_dir):
     yaxis = blocs["layout"]["yaxis"]
     assert "tickformat" not in yaxis and yaxis["title"]["text"].startswith("Share of delivered TIV (%")
     before = {t["name"]: t["y"][0] for t in blocs["data"]}
-    assert round(before["former Soviet bloc"]) == 72 and max(before.values()) <= 100
+    assert round(before["Warsaw Pact states of 1990 and Soviet successors"]) == 72 and max(before.values()) <= 100
     by_year = json.loads((tmp_path / "figures" / "04_iraq_imports_by_year.json").read_text())
     from takingstock.supply import TIV_LABEL
     assert by_year["layout"]["yaxis"]["title"]["text"] == TIV_LABEL

@@ -129,7 +129,7 @@ def bloc_shares(d: Deals, window_id: str, year_from: int, year_to: int) -> Findi
     alt = (f"Stacked bars of the share of delivered SIPRI TIV to {d.who} by supplier bloc before {split} and from "
            f"{split} on. " + "; ".join(f"{r.era}, {r.group}: {r.share:.1f}%" for r in shares.itertuples()))
     heads = [(f"{r.group} share of delivered TIV, {r.era}", f"{r.share:.0f}%") for r in shares.itertuples()
-             if r.group in ("former Soviet bloc", "US/European (NATO)")]
+             if r.group in (supply.bloc_group("Warsaw Pact"), supply.bloc_group("NATO"))]
     return Finding(source=d.source, tables=[Table(f"{d.tag}_bloc_shares", shares,
                                  f"Share of delivered TIV to {d.who} by supplier bloc, before {split} and from {split} on.")],
                    figures=[Figure(f"{d.tag}_bloc_shares", fig, alt)], headlines=heads)
