@@ -15,8 +15,8 @@ it, among those its computation can compute (``Spec.readings``):
   suppliers).
 
 :func:`robustness` recomputes the claim under each alternative, one change at a time, and says
-*robust* (every alternative gives the same verdict) or *fragile: flips to X under Y* naming
-each alternative that changes the verdict and its value. An alternative the data at hand cannot
+*robust* (every alternative gives the same verdict; the values they give are listed) or
+*fragile: flips to X under Y* naming each alternative that changes the verdict and its value. An alternative the data at hand cannot
 compute (a shifted window outside the export's years) is left out and named.
 """
 
@@ -77,7 +77,9 @@ def robustness(verdict: str, alternatives_judged: list[tuple[str, str, str]]) ->
     tail = f" ({', '.join(uncovered)}: not covered)" if uncovered else ""
     if not flips:
         n = len(alternatives_judged) - len(uncovered)
-        return f"{ROBUST} under {n} alternative reading{'s' * (n != 1)}{tail}" if n else f"untested{tail}"
+        values = list(dict.fromkeys(shown for label, alt, shown in alternatives_judged if alt != "not checkable"))
+        return (f"{ROBUST} under {n} alternative reading{'s' * (n != 1)} (values: {'; '.join(values)}){tail}"
+                if n else f"untested{tail}")
     return "fragile: " + "; ".join(f"flips to {v} under {', '.join(ls)}" for v, ls in flips.items()) + tail
 
 

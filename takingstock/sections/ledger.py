@@ -51,7 +51,7 @@ def every_claim(ledger: pd.DataFrame) -> Finding:
 
 def by_group(ledger: pd.DataFrame) -> Finding:
     """One table per group of claims, with what each computation found (shown, not saved)."""
-    cols = ["id", "stated", "computed", "verdict", "detail", "reason"]
+    cols = ["id", "stated", "computed", "verdict", "robustness", "detail", "reason"]
     return Finding(tables=[Table(group, part[cols], group, save=False)
                            for group, part in ledger.groupby("group", sort=False)])
 
