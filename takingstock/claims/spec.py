@@ -11,7 +11,16 @@ tolerance. Two fields keep the ledger honest:
   "the rows add up to what the source publishes", not "independent data agrees": its verdict
   is *transcribed*, never *reproduced* (see :mod:`.verdicts`).
 * ``our_test`` says in words which threshold *we* chose where the source gives no figure
-  ("imports decreased"), so our number is never mistaken for the source's.
+  ("imports decreased"), so our number is never mistaken for the source's; ``threshold``
+  records its rationale, the date it was set and whether before or after the value was seen.
+
+Three more fields feed the verdict and its robustness: ``measures`` says what the claim counts
+where that is more or other than its data counts (:data:`MEASURE_TERMS`: all arms, states and
+firms, money), so the ledger can say *not comparable*; ``readings`` lists the alternative
+readings to recompute it under (:data:`READING_KINDS`); ``source.ids`` names the sources of
+``sources.csv`` behind the stated figure, whose best tier the ledger shows
+(:mod:`takingstock.sourcetiers`). The top-level ``partial_catalogues`` names catalogues holding
+only part of what their source counted: a count over them is a lower bound.
 
 Year windows (``years``, ``baseline``, ``span``) are either ``[first, last]`` or the id of a
 window in ``data/raw/windows.csv``; country groups (``group``) are ids in
