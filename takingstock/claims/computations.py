@@ -174,7 +174,7 @@ def count_suppliers(ctx: ClaimContext, params: dict) -> Computed:
     ``parties: all`` counts non-state suppliers (rebel groups, firms the register names) too."""
     first, last = _window(params)
     basis = params.get("basis", "delivery")
-    states = supply.suppliers_in_window(ctx.deals, params["recipient"], first, last, basis)
+    states = supply.suppliers_in_window(ctx.deals_to(params["recipient"]), params["recipient"], first, last, basis)
     detail = f"{supply.window_rule(basis, first, last)} {', '.join(states)}"
     if params.get("parties") == "all":
         sel = ctx.deals_to(params["recipient"])
@@ -209,7 +209,8 @@ def count_common_suppliers(ctx: ClaimContext, params: dict) -> Computed:
     """Number of states that supplied both ``recipient`` and ``other`` in the same window
     (``supply.window_suppliers``); the detail states the rule in words."""
     first, last = _window(params)
-    w = supply.window_suppliers(ctx.deals, params["recipient"], params["other"], first, last,
+    both = ctx.deals_to([params["recipient"], params["other"]])   # selected once for every reading
+    w = supply.window_suppliers(both, params["recipient"], params["other"], first, last,
                                 basis=params.get("basis", "delivery"))
     return Computed(float(len(w["both"])), detail=f"{w['rule']} Both sides: {', '.join(w['both'])}",
                     parts={s: 1.0 for s in w["both"]})
