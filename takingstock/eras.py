@@ -254,3 +254,12 @@ def assign_periods(frame: pd.DataFrame, periods: pd.DataFrame, committed: pd.Dat
         out["design_era_period_id"] = got["design_era_period_id"]
         out["design_era_period"] = got["design_era_period"]
     return out
+
+
+def for_run(run) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(periods, catalogue)`` of a run (:class:`takingstock.runcontext.RunContext`): the
+    periods that apply to its recipients (:func:`periods_for`) and its processed catalogue with
+    the periods worked out under them (:func:`assign_periods`)."""
+    committed = run.period_table()
+    periods = periods_for(run.recipients, committed)
+    return periods, assign_periods(run.catalogue(), periods, committed)
