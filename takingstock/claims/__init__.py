@@ -25,7 +25,11 @@ shares in money. Today's SIPRI trade register covers *major conventional weapons
 spring, and measures volume in trend-indicator values (TIV), which are not money. We count what
 the register says under a stated rule (a state supplied Iraq in a window if at least one of its
 deals to Iraq has a delivery year in the window: ``supply.window_rule``), show it beside the
-report's figure, and call the gap a finding rather than tune the rule towards the report.
+report's figure, and never tune the rule towards the report. Where the claim counts more than
+the register can (all arms, firms) or something else (money), ``measures`` in ``claims.yml``
+says so and the verdict is *not comparable* unless the register's part already settles it; the
+other readings of the rule (another window, basis, TIV spread) are recomputed and a verdict
+that flips under one is labelled *fragile* (:mod:`.readings`).
 The world-market share is Iraq's TIV delivered in 1980-89 over the TIV delivered to *all*
 recipients in those years, with each deal's TIV spread evenly over its delivery years
 (``supply.delivered_in_window``): it needs an export of the whole register.
