@@ -301,3 +301,19 @@ def test_a_bad_tier_names_file_row_and_column(tmp_path):
     table.to_csv(bad, index=False)
     with pytest.raises(sourcetiers.SourcesError, match=r"sources.csv, row 5, column 'tier': 'gospel'"):
         sourcetiers.load_sources(bad)
+
+
+def test_every_party_reading_counts_named_non_state_suppliers_only():
+    from takingstock.coverage import Coverage
+
+    rows = [{"deal_id": f"d{i}", "recipient": "Iraq", "recipient_state": "Iraq", "recipient_kind": "state",
+             "supplier": s, "supplier_state": s, "supplier_kind": k, "order_year": 2001,
+             "delivery_years": [2002], "tiv_delivered": 1.0}
+            for i, (s, k) in enumerate([("Atlantis", "state"), ("Rebels*", "non-state"),
+                                        ("United Nations**", "organisation"), ("unknown supplier(s)", "unknown")])]
+    deals = pd.DataFrame(rows)
+    ctx = claims.ClaimContext(deals=deals, coverage=Coverage.whole(deals), label="invented")
+    p = {"recipient": "Iraq", "years": [2000, 2003], "basis": "delivery"}
+    assert claims.count_suppliers(ctx, p).value == 1
+    got = claims.count_suppliers(ctx, {**p, "parties": "all"})
+    assert got.value == 3 and "Rebels*, United Nations**" in got.detail

@@ -171,15 +171,16 @@ def _tiv_by(frame: pd.DataFrame, column: str) -> dict[str, float]:
 def count_suppliers(ctx: ClaimContext, params: dict) -> Computed:
     """Number of states supplying ``recipient`` in the window (``supply.suppliers_in_window``,
     notebook 04's rule; ``basis`` delivery by default); the detail states the rule.
-    ``parties: all`` counts non-state suppliers (rebel groups, firms the register names) too."""
+    ``parties: all`` counts the non-state suppliers and organisations the register names too
+    (rebel groups, the UN), never its unknown suppliers."""
     first, last = _window(params)
     basis = params.get("basis", "delivery")
     states = supply.suppliers_in_window(ctx.deals_to(params["recipient"]), params["recipient"], first, last, basis)
     detail = f"{supply.window_rule(basis, first, last)} {', '.join(states)}"
     if params.get("parties") == "all":
         sel = ctx.deals_to(params["recipient"])
-        sel = sel[supply.in_window(sel, basis, first, last) & (sel["supplier_kind"] != "state")]
-        others = sorted(set(sel["supplier"].astype(str)) - {"unknown supplier(s)"})
+        sel = sel[supply.in_window(sel, basis, first, last) & ~sel["supplier_kind"].isin(["state", "unknown"])]
+        others = sorted(set(sel["supplier"].astype(str)))
         states = sorted(set(states) | set(others))
         detail += f"; non-state suppliers counted too: {', '.join(others) or 'none'}"
     return Computed(float(len(states)), detail=detail, parts={s: 1.0 for s in states})
