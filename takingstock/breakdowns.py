@@ -335,6 +335,28 @@ def by_country(df: pd.DataFrame, role: str = "manufacture") -> pd.DataFrame:
     return _sort_unknown_last(_shares(table), "state")
 
 
+def counted_as(df: pd.DataFrame, role: str = "manufacture") -> dict[str, str]:
+    """``{state: label}`` for the states whose rows a source counted together with another
+    (a raw name with ``/``, e.g. CAR's "Soviet Union/Russia", which the crosswalk files under
+    the Soviet Union): the label says what was counted, e.g. "Soviet Union/Russia (combined in
+    the source's count)", or "Soviet Union (with Soviet Union/Russia, combined in the source's
+    count)" where only some rows are combined. States counted as named are left out."""
+    state, _iso, _bloc = _cols(role)
+    raw = f"country_of_{role}"
+    if raw not in df.columns:
+        return {}
+    d = pd.DataFrame({"state": df[state].astype("string").to_numpy(), "raw": df[raw].astype("string").to_numpy()})
+    out = {}
+    for name, part in d.dropna().groupby("state", sort=False):
+        combined = sorted({r for r in part["raw"] if "/" in r and r != name})
+        if not combined:
+            continue
+        together = ", ".join(combined)
+        out[str(name)] = (f"{together} (combined in the source's count)" if len(part["raw"].unique()) == len(combined)
+                          else f"{name} (with {together}, combined in the source's count)")
+    return out
+
+
 def is_state_code(iso) -> pd.Series:
     """True where ``iso`` is a real ISO 3166 alpha-3 code (current or former state).
 

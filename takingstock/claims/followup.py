@@ -57,7 +57,7 @@ def _clipped(ctx: ClaimContext, params: dict, key: str) -> tuple[tuple[int, int]
     return (first, last), followup.lacks(ctx.coverage, params["recipient"], first, last)
 
 
-@computation("recipient", "years", "baseline", needs=("register", "recipient"))
+@computation("recipient", "years", "baseline", needs=("register", "recipient"), readings=("window",))
 def followup_tiv_ratio(ctx: ClaimContext, params: dict) -> Computed:
     """Mean yearly TIV to ``recipient`` in ``years`` (clipped) as a percent of ``baseline``'s."""
     (f1, l1), why = _clipped(ctx, params, "years")
@@ -74,7 +74,7 @@ def followup_tiv_ratio(ctx: ClaimContext, params: dict) -> Computed:
                     parts={f"{f1}-{l1} a year": float(now), f"{f0}-{l0} a year": float(base)})
 
 
-@computation("recipient", "years", needs=("register", "recipient"))
+@computation("recipient", "years", needs=("register", "recipient"), readings=("window",))
 def followup_supplier_count(ctx: ClaimContext, params: dict) -> Computed:
     """Number of states that delivered to ``recipient`` in ``years`` (clipped), by TIV."""
     (first, last), why = _clipped(ctx, params, "years")

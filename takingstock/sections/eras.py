@@ -13,6 +13,7 @@ import pandas as pd
 
 from takingstock import breakdowns as bd
 from takingstock import designs, figures, sipri, supply
+from takingstock.eras import periods_note
 from takingstock.coverage import Coverage
 from takingstock.figures import Figure
 from takingstock.findings import Finding, Table, skipped
@@ -45,7 +46,7 @@ def manufacture_periods(c: str, rows: pd.DataFrame, periods: pd.DataFrame) -> Fi
     alt = (f"Bar chart of {unit} in catalogue {c} by historical period of manufacture. "
            + "; ".join(f"{r.period}: {r.count:,}" for r in per.itertuples()))
     return Finding(tables=[Table(f"{c}_periods", per, f"{c}: {unit} by historical period of manufacture (midpoint year)")],
-                   figures=[Figure(f"{c}_periods", fig, alt)], source=src)
+                   figures=[Figure(f"{c}_periods", fig, alt)], source=src, notes=_said(periods_note(periods)))
 
 
 # --------------------------------------------------------------------------- era of design
@@ -240,7 +241,11 @@ def by_period(d: Deliveries, periods: pd.DataFrame) -> Finding:
            + "; ".join(f"{r.period}: {r.tiv:,.0f} million TIV" for r in per.itertuples()))
     return Finding(source=sipri.SIPRI_SOURCE_LINE, tables=[Table(f"sipri_{d.tag}_by_period", per, f"Arms delivered to {d.who} by historical period: "
                                                                    "items and TIV (millions; a volume measure, not money)")],
-                   figures=[Figure(f"sipri_{d.tag}_by_period_supplier", fig, alt)])
+                   figures=[Figure(f"sipri_{d.tag}_by_period_supplier", fig, alt)], notes=_said(periods_note(periods)))
+
+
+def _said(note: str) -> list[str]:
+    return [note] if note else []
 
 
 def summary(d: Deliveries) -> str:

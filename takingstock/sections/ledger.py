@@ -39,8 +39,10 @@ def verdict_counts(ledger: pd.DataFrame) -> Finding:
     """Claims per verdict class and release; the primary release's counts are the headlines."""
     counts = claims.counts_by_release(ledger)
     caption = "Claims per verdict class, for each SIPRI release at hand"
+    fragile = int(ledger["robustness"].astype(str).str.startswith("fragile").sum())
     return Finding(tables=[Table("claims_verdicts", counts, caption)], source=source(ledger),
-                   headlines=list(zip(counts["verdict"], counts.iloc[:, 1].astype(str))))
+                   headlines=[*zip(counts["verdict"], counts.iloc[:, 1].astype(str)),
+                              ("fragile: another reasonable reading flips the verdict", str(fragile))])
 
 
 def every_claim(ledger: pd.DataFrame) -> Finding:
@@ -51,7 +53,7 @@ def every_claim(ledger: pd.DataFrame) -> Finding:
 
 def by_group(ledger: pd.DataFrame) -> Finding:
     """One table per group of claims, with what each computation found (shown, not saved)."""
-    cols = ["id", "stated", "computed", "verdict", "detail", "reason"]
+    cols = ["id", "stated", "computed", "verdict", "robustness", "detail", "reason"]
     return Finding(tables=[Table(group, part[cols], group, save=False)
                            for group, part in ledger.groupby("group", sort=False)])
 

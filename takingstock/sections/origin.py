@@ -32,7 +32,8 @@ def by_country(c: str, rows: pd.DataFrame, role: str, top_n: int) -> Finding:
     if role == "manufacture":
         known = table[table["state"] != "unknown"]
         lead = (known if len(known) else table).iloc[0]
-        found.headlines += [(f"{c}: largest country of manufacture", f"{lead.state} ({lead.share:.1f}% of {unit})"),
+        name = bd.counted_as(rows, role).get(lead.state, lead.state)
+        found.headlines += [(f"{c}: largest country of manufacture", f"{name} ({lead.share:.1f}% of {unit})"),
                             (f"{c}: origin unknown", f"{bd.unknown_share(table, 'state'):.1f}% of {unit}")]
     return found
 

@@ -10,6 +10,7 @@ not money; the comparisons are ours, not SIPRI's.
 from __future__ import annotations
 
 from takingstock import claims, releases, sipri
+from takingstock.eras import periods_for, periods_note
 from takingstock.coverage import Coverage
 from takingstock.figures import Figure
 from takingstock.findings import Finding, Table, skipped
@@ -102,7 +103,7 @@ def tiv_by_period(c: Compared) -> Finding:
     """TIV delivered by period and supplier in each release and the change (table and figure)."""
     if (why := c.gap()):
         return skipped(why)
-    periods = c.run.period_table()
+    periods = periods_for(c.run.recipients, c.run.period_table())
     by_period = releases.tiv_by_period_supplier(c.sub, list(c.run.recipients), periods)
     totals = releases.period_totals(by_period, periods)
     both = f"the releases of {c.old_label} and {c.new_label}"
@@ -112,7 +113,7 @@ def tiv_by_period(c: Compared) -> Finding:
         Table(f"{c.tag}_tiv_by_period_supplier", by_period, f"TIV delivered to {c.who} by period and supplier in "
                                                             f"{both}, and the change (millions of TIV; not money)")],
         figures=[Figure(f"{c.tag}_tiv_change_by_period", releases.change_figure(by_period, c.who, c.source),
-                        releases.change_alt(by_period, c.who))])
+                        releases.change_alt(by_period, c.who))], notes=[n for n in [periods_note(periods)] if n])
 
 
 def vocabulary(c: Compared) -> Finding:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from takingstock import figures, sipri, supply
+from takingstock.eras import periods_for, periods_note
 from takingstock.coverage import Coverage
 from takingstock.figures import Figure
 from takingstock.findings import Finding, Table, skipped
@@ -79,7 +80,8 @@ def imports(d: Deals, basis: str, year_from: int, year_to: int) -> Finding:
         found.notes.append("Imports by decade and by historical period, delivery basis: see notebook 03's tables "
                            f"03_sipri_{d.tag}_by_decade and 03_sipri_{d.tag}_by_period.")
         return found
-    periods = d.run.period_table()
+    periods = periods_for(d.run.recipients, d.run.period_table())
+    found.notes += [n for n in [periods_note(periods)] if n]
     found.tables += [
         Table(f"{d.tag}_imports_by_period", supply.imports_by_period(d.deals, d.run.recipients, periods, basis),
               f"Imports of {d.who} by period ({basis} basis). TIV is not money."),
@@ -92,8 +94,9 @@ def top_suppliers(d: Deals, basis: str, n: int = 3) -> Finding:
     """The ``n`` largest suppliers (by TIV) of each historical period."""
     if (why := d.gate()[1]):
         return skipped(why)
-    top = supply.top_suppliers_by_period(d.deals, d.run.recipients, d.run.period_table(), basis, n=n)
-    return Finding(source=d.source, tables=[Table(f"{d.tag}_top_suppliers_by_period", top,
+    periods = periods_for(d.run.recipients, d.run.period_table())
+    top = supply.top_suppliers_by_period(d.deals, d.run.recipients, periods, basis, n=n)
+    return Finding(source=d.source, notes=[n for n in [periods_note(periods)] if n], tables=[Table(f"{d.tag}_top_suppliers_by_period", top,
                                  f"The {n} largest suppliers (by TIV) of {d.who} in each period ({basis} basis).")])
 
 
@@ -126,7 +129,7 @@ def bloc_shares(d: Deals, window_id: str, year_from: int, year_to: int) -> Findi
     alt = (f"Stacked bars of the share of delivered SIPRI TIV to {d.who} by supplier bloc before {split} and from "
            f"{split} on. " + "; ".join(f"{r.era}, {r.group}: {r.share:.1f}%" for r in shares.itertuples()))
     heads = [(f"{r.group} share of delivered TIV, {r.era}", f"{r.share:.0f}%") for r in shares.itertuples()
-             if r.group in ("former Soviet bloc", "US/European (NATO)")]
+             if r.group in (supply.bloc_group("Warsaw Pact"), supply.bloc_group("NATO"))]
     return Finding(source=d.source, tables=[Table(f"{d.tag}_bloc_shares", shares,
                                  f"Share of delivered TIV to {d.who} by supplier bloc, before {split} and from {split} on.")],
                    figures=[Figure(f"{d.tag}_bloc_shares", fig, alt)], headlines=heads)
