@@ -137,6 +137,31 @@ def findings_phrases(tables: Path, iraq_subset_counts: dict[str, int]) -> list[s
             f"{(renamed['kind'] == 'renamed').sum()} weapon descriptions were renamed",
             f"on {apc['deals']:,} deals", f"{WORDS[len(moved)]} claims moved, none changed verdict",
             f"from {tiv_moved[f'computed [{RELEASES[1]}]'].split()[0]} to {tiv_moved[f'computed [{RELEASES[0]}]'].split()[0]}"]
+    # After the report (notebook 07)
+    before_after = pd.read_csv(tables / "07_iraq_before_after.csv").set_index("first_year")
+    after, before = before_after.iloc[-1], before_after.iloc[0]
+    ranked = pd.read_csv(tables / "07_iraq_suppliers_after_report.csv").set_index("supplier")["share"]
+    changes = pd.read_csv(tables / "07_iraq_supplier_changes.csv")
+    new = " and ".join(changes.loc[changes["change"] == "new", "supplier"])
+    origins = pd.read_csv(tables / "07_att_origin_states.csv")
+    counts = pd.read_csv(tables / "07_att_origin_states_counts.csv").set_index("status")
+    then, now = counts.columns
+    named = pd.read_csv(tables / "07_att_named_states.csv", dtype=str).set_index("state")
+    by_status = pd.read_csv(tables / "07_iraq_att_status_of_suppliers.csv").set_index("att_status")["share"]
+    syria_names = pd.read_csv(tables / "07_syria_suppliers_after_report.csv")["supplier"].tolist()
+    syria = ", ".join(syria_names[:-1]) + " and " + syria_names[-1]
+    out += [f"{after['tiv']:,.0f} million TIV in {after.name}–{after['last_year']}",
+            f"{100 * after['tiv_a_year'] / before['tiv_a_year']:.0f}% of its {before.name}–{before['last_year']} yearly rate",
+            f"from the USA ({ranked['United States']:.0f}%), Russia ({ranked['Russia']:.0f}%) and South Korea "
+            f"({ranked['South Korea']:.0f}%)",
+            f"{new} began supplying, {(changes['change'] == 'stopped').sum()} states stopped",
+            f"Of the {len(origins)} states whose weapons the catalogues place",
+            f"{counts.at['party', then]} were Arms Trade Treaty parties when the report appeared and "
+            f"{counts.at['party', now]} at the end of {after['last_year']}",
+            f"China acceded in {named.at['China', 'ratification or accession'][:4]}",
+            f"the USA withdrew its signature in {named.at['United States', 'signature withdrawn'][:4]}",
+            f"{by_status['party']:.0f}% of the TIV delivered to Iraq after the report came from states that were parties",
+            f"{syria} delivered to Syria after the report"]
     # Sources and the Iraq subset
     c = iraq_subset_counts
     out += [f"{int((led['tier_flag'] != '').sum())} rest only on the lowest tier",
