@@ -11,7 +11,6 @@ the check catches what the pages used to print.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +18,7 @@ import plotly.graph_objects as go
 import pytest
 
 from takingstock import figures, paths
+from test_briefings_browser import browser  # noqa: F401  (the module's headless Chromium)
 
 SOURCE = "Source: SIPRI Arms Transfers Database; calculations by taking-stock, not SIPRI."
 COUNTRIES = ["Russia", "China", "United States", "Islamic State", "Iraq", "Belgium", "Germany",
@@ -152,22 +152,13 @@ def test_long_titles_wrap():
 
 # --- drawn in Chromium ---------------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
 @pytest.fixture(scope="module")
-def page():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (make chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def page(browser):
     import chart_text
 
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield chart_text.open_page(browser)
-        browser.close()
+    tab = chart_text.open_page(browser)
+    yield tab
+    tab.close()
 
 
 @pytest.mark.slow
@@ -186,3 +177,16 @@ def test_the_check_catches_the_old_layouts(page):
     assert "annotation 'Iran-Iraq war (1980-1988)' over annotation 'UN embargo (1991-2002)'" in old
     old = chart_text.problems(page, old_heat_map())
     assert "x-title 'Country of manufacture' over annotation 'Source:" in old
+
+
+@pytest.mark.slow
+def test_no_chart_of_the_report_has_colliding_labels(page, built_report):
+    """Every chart the default report draws, from its saved spec, at a page's size and the images'."""
+    import json
+
+    import chart_text
+
+    specs = sorted((built_report / "figures").glob("*.json"))
+    assert specs, "the report drew no chart"
+    found = {s.stem: chart_text.problems(page, json.loads(s.read_text(encoding="utf-8"))) for s in specs}
+    assert {k: v for k, v in found.items() if v} == {}

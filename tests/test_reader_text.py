@@ -168,31 +168,22 @@ def scan_output(output: Path, catalogue_ids: list[str]) -> list[rt.Problem]:
     return found
 
 
-def _check(output: Path, catalogue_ids: list[str]) -> None:
+#: The builds scanned: name -> (the fixture that builds it, the catalogue ids it holds).
+RUNS = {
+    "the default report": ("built_report", IDS),
+    "a grid over three recipients": ("grid_run", IDS),
+    "a run without a SIPRI export": ("sipri_free_run", IDS),
+    "a run on the user's own catalogue": ("own_catalogue_run", IDS + [OWN_ID]),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason=XFAIL)
+@pytest.mark.parametrize("run", list(RUNS))
+def test_what_a_reader_sees_is_clean(request, run):
+    fixture, catalogue_ids = RUNS[run]
+    output = request.getfixturevalue(fixture)
+    if fixture == "grid_run":
+        assert len(list((output / "briefings").glob("04_supply_chains*.html"))) >= 3
     found = scan_output(output, catalogue_ids)
-    assert not found, f"{len(found)} problems where a reader looks:\n{rt.summary(found)}"
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=XFAIL)
-def test_the_default_report_reads_clean(built_report):
-    _check(built_report, IDS)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=XFAIL)
-def test_a_grid_over_three_recipients_reads_clean(grid_run):
-    assert len(list((grid_run / "briefings").glob("04_supply_chains*.html"))) >= 3
-    _check(grid_run, IDS)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=XFAIL)
-def test_a_run_without_a_sipri_export_reads_clean(sipri_free_run):
-    _check(sipri_free_run, IDS)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=XFAIL)
-def test_a_run_on_the_users_own_catalogue_reads_clean(own_catalogue_run):
-    _check(own_catalogue_run, IDS + [OWN_ID])
+    assert not found, f"{len(found)} problems where a reader looks in {run}:\n{rt.summary(found)}"
