@@ -89,6 +89,8 @@ KNOWN_HEADERS = {
 _YEAR_MIN, _YEAR_MAX = 1800, 2100
 _TOLERANCE = 0.05
 _MAX_DECIMALS = 2
+#: Below this a value is float noise, shown as zero.
+_NOISE = 1e-9
 
 
 def _word(w: str) -> str:
@@ -273,7 +275,7 @@ def column_decimals(values: Iterable[object], max_decimals: int = _MAX_DECIMALS)
             f = float(v)
         except (TypeError, ValueError):
             continue
-        if math.isfinite(f) and f != 0 and abs(f) >= 10 ** -max_decimals:
+        if math.isfinite(f) and abs(f) >= max(10 ** -max_decimals, _NOISE):
             nums.append(f)
     for d in range(max_decimals + 1):
         if all(round(f, d) != 0 and abs(round(f, d) - f) <= _TOLERANCE * abs(f) for f in nums):
@@ -289,6 +291,8 @@ def format_number(value: object, decimals: int = 0) -> str:
     f = float(value)
     if not math.isfinite(f):
         return MISSING
+    if abs(f) < _NOISE:  # float noise of a difference (2.35 - 2.3500000000000227) is zero
+        f = 0.0
     text = f"{f:,.{decimals}f}"
     if f != 0 and round(f, decimals) == 0:
         smallest = f"{10 ** -decimals:.{decimals}f}" if decimals else "1"

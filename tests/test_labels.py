@@ -60,6 +60,8 @@ def test_one_precision_per_column_and_no_small_value_printed_as_zero():
     assert labels.format_number(3150.888847486363) == "3,151"
     assert labels.format_number(0.004, 2) == "<0.01" and labels.format_number(-0.3, 0) == ">-1"
     assert labels.format_number(-0.0001, 0) != "-0"
+    assert labels.format_number(2.35 - 2.3500000000000227, 2) == "0.00"  # float noise is zero
+    assert labels.format_number(-1e-13, 1) == "0.0"
     assert labels.tiv_text(3150.888847486363) == "3,151 million TIV"
     assert labels.tiv_text(0.4) == "0.4 million TIV"
     assert labels.tiv_text(0) == "0 TIV"
