@@ -16,9 +16,9 @@ Reader's formatting (``format_frame``, one rule per column, so a column never mi
 
 * a *share* column (``share``, ``share_*``, ``*_share``) holds percentages (0-100) and prints
   with one decimal and a ``%`` sign (``28.4%``);
-* a *year* column (``year``, ``*_year``, ``year_*``, ``*_years``; not ``*_per_year``) whose
-  values all lie in 1800-2100 prints without separators (``1952``); a text or list of years
-  prints as ranges (``2014–2018``, ``1998–1999, 2001``);
+* a *year* column (``year``, ``*_year``, ``year_*``, ``*_years``; not ``*_per_year``,
+  ``*_a_year`` or a TIV column) whose values all lie in 1800-2100 prints without separators
+  (``1952``); a text or list of years prints as ranges (``2014–2018``, ``1998–1999, 2001``);
 * a *count* column (a word of its name in :data:`COUNT_WORDS`: ``items``, ``count``,
   ``number_delivered``, ``deals``...) and any integer column print as whole numbers with
   thousands separators (``20,635``, never ``20,634.88 items``);
@@ -97,10 +97,11 @@ def is_count_column(name: object) -> bool:
 
 def is_year_column(name: object) -> bool:
     """True for columns named as calendar years (``year``, ``*_year``, ``year_*``, ``*_years``;
-    not ``*_per_year``). :func:`format_frame` also asks every value to lie in 1800-2100."""
+    not ``*_per_year``, ``*_a_year`` or a TIV column). :func:`format_frame` also asks every
+    value to lie in 1800-2100."""
     n = str(name).lower()
-    if n.endswith("per_year"):
-        return False
+    if n.endswith(("per_year", "a_year")) or "tiv" in n.split("_"):
+        return False  # tiv_per_year, tiv_a_year: amounts per year, not years
     return n in ("year", "years") or n.endswith(("_year", "_years")) or n.startswith("year_")
 
 

@@ -83,6 +83,8 @@ def test_tables_show_numbers_for_readers():
     assert list(shown["items"]) == ["20,635", "4,270", "\u2013"]  # whole items
     assert list(shown["tiv"]) == ["3,150.9", "4,700.0", "0.3"]  # one precision for the column
     assert list(shown["tiv_per_year"]) == ["3,151", "522", "12"]  # not a year column
+    one_row = tables.format_frame(pd.DataFrame({"tiv_a_year": [1950.3], "first_year": [2016]}))
+    assert list(one_row.iloc[0]) == ["1,950", "2016"]  # an amount a year that looks like a year
     assert list(shown["tiv_share"]) == ["51.8%", "26.7%", "0.0%"]
     assert list(shown["delivery_years"]) == ["2014\u20132018", "2005", "\u2013"]
     assert list(shown["suppliers"]) == ["Russia, Iran and China", "\u2013", "Iran"]
