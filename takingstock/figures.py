@@ -433,7 +433,8 @@ def fit_x_labels(fig: go.Figure, plot_px: float = LAYOUT_PLOT_PX) -> float:
 
     Each label gets its share of a ``plot_px`` wide plot. When every label fits its share on
     at most :data:`MAX_LABEL_LINES` lines (wrapped at spaces), the labels stay level, wrapped;
-    otherwise every label is turned 45 degrees on one line. Labels are set as ``ticktext``
+    otherwise every label is turned 45 degrees on one line, or 90 when the labels stand so close
+    that turned ones would touch. Labels are set as ``ticktext``
     (escaped: they come from data), the categories themselves are unchanged. An x axis of
     numbers (years) is left to plotly: one line of labels.
     """
@@ -448,10 +449,13 @@ def fit_x_labels(fig: go.Figure, plot_px: float = LAYOUT_PLOT_PX) -> float:
         text = ["<br>".join(html.escape(line, quote=False) for line in w) for w in wrapped]
         fig.update_xaxes(tickangle=0, tickmode="array", tickvals=cats, ticktext=text)
         return max(len(w) for w in wrapped) * TICK_FONT_PX * LINE_EM
-    fig.update_xaxes(tickangle=-45, tickmode="array", tickvals=cats,
+    # turned 45 degrees, neighbours stand slot x sin(45) apart: below a line's height, turn 90
+    line = TICK_FONT_PX * LINE_EM
+    upright = slot * 0.7071 < line
+    fig.update_xaxes(tickangle=-90 if upright else -45, tickmode="array", tickvals=cats,
                      ticktext=[html.escape(_plain(c), quote=False) for c in cats])
     widest = max(text_width(_plain(c)) for c in cats)
-    return 0.7072 * (widest + TICK_FONT_PX * LINE_EM)
+    return widest + 4 if upright else 0.7072 * (widest + line)
 
 
 #: Font size (px) of the title (the template's).

@@ -136,6 +136,13 @@ def test_long_category_labels_are_wrapped_or_turned_and_the_source_moves_below_t
     assert hm.layout.margin.b >= -source.yshift + 2 * figures.SOURCE_LINE_PX
 
 
+def test_many_categories_turn_upright():
+    names = [f"Country number {i}" for i in range(40)]
+    fig = figures.heatmap(pd.DataFrame([range(40)], columns=names, index=["rifle"]), title="t", source=SOURCE,
+                          x_title="Country", y_title="Category")
+    assert fig.layout.xaxis.tickangle == -90
+
+
 def test_numeric_axes_and_short_labels_keep_the_old_layout():
     fig = figures.time_series(_yearly(), x="year", y="tiv", title="t", source=SOURCE, x_title="x", y_title="y")
     source = next(a for a in fig.layout.annotations if a.name == figures.SOURCE_ANNOTATION_NAME)
