@@ -20,8 +20,8 @@ Method
 * :func:`catalogue_title` turns a catalogue id into its short title (the part of its title in
   ``data/raw/datapackage.json`` before the colon: ``amnesty_2015`` -> "Amnesty International,
   Taking Stock (2015)", ``car_2014_ammunition`` -> "Conflict Armament Research (2014)": the
-  part up to the year when that is distinct); a catalogue of the user's own that the data package does not list
-  reads as its id in words (``my_items`` -> "My items").
+  part up to the year when that is distinct); a catalogue of the user's own that the data
+  package does not list reads as its id in words (``my_items`` -> "My items").
 * :func:`list_text` joins items as prose ("A, B and C"); :func:`year_ranges` writes years as
   ranges ("1980–1988, 1991, 2003–2005"); :func:`cell_text` applies both to a cell holding a
   list, tuple, set or array (years when every item is a whole number between 1800 and 2100) and
