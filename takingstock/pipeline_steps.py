@@ -111,7 +111,7 @@ STEPS = [
     ),
     Step(
         "supply", "notebooks/04_supply_chains.ipynb", needs=("clean",),
-        inputs=(CATALOGUE, "{sipri}", "{aliases}", "{crosswalk}", "{windows}", *SIPRI_REFERENCE),
+        inputs=(CATALOGUE, "{sipri}", "{aliases}", "{crosswalk}", "{windows}", "{periods}", *SIPRI_REFERENCE),
         outputs=("{output_dir}/summaries/{stem}.json",),
         description="SIPRI transfers to the recipient(s) by supplier and era; item-to-transfer links",
         holds=(CATALOGUE,),
@@ -122,7 +122,7 @@ STEPS = [
         "claims", "notebooks/05_claims.ipynb", needs=("clean",),
         inputs=("{processed_dir}/*", "{claims_path}", "{raw_dir}/claims_accepted.csv",
                 "{sipri}", *SIPRI_REFERENCE, "{windows}", "{country_groups}", "{weapon_types}",
-                "{periods}", "{crosswalk}"),
+                "{periods}", "{crosswalk}", "{sources}"),
         outputs=("{output_dir}/summaries/{stem}.json", "{processed_dir}/claims_ledger.csv"),
         description="check each claim of the report against the rebuilt evidence",
         holds=(CATALOGUE,),
@@ -131,7 +131,7 @@ STEPS = [
         "releases", "notebooks/06_release_changes.ipynb",
         # the exports given, else those at hand (the run context's; the two newest releases are used)
         inputs=("{old_release_file}", "{new_release_file}", "{sipri}", "{claims_path}", "{periods}",
-                "{windows}", "{country_groups}", "{crosswalk}", *SIPRI_REFERENCE),
+                "{windows}", "{country_groups}", "{crosswalk}", "{sources}", *SIPRI_REFERENCE),
         outputs=("{output_dir}/summaries/{stem}.json",),
         description="what changed between two SIPRI releases: deals matched, added, dropped, revised; claims that moved",
     ),
