@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from takingstock import paths, runner
+from takingstock import paths, pipeline_steps, runner
 
 sys.path.insert(0, str(paths.ROOT))
 import pipeline  # noqa: E402
@@ -198,10 +198,10 @@ def test_publish_takes_the_release_of_the_run_contexts_primary_register(tmp_path
     monkeypatch.setattr(sipri, "read_register", lambda *a, **k: pytest.fail("deals were parsed"))
     run = RunContext(raw_dir=raw, output_dir=tmp_path / "out")
     step = next(s for s in pipeline.STEPS if s.name == "publish")
-    pipeline.publish(runner.StepContext(step, {}, run.output_dir, [], run))
+    pipeline_steps.publish(runner.StepContext(step, {}, run.output_dir, [], run))
     assert str(seen["sipri_release"]) == "2026-05-18"
     assert seen["briefings_dir"] == tmp_path / "out" / "briefings" and seen["raw_dir"] == raw
-    pipeline.publish(runner.StepContext(step, {}, run.output_dir, [], RunContext(raw_dir=tmp_path / "none")))
+    pipeline_steps.publish(runner.StepContext(step, {}, run.output_dir, [], RunContext(raw_dir=tmp_path / "none")))
     assert seen["sipri_release"] is None
 
 
@@ -212,7 +212,7 @@ def test_every_file_a_step_reads_or_writes_is_named_by_its_run_context(tmp_path)
     (root / "data" / "raw" / "sipri").mkdir(exist_ok=True)
     shutil.copy(paths.ROOT / "tests" / "fixtures" / "sipri" / "invented_register.csv", root / "data" / "raw" / "sipri")
     pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root))
-    code = root / "takingstock" / "templates"  # the page templates are the publisher's code
+    code = paths.PACKAGE_DIR / "templates"  # the page templates are the publisher's code (this process's)
     for task in pipe.plan.tasks:
         named = task.context.files()
         files = {str(v) for v in named.values() if isinstance(v, Path)}
