@@ -97,10 +97,10 @@ class Pipeline:
         self._held_back: list[tuple[Step, Task]] = []
         self._upstream = {s.name: self.plan.needed(s.needs) - set(s.needs)
                           for s in self.plan.steps if s.prepare or s.early}
-        # the kernels' fork server: made and started when the first notebook task is submitted
-        # (a run with nothing to do never computes its preload list); None: fresh kernels
+        # the run's kernels: made when the first notebook task is submitted (a run with nothing
+        # to do never computes the fork server's preload list); fresh ones with --fresh-kernels
         self._fork = config.fork_kernels and forkserver.available()
-        self.kernels: forkserver.ForkServer | None = None
+        self.kernels: forkserver.Kernels | None = None
 
     def _fork_server(self) -> forkserver.ForkServer:
         """The fork server, preloading every package module the run's notebooks can import
@@ -191,10 +191,11 @@ class Pipeline:
         self.cache.forget(task)
         self.say(f"[ run ] {task.name:<8} {task.step.notebook or 'function step'}")
         self.started.add(task.name)
-        if self._fork and task.step.notebook is not None:
+        if task.step.notebook is not None:
             if self.kernels is None:
-                self.kernels = self._fork_server()
-            self.kernels.ensure_started()  # its imports overlap papermill's in the worker
+                self.kernels = self._fork_server() if self._fork else forkserver.Kernels()
+            if self._fork:
+                self.kernels.ensure_started()  # its imports overlap papermill's in the worker
         self.running[pool.submit(self.execute, task)] = (task, key)
 
     def execute(self, task: Task) -> float:
