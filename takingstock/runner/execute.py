@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Sequence
 
 from takingstock.runner.params import source_cell_number
-from takingstock.runner.steps import Config, StepContext, StepFailed, Task
+from takingstock.runner.steps import Config, StepContext, StepFailed, Task, cut
 
 
 def prepare_environment(root: Path) -> None:
@@ -87,7 +87,7 @@ def run_notebook(task: Task, root: Path, config: Config, kernels=None) -> None:
                 )
                 break
             except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
-                if attempt < START_ATTEMPTS and not tmp.exists() and _start_failure(exc):
+                if attempt < START_ATTEMPTS and not kernels.closed and not tmp.exists() and _start_failure(exc):
                     continue
                 raise StepFailed(failure_message(task, source, exc, _keep(tmp, failed),
                                                  PapermillExecutionError)) from exc
@@ -188,12 +188,6 @@ def kernel_error_message(task: Task, problems: list[str], kept: Path | None) -> 
     if kept is not None:
         lines.append(f"  executed notebook kept at: {kept}")
     return "\n".join(lines)
-
-
-def cut(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, saying how much was left out."""
-    text = str(text)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
 def failure_message(task: Task, source: Path, exc: BaseException, kept: Path | None, pm_error) -> str:

@@ -111,6 +111,10 @@ def available() -> bool:
 # --------------------------------------------------------------------------- runner side
 
 
+class Closed(RuntimeError):
+    """A kernel was asked for after :meth:`Kernels.close`."""
+
+
 class Kernels:
     """The run's kernels started as fresh processes (``--fresh-kernels``, or no ``fork`` here).
 
@@ -124,6 +128,15 @@ class Kernels:
         self._lock = threading.Lock()
         self._folder: str | None = None
         self._count = itertools.count(1)
+        self.closed = False
+
+    def close(self) -> None:
+        """Start no kernel from now on (the run is stopping): a start raises :class:`Closed`."""
+        self.closed = True
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise Closed("the run is stopping: no new kernel is started")
 
     def folder(self) -> str:
         """The private folder of the run's kernel sockets and logs (made on first use)."""
@@ -170,6 +183,7 @@ class ForkServer(Kernels):
 
     def ensure_started(self) -> str:
         """Start the server if it is not running; return its socket's path."""
+        self.check_open()
         folder = self.folder()
         with self._lock:
             if self._process is not None and self._process.poll() is None:
@@ -238,6 +252,7 @@ def _manager_class(kernels: Kernels, log: str | None):
             return kernels.launch_command(super().format_kernel_cmd(extra_arguments))
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kernels.check_open()
             self.log_path = log or f"{self.ip}.log"
             with open(self.log_path, "ab") as out:
                 kw.setdefault("stdout", out)
