@@ -99,10 +99,10 @@ A damaged or incomplete export is caught, not analysed: each case raises
   inside the last recipient, passes; so do cut exports without preamble (nothing says they
   should be whole: their coverage is what their rows show) and exports older than every
   known release. The rows themselves cannot tell: within a recipient SIPRI's deals follow no
-  order (in both real releases 69% of consecutive deals of a recipient have suppliers in
-  alphabetical order and 58% have order years not decreasing, no more than unordered data
-  with runs of one supplier gives), so a cut at a line break inside the last recipient
-  leaves rows that look whole.
+  order (in both real releases only 69% of consecutive deals of a recipient have suppliers
+  in alphabetical order and 58% have order years not decreasing; an ordered column would
+  give 100%), so a cut at a line break inside the last recipient leaves rows that look
+  whole.
   (c) a file whose last line has no line break was cut inside that line.
   (d) a file with a ``<file>.meta.yml`` sidecar (written by :mod:`takingstock.fetch`) must
   have the SHA-256 and deal count it records.
@@ -314,13 +314,16 @@ class Register:
 def _wide_encoding(raw: bytes) -> str | None:
     """``"UTF-16"`` or ``"UTF-32"`` (with the byte order) when ``raw`` is text in two or four
     bytes per letter (a byte order mark, or NUL bytes among the first kilobyte), else None."""
-    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"), (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
-                      (b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)")):
+    boms = ((b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"), (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+            (b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)"))
+    for bom, name in boms:
         if raw.startswith(bom):
             return name
     head = raw[:1024]
     if b"\x00" in head:
-        return "UTF-16 (little-endian)" if head[1:2] == b"\x00" else "UTF-16 (big-endian)" if head[:1] == b"\x00" else "UTF-16 or UTF-32"
+        if head[1:2] == b"\x00":
+            return "UTF-16 (little-endian)"
+        return "UTF-16 (big-endian)" if head[:1] == b"\x00" else "UTF-16 or UTF-32"
     return None
 
 

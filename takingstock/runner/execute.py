@@ -87,7 +87,10 @@ def run_notebook(task: Task, root: Path, config: Config, kernels=None) -> None:
                 )
                 break
             except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
-                if attempt < START_ATTEMPTS and not kernels.closed and not tmp.exists() and _start_failure(exc):
+                if attempt < START_ATTEMPTS and not kernels.closed and _start_failure(exc):
+                    # papermill saved the notebook before the kernel failed to start: no cell ran
+                    with contextlib.suppress(FileNotFoundError):
+                        tmp.unlink()
                     continue
                 raise StepFailed(failure_message(task, source, exc, _keep(tmp, failed),
                                                  PapermillExecutionError)) from exc
