@@ -52,6 +52,7 @@ def run(root, steps, **kwargs):
     out = io.StringIO()
     config = Config(root=root, progress=False, **kwargs)
     results = Pipeline(steps, config, out=out).run()
+    print(out.getvalue())  # shown by pytest when the test fails
     return {r.step: r.state for r in results}, out.getvalue()
 
 

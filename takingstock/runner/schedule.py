@@ -31,10 +31,17 @@ Kernels. Unless ``Config.fork_kernels`` is off (``--fresh-kernels``), the run's 
 forked from one pre-imported server (:mod:`takingstock.runner.forkserver`), started when the
 first notebook task is submitted and stopped when the run ends.
 
-Ctrl-C terminates the kernels (and any browser) the run started, so the worker threads end at
-once; started tasks are ``interrupted``, the others ``not run``, their cache entries dropped,
-and :func:`takingstock.runner.cli.main` exits 130. Nothing half-done is published: a notebook
-is moved into place only when it finishes.
+A run holds the lock of its output and processed-data folders from before it reads its cache
+to its end (:mod:`takingstock.runner.lock`), and removes the temporaries a killed run left.
+
+Checks. A task that ran is checked by its step's ``check`` (:class:`~takingstock.runner.steps.Step`)
+before it is recorded; a refusal fails it, unless ``--accept STEP``.
+
+Ctrl-C (and SIGTERM, which :func:`takingstock.runner.cli.main` turns into the same) closes the
+run's kernels to new starts and terminates the kernels (and any browser) the run started, again
+every second until the worker threads have ended; started tasks are ``interrupted``, the others
+``not run``, their cache entries dropped, and ``main`` exits 130 (143 for SIGTERM). Nothing
+half-done is published: a notebook is moved into place only when it finishes.
 """
 
 from __future__ import annotations
