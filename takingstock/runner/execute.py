@@ -81,8 +81,10 @@ def run_notebook(task: Task, root: Path, config: Config, kernels=None) -> None:
                     execution_timeout=config.execution_timeout, start_timeout=config.start_timeout,
                     # the kernel's cwd, given to nbclient; papermill's own cwd= uses os.chdir
                     resources={"metadata": {"path": str(root)}},
-                    # ipykernel 7 warns on every start that its loopback TCP is unencrypted: noise
-                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                    # ipykernel 7 warns on every start that its loopback TCP is unencrypted: noise.
+                    # No IPython history: every kernel on the machine would write the one SQLite
+                    # file in ~/.ipython, and a busy machine gets "database is locked" errors
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"],
                     kernel_manager_class=kernels.kernel_manager_class(log),
                 )
                 break
