@@ -10,6 +10,10 @@ field of a JSON object. Filtering happens locally, afterwards.
 
 Caveats
 -------
+* The download is bounded: each read waits at most ``--timeout`` seconds, the whole answer
+  must come within ``--deadline`` seconds and weigh at most ``--max-mb``; an answer shorter
+  than its ``Content-Length``, or JSON that ends before it is closed (no ``Content-Length``
+  to compare with), is reported as "cut short".
 * The API has no published contract and may change. So nothing is trusted: the answer must be
   JSON, must have ``bytes``, must decode from base64, must parse with
   :func:`takingstock.sipri.read_register`, and must hold a plausible number of deals
@@ -40,6 +44,7 @@ import io
 import json
 import socket
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -55,6 +60,10 @@ __all__ = ["DEFAULT_API", "FetchError", "request_body", "fetch_register", "main"
 
 DEFAULT_API = "https://atbackend.sipri.org/api/p/trades/trade-register-csv/"
 DEFAULT_MIN_DEALS = 20000
+#: The whole answer must come within this many seconds (each read also has its own timeout).
+DEFAULT_DEADLINE = 600.0
+#: The largest answer accepted: the whole register is ~4 MB of CSV, ~5.5 MB as base64 in JSON.
+DEFAULT_MAX_BYTES = 64_000_000
 
 
 class FetchError(RuntimeError):
@@ -88,46 +97,87 @@ def _say(progress: bool, msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def _download(url: str, body: dict, timeout: float, progress: bool) -> bytes:
-    """POST ``body`` and return the raw answer, reporting progress in 256 KiB steps."""
+def _download(url: str, body: dict, timeout: float, progress: bool, *,
+              deadline: float = DEFAULT_DEADLINE, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """POST ``body`` and return the raw answer, reporting progress in 256 KiB steps.
+
+    Bounded three ways: each read waits at most ``timeout`` seconds; the whole answer must
+    have come within ``deadline`` seconds of the request (checked after every read, so a
+    server that sends a byte every few seconds is given up at the deadline plus at most one
+    read's wait); it may not exceed ``max_bytes`` (refused from its ``Content-Length`` before
+    reading, or as soon as more has come). An answer shorter than its ``Content-Length``, or
+    whose chunked encoding ends early, is "cut short".
+    """
+    import http.client
+
     data = json.dumps(body).encode("utf-8")
     req = urllib.request.Request(
         url, data=data, method="POST",
         headers={"Content-Type": "application/json", "Accept": "application/json",
                  "User-Agent": "taking-stock (research pipeline)"},
     )
+    started = time.monotonic()
+    got = 0
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             total = resp.headers.get("Content-Length")
-            chunks, got = [], 0
+            total = int(total) if total and total.strip().isdigit() else None
+            if total is not None and total > max_bytes:
+                raise FetchError(f"{url}: the answer is {total / 1e6:.1f} MB; at most {max_bytes / 1e6:g} MB "
+                                 "is accepted (--max-mb). Nothing was read")
+            chunks, step = [], 0
             while True:
-                block = resp.read(1 << 18)
+                block = resp.read1(1 << 18)
                 if not block:
                     break
                 chunks.append(block)
                 got += len(block)
-                of = f" of {int(total) / 1e6:.1f} MB" if total else ""
-                _say(progress, f"  received {got / 1e6:.1f} MB{of}")
-            if total and got < int(total):
+                if got > max_bytes:
+                    raise FetchError(f"{url}: the answer passed {max_bytes / 1e6:g} MB (--max-mb) and was "
+                                     "given up. Nothing was written")
+                if time.monotonic() - started > deadline:
+                    raise FetchError(f"{url}: the answer was not complete within {deadline:g} s (--deadline); "
+                                     f"cut short after {got:,} bytes. Nothing was written")
+                if got // (1 << 18) > step:
+                    step = got // (1 << 18)
+                    of = f" of {total / 1e6:.1f} MB" if total else ""
+                    _say(progress, f"  received {got / 1e6:.1f} MB{of}")
+            if total is not None and got < total:
                 raise FetchError(f"{url}: answer cut short ({got} of {total} bytes)")
             return b"".join(chunks)
+    except http.client.IncompleteRead as exc:
+        raise FetchError(f"{url}: answer cut short (the connection ended after {got + len(exc.partial):,} "
+                         "bytes, inside a chunk)") from exc
     except urllib.error.HTTPError as exc:
         raise FetchError(f"{url}: the server answered HTTP {exc.code} {exc.reason}") from exc
     except (socket.timeout, TimeoutError) as exc:
-        raise FetchError(f"{url}: no complete answer within {timeout:g} s (timeout)") from exc
+        raise FetchError(f"{url}: no complete answer within {timeout:g} s (timeout); cut short after "
+                         f"{got:,} bytes") from exc
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, (socket.timeout, TimeoutError)):
             raise FetchError(f"{url}: no answer within {timeout:g} s (timeout)") from exc
         raise FetchError(f"{url}: network failure: {exc.reason}") from exc
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:
         raise FetchError(f"{url}: network failure: {exc}") from exc
+
+
+def _cut_json(exc: json.JSONDecodeError) -> bool:
+    """Whether JSON failed to parse because its text ended too early (an answer cut short
+    without a ``Content-Length`` to tell): the error is at the very end of the text."""
+    return exc.pos >= len(exc.doc.rstrip()) or exc.msg.startswith("Unterminated string")
 
 
 def _decode_answer(raw: bytes, url: str) -> bytes:
     """The CSV bytes inside the JSON answer (clear errors for each way it can be wrong)."""
     try:
         answer = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
+        if raw.lstrip()[:1] == b"{" and _cut_json(exc):
+            raise FetchError(f"{url}: answer cut short: its JSON ends after {len(raw):,} bytes, inside "
+                             f"the answer ({exc.msg})") from exc
+        start = raw[:60].decode("utf-8", "replace")
+        raise FetchError(f"{url}: the answer is not JSON (it begins {start!r})") from exc
+    except UnicodeDecodeError as exc:
         start = raw[:60].decode("utf-8", "replace")
         raise FetchError(f"{url}: the answer is not JSON (it begins {start!r})") from exc
     if not isinstance(answer, dict) or "bytes" not in answer:
@@ -147,6 +197,8 @@ def fetch_register(
     progress: bool = True,
     min_deals: int = DEFAULT_MIN_DEALS,
     body: dict | None = None,
+    deadline: float = DEFAULT_DEADLINE,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Path:
     """Download the whole register, check it, and write it with a sidecar into ``dest_dir``.
 
@@ -154,6 +206,8 @@ def fetch_register(
         dest_dir: the folder (created if missing); default ``data/raw/sipri``.
         url: the API endpoint.
         timeout: seconds to wait for the server (connection and each read).
+        deadline: seconds the whole answer may take (see :func:`_download`).
+        max_bytes: the largest answer accepted.
         progress: print progress lines to stderr.
         min_deals: the fewest deals a plausible register has.
         body: the request body (default :func:`request_body`).
@@ -162,14 +216,15 @@ def fetch_register(
         The path of the CSV written.
 
     Raises:
-        FetchError: network failure or timeout, HTTP error, non-JSON answer, no ``bytes``,
+        FetchError: network failure or timeout, past the deadline or the size limit, an answer
+            cut short, HTTP error, non-JSON answer, no ``bytes``,
             bad base64, not a SIPRI register, empty register, implausibly few deals. Nothing
             in ``dest_dir`` is replaced then.
     """
     dest_dir = Path(dest_dir)
     body = body or request_body()
     _say(progress, f"Fetching the SIPRI trade register from {url} (timeout {timeout:g} s)...")
-    raw = _download(url, body, timeout, progress)
+    raw = _download(url, body, timeout, progress, deadline=deadline, max_bytes=max_bytes)
     csv_bytes = _decode_answer(raw, url)
     try:
         # the file is named after the release date, read from the preamble of the answer
@@ -224,14 +279,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dest", default=str(paths.SIPRI_RAW), help="folder to write into")
     parser.add_argument("--url", default=DEFAULT_API, help="API endpoint")
-    parser.add_argument("--timeout", type=float, default=60, help="seconds to wait (default 60)")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds each read may wait (default 60)")
+    parser.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE,
+                        help=f"seconds the whole download may take (default {DEFAULT_DEADLINE:g})")
+    parser.add_argument("--max-mb", type=float, default=DEFAULT_MAX_BYTES / 1e6,
+                        help=f"largest answer accepted, in MB (default {DEFAULT_MAX_BYTES / 1e6:g})")
     parser.add_argument("--min-deals", type=int, default=DEFAULT_MIN_DEALS,
                         help="fewest deals accepted as a whole register")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     try:
         fetch_register(args.dest, url=args.url, timeout=args.timeout,
-                       progress=not args.quiet, min_deals=args.min_deals)
+                       progress=not args.quiet, min_deals=args.min_deals,
+                       deadline=args.deadline, max_bytes=int(args.max_mb * 1e6))
     except FetchError as exc:
         print(f"fetch-sipri failed: {exc}", file=sys.stderr)
         print(f"You can also download the trade register (CSV) by hand from {sipri.SIPRI_URL} "

@@ -83,6 +83,24 @@ def notebook_figures(ctx: StepContext) -> None:
     export_pending(run.figures_dir, names)
 
 
+def some_rows_clean(ctx: StepContext) -> str | None:
+    """The cleaning step's check: a catalogue whose every row was rejected stops the run here
+    (else every page would read "Counts and shares ... for ;"). From its cleaning report."""
+    import csv
+
+    run = ctx.context
+    report = run.processed_dir / "cleaning_report.csv"
+    with open(report, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    raw = sum(int(r["raw_rows"] or 0) for r in rows)
+    clean = sum(int(r["clean_rows"] or 0) for r in rows)
+    if clean:
+        return None
+    return (f"step {ctx.step.name!r}: none of the {raw:,} catalogue rows is clean (all rejected); the reason "
+            f"for each is in {run.processed_dir / 'rejected.csv'} (per file: {report}). Fix the catalogue, "
+            f"or pass --accept {ctx.step.name} to publish pages without items")
+
+
 # Templates are filled from each run's context (takingstock.runner.plan.template_values):
 # {crosswalk}, {periods}, {sources}, {claims_path}, {catalogues} are the files given by the
 # parameters of the same names, else the committed ones; {own_sources} each sources.csv beside
@@ -94,6 +112,7 @@ STEPS = [
         inputs=("{catalogues}", "{crosswalk}", "{periods}", "{sources}", "{own_sources}", "{weapon_types}"),
         outputs=(CATALOGUE, "{processed_dir}/rejected.csv", "{processed_dir}/cleaning_report.csv"),
         description="validate every raw catalogue row; clean rows to parquet, the rest to rejected.csv",
+        check=some_rows_clean,
     ),
     Step(
         "origin", "notebooks/02_country_of_origin.ipynb", needs=("clean",),

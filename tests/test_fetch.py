@@ -38,6 +38,12 @@ ROUTES = {
     "/slow": (200, _json(GOOD), 3),
     # promises 500 bytes more than it sends, then closes the connection
     "/cut": (200, _json(GOOD)[:-40], 0, 540),
+    # issue 22: no Content-Length, cut; one byte every 0.2 s; 300 MB promised; UTF-16 export
+    "/cut-nolength": (200, _json(GOOD)[:-40], 0, "no length"),
+    "/trickle": (200, _json(GOOD), 0, "trickle"),
+    "/huge": (200, b"{", 0, 300_000_000),
+    "/endless": (200, b'{"bytes": "' + b"QUFB" * 60_000, 0, "no length"),
+    "/utf16": (200, _json(GOOD.decode("latin-1").encode("utf-16")), 0),
 }
 
 
@@ -48,16 +54,24 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", 0))
         _Handler.bodies.append(json.loads(self.rfile.read(length)))
         status, body, delay, *more = ROUTES.get(self.path, (404, b"no", 0))
-        promised = len(body) + (more[0] if more else 0)
+        how = more[0] if more and isinstance(more[0], str) else ""
+        promised = len(body) + (more[0] if more and not how else 0)
         if delay:
             time.sleep(delay)
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(promised))
+            if how != "no length":
+                self.send_header("Content-Length", str(promised))
             self.end_headers()
-            self.wfile.write(body)
-            if promised > len(body):
+            if how == "trickle":
+                for byte in body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            else:
+                self.wfile.write(body)
+            if promised > len(body) or how == "no length":
                 self.close_connection = True
         except OSError:
             pass
@@ -177,3 +191,54 @@ def test_main_cli(server, tmp_path, capsys):
     assert "HTTP 500" in err
     assert f"by hand from {sipri.SIPRI_URL} and place it in {tmp_path}" in err
     assert "armstrade" not in err
+
+
+# ------------------------------------------------------------------ issue 22: bounds and encodings
+
+
+def test_a_trickling_server_is_given_up_at_the_total_deadline(server, tmp_path):
+    with pytest.raises(FetchError, match=r"not complete within 1 s \(--deadline\); cut short after \d+ bytes"):
+        fetch_register(tmp_path, url=server + "/trickle", timeout=5, deadline=1, progress=False, min_deals=5)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_answer_over_the_size_limit_is_refused_before_or_while_reading(server, tmp_path):
+    with pytest.raises(FetchError, match=r"the answer is 300.0 MB; at most 64 MB is accepted \(--max-mb\). Nothing was read"):
+        fetch_register(tmp_path, url=server + "/huge", timeout=5, progress=False, min_deals=5)
+    with pytest.raises(FetchError, match=r"the answer passed 0.1 MB \(--max-mb\) and was given up"):
+        fetch_register(tmp_path, url=server + "/endless", timeout=5, progress=False, min_deals=5, max_bytes=100_000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cut_answer_without_content_length_is_called_cut_short(server, tmp_path):
+    with pytest.raises(FetchError, match=r"answer cut short: its JSON ends after [\d,]+ bytes"):
+        fetch_register(tmp_path, url=server + "/cut-nolength", timeout=5, progress=False, min_deals=5)
+    with pytest.raises(FetchError, match="not JSON"):  # what does not even begin as JSON is still that
+        fetch_register(tmp_path, url=server + "/garbage", timeout=5, progress=False, min_deals=5)
+
+
+def test_a_utf16_export_is_refused_naming_the_encoding(server, tmp_path):
+    with pytest.raises(FetchError, match=r"the file is UTF-16 \(little-endian\) text; SIPRI's exports are UTF-8 or Latin-1"):
+        fetch_register(tmp_path, url=server + "/utf16", timeout=5, progress=False, min_deals=5)
+    path = tmp_path / "export.csv"
+    path.write_bytes(GOOD.decode("latin-1").encode("utf-16-be"))  # no byte order mark
+    with pytest.raises(sipri.SipriFormatError, match=rf"{path}: the file is UTF-16 \(big-endian\) text"):
+        sipri.read_register(path)
+
+
+def test_a_recipient_with_an_accent_keeps_the_alphabetical_order_check(tmp_path):
+    """SIPRI writes Cote d'Ivoire; an export naming it Côte d'Ivoire (between Congo and Croatia)
+    is in order: the check ignores accents (before, 'ô' sorted after every ASCII letter)."""
+    names = {12: "Congo", 13: "Congo", 14: "Côte d'Ivoire", 15: "Côte d'Ivoire", 16: "Côte d'Ivoire",
+             17: "Croatia", 18: "Croatia"}  # the invented deals of Iran and Iraq, renamed
+    lines = GOOD.decode("latin-1").splitlines(keepends=True)
+    assert [line.split(",")[0] for line in lines[12:19]] == ["Iran"] * 2 + ["Iraq"] * 5
+    out = [names[i] + line[line.index(","):] if i in names else line for i, line in enumerate(lines)]
+    path = tmp_path / "export.csv"
+    path.write_text("".join(out), encoding="utf-8")
+    reg = sipri.read_register(path)
+    assert list(dict.fromkeys(reg.deals["recipient"])) == ["Congo", "Côte d'Ivoire", "Croatia", "Syria rebels*"]
+    # a real disorder is still caught
+    path.write_text("".join(out[:12] + out[14:17] + out[12:14] + out[17:]), encoding="utf-8")
+    with pytest.raises(sipri.SipriFormatError, match="'Congo' comes after \"Côte d'Ivoire\", out of alphabetical order"):
+        sipri.read_register(path)

@@ -182,3 +182,133 @@ def test_fresh_kernels_on_the_command_line():
     steps = [Step("x", "notebooks/x.ipynb")]
     assert parse_run_args([], steps).fork_kernels is True
     assert parse_run_args(["--fresh-kernels"], steps).fork_kernels is False
+
+
+# ------------------------------------------------------------ kernels under load (issue 22)
+
+#: A cell doing what a stale heartbeat socket did to a kernel whose control port it reached:
+#: a REQ frame (no ``<IDS|MSG>`` delimiter) on the control channel. The kernel logs
+#: "Uncaught exception in ZMQStream callback ... ValueError: DELIM not in msg_list".
+_MALFORMED_CONTROL = (
+    "import time, zmq\n"
+    "from ipykernel.kernelapp import IPKernelApp\n"
+    "app = IPKernelApp.instance()\n"
+    "req = zmq.Context.instance().socket(zmq.REQ)\n"
+    "req.connect(app.control_socket.getsockopt_string(zmq.LAST_ENDPOINT))\n"
+    "req.send(b'ping')\n"
+    "time.sleep(1.0)\n"
+    "print('cell done')")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["fresh", "forked"])
+def test_an_error_the_kernel_logs_fails_the_step_naming_it(server, tmp_path, how):
+    (tmp_path / "notebooks").mkdir()
+    _fixture_notebook(tmp_path / "notebooks" / "ctl.ipynb", _MALFORMED_CONTROL)
+    task = Task(Step("ctl", "notebooks/ctl.ipynb"), "", {}, None, {}, tmp_path / "out" / "ctl.ipynb")
+    with pytest.raises(StepFailed) as failure:
+        execute.run_notebook(task, tmp_path, Config(root=tmp_path, progress=False),
+                             server if how == "forked" else None)
+    message = str(failure.value)
+    assert message.startswith("step 'ctl': the kernel wrote")
+    assert "DELIM not in msg_list" in message or "Uncaught exception in ZMQStream callback" in message
+    assert not (tmp_path / "out" / "ctl.ipynb").exists()  # nothing published
+    assert (tmp_path / "out" / "failed" / "ctl.ipynb").exists()
+
+
+def test_kernel_error_lines_and_the_one_list_of_harmless_messages(monkeypatch):
+    text = ("plain output\nERROR:tornado.general:Uncaught exception in ZMQStream callback\n"
+            "Traceback (most recent call last):\n  File x\nValueError: DELIM not in msg_list\n"
+            "[E 2026-12-07 10:00:00 Kernel] bad\nINFO:ok\n")
+    assert execute.error_lines(text) == [
+        "ERROR:tornado.general:Uncaught exception in ZMQStream callback",
+        "Traceback (most recent call last):", "[E 2026-12-07 10:00:00 Kernel] bad"]
+    monkeypatch.setattr(execute, "HARMLESS", (r"^\[E .* Kernel\] bad$",))
+    assert len(execute.error_lines(text)) == 2
+
+
+def test_the_run_kernels_use_private_unix_sockets_and_send_no_heartbeat(server, tmp_path):
+    """A heartbeat socket left connected to a TCP port that another kernel (of any process on
+    the machine) later binds as its control channel sends that kernel frames it cannot read:
+    the cause of the DELIM errors. The run's kernels listen on no TCP port and their clients
+    start no heartbeat."""
+    async def main():
+        km, kc = await _start(server, tmp_path)
+        try:
+            info = km.get_connection_info()
+            channels = {n: Path(f"{info['ip']}-{info[n + '_port']}").is_socket()
+                        for n in ("shell", "iopub", "stdin", "control", "hb")}
+            hb = kc._hb_channel
+        finally:
+            await km.shutdown_kernel()
+        return info, channels, hb
+
+    info, channels, hb = asyncio.run(main())
+    assert info["transport"] == "ipc"
+    assert channels == dict.fromkeys(channels, True)  # Unix sockets, no TCP port to collide on
+    assert Path(info["ip"]).parent == Path(server.folder())
+    assert oct(Path(server.folder()).stat().st_mode & 0o777) == "0o700"
+    assert hb is None  # never made, so never started
+
+
+def _threads(pid: int) -> int:
+    return int(next(line.split()[1] for line in open(f"/proc/{pid}/status") if line.startswith("Threads:")))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_the_fork_server_is_one_thread_when_it_forks(server, tmp_path):
+    async def main():
+        km, kc = await _start(server, tmp_path)  # served: the preloads are done
+        await km.shutdown_kernel()
+
+    asyncio.run(main())
+    assert _threads(server._process.pid) == 1  # pyarrow's jemalloc thread is off
+
+
+def test_a_multithreaded_server_starts_fresh_kernels_with_one_notice(tmp_path, monkeypatch, capfd):
+    (tmp_path / "starts_a_thread.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), str(ROOT)]))
+    srv = forkserver.ForkServer(ROOT, ["starts_a_thread"])
+
+    async def main():
+        out = []
+        for _ in range(2):
+            km, kc = await _start(srv, tmp_path)
+            try:
+                out.append((km.provisioner.pid, int(_text(await _run(kc, "import os; print(os.getpid())")))))
+            finally:
+                await km.shutdown_kernel()
+        return out
+
+    try:
+        started = asyncio.run(main())
+    finally:
+        srv.stop()
+    assert all(proxy == kernel for proxy, kernel in started)  # the stand-in became the kernel
+    notices = [line for line in capfd.readouterr().err.splitlines() if line.startswith("notice: the kernels' fork")]
+    assert len(notices) == 1 and "has 2 threads" in notices[0]
+
+
+def test_a_kernel_whose_address_is_taken_is_started_again(server, tmp_path, monkeypatch):
+    import errno
+
+    import papermill
+    import zmq
+
+    (tmp_path / "notebooks").mkdir()
+    _fixture_notebook(tmp_path / "notebooks" / "sq.ipynb", "print(n * n)")
+    real, calls = papermill.execute_notebook, []
+
+    def collide_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            Path(args[1]).write_text("{}")  # papermill saves the notebook before the kernel starts
+            raise zmq.ZMQError(errno.EADDRINUSE)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", collide_once)
+    task = Task(Step("sq", "notebooks/sq.ipynb"), "", {}, None, {}, tmp_path / "out" / "sq.ipynb")
+    execute.run_notebook(task, tmp_path, Config(root=tmp_path, progress=False), server)
+    assert len(calls) == 2
+    assert _outputs(task.executed)[1][0]["text"] == "9\n"

@@ -359,3 +359,27 @@ def test_a_rebuild_from_cached_registers_and_early_images_gives_the_same_outputs
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _digests(root) == first
     assert sorted((root / "output" / ".cache" / "registers").glob("sipri-*.pickle")) == cached
+
+
+@pytest.mark.slow
+def test_a_catalogue_whose_rows_are_all_rejected_stops_the_run(tmp_path, capsys):
+    """Every row refused (an unknown category): exit 1 naming the count and rejected.csv, not
+    pages reading "Counts and shares ... for ;"; --accept clean goes on."""
+    source = (paths.RAW / "catalogue_car_2014_ammunition.csv").read_text(encoding="utf-8").splitlines()
+    header, rows = source[0], source[1:]
+    column = header.split(",").index("category")
+    bad = tmp_path / "catalogue_bad.csv"
+    bad.write_text("\n".join([header] + [",".join(
+        "no-such-category" if i == column else cell for i, cell in enumerate(row.split(",", column + 1)))
+        for row in rows]) + "\n", encoding="utf-8")
+    out, processed = tmp_path / "out", tmp_path / "processed"
+    argv = ["--no-progress", "-p", "catalogues", str(bad), "-p", "output_dir", str(out),
+            "-p", "processed_dir", str(processed), "--only", "origin"]
+    assert runner.main(argv, pipeline.STEPS) == runner.EXIT_FAILED
+    text = capsys.readouterr().out
+    assert (f"FAILED: step 'clean': none of the {len(rows)} catalogue rows is clean (all rejected); the reason "
+            f"for each is in {processed / 'rejected.csv'}") in text
+    assert "origin    not run" in text
+    assert not (out / "summaries").exists() or not list((out / "summaries").glob("02_*"))
+    assert runner.main([*argv[:-2], "--only", "clean", "--accept", "clean"], pipeline.STEPS) == runner.EXIT_OK
+    assert "(accepted: --accept clean)" in capsys.readouterr().out

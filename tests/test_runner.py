@@ -52,6 +52,7 @@ def run(root, steps, **kwargs):
     out = io.StringIO()
     config = Config(root=root, progress=False, **kwargs)
     results = Pipeline(steps, config, out=out).run()
+    print(out.getvalue())  # shown by pytest when the test fails
     return {r.step: r.state for r in results}, out.getvalue()
 
 
@@ -799,3 +800,240 @@ def test_a_head_start_waits_while_a_step_upstream_still_runs(project):
     assert calls.index(("x done",)) < calls.index(("u done",)) < calls.index(("prepare",))
     assert calls.index(("u done",)) < calls.index(("early", "x")) < calls.index(("f done",))
     assert calls.index(("early p", "x")) < calls.index(("u done",))
+
+
+# ------------------------------------------------------- faults and hostile input (issue 22)
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _main(project, argv, capsys):
+    code = runner.main(["--no-progress", *argv], [A, B], root=project)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _hold_lock(folder: Path) -> subprocess.Popen:
+    """Another process holding ``folder``'s run lock until its stdin closes."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom takingstock.runner.lock import RunLock\n"
+         f"lock = RunLock([{str(folder)!r}]); lock.acquire(); print('held', flush=True)\n"
+         "sys.stdin.read(); lock.release()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_run_on_the_same_output_folder_stops_with_exit_2_naming_the_holder(project, capsys):
+    holder = _hold_lock(project / "output")
+    try:
+        code, out, err = _main(project, [], capsys)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert code == runner.EXIT_USAGE
+    assert f"another run is using {project / 'output'}: pid {holder.pid} on " in err
+    assert "--wait SECONDS" in err
+    assert not (project / "output" / "notebooks").exists()  # nothing ran
+    # once it is gone, a run goes ahead; with --wait, a run waits for the holder
+    holder = _hold_lock(project / "output")
+    threading_timer = __import__("threading").Timer(1.0, holder.stdin.close)
+    threading_timer.start()
+    try:
+        code, out, err = _main(project, ["--wait", "60"], capsys)
+    finally:
+        threading_timer.join()
+        holder.wait(timeout=30)
+    assert code == runner.EXIT_OK, err
+    assert (project / "output" / "b.txt").read_text() == "report 20"
+    assert not (project / "output" / ".run.lock.json").exists()  # the holder note goes with the lock
+
+
+def test_an_output_changed_by_hand_makes_its_producer_stale_and_the_run_says_so(project):
+    states, _ = run(project, [A, B])
+    assert states == {"a": "ran", "b": "ran"}
+    total = project / "data" / "processed" / "total.txt"
+    total.write_text("10492")  # edited outside the runner
+    states, text = run(project, [A, B], only=("b",))
+    assert states == {"a": "ran", "b": "ran"}
+    assert f"[stale] a: its outputs were changed or removed since it ran ({total} (changed))" in text
+    assert total.read_text() == "20"
+    assert (project / "output" / "b.txt").read_text() == "report 20"
+    # and the executed notebook counts too
+    executed = project / "output" / "notebooks" / "a_total.ipynb"
+    executed.write_text(executed.read_text().replace('"20"', '"21"') + " ")
+    states, text = run(project, [A, B])
+    assert states == {"a": "ran", "b": "ran"}
+    assert f"{executed} (changed)" in text
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once_with_a_short_message(project, tmp_path_factory, capsys):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi"))
+    params = tmp_path_factory.mktemp("p") / "bomb.yml"
+    params.write_text(bomb)
+    code, out, err = _main(project, ["--params", str(params)], capsys)
+    assert code == runner.EXIT_USAGE
+    assert "aliases (*name) are not accepted in parameters" in err and str(params) in err
+    assert len(err) < 1000
+    code, out, err = _main(project, ["-p", "a.factor", "[&a [1, 2], *a, *a]"], capsys)
+    assert code == runner.EXIT_USAGE
+    assert "aliases (*name) are not accepted" in err and len(err) < 1000
+
+
+def test_parameter_messages_are_cut_to_a_sane_length(project, capsys):
+    huge = "[" + ", ".join(["[1, 2, 3, 4, 5, 6, 7, 8]"] * 3000) + "]"
+    code, out, err = _main(project, ["-p", "a.factor", huge], capsys)
+    assert code == runner.EXIT_USAGE
+    assert "parameter 'factor' of step 'a': expected int like the default 2, got list [[1, 2, 3, 4, 5, 6, ...]" in err
+    assert len(err) < 3000
+    many = "\n".join(f"unknown_{i}: 1" for i in range(2000))
+    params = project / "many.yml"
+    params.write_text(many)
+    code, out, err = _main(project, ["--params", str(params)], capsys)
+    assert code == runner.EXIT_USAGE
+    assert "... and 1,970 more problems" in err and len(err) < 6000
+
+
+def test_a_params_file_that_is_not_utf8_is_named_with_exit_2(project, capsys):
+    params = project / "latin1.yml"
+    params.write_bytes("label: Côte d'Ivoire\n".encode("utf-16"))
+    code, out, err = _main(project, ["--params", str(params)], capsys)
+    assert code == runner.EXIT_USAGE
+    assert err.startswith(f"error: --params {params}, line 1: not UTF-8 text (byte 0xff at offset 0)")
+    assert "Traceback" not in err
+
+
+def test_a_20_mb_params_file_is_refused_unread(project, capsys, monkeypatch):
+    params = project / "big.yml"
+    params.write_text("x: 1\n" * 4_000_000)  # 20 MB
+    reads = []
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or b"")
+    code, out, err = _main(project, ["--params", str(params)], capsys)
+    assert code == runner.EXIT_USAGE
+    assert err.strip() == f"error: --params {params}: 20.0 MB; a parameters file is at most 1 MB (nothing was read)"
+    assert reads == []
+
+
+def test_a_variant_given_directly_is_checked_like_a_grid_value(project, capsys):
+    steps = [E]
+    for bad in ("../../../../elsewhere/x", "Yemen", "a/b", ""):
+        code = runner.main(["--no-progress", "-p", "e.variant", bad], steps, root=project)
+        err = capsys.readouterr().err
+        assert code == runner.EXIT_USAGE, bad
+        assert "parameter 'variant' of step 'e':" in err and "is not a run name" in err
+    assert not (project / "output").exists()
+    assert not (project.parent / "elsewhere").exists()
+    code = runner.main(["--no-progress", "-p", "e.variant", "yemen-2"], steps, root=project)
+    assert code == runner.EXIT_OK
+    assert (project / "output" / "notebooks" / "e_recipient__yemen-2.ipynb").exists()
+
+
+def test_temporaries_an_interrupted_run_left_are_removed_at_the_next_start(project):
+    run(project, [A, B])
+    left = [project / "output" / ".briefings.tmp-abc123", project / "output" / "notebooks" / ".b_report.9.9.running.ipynb",
+            project / "output" / ".b.txt.x1y2.tmp", project / "data" / "processed" / ".total.txt.q9.tmp"]
+    left[0].mkdir()
+    (left[0] / "index.html").write_text("half")
+    for f in left[1:]:
+        f.write_text("half")
+    keep = project / "output" / "keep.tmp.txt"
+    keep.write_text("mine")
+    states, text = run(project, [A, B])
+    assert states == {"a": "skipped", "b": "skipped"}
+    assert not any(p.exists() for p in left)
+    assert keep.exists()
+    assert "[note ] removed 4 temporary file(s) or folder(s) an interrupted run left" in text
+
+
+def _killable_run(tmp_path: Path, body: str) -> subprocess.Popen:
+    """``pipeline``-like script whose one function step runs ``body`` (a child ``sleep``)."""
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import os, shutil, subprocess, sys, tempfile\nfrom pathlib import Path\n"
+        "from takingstock.runner import Step, main\n"
+        "def publish(ctx):\n" + "".join(f"    {line}\n" for line in body.splitlines()) +
+        "sys.exit(main(['--no-progress'], [Step('publish', None, func=publish)], root=Path(sys.argv[1])))\n")
+    (tmp_path / "data" / "raw").mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([sys.executable, str(script), str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.mark.slow
+def test_sigterm_during_publish_is_handled_like_ctrl_c(tmp_path):
+    import psutil
+
+    proc = _killable_run(tmp_path, (
+        "tmp = Path(tempfile.mkdtemp(prefix='.briefings.tmp-', dir=ctx.output_dir))\n"
+        "try:\n"
+        "    (tmp / 'page.html').write_text('half')\n"
+        "    print('publishing', flush=True)\n"
+        "    subprocess.run(['sleep', '120'])\n"
+        "finally:\n"
+        "    shutil.rmtree(tmp)\n"))
+    try:
+        seen = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list((tmp_path / "output").glob(".briefings.tmp-*")):
+            time.sleep(0.1)
+        while time.monotonic() < deadline and not seen:
+            seen = [c for c in psutil.Process(proc.pid).children(recursive=True) if "sleep" in c.name()]
+            time.sleep(0.1)
+        assert seen, "the step never started its child"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == runner.EXIT_TERMINATED, out
+    assert "Interrupted: stopping the kernels this run started (SIGTERM)" in out
+    assert "publish   interrupted" in out
+    assert not list((tmp_path / "output").glob(".briefings.tmp-*"))
+    assert not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in seen)
+
+
+def test_a_read_only_output_folder_gives_one_line_and_exit_1(project, capsys):
+    output = project / "output"
+    output.mkdir()
+    mounted = subprocess.run(["mount", "--bind", str(output), str(output)], capture_output=True).returncode == 0
+    if mounted:
+        mounted = subprocess.run(["mount", "-o", "remount,ro,bind", str(output)], capture_output=True).returncode == 0
+    if not mounted:
+        subprocess.run(["umount", str(output)], capture_output=True)
+        pytest.skip("cannot make a read-only folder here (needs mount)")
+    try:
+        code, out, err = _main(project, [], capsys)
+    finally:
+        subprocess.run(["umount", str(output)], check=True)
+    assert code == runner.EXIT_FAILED
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"error: cannot write {output / '.run.lock'}: Read-only file system")
+
+
+def test_a_full_disk_is_one_line_too():
+    import errno
+
+    from takingstock.runner.cli import os_error_text
+
+    exc = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/x/out/steps.json")
+    assert os_error_text(exc) == "cannot write /x/out/steps.json: No space left on device (the disk is full)"
+
+
+def test_a_check_that_refuses_a_result_fails_the_step_unless_accepted(project):
+    def no_zero(ctx):
+        return "step 'a': the total is 20" if (ctx.context.processed_dir / "total.txt").read_text() == "20" else None
+
+    checked = Step("a", A.notebook, inputs=A.inputs, outputs=A.outputs, check=no_zero)
+    states, text = run(project, [checked, B])
+    assert states == {"a": "failed", "b": "not run"}
+    assert "FAILED: step 'a': the total is 20" in text
+    states, text = run(project, [checked, B], accept=("a",))
+    assert states == {"a": "ran", "b": "ran"}
+    assert "[warn ] step 'a': the total is 20 (accepted: --accept a)" in text

@@ -29,11 +29,11 @@ from takingstock.runner.cli import build_parser, exit_process, list_steps, main,
 from takingstock.runner.plan import Plan
 from takingstock.runner.params import Param, notebook_parameters, resolve_parameters, source_cell_number
 from takingstock.runner.schedule import Pipeline, summary_table
-from takingstock.runner.steps import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Config, ParameterError,
+from takingstock.runner.steps import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, Config, ParameterError,
                                       Result, Step, StepContext, StepFailed, Task, default_dirs)
 
 
-__all__ = ["Config", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "Param", "ParameterError",
+__all__ = ["Config", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_TERMINATED", "EXIT_USAGE", "Param", "ParameterError",
            "Pipeline", "Plan", "Result", "Step", "StepContext", "StepFailed", "Task", "build_parser",
            "default_dirs", "exit_process", "list_steps", "main", "notebook_parameters", "parse_run_args",
            "resolve_parameters", "source_cell_number", "summary_table"]

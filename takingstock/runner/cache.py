@@ -15,8 +15,11 @@ the way (importing ``takingstock.claims.spec`` runs
 ``takingstock/figures.py`` therefore reruns only the steps that import it, directly or not.
 Data files a module reads (``takingstock/templates/``) are inputs of the step that uses them.
 
-A task is fresh when its key equals the key of its last successful run, its executed notebook
-and the outputs recorded then still exist (the scheduler adds: no step it needs reran).
+A task is fresh when its key equals the key of its last successful run, and its executed
+notebook and the outputs recorded then still exist with the content they had then (SHA-256,
+recorded in ``steps.json``): an output edited or removed outside the runner (a processed
+parquet changed by hand) makes its producer stale, and the run says which file (the scheduler
+adds: no step it needs reran).
 
 Memos. Hashes and the import lists of modules are memoised in ``<output_dir>/.cache/``
 (``files.json``, ``imports.json``) by (size, mtime in ns): an unchanged file is not read again
@@ -306,13 +309,32 @@ class StepCache:
             return str(path)
 
     def is_fresh(self, task, key: str) -> bool:
-        """Same key as the last successful run, and its executed notebook and outputs still there."""
+        """Same key as the last successful run, and its executed notebook and outputs still there
+        and unchanged (:meth:`changed_outputs`)."""
         entry = self.state.get(task.name)
         if not entry or entry.get("key") != key:
             return False
         if task.executed is not None and not task.executed.exists():
             return False
-        return all(Path(p).exists() for p in entry.get("outputs", []))
+        return not self.changed_outputs(task)
+
+    def changed_outputs(self, task) -> list[str]:
+        """The outputs of the task's last successful run that were removed or changed since
+        (content hash against the one recorded then), each as ``"<path> (removed)"`` or
+        ``"<path> (changed)"``; [] when none was or there is no such run."""
+        entry = self.state.get(task.name) or {}
+        outputs = entry.get("outputs", {})
+        recorded = outputs if isinstance(outputs, dict) else dict.fromkeys(outputs)  # an older steps.json: no hashes
+        if task.executed is not None and entry.get("notebook"):
+            recorded = {**recorded, str(task.executed): entry["notebook"]}
+        changed = []
+        for name, digest in recorded.items():
+            path = Path(name)
+            if not path.is_file():
+                changed.append(f"{name} (removed)")
+            elif digest is not None and self.hasher.hash(path) != digest:
+                changed.append(f"{name} (changed)")
+        return changed
 
     def forget(self, task) -> None:
         """Drop a task's entry (before it runs, or when it failed or was interrupted)."""
@@ -321,10 +343,14 @@ class StepCache:
             self._save_state()
 
     def record(self, task, key: str, seconds: float, outputs: list[Path], finished: str) -> None:
-        """Remember a successful run."""
+        """Remember a successful run, with the content hash of each output and of its executed
+        notebook (so that one changed or removed outside the runner makes the task stale)."""
+        hashes = {str(p): self.hasher.hash(Path(p)) for p in outputs}
+        notebook = (self.hasher.hash(task.executed)
+                    if task.executed is not None and task.executed.is_file() else None)
         with self._lock:
             self.state[task.name] = {"key": key, "seconds": round(seconds, 3), "finished": finished,
-                                     "outputs": [str(p) for p in outputs]}
+                                     "outputs": hashes, "notebook": notebook}
             self._save_state()
 
     def _save_state(self) -> None:

@@ -16,17 +16,20 @@ always beats a value for all.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Sequence
 
 from takingstock import paths
 from takingstock.runner.grid import parse_grid_option
-from takingstock.runner.params import describe, notebook_parameters
+from takingstock.runner.params import describe, load_yaml, notebook_parameters
 from takingstock.runner.steps import (DEFAULT_CELL_TIMEOUT, DEFAULT_JOBS, DEFAULT_LARGE_FILE_MB, DEFAULT_START_TIMEOUT,
-                                      EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Config, ParameterError,
-                                      Step)
+                                      EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, Config,
+                                      ParameterError, Step, cut)
 
 SUBCOMMANDS = {
     "run": "run the steps (the default when no subcommand is given)",
@@ -42,7 +45,9 @@ def build_parser(steps: Sequence[Step]) -> argparse.ArgumentParser:
     epilog = "subcommands (first argument):\n" + "\n".join(
         f"  {name:<14}{text}" for name, text in SUBCOMMANDS.items())
     epilog += "\n\nsteps: " + ", ".join(s.name for s in steps)
-    epilog += "\n\nexit codes: 0 ok, 1 a step failed, 2 bad parameters or usage, 130 interrupted. See docs/pipeline.md."
+    epilog += ("\n\nexit codes: 0 ok, 1 a step failed (or the output folder cannot be written), 2 bad "
+               "parameters or usage, or another run is using the output folder, 130 interrupted (Ctrl-C), "
+               "143 terminated (SIGTERM). See docs/pipeline.md.")
     parser = argparse.ArgumentParser(
         prog="pipeline.py", epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Rebuild every table, figure and briefing of taking-stock, skipping what is up to date.")
@@ -71,6 +76,12 @@ def build_parser(steps: Sequence[Step]) -> argparse.ArgumentParser:
     parser.add_argument("--large-file-mb", type=float, default=DEFAULT_LARGE_FILE_MB, metavar="MB",
                         help="steps that hold a file bigger than this (the processed catalogue) run one "
                              f"at a time, to bound memory (default {DEFAULT_LARGE_FILE_MB:g}; see docs/pipeline.md)")
+    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                        help="wait up to SECONDS for another run using the same output folder to end "
+                             "(default: stop at once, exit 2)")
+    parser.add_argument("--accept", action="append", default=[], metavar="STEP",
+                        help="go on when STEP's check refuses its result (clean: every catalogue row "
+                             "rejected), with a warning; repeatable")
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help="show cell progress bars (default: only on a terminal outside CI)")
@@ -78,11 +89,23 @@ def build_parser(steps: Sequence[Step]) -> argparse.ArgumentParser:
     return parser
 
 
+#: The largest ``--params`` file read (a parameters file is a few lines; a bigger one is a mistake
+#: or an attack, refused before it is read) and the longest ``-p`` value.
+MAX_PARAMS_BYTES = 1_000_000
+MAX_VALUE_CHARS = 100_000
+
+
 def _yaml_value(text: str) -> Any:
     import yaml
 
+    if len(text) > MAX_VALUE_CHARS:
+        raise ParameterError(f"-p: a value of {len(text):,} characters; at most {MAX_VALUE_CHARS:,}")
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
+    except yaml.composer.ComposerError as exc:
+        if "aliases" in str(exc):
+            raise ParameterError(f"-p {cut(text, 60)!r}: {exc.problem}") from exc
+        return text
     except yaml.YAMLError:
         return text
 
@@ -126,9 +149,19 @@ def read_params_file(config: Config, steps: set[str], file: str) -> None:
 
     path = Path(file)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        size = path.stat().st_size
+        if size > MAX_PARAMS_BYTES:
+            raise ParameterError(f"--params {file}: {size / 1e6:.1f} MB; a parameters file is at most "
+                                 f"{MAX_PARAMS_BYTES / 1e6:g} MB (nothing was read)")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+        data = load_yaml(text) or {}
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ParameterError(f"--params {file}, line {line}: not UTF-8 text (byte {raw[exc.start]:#04x} at "
+                             f"offset {exc.start}); save the file as UTF-8") from None
     except (OSError, yaml.YAMLError) as exc:
-        raise ParameterError(f"--params {file}: cannot read it: {exc}") from exc
+        raise ParameterError(f"--params {file}: cannot read it: {cut(exc, 500)}") from exc
     if not isinstance(data, dict):
         raise ParameterError(f"--params {file}: expected a mapping of NAME: value")
     base = path.resolve().parent
@@ -149,7 +182,7 @@ def parse_run_args(argv: Sequence[str], steps: Sequence[Step], root: Path = path
     config = Config(root=Path(root), jobs=args.jobs, force=args.force, only=tuple(args.only),
                     keep_going=args.keep_going, execution_timeout=args.timeout,
                     start_timeout=args.start_timeout, fork_kernels=not args.fresh_kernels,
-                    large_file_mb=args.large_file_mb)
+                    large_file_mb=args.large_file_mb, lock_wait=args.wait, accept=tuple(args.accept))
     config.progress = (args.progress if args.progress is not None
                        else sys.stderr.isatty() and not os.environ.get("CI"))
     for file in args.params:
@@ -203,17 +236,57 @@ def main(argv: Sequence[str] | None, steps: Sequence[Step], root: Path = paths.R
         from takingstock.claims import check_main
 
         return int(check_main(list(rest)) or 0)
+    from takingstock.runner.lock import LockHeld
     from takingstock.runner.schedule import Pipeline
 
     try:
-        config = parse_run_args(rest, steps, root)
-        results = Pipeline(steps, config).run()
-    except ParameterError as exc:
+        with sigterm_as_interrupt():
+            config = parse_run_args(rest, steps, root)
+            results = Pipeline(steps, config).run()
+    except (ParameterError, LockHeld) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Terminated:
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except OSError as exc:  # a read-only or full output folder: one line, no traceback
+        print(f"error: {os_error_text(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_FAILED if any(r.state == "failed" for r in results) else EXIT_OK
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: the run stops as it does on Ctrl-C (kernels and
+    browsers stopped, temporary files and folders removed), then exits 143."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """While the block runs (in the main thread), SIGTERM raises :class:`Terminated`."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum, frame):
+        raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def os_error_text(exc: OSError) -> str:
+    """One line for a file system error: what could not be done, where, and the likely cause."""
+    import errno
+
+    where = f" {exc.filename}" if exc.filename else ""
+    hint = {errno.EROFS: " (the folder is on a read-only file system)",
+            errno.EACCES: " (no permission to write there)",
+            errno.ENOSPC: " (the disk is full)", errno.EDQUOT: " (the disk quota is used up)"}.get(exc.errno, "")
+    return f"cannot write{where}: {exc.strerror or exc}{hint}"
 
 
 def exit_process(code: int) -> None:

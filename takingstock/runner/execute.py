@@ -21,14 +21,16 @@ Publishing only on success
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import threading
 import time
 from pathlib import Path
 from typing import Sequence
 
 from takingstock.runner.params import source_cell_number
-from takingstock.runner.steps import Config, StepContext, StepFailed, Task
+from takingstock.runner.steps import Config, StepContext, StepFailed, Task, cut
 
 
 def prepare_environment(root: Path) -> None:
@@ -42,18 +44,25 @@ def prepare_environment(root: Path) -> None:
 def run_notebook(task: Task, root: Path, config: Config, kernels=None) -> None:
     """Execute one notebook task with papermill into a temp file; publish it only on success.
 
-    ``kernels`` is the run's :class:`takingstock.runner.forkserver.ForkServer` (the kernel is
-    forked from it), or ``None`` for a kernel started as a new process.
+    ``kernels`` is the run's :class:`takingstock.runner.forkserver.Kernels` (a
+    :class:`~takingstock.runner.forkserver.ForkServer` forks them), or ``None`` for a kernel
+    started as a new process in a folder of its own. A kernel that fails to start (its sockets
+    taken, or dead before it answered) is started again, up to :data:`START_ATTEMPTS` times.
+    Whatever the kernel writes that reads as an error (:func:`kernel_errors`) fails the task.
     """
     import logging
 
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from takingstock.runner import forkserver
+
     # papermill re-reads the parameters cell with a regex that trips over quotes in a trailing
     # comment ("Unable to parse line ..."); our ast reader already checked it.
     logging.getLogger("papermill.translators").setLevel(logging.ERROR)
 
+    own = kernels is None
+    kernels = forkserver.Kernels() if own else kernels
     source = root / task.step.notebook
     final = task.executed
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -62,25 +71,128 @@ def run_notebook(task: Task, root: Path, config: Config, kernels=None) -> None:
     # a failed copy from an earlier run would be mistaken for this run's partial notebook
     with contextlib.suppress(FileNotFoundError):
         failed.unlink()
-    forked = {} if kernels is None else {"kernel_manager_class": kernels.kernel_manager_class()}
+    log = Path(kernels.new_name("log-")).with_suffix(".txt")
     try:
-        pm.execute_notebook(
-            str(source), str(tmp), parameters=dict(task.params), kernel_name="python3",
-            request_save_on_cell_execute=False, progress_bar=config.progress,
-            execution_timeout=config.execution_timeout, start_timeout=config.start_timeout,
-            # the kernel's cwd, given to nbclient; papermill's own cwd= uses os.chdir
-            resources={"metadata": {"path": str(root)}},
-            # ipykernel 7 warns on every start that its loopback TCP is unencrypted: noise
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"], **forked,
-        )
-    except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
-        kept = None
-        if tmp.exists():
-            failed.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, failed)
-            kept = failed
-        raise StepFailed(failure_message(task, source, exc, kept, PapermillExecutionError)) from exc
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                pm.execute_notebook(
+                    str(source), str(tmp), parameters=dict(task.params), kernel_name="python3",
+                    request_save_on_cell_execute=False, progress_bar=config.progress,
+                    execution_timeout=config.execution_timeout, start_timeout=config.start_timeout,
+                    # the kernel's cwd, given to nbclient; papermill's own cwd= uses os.chdir
+                    resources={"metadata": {"path": str(root)}},
+                    # ipykernel 7 warns on every start that its loopback TCP is unencrypted: noise.
+                    # No IPython history: every kernel on the machine would write the one SQLite
+                    # file in ~/.ipython, and a busy machine gets "database is locked" errors
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"],
+                    kernel_manager_class=kernels.kernel_manager_class(log),
+                )
+                break
+            except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
+                if attempt < START_ATTEMPTS and not kernels.closed and _start_failure(exc):
+                    # papermill saved the notebook before the kernel failed to start: no cell ran
+                    with contextlib.suppress(FileNotFoundError):
+                        tmp.unlink()
+                    continue
+                raise StepFailed(failure_message(task, source, exc, _keep(tmp, failed),
+                                                 PapermillExecutionError)) from exc
+        problems = kernel_errors(log, tmp)
+        if problems:
+            raise StepFailed(kernel_error_message(task, problems, _keep(tmp, failed)))
+    finally:
+        with contextlib.suppress(OSError):
+            log.unlink()
+        if own:
+            kernels.stop()
     os.replace(tmp, final)
+
+
+#: How many times a kernel is started before its step fails (see :func:`_start_failure`).
+START_ATTEMPTS = 3
+
+
+def _start_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a kernel that never started: its address taken (``EADDRINUSE``), or
+    dead or silent before its first answer. No cell ran, so starting another is safe."""
+    import errno
+
+    import zmq
+
+    if isinstance(exc, zmq.ZMQError):
+        return exc.errno == errno.EADDRINUSE
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and ("before replying to kernel_info" in text
+                                               or "didn't respond in" in text)
+
+
+def _keep(tmp: Path, failed: Path) -> Path | None:
+    """Move a partial notebook to ``failed``; return where it is (None if there was none)."""
+    if not tmp.exists():
+        return None
+    failed.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, failed)
+    return failed
+
+
+# ------------------------------------------------------------------ errors a kernel writes
+
+#: Lines that read as errors though they are not: each a regular expression matched against one
+#: line of a kernel's output. The one place such a message is allowed (see docs/pipeline.md);
+#: empty today: a run on a quiet or a busy machine writes no such line.
+HARMLESS: tuple[str, ...] = ()
+
+#: What makes a line of a kernel's output an error: a Python traceback, a log record at level
+#: ERROR or CRITICAL (``logging``'s default format, and tornado's and traitlets' ``[E ...]``), or
+#: an exception tornado could not hand to anyone.
+ERROR_LINE = re.compile(r"Traceback \(most recent call last\)|^(?:ERROR|CRITICAL):|^\[[EC] |Uncaught exception")
+MAX_REPORTED_LINES = 8
+
+
+def error_lines(text: str) -> list[str]:
+    """The lines of ``text`` that are errors (:data:`ERROR_LINE`) and not :data:`HARMLESS`."""
+    harmless = [re.compile(h) for h in HARMLESS]
+    return [line for line in text.splitlines()
+            if ERROR_LINE.search(line) and not any(h.search(line) for h in harmless)]
+
+
+def notebook_stderr(path: Path) -> list[tuple[int, str]]:
+    """(1-based cell number, text) of every stderr stream output of an executed notebook."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    found = []
+    for number, cell in enumerate(nb.get("cells", []), start=1):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = out.get("text", "")
+                found.append((number, "".join(text) if isinstance(text, list) else text))
+    return found
+
+
+def kernel_errors(log: Path, notebook: Path) -> list[str]:
+    """Every error line the kernel wrote: in its own output (``log``, outside any cell) and in
+    the stderr of the executed ``notebook``'s cells (the kernel captures what it writes while a
+    cell runs, its log records too), each with where it was."""
+    found = []
+    with contextlib.suppress(OSError):
+        found += [f"kernel output: {line}" for line in
+                  error_lines(log.read_text(encoding="utf-8", errors="replace"))]
+    for number, text in notebook_stderr(notebook):
+        found += [f"cell {number} (of the executed notebook), stderr: {line}" for line in error_lines(text)]
+    return found
+
+
+def kernel_error_message(task: Task, problems: list[str], kept: Path | None) -> str:
+    """What the user reads when a notebook ran but its kernel wrote errors."""
+    lines = [f"step {task.name!r}: the kernel wrote {len(problems)} error line(s) while notebook "
+             f"{task.step.notebook} ran (see takingstock.runner.execute.HARMLESS for the messages allowed)"]
+    lines += [f"  {cut(p, 300)}" for p in problems[:MAX_REPORTED_LINES]]
+    if len(problems) > MAX_REPORTED_LINES:
+        lines.append(f"  ... and {len(problems) - MAX_REPORTED_LINES} more")
+    if kept is not None:
+        lines.append(f"  executed notebook kept at: {kept}")
+    return "\n".join(lines)
 
 
 def failure_message(task: Task, source: Path, exc: BaseException, kept: Path | None, pm_error) -> str:

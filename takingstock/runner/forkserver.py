@@ -27,6 +27,32 @@ How
     * when the server dies, its kernels see their parent change and exit (ipykernel's parent
       poller), and the server itself exits when the runner's end of its stdin closes.
 
+Sockets
+    Every kernel of a run, forked or fresh (:class:`Kernels`), talks to its client over Unix
+    sockets (ZeroMQ's ``ipc`` transport) in a private folder (mode 0700) under a name no other
+    kernel ever has, not over loopback TCP ports. Why: a TCP port is chosen free, released, then
+    bound by the kernel, so two processes on one machine can collide on it (``Address already
+    in use``); and a client's heartbeat socket (ZeroMQ REQ) reconnects on its own to its dead
+    kernel's port, and when another kernel (of this run, or of any other process on the
+    machine) has bound that port as its control channel, the heartbeat's ``ping`` reaches it as
+    a control message without the ``<IDS|MSG>`` delimiter: the kernel logs ``Uncaught exception
+    in ZMQStream callback ... ValueError: DELIM not in msg_list``, which ipykernel's capture put
+    into the cell's output and onto the published page. A busy machine widens both windows.
+    The run's clients also start no heartbeat (nbclient watches the kernel's process instead).
+    A kernel's own output (what it writes outside a cell) goes to a log file in the folder,
+    which the runner reads for errors (:func:`takingstock.runner.execute.kernel_errors`).
+
+Threads
+    ``fork()`` copies only the thread that calls it; a lock another thread held stays locked in
+    the child for ever (Python 3.12+ warns: ``This process is multi-threaded, use of fork()
+    may lead to deadlocks in the child``). The server starts no thread and turns off the one a
+    preload started (pyarrow's jemalloc background thread); before each fork it counts its
+    threads as the system does (:func:`thread_count`) and, if there is more than one, forks no
+    more: it prints one notice and every later kernel of the run starts as a fresh process (the
+    stand-in becomes ``python -m ipykernel_launcher``). Measured on this machine (2 cores,
+    bench/README.md): a forked kernel answers in ~0.15 s, a fresh one in ~0.5 s before its
+    first cell imports pandas and the package for another 0.3-1 s.
+
 Caveats
     Linux and macOS only (``fork``, Unix sockets); elsewhere, or with ``--fresh-kernels``, a
     kernel is a fresh process as before. A preloaded module is imported once, when the server
@@ -36,8 +62,7 @@ Caveats
     Module-level state read from the environment at import (``PLOTLY_RENDERER``) is the
     runner's, which every kernel shares anyway; a module imported for one notebook is imported
     in every kernel (``takingstock.figures`` sets plotly's default template when imported: the
-    cleaning notebook, which draws nothing, has it too). The server starts no thread and no event loop
-    before forking, so the children are clean copies.
+    cleaning notebook, which draws nothing, has it too).
 """
 
 from __future__ import annotations
@@ -46,9 +71,11 @@ import atexit
 import contextlib
 import functools
 import importlib
+import itertools
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -68,6 +95,9 @@ PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "i
 #: Kernels forked later inherit what they cached; one that fails is skipped.
 WARM_UPS = ("takingstock.figures:warm_up",)
 
+#: pyarrow's jemalloc settings with its background thread off (read when pyarrow loads).
+JEMALLOC_CONF = "oversize_threshold:0,dirty_decay_ms:1000,muzzy_decay_ms:1000,background_thread:false"
+
 PROXY = Path(__file__).with_name("kernel_proxy.py")
 #: How the server is started (``-c``, not ``-m``: the runner package imports this module).
 SERVER_MAIN = "import sys; from takingstock.runner.forkserver import main; main(sys.argv[1:])"
@@ -81,7 +111,62 @@ def available() -> bool:
 # --------------------------------------------------------------------------- runner side
 
 
-class ForkServer:
+class Closed(RuntimeError):
+    """A kernel was asked for after :meth:`Kernels.close`."""
+
+
+class Kernels:
+    """The run's kernels started as fresh processes (``--fresh-kernels``, or no ``fork`` here).
+
+    Every kernel of the run, fresh or forked, talks to its client over Unix sockets (ZeroMQ's
+    ``ipc`` transport) in a private folder of this object (mode 0700), named once per kernel and
+    never reused, and writes its own output (what it prints outside a cell: its log) to a file
+    there, which the runner reads when the notebook has run. See the module docstring, *Sockets*.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._folder: str | None = None
+        self._count = itertools.count(1)
+        self.closed = False
+
+    def close(self) -> None:
+        """Start no kernel from now on (the run is stopping): a start raises :class:`Closed`."""
+        self.closed = True
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise Closed("the run is stopping: no new kernel is started")
+
+    def folder(self) -> str:
+        """The private folder of the run's kernel sockets and logs (made on first use)."""
+        with self._lock:
+            if self._folder is None:
+                self._folder = tempfile.mkdtemp(prefix="takingstock-kernels-")
+            return self._folder
+
+    def new_name(self, stem: str = "k") -> str:
+        """A path prefix in :meth:`folder` no kernel of this run has had (``.../k3``)."""
+        return os.path.join(self.folder(), f"{stem}{next(self._count)}")
+
+    def kernel_manager_class(self, log: str | os.PathLike | None = None):
+        """nbclient's ``kernel_manager_class`` for this run's kernels; each writes its own output
+        to ``log`` (appended), or to a new file in :meth:`folder`."""
+        return _manager_class(self, None if log is None else str(log))
+
+    def launch_command(self, cmd: list[str]) -> list[str]:
+        """The command that starts a kernel (here: jupyter_client's own)."""
+        return cmd
+
+    def stop(self) -> None:
+        """Remove the folder of sockets and logs."""
+        with self._lock:
+            folder, self._folder = self._folder, None
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+class ForkServer(Kernels):
     """The run's fork server: started on the first kernel asked for, stopped at the run's end.
 
     Args:
@@ -90,20 +175,20 @@ class ForkServer:
     """
 
     def __init__(self, root: Path, modules: Iterable[str] = ()):
+        super().__init__()
         self.root = Path(root)
         self.modules = sorted(set(modules))
-        self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
-        self._dir: tempfile.TemporaryDirectory | None = None
         self.socket_path = ""
 
     def ensure_started(self) -> str:
         """Start the server if it is not running; return its socket's path."""
+        self.check_open()
+        folder = self.folder()
         with self._lock:
             if self._process is not None and self._process.poll() is None:
                 return self.socket_path
-            self._dir = tempfile.TemporaryDirectory(prefix="takingstock-kernels-")
-            self.socket_path = os.path.join(self._dir.name, "fork.sock")
+            self.socket_path = os.path.join(folder, f"fork{next(self._count)}.sock")
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             listener.bind(self.socket_path)
             listener.listen(64)
@@ -118,49 +203,78 @@ class ForkServer:
                 listener.close()
             return self.socket_path
 
+    def launch_command(self, cmd: list[str]) -> list[str]:
+        """The proxy of a forked kernel in place of ``python -m ipykernel_launcher``."""
+        if cmd[1:3] != ["-m", "ipykernel_launcher"]:  # not the python3 kernel: as it is
+            return cmd
+        return [sys.executable, "-I", "-S", str(PROXY), self.ensure_started(), *cmd[3:]]
+
     def stop(self) -> None:
-        """Stop the server and every kernel it forked that is still alive."""
+        """Stop the server and every kernel it forked that is still alive; remove the folder."""
         with self._lock:
             proc, self._process = self._process, None
-            if proc is not None:
-                with contextlib.suppress(OSError):
-                    proc.stdin.close()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            if self._dir is not None:
-                self._dir.cleanup()
-                self._dir = None
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        super().stop()
 
 
-    def kernel_manager_class(self):
-        """nbclient's ``kernel_manager_class`` whose kernels are forked from this server."""
-        import traitlets
-        from jupyter_client import AsyncKernelManager
+def _manager_class(kernels: Kernels, log: str | None):
+    import traitlets
+    from jupyter_client import AsyncKernelManager
 
-        server = self
+    forked = isinstance(kernels, ForkServer)
 
-        class ForkingKernelManager(AsyncKernelManager):
-            """An ``AsyncKernelManager`` whose kernel command is the proxy of a forked kernel."""
+    class RunKernelManager(AsyncKernelManager):
+        """An ``AsyncKernelManager`` on private Unix sockets, its kernel's output in a log file
+        (and, from a :class:`ForkServer`, its kernel forked)."""
 
-            @traitlets.default("client_factory")
-            def _ready_client(self):
-                return _ready_client_class()
+        transport = traitlets.CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
-            async def _async_finish_shutdown(self, waittime=None, pollinterval=0.01, restart=False):
-                # a forked kernel exits within milliseconds of its shutdown request: look every
-                # 10 ms, not every 100 ms
-                await super()._async_finish_shutdown(waittime, pollinterval, restart)
+        @traitlets.default("ip")
+        def _private_prefix(self):
+            return kernels.new_name()
 
-            def format_kernel_cmd(self, extra_arguments=None):
-                cmd = super().format_kernel_cmd(extra_arguments)
-                if cmd[1:3] != ["-m", "ipykernel_launcher"]:  # not the python3 kernel: as it is
-                    return cmd
-                return [sys.executable, "-I", "-S", str(PROXY), server.ensure_started(), *cmd[3:]]
+        @traitlets.default("client_factory")
+        def _run_client(self):
+            return _client_class(forked)
 
-        return ForkingKernelManager
+        async def _async_finish_shutdown(self, waittime=None, pollinterval=0.01, restart=False):
+            # a kernel exits within milliseconds of its shutdown request: look every 10 ms
+            await super()._async_finish_shutdown(waittime, pollinterval, restart)
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            return kernels.launch_command(super().format_kernel_cmd(extra_arguments))
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kernels.check_open()
+            self.log_path = log or f"{self.ip}.log"
+            with open(self.log_path, "ab") as out:
+                kw.setdefault("stdout", out)
+                kw.setdefault("stderr", out)
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return RunKernelManager
+
+
+@functools.lru_cache(maxsize=2)
+def _client_class(forked: bool):
+    """The run's kernel client: no heartbeat (see *Sockets* in the module docstring); for a
+    forked kernel, the quicker wait for it to be ready (:func:`_ready_client_class`)."""
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    base = _ready_client_class() if forked else AsyncKernelClient
+
+    class RunClient(base):
+        def start_channels(self, shell=True, iopub=True, stdin=True, hb=False, control=True):
+            super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False, control=control)
+
+    return RunClient
 
 
 @functools.lru_cache(maxsize=1)
@@ -218,10 +332,15 @@ def _send(conn: socket.socket, message: dict) -> None:
         conn.sendall((json.dumps(message) + "\n").encode())
 
 
-def _become_kernel(request: dict, parent: int) -> None:
-    """In the forked child: run an ipykernel as the request says; never return."""
+def _become_kernel(request: dict, parent: int, fds: list[int]) -> None:
+    """In the forked child: run an ipykernel as the request says, its output on the proxy's
+    (``fds``: the proxy's stdout and stderr); never return."""
     code = 1
     try:
+        for target, fd in zip((1, 2), fds):
+            os.dup2(fd, target)
+        for fd in fds:
+            os.close(fd)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -269,12 +388,33 @@ def _warm_up(target: str) -> None:
         pass
 
 
+def thread_count() -> int:
+    """The threads of this process, as the operating system counts them (Python 3.12's fork
+    warning counts the same way); Python's own count where the system does not say."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return threading.active_count()
+
+
+#: The one line the server prints when it stops forking (see :func:`serve`).
+FALLBACK_NOTICE = ("notice: the kernels' fork server has {n} threads; forking it could deadlock a "
+                   "kernel, so the run's next kernels start as fresh processes (slower)")
+
+
 def serve(listener: socket.socket, modules: Iterable[str]) -> None:
     """Import ``modules``, then fork a kernel for every request on ``listener`` until stdin
     closes; between requests, run :data:`WARM_UPS` (the first kernels asked for are not kept
     waiting for them)."""
-    # no BLAS thread pool to be lost in the fork; no debugger warning on the run's terminal
+    # no thread to be lost in the fork: no BLAS thread pool, no jemalloc background thread
+    # (pyarrow loads jemalloc, though its default pool is mimalloc); no debugger warning on the
+    # run's terminal
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("JE_ARROW_MALLOC_CONF", JEMALLOC_CONF)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     _preload([*PRELOAD, *modules])
     sel = selectors.DefaultSelector()
@@ -287,8 +427,20 @@ def serve(listener: socket.socket, modules: Iterable[str]) -> None:
     sel.register(sys.stdin, selectors.EVENT_READ, "stdin")
     kernels: dict[int, socket.socket] = {}
     buffers: dict[socket.socket, bytes] = {}
+    passed: dict[socket.socket, list[int]] = {}  # the proxy's stdout and stderr
+    fresh: list[int] = []  # the thread count once forking was given up
 
     def fork(conn: socket.socket, request: dict) -> None:
+        fds = passed.pop(conn, [])
+        threads = thread_count()
+        if fresh or threads > 1:
+            if not fresh:
+                fresh.append(threads)
+                print(FALLBACK_NOTICE.format(n=threads), file=sys.stderr, flush=True)
+            _send(conn, {"fresh": threads})  # the proxy starts the kernel itself
+            for fd in fds:
+                os.close(fd)
+            return
         pid = os.fork()
         if pid == 0:
             sel.close()
@@ -299,7 +451,9 @@ def serve(listener: socket.socket, modules: Iterable[str]) -> None:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             os.close(wake_r)
             os.close(wake_w)
-            _become_kernel(request, os.getppid())
+            _become_kernel(request, os.getppid(), fds)
+        for fd in fds:
+            os.close(fd)
         kernels[pid] = conn
         _send(conn, {"pid": pid})
 
@@ -318,6 +472,8 @@ def serve(listener: socket.socket, modules: Iterable[str]) -> None:
     def drop(conn: socket.socket) -> None:
         sel.unregister(conn)
         buffers.pop(conn, None)
+        for fd in passed.pop(conn, []):
+            os.close(fd)
         for pid, owner in list(kernels.items()):
             if owner is conn:  # the proxy is gone: so goes its kernel
                 with contextlib.suppress(ProcessLookupError):
@@ -347,7 +503,8 @@ def serve(listener: socket.socket, modules: Iterable[str]) -> None:
                     return
             else:
                 conn = key.fileobj
-                chunk = conn.recv(65536)
+                chunk, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
+                passed.setdefault(conn, []).extend(fds)
                 if not chunk:
                     drop(conn)
                     continue

@@ -27,8 +27,14 @@ import re
 import unicodedata
 from typing import Any, Mapping, Sequence
 
-from takingstock.runner.params import Param
+from takingstock.runner.params import Param, load_yaml, shown
 from takingstock.runner.steps import ParameterError, Step
+
+
+def is_run_name(text: Any) -> bool:
+    """Whether ``text`` may name a run (a ``variant``): its own slug, not empty. Only such a name
+    goes into a file name (``output/notebooks/<stem>__<variant>.ipynb``)."""
+    return isinstance(text, str) and bool(text) and slug(text) == text and len(text) <= 100
 
 
 def slug(value: Any) -> str:
@@ -44,14 +50,14 @@ def parse_grid_values(text: str) -> list[Any]:
     text = text.strip()
     if text.startswith("["):
         try:
-            values = yaml.safe_load(text)
+            values = load_yaml(text)
         except yaml.YAMLError as exc:
-            raise ParameterError(f"--grid: cannot read {text!r} as a list: {exc}") from exc
+            raise ParameterError(f"--grid: cannot read {shown(text)} as a list: {shown(str(exc), 300)}") from exc
         return list(values or [])
 
     def scalar(part: str) -> Any:
         try:
-            value = yaml.safe_load(part)
+            value = load_yaml(part)
         except yaml.YAMLError:
             return part
         return part if isinstance(value, (list, dict)) or value is None else value
@@ -88,7 +94,7 @@ def grid_for_step(step: Step, params: Mapping[str, Param], grid: Mapping[tuple[s
     slugs = [slug(v) for v in values]
     clash = sorted({s for s in slugs if slugs.count(s) > 1 or not s})
     if clash:
-        raise ParameterError(f"--grid {step.name}.{name}: values {values!r} give the same or an empty "
+        raise ParameterError(f"--grid {step.name}.{name}: values {shown(values)} give the same or an empty "
                              f"run name {clash!r}")
     return name, list(values)
 

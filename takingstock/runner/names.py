@@ -22,6 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from takingstock.runner.params import shown
+
 #: The first fields of a SIPRI trade-register header (``takingstock.sipri.HEADER_START``; a test
 #: checks they agree); repeated here so that checking names never imports pandas.
 HEADER_START = "Recipient,Supplier,Year of order"
@@ -105,9 +107,9 @@ def name_problems(value: Any, register: Path | None, crosswalk: Path | None) -> 
     problems = []
     for name in names:
         if not isinstance(name, str) or not name.strip():
-            problems.append(f"{name!r} is not a name")
+            problems.append(f"{shown(name)} is not a name")
         elif known and name not in known:
-            near = closest(name, known)
+            near = closest(name, known) if len(name) <= 200 else []
             hint = f"; closest: {', '.join(near)}" if near else "; no known name is close"
-            problems.append(f"{name!r} is not {where}{hint}")
+            problems.append(f"{shown(name)} is not {where}{hint}")
     return problems

@@ -50,7 +50,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from takingstock.runner.steps import SHARED_DIRS, Config, ParameterError, Step, default_dirs
+from takingstock.runner.steps import SHARED_DIRS, Config, ParameterError, Step, cut, default_dirs
 
 _TYPE_NAMES = {"bool", "int", "float", "str", "list", "dict"}
 _NO_VALUE = object()
@@ -300,14 +300,14 @@ def convert(param: Param, value: Any, *, text: str | None = None, base: Path | N
     """
     if param.kind == "paths" and param.type == "str" and isinstance(value, (list, tuple)):
         if not value or not all(isinstance(v, str) and v for v in value):
-            return value, f"expected a path, a glob or a non-empty list of them, got {value!r}"
+            return value, f"expected a path, a glob or a non-empty list of them, got {shown(value)}"
         return [absolute(v, base) for v in value], ""
     ok, converted = _type_ok(value, param.type)
     if not ok and param.type == "str" and text is not None and not isinstance(value, (list, dict)):
         ok, converted = True, text
     if not ok:
         return value, (f"expected {param.type} like the default {param.default}, "
-                       f"got {type(value).__name__} {value!r}")
+                       f"got {type(value).__name__} {shown(value)}")
     if param.is_path and isinstance(converted, str) and converted:
         converted = absolute(converted, base)
     return converted, ""
@@ -329,14 +329,14 @@ def value_problems(param: Param, value: Any) -> list[str]:
     problems = []
     for item in _items(value):
         if param.choices and str(item) not in param.choices:
-            problems.append(f"{item!r} is not one of: {', '.join(param.choices)}")
+            problems.append(f"{shown(item)} is not one of: {', '.join(param.choices)}")
         if param.exempt is not None and item == param.exempt:
             continue
         if isinstance(item, (int, float)) and not isinstance(item, bool):
             for kind, limit in param.bounds:
                 if not _bound_ok(item, kind, limit):
                     word = "below the minimum" if kind == "min" else "above the maximum"
-                    problems.append(f"{item!r} is {word} {_number_text(limit)} (allowed: {param.constraints()})")
+                    problems.append(f"{shown(item)} is {word} {_number_text(limit)} (allowed: {param.constraints()})")
     return problems
 
 
@@ -384,16 +384,16 @@ def runner_values(root: Path) -> dict[str, Any]:
 def unknown_names(steps: Sequence[Step], config: Config, declared: Mapping[str, Mapping[str, Param]]) -> list[str]:
     """Names and steps the user gave that no notebook (or not that step's) declares."""
     names = [s.name for s in steps]
-    problems = [f"unknown step {name.split('.')[0]!r} in {name!r} (steps: {', '.join(names)})" if "." in name
-                else f"unknown parameter {name!r}: no notebook declares it"
+    problems = [f"unknown step {shown(name.split('.')[0])} in {shown(name)} (steps: {', '.join(names)})" if "." in name
+                else f"unknown parameter {shown(name)}: no notebook declares it"
                 for name in config.params if not any(name in d for d in declared.values())]
     for step, values in config.step_params.items():
         if step not in names:
-            problems.append(f"unknown step {step!r} in a step parameter (steps: {', '.join(names)})")
+            problems.append(f"unknown step {shown(step)} in a step parameter (steps: {', '.join(names)})")
         elif step not in declared:
             problems.append(f"step {step!r} has no notebook to take parameters")
         else:
-            problems += [f"unknown parameter {step}.{name}: {step}'s notebook does not declare it"
+            problems += [f"unknown parameter {step}.{cut(str(name), 80)}: {step}'s notebook does not declare it"
                          for name in values if name not in declared[step]]
     return problems
 
@@ -464,9 +464,51 @@ def describe(params: Mapping[str, Param]) -> str:
                      for p in params.values())
 
 
+def _no_alias_loader():
+    """A safe YAML loader that refuses aliases (``*name``): a few hundred bytes of nested
+    aliases expand to gigabytes (a "billion laughs"), and no parameter needs one."""
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (*name) are not accepted in parameters", mark)
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
+
+
+def load_yaml(text: str) -> Any:
+    """``text`` read as YAML, safely and without aliases (:func:`_no_alias_loader`)."""
+    import yaml
+
+    return yaml.load(text, Loader=_no_alias_loader())  # noqa: S506 - a SafeLoader subclass
+
+
+#: At most this many problems are listed, each cut to this many characters: a message stays
+#: readable (and cheap) whatever the user gave.
+MAX_PROBLEMS = 30
+MAX_PROBLEM_CHARS = 400
+
+
+def shown(value: Any, limit: int = 120) -> str:
+    """``repr(value)`` for a message: nested values cut short (``reprlib``), the text cut to
+    ``limit`` characters. A value of any size costs nothing to show."""
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxlevel, short.maxstring, short.maxother = 3, limit, limit
+    return cut(short.repr(value), limit)
+
+
 def report(problems: Sequence[str], steps: Sequence[Step], declared: Mapping[str, Mapping[str, Param]]) -> str:
     """The exit-2 message: every problem, then each notebook's valid parameters."""
-    lines = ["parameter check failed (nothing was run):"] + [f"  - {p}" for p in problems]
+    lines = ["parameter check failed (nothing was run):"]
+    lines += [f"  - {cut(p, MAX_PROBLEM_CHARS)}" for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        lines.append(f"  ... and {len(problems) - MAX_PROBLEMS:,} more problems")
     lines.append("valid parameters:")
     notebooks = {s.name: s.notebook for s in steps}
     for step, params in declared.items():

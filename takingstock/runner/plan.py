@@ -20,7 +20,7 @@ from takingstock.runcontext import RunContext
 from takingstock.runner import grid as gridmod
 from takingstock.runner.names import name_problems
 from takingstock.runner.params import (Param, check_values, convert, notebook_parameters, read_notebook,
-                                       report, resolve_parameters, runner_values)
+                                       report, resolve_parameters, runner_values, shown)
 from takingstock.runner.steps import Config, ParameterError, Step, Task
 
 
@@ -167,6 +167,10 @@ class Plan:
                     continue
                 variants.append((variant, {**base, name: converted, "variant": variant}))
             given = given | {name}
+        if spec is None and "variant" in given and not gridmod.is_run_name(base.get("variant")):
+            return [], [f"parameter 'variant' of step {step.name!r}: {shown(base.get('variant'))} is not a run "
+                        "name: lower-case ASCII letters, digits and '-' only, as a grid value becomes "
+                        "(e.g. 'yemen'); it names the run's files"]
         tasks = []
         for variant, params in variants:
             wrong = check_values(step.name, declared, params, given) if spec else []
@@ -179,8 +183,13 @@ class Plan:
                 problems += wrong
                 continue
             stem = context.stem(Path(step.notebook).stem)
+            executed = self.output_dir / "notebooks" / f"{stem}.ipynb"
+            if executed.resolve().parent != (self.output_dir / "notebooks").resolve():  # checked names only
+                problems.append(f"step {step.name!r}: run name {shown(stem)} would put its notebook outside "
+                                f"{self.output_dir / 'notebooks'}")
+                continue
             fmt = template_values(context, self.root, params, stem)
-            tasks.append(Task(step, variant, params, context, fmt, self.output_dir / "notebooks" / f"{stem}.ipynb"))
+            tasks.append(Task(step, variant, params, context, fmt, executed))
         return tasks, problems
 
     def _name_problems(self, step: Step, declared: Mapping[str, Param], params: Mapping[str, Any],

@@ -31,10 +31,17 @@ Kernels. Unless ``Config.fork_kernels`` is off (``--fresh-kernels``), the run's 
 forked from one pre-imported server (:mod:`takingstock.runner.forkserver`), started when the
 first notebook task is submitted and stopped when the run ends.
 
-Ctrl-C terminates the kernels (and any browser) the run started, so the worker threads end at
-once; started tasks are ``interrupted``, the others ``not run``, their cache entries dropped,
-and :func:`takingstock.runner.cli.main` exits 130. Nothing half-done is published: a notebook
-is moved into place only when it finishes.
+A run holds the lock of its output and processed-data folders from before it reads its cache
+to its end (:mod:`takingstock.runner.lock`), and removes the temporaries a killed run left.
+
+Checks. A task that ran is checked by its step's ``check`` (:class:`~takingstock.runner.steps.Step`)
+before it is recorded; a refusal fails it, unless ``--accept STEP``.
+
+Ctrl-C (and SIGTERM, which :func:`takingstock.runner.cli.main` turns into the same) closes the
+run's kernels to new starts and terminates the kernels (and any browser) the run started, again
+every second until the worker threads have ended; started tasks are ``interrupted``, the others
+``not run``, their cache entries dropped, and ``main`` exits 130 (143 for SIGTERM). Nothing
+half-done is published: a notebook is moved into place only when it finishes.
 """
 
 from __future__ import annotations
@@ -48,8 +55,9 @@ from typing import Sequence
 
 from takingstock.runner import execute, forkserver
 from takingstock.runner.cache import StepCache, expand, notebook_imports
+from takingstock.runner.lock import RunLock, sweep
 from takingstock.runner.plan import Plan
-from takingstock.runner.steps import Config, Result, Step, StepFailed, Task
+from takingstock.runner.steps import Config, Result, Step, StepContext, StepFailed, Task
 
 
 def summary_table(results: Sequence[Result]) -> str:
@@ -97,10 +105,10 @@ class Pipeline:
         self._held_back: list[tuple[Step, Task]] = []
         self._upstream = {s.name: self.plan.needed(s.needs) - set(s.needs)
                           for s in self.plan.steps if s.prepare or s.early}
-        # the kernels' fork server: made and started when the first notebook task is submitted
-        # (a run with nothing to do never computes its preload list); None: fresh kernels
+        # the run's kernels: made when the first notebook task is submitted (a run with nothing
+        # to do never computes the fork server's preload list); fresh ones with --fresh-kernels
         self._fork = config.fork_kernels and forkserver.available()
-        self.kernels: forkserver.ForkServer | None = None
+        self.kernels: forkserver.Kernels | None = None
 
     def _fork_server(self) -> forkserver.ForkServer:
         """The fork server, preloading every package module the run's notebooks can import
@@ -149,10 +157,21 @@ class Pipeline:
         return any(n in self.bad_steps for n in task.step.needs)
 
     def may_skip(self, task: Task, key: str) -> bool:
-        """Not forced, nothing it needs reran, and fresh."""
+        """Not forced, nothing it needs reran, and fresh. When only its outputs stand in the way
+        (changed or removed outside the runner), the run says which."""
         forced = self.config.force or task.step.name in self.config.only
         upstream = any(n in self.reran_steps for n in task.step.needs)
-        return not forced and not upstream and self.cache.is_fresh(task, key)
+        if forced or upstream:
+            return False
+        if self.cache.is_fresh(task, key):
+            return True
+        if (self.cache.state.get(task.name) or {}).get("key") == key:
+            changed = self.cache.changed_outputs(task)
+            if changed:
+                shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+                self.say(f"[stale] {task.name}: its outputs were changed or removed since it ran ({shown}); "
+                         "it runs again")
+        return False
 
     # ------------------------------------------------------------ recording
 
@@ -191,10 +210,11 @@ class Pipeline:
         self.cache.forget(task)
         self.say(f"[ run ] {task.name:<8} {task.step.notebook or 'function step'}")
         self.started.add(task.name)
-        if self._fork and task.step.notebook is not None:
+        if task.step.notebook is not None:
             if self.kernels is None:
-                self.kernels = self._fork_server()
-            self.kernels.ensure_started()  # its imports overlap papermill's in the worker
+                self.kernels = self._fork_server() if self._fork else forkserver.Kernels()
+            if self._fork:
+                self.kernels.ensure_started()  # its imports overlap papermill's in the worker
         self.running[pool.submit(self.execute, task)] = (task, key)
 
     def execute(self, task: Task) -> float:
@@ -287,6 +307,12 @@ class Pipeline:
                 self.finish(task, Result(task.name, "failed", message=str(exc)))
                 self.stopped = self.stopped or not self.config.keep_going
                 continue
+            problem = self.check(task)
+            if problem:
+                self.say(f"\nFAILED: {problem}\n")
+                self.finish(task, Result(task.name, "failed", message=problem))
+                self.stopped = self.stopped or not self.config.keep_going
+                continue
             self.reran_steps.add(task.step.name)
             outputs = expand(task.step.outputs, task.fmt)
             if task.step.outputs and not outputs:
@@ -296,6 +322,21 @@ class Pipeline:
             self.hold_head_starts(task)
         self.release_head_starts()
 
+    def check(self, task: Task) -> str | None:
+        """The problem the step's check finds in what the task made (None: none, or accepted)."""
+        if task.step.check is None:
+            return None
+        ctx = StepContext(task.step, dict(task.params), self.plan.output_dir,
+                          [task.executed] if task.executed is not None else [], task.context)
+        try:
+            problem = task.step.check(ctx)
+        except Exception as exc:  # noqa: BLE001 - a check that cannot decide fails the task
+            problem = f"step {task.name!r}: its check failed: {type(exc).__name__}: {exc}"
+        if problem and task.step.name in self.config.accept:
+            self.say(f"[warn ] {problem} (accepted: --accept {task.step.name})")
+            return None
+        return problem
+
     def stop_pending(self, state: str, message: str) -> None:
         for task in self.pending:
             self.cache.forget(task)
@@ -304,8 +345,31 @@ class Pipeline:
 
     # ------------------------------------------------------------ the run
 
+    def folders(self) -> list[Path]:
+        """The folders this run writes run state into: the output folder and each task's
+        processed-data folder (locked for the run: :mod:`takingstock.runner.lock`)."""
+        found = {Path(self.plan.output_dir)}
+        found |= {Path(t.context.processed_dir) for t in self.plan.tasks if t.context is not None}
+        return sorted(found)
+
     def run(self) -> list[Result]:
-        """Run the plan; return one :class:`Result` per task, in plan order."""
+        """Run the plan under the folders' lock; return one :class:`Result` per task, in plan order.
+
+        Raises :class:`~takingstock.runner.lock.LockHeld` when another run holds a folder."""
+        run_lock = RunLock(self.folders(), self.config.lock_wait)
+        run_lock.acquire()
+        try:
+            # the cache is read again under the lock: another run may have just written it
+            self.cache = StepCache(self.plan.root, self.plan.output_dir)
+            removed = [p for folder in self.folders() for p in sweep(folder)]
+            if removed:
+                self.say(f"[note ] removed {len(removed)} temporary file(s) or folder(s) an interrupted "
+                         f"run left: {', '.join(str(p) for p in removed[:3])}" + (" ..." if len(removed) > 3 else ""))
+            return self._run()
+        finally:
+            run_lock.release()
+
+    def _run(self) -> list[Result]:
         execute.prepare_environment(self.plan.root)
         pool = cf.ThreadPoolExecutor(max_workers=self.jobs)
         try:
@@ -318,19 +382,20 @@ class Pipeline:
                     self.stop_pending("not run", "stopped after a failure")
                 elif self.pending and not any(self.is_ready(t) for t in self.pending):  # pragma: no cover
                     raise RuntimeError(f"cannot schedule: {[t.name for t in self.pending]}")
-        except KeyboardInterrupt:
-            self.say("\nInterrupted: stopping the kernels this run started ...")
-            execute.stop_child_processes()
-            pool.shutdown(wait=True, cancel_futures=True)
-            self._stop_kernels()
-            self._stop_early()
+        except KeyboardInterrupt as exc:
+            how = "Ctrl-C" if type(exc) is KeyboardInterrupt else str(exc) or type(exc).__name__
+            self.say(f"\nInterrupted: stopping the kernels this run started ({how}) ...")
+            self._abandon(pool)
             for task, _ in list(self.running.values()):
                 self.cache.forget(task)
-                self.finish(task, Result(task.name, "interrupted", message="Ctrl-C"))
+                self.finish(task, Result(task.name, "interrupted", message=how))
             self.running.clear()
-            self.stop_pending("not run", "Ctrl-C")
+            self.stop_pending("not run", how)
             self.cache.save_memos()
             self.say(summary_table(self.ordered()))
+            raise
+        except BaseException:
+            self._abandon(pool)
             raise
         pool.shutdown(wait=True)
         self._stop_kernels()
@@ -338,6 +403,24 @@ class Pipeline:
         self.cache.save_memos()
         self.say(summary_table(self.ordered()))
         return self.ordered()
+
+    def _abandon(self, pool: cf.ThreadPoolExecutor) -> None:
+        """Stop what runs (kernels, browsers, threads) when the run ends early; the tasks' own
+        cleanups (temporary files and folders) run as their threads end.
+
+        No kernel starts from now on (:meth:`~takingstock.runner.forkserver.Kernels.close`): a
+        worker still starting one when the others were stopped would otherwise run its notebook
+        to the end (on a busy machine, Ctrl-C often comes while a kernel starts). The child
+        processes are stopped again every second until every worker has ended."""
+        if self.kernels is not None:
+            self.kernels.close()
+        execute.stop_child_processes()
+        pool.shutdown(wait=False, cancel_futures=True)
+        while any(not f.done() for f in self.running):
+            cf.wait(list(self.running), timeout=1.0)
+            execute.stop_child_processes()
+        self._stop_kernels()
+        self._stop_early()
 
     def _stop_kernels(self) -> None:
         if self.kernels is not None:

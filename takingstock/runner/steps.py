@@ -30,6 +30,7 @@ SHARED_DIRS = ("raw_dir", "processed_dir", "output_dir")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # ... and by SIGTERM (128 + 15)
 
 
 class ParameterError(ValueError):
@@ -38,6 +39,12 @@ class ParameterError(ValueError):
 
 class StepFailed(RuntimeError):
     """A task failed; ``str()`` is the full message for the user."""
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
 def default_dirs(root: str | os.PathLike) -> dict[str, str]:
@@ -85,6 +92,10 @@ class Step:
             :attr:`Config.large_file_mb` together, the step waits until no other running task
             holds one of them: two kernels each holding a catalogue of 10^6 rows would need
             ~1 GB between them. Below that size, such steps run side by side as any others.
+        check: a callable taking the task's :class:`StepContext` once the task has run, returning
+            ``None`` when its outputs can be used, else a message saying why not (the cleaning
+            step: every catalogue row was rejected). The task then fails with that message,
+            unless the user accepts it (``--accept STEP``, :attr:`Config.accept`).
     """
 
     name: str
@@ -97,6 +108,7 @@ class Step:
     early: Callable[["StepContext"], Any] | None = None
     prepare: Callable[["StepContext"], Any] | None = None
     holds: tuple[str, ...] = ()
+    check: Callable[["StepContext"], str | None] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,3 +183,7 @@ class Config:
     progress: bool = False
     fork_kernels: bool = True
     large_file_mb: float = DEFAULT_LARGE_FILE_MB
+    #: seconds to wait for another run's lock on the output folder (0: stop at once, exit 2)
+    lock_wait: float = 0.0
+    #: steps whose check (:attr:`Step.check`) the user accepts: the run goes on, with a warning
+    accept: tuple[str, ...] = ()
