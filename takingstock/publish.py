@@ -105,7 +105,7 @@ ALLOWED_PROTOCOLS = ["http", "https", "mailto", "data"]
 
 _SCRIPT_RE = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 _PLOTLY_HEAD_RE = re.compile(
-    r"^\s*window\.PLOTLYENV\s*=\s*window\.PLOTLYENV\s*\|\|\s*\{\};\s*"
+    r"^\s*(?:window\.PLOTLYENV\s*=\s*window\.PLOTLYENV\s*\|\|\s*\{\};\s*)?"
     r"if\s*\(\s*document\.getElementById\(\s*\"(?P<id>[A-Za-z0-9_-]+)\"\s*\)\s*\)\s*\{\s*"
     r"Plotly\.newPlot\(\s*\"(?P<id2>[A-Za-z0-9_-]+)\"\s*,",
     re.DOTALL,
@@ -133,8 +133,8 @@ def _json_for_script(value: Any) -> str:
 def parse_plotly_script(script: str) -> tuple[str, list, dict, dict]:
     """Parse plotly's own figure script into ``(div_id, data, layout, config)``.
 
-    Only the exact shape plotly's ``to_html`` writes is accepted: the ``PLOTLYENV`` line, a
-    ``getElementById`` guard and one ``Plotly.newPlot(id, data, layout[, config])`` call whose
+    Only the exact shape plotly's ``to_html`` writes (or :func:`plotly_script`, which leaves out
+    the ``PLOTLYENV`` line) is accepted: the ``PLOTLYENV`` line, a ``getElementById`` guard and one ``Plotly.newPlot(id, data, layout[, config])`` call whose
     arguments are JSON literals. Anything else (an extra statement, a function, a variable)
     raises :class:`UnsafeOutputError`.
     """
