@@ -9,7 +9,9 @@ packages: a name imported from them, a name assigned from an expression built on
 * an import of a private module or name (``from kaleido._kaleido_tab import _devtools_utils``);
 * a private attribute read or called on a followed name (``tab._current_js_id``);
 * a private method defined in a class deriving from one of their classes (an override such as
-  ``async def _return_kaleido_tab``).
+  ``async def _return_kaleido_tab``);
+* a name of theirs replaced by assignment on one of their imported modules or names
+  (``nbconvert_html.BeautifulSoup = ...``: patching what their code looks up inside).
 
 It cannot follow an object handed in as a plain function argument (``def f(browser)``): what it
 follows is what the module itself got from the package.
@@ -96,6 +98,7 @@ def private_uses(source: str, filename: str = "<source>") -> list[str]:
     tree = ast.parse(source, filename)
     found: list[tuple[int, str]] = []
     followed: set[str] = set()
+    imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -103,6 +106,7 @@ def private_uses(source: str, filename: str = "<source>") -> list[str]:
                     if any(_private(p) for p in alias.name.split(".")):
                         found.append((node.lineno, f"imports private module {alias.name}"))
                     followed.add(alias.asname or alias.name.split(".")[0])
+                    imported.add(alias.asname or alias.name.split(".")[0])
         elif isinstance(node, ast.ImportFrom) and _watched(node.module):
             if any(_private(p) for p in node.module.split(".")):
                 found.append((node.lineno, f"imports from private module {node.module}"))
@@ -110,6 +114,7 @@ def private_uses(source: str, filename: str = "<source>") -> list[str]:
                 if _private(alias.name):
                     found.append((node.lineno, f"imports private name {node.module}.{alias.name}"))
                 followed.add(alias.asname or alias.name)
+                imported.add(alias.asname or alias.name)
     functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
     while True:  # follow assignments, returns and subclasses until nothing new is found
@@ -134,6 +139,12 @@ def private_uses(source: str, filename: str = "<source>") -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and _private(node.attr) and _followed(node.value, followed):
             found.append((node.lineno, f"uses private attribute {_chain(node) or node.attr}"))
+        targets = (node.targets if isinstance(node, (ast.Assign, ast.Delete))
+                   else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
+        for target in targets:
+            if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                    and target.value.id in imported):
+                found.append((node.lineno, f"replaces {target.value.id}.{target.attr}"))
     return [f"{filename}:{line}: {what}" for line, what in sorted(set(found))]
 
 
@@ -189,6 +200,8 @@ def test_the_check_catches_what_figures_did_before():
     ("from playwright.sync_api import sync_playwright\nwith sync_playwright() as p:\n    p._impl_obj",
      ["uses private attribute p._impl_obj"]),
     ("import json\njson._default_decoder", []),  # not a watched package
+    ("import nbconvert.exporters.html as h\nh.BeautifulSoup = object", ["replaces h.BeautifulSoup"]),
+    ("import plotly.io as pio\npio.templates.default = 'ours'", []),  # a setting plotly documents
 ])
 def test_the_check_on_small_cases(code, expected):
     assert [p.split(": ", 1)[1] for p in private_uses(code)] == expected
