@@ -183,12 +183,65 @@ def plotly_script(div_id: str, data: list, layout: dict, config: dict) -> str:
 
 
 def clean_markup(markup: str) -> str:
-    """Allow-list clean of HTML: disallowed tags are escaped (shown as text), not executed."""
+    """Allow-list clean of HTML (bleach): disallowed tags are escaped (shown as text), not
+    executed; each table is made a scrolling region on the way (:func:`_table_scroll_filter`)."""
     from bleach.css_sanitizer import CSSSanitizer
     from bleach.sanitizer import Cleaner
 
     return Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
-                   css_sanitizer=CSSSanitizer(), strip=False, strip_comments=True).clean(markup)
+                   css_sanitizer=CSSSanitizer(), strip=False, strip_comments=True,
+                   filters=[_table_scroll_filter()]).clean(markup)
+
+
+@functools.lru_cache(maxsize=1)
+def _table_scroll_filter():
+    """A bleach filter (html5lib's token stream, after the allow-list) that wraps each
+    outermost table in a keyboard-focusable scrolling region named after its caption.
+
+    Wide tables scroll sideways instead of breaking the page; a scrolling region must be
+    reachable by keyboard (axe rule ``scrollable-region-focusable``), hence ``tabindex="0"``
+    and a label. The tokens of a table are held until its caption (its first child, if any)
+    has been read, so the label is known when the region opens.
+    """
+    from bleach.html5lib_shim import Filter
+
+    def region(label: str) -> dict:
+        attrs = {"class": "table-scroll", "role": "region", "tabindex": "0", "aria-label": label.strip() or "Table"}
+        return {"type": "StartTag", "name": "div", "namespace": None, "data": {(None, k): v for k, v in attrs.items()}}
+
+    class TableScroll(Filter):
+        def __iter__(self):
+            depth, held, caption, in_caption = 0, None, [], False
+            for token in super().__iter__():
+                kind, name = token["type"], token.get("name")
+                opens, closes = kind == "StartTag" and name == "table", kind == "EndTag" and name == "table"
+                depth += opens - closes
+                if held is None and not (opens and depth == 1):
+                    yield token
+                elif held is None:  # an outermost table: hold it until its label is known
+                    held, caption, in_caption = [token], [], False
+                    continue
+                else:
+                    held.append(token)
+                    if in_caption:
+                        if kind in ("Characters", "SpaceCharacters"):
+                            caption.append(token["data"])
+                        elif kind == "Entity":  # bleach hands &lt; and the like on as entities
+                            caption.append(_html.unescape(f"&{name};"))
+                        in_caption = not (kind == "EndTag" and name == "caption")
+                        if in_caption:
+                            continue
+                    elif kind == "SpaceCharacters" or (kind == "StartTag" and name == "caption" and all(
+                            t["type"] == "SpaceCharacters" for t in held[1:-1])):
+                        in_caption = kind == "StartTag"
+                        continue
+                    yield region("".join(caption))
+                    yield from held
+                    held = None
+                if closes and depth == 0:
+                    yield {"type": "EndTag", "name": "div", "namespace": None}
+
+    return TableScroll
 
 
 def _is_plotly_library(script: str) -> bool:
@@ -206,17 +259,18 @@ def sanitize_output_html(markup: str) -> str:
     The markup is read with an HTML parser (BeautifulSoup, Python's ``html.parser``). Each
     ``<script>`` must be a plotly figure call (see :func:`parse_plotly_script`); it is replaced
     by our own script rebuilt from the parsed JSON. Everything else goes through
-    :func:`clean_markup` (bleach's allow-list), and each table is made a scrolling region
-    (:func:`_scrollable_tables`).
+    :func:`clean_markup` (bleach's allow-list, which also makes each table a scrolling region).
 
     A script that is not a plotly figure call is escaped (it shows as text and never runs)
     and an :class:`UnsafeOutputWarning` is issued.
     """
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(markup, "html.parser")
     scripts: list[str] = []
     rejected: list[str] = []
+    if "<script" not in markup.lower():  # nothing to take out: the allow-list alone
+        return clean_markup(markup)
+    soup = BeautifulSoup(markup, "html.parser")
     for script in soup.find_all("script"):
         text = script.string or ""
         try:
@@ -231,7 +285,7 @@ def sanitize_output_html(markup: str) -> str:
             script.replace_with(str(script))  # a text node: escaped when written, never run
             continue
         script.replace_with(_PLACEHOLDER.format(len(scripts) - 1))
-    cleaned = _scrollable_tables(clean_markup(str(soup)))
+    cleaned = clean_markup(str(soup))
     for i, script in enumerate(scripts):
         token = _PLACEHOLDER.format(i)
         if cleaned.count(token) != 1:
@@ -241,29 +295,6 @@ def sanitize_output_html(markup: str) -> str:
         warnings.warn(f"an output script was escaped, not run: {reason}", UnsafeOutputWarning,
                       stacklevel=2)
     return cleaned
-
-
-def _scrollable_tables(markup: str) -> str:
-    """Wrap each table in a keyboard-focusable scrolling region named after its caption.
-
-    Wide tables scroll sideways instead of breaking the page; a scrolling region must be
-    reachable by keyboard (axe rule ``scrollable-region-focusable``), hence ``tabindex="0"``
-    and a label. The markup is read with an HTML parser; markup without a table is returned
-    as it is.
-    """
-    if "<table" not in markup.lower():
-        return markup
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(markup, "html.parser")
-    for table in soup.find_all("table"):
-        if table.find_parent("table") is not None:
-            continue  # a table inside a table scrolls with it
-        caption = table.find("caption")
-        label = (caption.get_text() if caption else "").strip() or "Table"
-        table.wrap(soup.new_tag("div", attrs={"class": "table-scroll", "role": "region", "tabindex": "0",
-                                              "aria-label": label}))
-    return str(soup)
 
 
 def _figure_from_json(fig_json: Mapping) -> str:
