@@ -60,6 +60,7 @@ Caveats
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
@@ -73,10 +74,12 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
+import plotly
+import plotly.offline
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from takingstock import atomic
+from takingstock import atomic, browser
 from takingstock.summaries import record_output
 
 TEMPLATE_NAME = "takingstock"
@@ -409,15 +412,11 @@ def ensure_plotlyjs(figures_dir: str | os.PathLike) -> Path:
     call compares the file's bytes with this plotly's bundle and rewrites it if they differ;
     later calls only check that the file is still there.
     """
-    import plotly
-
     target = Path(figures_dir) / PLOTLYJS_NAME
     key = (str(target.resolve()), plotly.__version__)
     if key in _plotlyjs_checked and target.exists():
         return target
-    from plotly.offline import get_plotlyjs
-
-    js = get_plotlyjs().encode("utf-8")
+    js = plotly.offline.get_plotlyjs().encode("utf-8")
     if not target.exists() or target.stat().st_size != len(js) or target.read_bytes() != js:
         atomic.write_bytes(target, js)
     _plotlyjs_checked.add(key)
@@ -486,28 +485,23 @@ _TO_IMAGE_JS = "([fig, opts]) => Plotly.toImage(fig, opts)"
 _pages: dict = {}  # the browser's image page, made on first use (touched only in the browser's thread)
 
 
-def _image_page(browser):
-    """The one page of ``browser`` that draws images: plotly.js loaded once, local requests only."""
-    page = _pages.get(id(browser))
+def _image_page(chromium):
+    """The one page of ``chromium`` (a playwright ``Browser``) that draws images: plotly.js
+    loaded once, local requests only."""
+    page = _pages.get(id(chromium))
     if page is None or page.is_closed():
-        from plotly.offline import get_plotlyjs
-
-        from takingstock.browser import local_only
-
-        page = browser.new_page()
-        page.route("**/*", local_only)
+        page = chromium.new_page()
+        page.route("**/*", browser.local_only)
         page.set_content(_IMAGE_PAGE)
-        page.add_script_tag(content=get_plotlyjs())
-        _pages[id(browser)] = page
+        page.add_script_tag(content=plotly.offline.get_plotlyjs())
+        _pages[id(chromium)] = page
     return page
 
 
-def _draw(browser, jobs: list[tuple[dict, Path, str]]) -> None:
+def _draw(chromium, jobs: list[tuple[dict, Path, str]]) -> None:
     """In the browser's thread: draw each ``(spec, path, format)`` with plotly.js's public
     ``Plotly.toImage`` (what kaleido's page calls too) and write it to ``path``."""
-    import base64
-
-    page = _image_page(browser)
+    page = _image_page(chromium)
     for spec, path, fmt in jobs:
         opts = {"format": fmt, "width": _WIDTH, "height": _HEIGHT, "scale": pio.defaults.default_scale or 1,
                 "imageDataOnly": True}
@@ -521,8 +515,6 @@ def start_browser() -> bool:
     (the pipeline's figures step calls this while notebooks run)."""
     if _static_disabled:
         return False
-    from takingstock import browser
-
     return browser.session() is not None
 
 
@@ -541,8 +533,6 @@ def export_static(
     global _static_disabled
     if not figs or _static_disabled:
         return []
-    from takingstock import browser
-
     session = browser.session()
     if session is None:
         _static_disabled = True

@@ -45,6 +45,8 @@ from typing import Sequence
 
 from bs4 import BeautifulSoup
 
+from takingstock import atomic, browser, publish
+
 PDF_NAME = "taking-stock.pdf"
 PRINT_DOCUMENT = ".print-edition.html"
 FIGURES_HREF = "downloads/figures"
@@ -62,15 +64,11 @@ def _notice(message: str) -> None:
 
 def find_chromium() -> str | None:
     """The Chromium the project uses (``BROWSER_PATH``, Debian's ``/usr/bin/chromium``...)."""
-    from takingstock.browser import find_browser
-
-    return find_browser()
+    return browser.find_browser()
 
 
 def _figure_name(figure) -> str | None:
     """The saved name of the plotly figure inside a parsed ``<figure>`` (None when unknown)."""
-    from takingstock import publish
-
     for script in figure.find_all("script"):
         try:
             _, _, layout, _ = publish.parse_plotly_script(script.get_text())
@@ -150,15 +148,13 @@ PRINT_OPTIONS = {"format": "A4", "print_background": True, "display_header_foote
                  "tagged": False, "outline": False}
 
 
-def print_pdf(browser, uri: str, options: dict) -> bytes:
+def print_pdf(chromium, uri: str, options: dict) -> bytes:
     """In the browser's thread (:meth:`takingstock.browser.Session.submit`): the PDF of the page at
     ``uri``, printed by playwright's ``page.pdf`` (``options``), with print media and local
     requests only."""
-    from takingstock.browser import local_only
-
-    page = browser.new_page()
+    page = chromium.new_page()
     try:
-        page.route("**/*", local_only)
+        page.route("**/*", browser.local_only)
         page.emulate_media(media="print")
         page.goto(uri, wait_until="load", timeout=PRINT_TIMEOUT_S * 1000)
         return page.pdf(**options)
@@ -174,8 +170,6 @@ class PdfJob:
 
     def result(self, timeout: float = PRINT_TIMEOUT_S) -> Path | None:
         """Write the PDF and return its path, or ``None`` (one notice) when Chromium failed."""
-        from takingstock import atomic
-
         try:
             atomic.write_bytes(self.pdf_path, self._future.result(timeout))
         except Exception as exc:  # noqa: BLE001 - a browser failure must not fail the run
@@ -204,8 +198,6 @@ def start_pdf_edition(
         pdf_path: where to write the PDF (written atomically).
         built_at, git_commit: the build stamp printed on every sheet.
     """
-    from takingstock import atomic, browser
-
     if find_chromium() is None:
         _notice("no Chrome/Chromium found: the PDF edition is skipped (install Debian's "
                 "chromium, `make chromium`, or set BROWSER_PATH).")

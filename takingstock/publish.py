@@ -59,7 +59,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import uuid as _uuid
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -299,8 +299,6 @@ def sanitize_output_html(markup: str) -> str:
 
 def _figure_from_json(fig_json: Mapping) -> str:
     """A plotly div for an output that carries only the plotly mimetype (no HTML)."""
-    import uuid
-
     layout = dict(fig_json.get("layout") or {})
     title = layout.get("title")
     if isinstance(title, Mapping):
@@ -966,7 +964,7 @@ def _swap_in(tmp_dir: Path, final: Path) -> None:
     """Replace ``final`` by ``tmp_dir``; put the old folder back if the move fails."""
     old = None
     if final.exists():
-        old = final.parent / f".{final.name}.old-{_uuid.uuid4().hex[:8]}"
+        old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
         os.replace(final, old)
     try:
         os.replace(tmp_dir, final)

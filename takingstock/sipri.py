@@ -145,15 +145,20 @@ import csv as _csv
 import datetime as _dt
 import hashlib
 import json
+import platform
 import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
+from filelock import FileLock
 
-from . import countries, paths
+from . import atomic, countries, paths
 
 __all__ = [
     "SipriFormatError",
@@ -1237,8 +1242,6 @@ REGISTER_CACHE_VERSION = "2"
 
 def register_cache_key(path: str | Path) -> str:
     """The key of ``path``'s cached read (see "Parsed-register cache" in the module docstring)."""
-    import platform
-
     path = Path(path)
     digest = hashlib.sha256(f"register-cache {REGISTER_CACHE_VERSION}\0".encode())
     digest.update(" ".join([platform.python_version(), *_library_versions()]).encode())
@@ -1255,8 +1258,6 @@ def register_cache_key(path: str | Path) -> str:
 @lru_cache(maxsize=1)
 def _library_versions() -> tuple[str, ...]:
     """The installed pandas, pyarrow and numpy versions (what the cached frames depend on)."""
-    from importlib import metadata
-
     out = []
     for name in ("pandas", "pyarrow", "numpy"):
         try:
@@ -1274,11 +1275,6 @@ _CACHED_FIELDS = {"release_date": (str, type(None)), "sha256": str, "encoding": 
 
 def _register_to_cache(register: Register, frame_path: Path, fields_path: Path) -> None:
     """Write a read register as data only: its deals as an Arrow IPC file, the rest as JSON."""
-    import pyarrow as pa
-    import pyarrow.feather as feather
-
-    from takingstock import atomic
-
     known = register.known_release
     fields = {"release_date": register.release_date.isoformat() if register.release_date else None,
               "sha256": register.sha256, "encoding": register.encoding, "joined_lines": register.joined_lines,
@@ -1295,8 +1291,6 @@ def _register_from_cache(frame_path: Path, fields_path: Path, path: Path) -> Reg
     """The register a cache pair holds, or None when either file is missing, damaged or not ours.
 
     Only data is read (JSON, and an Arrow IPC file through pyarrow): nothing in them can run."""
-    import pyarrow.feather as feather
-
     try:
         fields = json.loads(fields_path.read_text(encoding="utf-8"))
         if not isinstance(fields, dict) or set(fields) != set(_CACHED_FIELDS) or not all(
@@ -1322,8 +1316,6 @@ def read_register_cached(path: str | Path, cache_dir: str | Path | None) -> Regi
     Returns a new :class:`Register` on every call (callers may change its frame), with
     ``.path`` the file asked for. Raises what :func:`read_register` raises.
     """
-    from filelock import FileLock
-
     path = Path(path)
     if cache_dir is None:
         return read_register(path)
