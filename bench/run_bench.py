@@ -66,12 +66,12 @@ GRID_RECIPIENTS = {
          "Bahrain", "Algeria"],
 }
 TARGETS = {
-    "speedup": 3.0,         # cold pipeline at least x3 faster than the naive loop
+    "speedup": 3.0,         # cold pipeline at least x3 faster than the naive loop, median and every pair
     "warm": 0.2,            # seconds, nothing changed
-    "figures_wait": 1.0,    # seconds the run waits in the figures step
-    "extra_recipient": 2.0,  # seconds per extra grid recipient
-    "scale_seconds": 40.0,  # 10^6 rows end to end
-    "scale_mib": 1536,      # 1.5 GB peak PSS of the whole process tree
+    "figures_wait": 1.0,    # seconds the run waits in the figures step (images off the critical path)
+    "extra_recipient": 1.0,  # seconds per extra grid recipient
+    "scale_seconds": 20.0,  # 10^5 rows end to end
+    "scale_mib": 1536,      # 10^6 rows: 1.5 GB peak PSS of the whole process tree (time reported)
 }
 EDITED_NOTEBOOK = "notebooks/03_eras.ipynb"
 
@@ -225,7 +225,19 @@ for spec in specs:
         t = time.perf_counter()
         figures.export_static([fig], [out / f"{spec.stem}.{fmt}"])
         costs.append([f"{spec.stem}.{fmt}", round(time.perf_counter() - t, 4)])
-print(json.dumps({"browser_start": round(start, 3), "images": costs}))
+# every image in one batch: ours, then stock kaleido's through plotly's public batch call
+dicts = [json.loads(spec.read_text(encoding="utf-8")) for spec in specs for _ in figures.STATIC_FORMATS]
+paths = [out / f"batch-{spec.stem}.{fmt}" for spec in specs for fmt in figures.STATIC_FORMATS]
+t = time.perf_counter()
+figures.export_static(dicts, paths)
+ours = time.perf_counter() - t
+kpaths = [p.with_name("kaleido-" + p.name) for p in paths]
+t = time.perf_counter()
+pio.write_images(dicts, kpaths, width=900, height=560)
+stock = time.perf_counter() - t
+same = sum(a.read_bytes() == b.read_bytes() for a, b in zip(paths, kpaths) if a.suffix == ".png")
+print(json.dumps({"browser_start": round(start, 3), "images": costs, "batch": round(ours, 3),
+                  "kaleido_batch": round(stock, 3), "png_same_as_kaleido": [same, len(specs)]}))
 """
 
 
@@ -339,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         results["cold_seconds"] = [c["seconds"] for c in colds]
         results["naive_seconds"] = [n["seconds"] for n in slows]
         rep.add(f"cold: pipeline.py -j {args.jobs} (median of {len(colds)})", cold["seconds"], cold["peak_mib"],
-                f">= x{TARGETS['speedup']:.0f} faster than naive", None if speedup is None else speedup >= TARGETS["speedup"],
+                f">= x{TARGETS['speedup']:.0f} faster than naive, every pair",
+                None if speedup is None else speedup >= TARGETS["speedup"] and pair_ratios[0] >= TARGETS["speedup"],
                 vs_naive=True)
         if len(pair_ratios) > 1:
             rep.add(f"  naive/pipeline pair by pair: x{pair_ratios[0]:.2f} to x{pair_ratios[-1]:.2f}, "
@@ -361,6 +374,10 @@ def main(argv: list[str] | None = None) -> int:
             rep.add("  browser start for static images", costs["browser_start"])
             rep.add(f"  one static image, median of {len(secs)} (max {secs[-1]:.3f})", secs[len(secs) // 2], fmt="{:.3f}")
             rep.add(f"  all {len(secs)} images one by one", sum(secs), fmt="{:.1f}")
+            rep.add(f"  all {len(secs)} images in one batch (plotly.js's Plotly.toImage, playwright)", costs["batch"])
+            same, n = costs["png_same_as_kaleido"]
+            rep.add(f"  the same with stock kaleido (plotly.io.write_images; {same} of {n} PNGs byte for byte ours)",
+                    costs["kaleido_batch"])
 
         warm = keep("warm", measure(run, project, env_for(project)))
         rep.add("warm: nothing changed", warm["seconds"], warm["peak_mib"], f"< {TARGETS['warm']} s",
@@ -405,11 +422,14 @@ def main(argv: list[str] | None = None) -> int:
                 result["clean_rows"] = int(counts["clean_rows"].sum())
                 runs[f"scale {size}"]["clean_rows"] = result["clean_rows"]
                 rows = f" ({result['clean_rows']:,} clean)"
-            big = size >= 1_000_000
-            rep.add(f"scale: {size:,} rows end to end{rows}", result["seconds"], result["peak_mib"],
-                    f"< {TARGETS['scale_seconds']:.0f} s, < {TARGETS['scale_mib']} MiB" if big else "",
-                    (result["seconds"] < TARGETS["scale_seconds"] and result["peak_mib"] < TARGETS["scale_mib"])
-                    if big else None)
+            target, met = "(reported)", None
+            if size == 100_000:
+                target, met = f"< {TARGETS['scale_seconds']:.0f} s", result["seconds"] < TARGETS["scale_seconds"]
+            elif size >= 1_000_000:
+                target = f"< {TARGETS['scale_mib']} MiB (time reported)"
+                met = result["peak_mib"] is not None and result["peak_mib"] < TARGETS["scale_mib"]
+            rep.add(f"scale: {size:,} rows end to end{rows}", result["seconds"], result["peak_mib"], target,
+                    met if not result.get("returncode") else False)
 
     results["table"] = rep.text()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -33,7 +33,7 @@ Outputs
 
 * ``<name>.html``: a small page holding the interactive figure; it loads the single shared
   ``plotly.min.js`` in the same folder (written once), never a copy of its own;
-* ``<name>.svg`` and ``<name>.png``: static images drawn by kaleido in a headless Chromium;
+* ``<name>.svg`` and ``<name>.png``: static images drawn by plotly.js in a headless Chromium;
 * ``<name>.json``: the figure's plotly spec (what a later export draws).
 
 It also sets ``fig.layout.meta = {"alt": ..., "name": name}`` (a figure shown afterwards carries
@@ -42,25 +42,18 @@ summary (``summaries.record_output``).
 
 Caveats
 -------
-* Kaleido needs a Chrome or Chromium. We look for ``BROWSER_PATH``, then ``/usr/bin/chromium``
-  and the usual names on ``PATH``. Without one (or when the export fails or passes
-  ``EXPORT_TIMEOUT_S``), the static files are skipped, a single notice is printed per process,
-  and the HTML is still written: a run never fails for want of a browser.
-* One kaleido browser is kept open for the whole process (its own thread and event loop,
-  started on first use, closed at exit), and its page is reused from one image to the next:
-  stock kaleido reloads the page, and with it plotly.js, after every image (~160 ms of the
-  ~220 ms an image took); without the reload an image takes ~50 ms. The PNGs are byte for byte
-  those of a fresh page (tested); an SVG differs from a fresh page's in the random ids plotly
-  puts in every SVG anyway, and (one of our 23 figures) in the order of a legend box's
-  attributes: the same drawing.
-* When a batch asks for both images of a figure, only the SVG is drawn by kaleido; the PNG is
-  rasterised from that SVG in the same page with plotly.js's ``Snapshot.svgToImg``, which is
-  how plotly.js's own PNG export ends (it lays the figure out, writes the SVG, rasterises it):
-  the figure is laid out once instead of twice, and the PNG is byte for byte kaleido's
-  (tested). A PNG asked alone, or at another scale, is kaleido's as before.
-* The browser starts with Chromium's omnibox (address bar) popup pages turned off
-  (:data:`DISABLED_BROWSER_FEATURES`): Chromium 156 renders them at start even headless, two
-  renderers nobody sees.
+* Static images need a Chrome or Chromium (:func:`takingstock.browser.find_browser`:
+  ``BROWSER_PATH``, then ``/usr/bin/chromium`` and the usual names on ``PATH``). Without one
+  (or when the export fails or passes ``EXPORT_TIMEOUT_S``), the static files are skipped, a
+  single notice is printed per process, and the HTML is still written: a run never fails for
+  want of a browser.
+* The images are drawn by plotly.js's public ``Plotly.toImage`` (the call kaleido's own page
+  makes) in one page of the process's browser (:func:`takingstock.browser.session`, driven by
+  playwright's public API), plotly.js loaded once from a ``file:`` page: the PNGs are byte for byte those stock
+  kaleido (``plotly.io.write_image``) draws of the same figure, the SVGs the same but for the
+  random ids plotly puts in every SVG (checked on the 24 figures of a run; the tests check
+  size and pixels). Stock kaleido, through its public API, reloads its page after every
+  image: ~0.2 s an image, 9.4 s for a run's 46 against 1.8 s here (``bench/README.md``).
 * ``<name>.json`` keeps each figure's plotly spec. Under ``pipeline.py`` (which passes the
   notebook parameter ``static_figures=False``, carried by the run context to
   ``save_figure(..., static=False)``) notebooks write only the HTML and the spec, and the
@@ -76,12 +69,15 @@ Caveats
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
+import json
 import os
 import re
 from dataclasses import dataclass
 import sys
+import tempfile
 import textwrap
 import threading
 import warnings
@@ -89,11 +85,12 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
+import plotly
+import plotly.offline
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from takingstock import atomic
-from takingstock.browser import find_browser
+from takingstock import atomic, browser
 from takingstock.labels import header
 from takingstock.summaries import record_output
 
@@ -625,15 +622,11 @@ def ensure_plotlyjs(figures_dir: str | os.PathLike) -> Path:
     call compares the file's bytes with this plotly's bundle and rewrites it if they differ;
     later calls only check that the file is still there.
     """
-    import plotly
-
     target = Path(figures_dir) / PLOTLYJS_NAME
     key = (str(target.resolve()), plotly.__version__)
     if key in _plotlyjs_checked and target.exists():
         return target
-    from plotly.offline import get_plotlyjs
-
-    js = get_plotlyjs().encode("utf-8")
+    js = plotly.offline.get_plotlyjs().encode("utf-8")
     if not target.exists() or target.stat().st_size != len(js) or target.read_bytes() != js:
         atomic.write_bytes(target, js)
     _plotlyjs_checked.add(key)
@@ -660,7 +653,7 @@ def show(fig: go.Figure, alt: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Static export (kaleido)
+# Static export (plotly.js in the process's browser)
 # ---------------------------------------------------------------------------------------------
 
 _notice_given = False
@@ -674,36 +667,6 @@ def _notice(message: str) -> None:
     if not _notice_given:
         _notice_given = True
         print(f"[figures] {message}", file=sys.stderr)
-
-
-def _kaleido_class():
-    """kaleido's ``Kaleido``, with the page reload after every image left out.
-
-    Stock kaleido (1.5) reloads its page (and with it the 3.6 MB plotly.js) after every image:
-    about 160 ms of a ~220 ms export on this project's machine. plotly.js purges the graph
-    after each image, so the page can be reused: the PNGs drawn on a reused page are byte for
-    byte those of a fresh one (tests/test_figures.py); SVGs differ only in the random ids
-    plotly draws in every SVG anyway. If a future kaleido renames the private method this
-    relies on, the stock class (with its reloads) is used.
-    """
-    import kaleido
-
-    stock = kaleido.Kaleido
-    if not (hasattr(stock, "_return_kaleido_tab") and hasattr(stock, "_get_kaleido_tab")):
-        return stock  # pragma: no cover - another kaleido than the pinned one
-
-    class ReusedPageKaleido(stock):
-        async def _return_kaleido_tab(self, tab) -> None:
-            await self.tabs_ready.put(tab)
-
-    return ReusedPageKaleido
-
-
-#: Chromium features turned off in the figures' browser. Chromium 156 builds its omnibox (address
-#: bar) popups as web pages and renders them at start, headless or not: two renderers nobody
-#: ever sees, about 0.7 of the ~2.5 CPU seconds a start took on this project's machine. A name
-#: a Chromium does not know is ignored.
-DISABLED_BROWSER_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "PreloadTopChromeWebUI")
 
 
 def warm_up() -> None:
@@ -726,223 +689,54 @@ def warm_up() -> None:
     fig.to_json()
 
 
-def _browser_class():
-    """choreographer's ``Chromium`` launching with :data:`DISABLED_BROWSER_FEATURES` off.
-
-    The switch goes last on the command line, after any a launcher script (Debian's
-    ``/usr/bin/chromium``) adds, so it is the one Chromium reads.
-    """
-    from choreographer.browsers.chromium import Chromium
-
-    class LeanChromium(Chromium):
-        def get_cli(self):
-            return [*super().get_cli(), "--disable-features=" + ",".join(DISABLED_BROWSER_FEATURES)]
-
-    return LeanChromium
+_pages: dict = {}  # the browser's image page, made on first use (touched only in the browser's thread)
+_page_dir: tempfile.TemporaryDirectory | None = None
 
 
-#: In kaleido's page: the PNG of an SVG, as plotly.js's ``toImage`` makes it (base64, no prefix).
-_SVG_TO_PNG_JS = r"""function(svg, width, height) {
-  return Plotly.Snapshot.svgToImg({format: "png", width: width, height: height, svg: svg,
-                                   canvas: document.createElement("canvas"), promise: true})
-    .then(function(url) { return url.replace(/^data:image\/png;base64,/, ""); });
-}"""
+def _image_page(chromium):
+    """The one page of ``chromium`` (a playwright ``Browser``) that draws images, local
+    requests only: a blank page that loads plotly.js (``plotly.offline.get_plotlyjs()``, written
+    once into a temporary folder) from disk (from a ``file:`` page Chromium reads it itself: ~1/3
+    quicker than handing it over as text)."""
+    global _page_dir
+    page = _pages.get(id(chromium))
+    if page is None or page.is_closed():
+        if _page_dir is None:
+            _page_dir = tempfile.TemporaryDirectory(prefix="takingstock-images-")
+        plotlyjs = Path(_page_dir.name) / PLOTLYJS_NAME
+        plotlyjs.write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+        blank = plotlyjs.with_name("images.html")
+        blank.write_text('<!DOCTYPE html><html><head><meta charset="utf-8">'
+                         f'<script src="{plotlyjs.as_uri()}"></script></head>'
+                         '<body style="margin:0;padding:0"></body></html>', encoding="utf-8")
+        page = chromium.new_page()
+        page.route("**/*", browser.local_only)
+        page.goto(blank.as_uri())
+        _pages[id(chromium)] = page
+    return page
 
 
-def _png_from_svg_pairs(specs: list[dict]) -> dict[int, tuple[dict, dict]]:
-    """``{id(png spec): (png spec, svg spec)}`` for each PNG the batch also asks as an SVG of the
-    same name and size, at scale 1 (a PNG at another scale is left to kaleido)."""
-    def key(spec: dict):
-        opts = spec["opts"]
-        return Path(spec["path"]).with_suffix(""), opts.get("width"), opts.get("height"), opts.get("scale", 1)
-
-    svgs = {key(s): s for s in specs if s["opts"].get("format") == "svg"}
-    return {id(s): (s, svgs[key(s)]) for s in specs
-            if s["opts"].get("format") == "png" and key(s) in svgs and s["opts"].get("scale", 1) == 1}
+_TO_IMAGE_JS = "([fig, opts]) => Plotly.toImage(fig, opts)"
 
 
-def _can_rasterise(kaleido) -> bool:
-    """Whether the pinned kaleido's internals the SVG-to-PNG step uses are there."""
-    try:
-        from kaleido._kaleido_tab import _devtools_utils
-    except ImportError:  # pragma: no cover - another kaleido than the pinned one
-        return False
-    return hasattr(kaleido, "tabs_ready") and hasattr(_devtools_utils, "exec_js_fn")
-
-
-class _Session:
-    """One headless Chromium (kaleido) for the process, drawing batches of images in order.
-
-    The browser runs in its own thread with its own event loop (as kaleido's sync server does),
-    started on first use and closed at exit; :meth:`draw` hands it a batch and waits.
-    """
-
-    def __init__(self, browser: str):
-        import asyncio
-
-        os.environ.setdefault("BROWSER_PATH", browser)
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._failure: list[BaseException] = []
-        self._kaleido = None
-        self._stop = None
-        self._thread = threading.Thread(target=self._run, name="kaleido-session", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        import asyncio
-
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._serve())
-
-    async def _serve(self) -> None:
-        import asyncio
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                # No MathJax: our charts have no LaTeX, and its default is a CDN this page must not fetch.
-                async with _kaleido_class()(n=1, mathjax=False, browser_cls=_browser_class()) as k:
-                    self._kaleido, self._stop = k, asyncio.Event()
-                    self._ready.set()
-                    await self._stop.wait()
-        except BaseException as exc:  # noqa: BLE001 - reported by draw()
-            self._failure.append(exc)
-            self._ready.set()
-
-    def draw(self, specs: list[dict], timeout: float) -> None:
-        """Render ``specs`` (kaleido's ``{fig, path, opts}``); raise on failure or timeout."""
-        import asyncio
-
-        if not self._ready.wait(timeout):
-            raise TimeoutError(f"the browser did not start within {timeout:.0f} s")
-        if self._failure:
-            raise self._failure[0]
-        future = asyncio.run_coroutine_threadsafe(self._draw(specs), self._loop)
-        try:
-            future.result(timeout)
-        except BaseException:
-            future.cancel()
-            raise
-
-    async def _draw(self, specs: list[dict]) -> None:
-        """kaleido draws every spec except a PNG whose SVG (same name, size and scale 1) is in
-        the batch: that PNG is rasterised from the SVG just written, in kaleido's page, by
-        plotly.js's ``Snapshot.svgToImg``, the step kaleido's own PNG export ends with (the
-        figure is laid out once, not twice). The PNGs are byte for byte kaleido's
-        (tests/test_figures.py). Without the kaleido internals this needs, kaleido draws all."""
-        import base64
-
-        derived = _png_from_svg_pairs(specs) if _can_rasterise(self._kaleido) else {}
-        await self._kaleido.write_fig_from_object([s for s in specs if id(s) not in derived], cancel_on_error=True)
-        if not derived:
-            return
-        from kaleido._kaleido_tab import _devtools_utils
-
-        tab = await self._kaleido.tabs_ready.get()
-        try:
-            for png, svg in derived.values():
-                reply = await _devtools_utils.exec_js_fn(
-                    tab.tab, tab._current_js_id, _SVG_TO_PNG_JS, Path(svg["path"]).read_text(encoding="utf-8"),
-                    png["opts"]["width"], png["opts"]["height"])
-                result = reply.get("result", {})
-                if "exceptionDetails" in result or "value" not in result.get("result", {}):
-                    raise RuntimeError(f"the browser could not rasterise {Path(svg['path']).name}: {reply}")
-                Path(png["path"]).write_bytes(base64.b64decode(result["result"]["value"]))
-        finally:
-            await self._kaleido.tabs_ready.put(tab)
-
-    def print_pdf(self, uri: str, options: dict, timeout: float):
-        """Start printing the page at ``uri`` to PDF (Chromium's ``Page.printToPDF`` with
-        ``options``) in a tab of its own, only ``file:`` and ``data:`` requests let through;
-        return a ``concurrent.futures.Future`` of the PDF's bytes. Raises if the browser is not up."""
-        import asyncio
-
-        if not self._ready.wait(timeout):
-            raise TimeoutError(f"the browser did not start within {timeout:.0f} s")
-        if self._failure:
-            raise self._failure[0]
-        return asyncio.run_coroutine_threadsafe(self._print(uri, options), self._loop)
-
-    async def _print(self, uri: str, options: dict) -> bytes:
-        import base64
-
-        tab = await self._kaleido.create_tab("about:blank")
-        try:
-            async def paused(event: dict) -> None:  # every request waits here: local files only
-                request = event["params"]
-                if request["request"]["url"].startswith(("file:", "data:")):
-                    await tab.send_command("Fetch.continueRequest", params={"requestId": request["requestId"]})
-                else:
-                    await tab.send_command("Fetch.failRequest", params={"requestId": request["requestId"],
-                                                                        "errorReason": "BlockedByClient"})
-
-            tab.subscribe("Fetch.requestPaused", paused)
-            await tab.send_command("Fetch.enable", params={"patterns": [{"urlPattern": "*"}]})
-            await tab.send_command("Page.enable")
-            loaded = tab.subscribe_once("Page.loadEventFired")
-            await tab.send_command("Page.navigate", params={"url": uri})
-            await loaded
-            await tab.send_command("Emulation.setEmulatedMedia", params={"media": "print"})
-            reply = await tab.send_command("Page.printToPDF", params=options)
-            if "error" in reply:
-                raise RuntimeError(f"Chromium refused to print: {reply['error']}")
-            return base64.b64decode(reply["result"]["data"])
-        finally:
-            await self._kaleido.close_tab(tab)
-
-    def close(self) -> None:
-        if self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(10)
-
-
-_session: _Session | None = None
-
-
-def _get_session(browser: str) -> _Session:
-    global _session
-    if _session is None:
-        import atexit
-
-        _session = _Session(browser)
-        atexit.register(_close_session)
-    return _session
+def _draw(chromium, jobs: list[tuple[dict, Path, str]]) -> None:
+    """In the browser's thread: draw each ``(spec, path, format)`` with plotly.js's public
+    ``Plotly.toImage`` (what kaleido's page calls too) and write it to ``path``."""
+    page = _image_page(chromium)
+    for spec, path, fmt in jobs:
+        opts = {"format": fmt, "width": _WIDTH, "height": _HEIGHT, "scale": pio.defaults.default_scale or 1,
+                "imageDataOnly": True}
+        fig = {"data": spec.get("data", []), "layout": spec.get("layout", {}), "config": {}}
+        data = page.evaluate(_TO_IMAGE_JS, [fig, opts])
+        path.write_bytes(data.encode("utf-8") if fmt == "svg" else base64.b64decode(data))
 
 
 def start_browser() -> bool:
-    """Start the process's browser for static images now, without waiting for it; ``False``
-    when there is no browser (the pipeline's figures step calls this while notebooks run)."""
-    browser = find_browser()
-    if browser is None or _static_disabled:
+    """Start the process's browser now, without waiting for it; ``False`` when there is none
+    (the pipeline's figures step calls this while notebooks run)."""
+    if _static_disabled:
         return False
-    _get_session(browser)
-    return True
-
-
-def print_pdf(uri: str, options: dict, timeout: float = EXPORT_TIMEOUT_S):
-    """Start printing the page at ``uri`` to PDF in the process's browser (the one that draws the
-    static images; started if it is not); a ``concurrent.futures.Future`` of the PDF's bytes
-    (see :meth:`_Session.print_pdf`). Raises when there is no browser."""
-    browser = find_browser()
-    if browser is None:
-        raise RuntimeError("no Chrome/Chromium found")
-    return _get_session(browser).print_pdf(uri, options, timeout)
-
-
-def _close_session() -> None:
-    global _session
-    if _session is not None:
-        _session.close()
-        _session = None
-
-
-def _kaleido_spec(fig: "go.Figure | dict", path: Path) -> dict:
-    """What kaleido draws for one image (as ``plotly.io.write_images`` builds it); ``fig`` is a
-    figure or its plotly spec as a dict (``{"data": ..., "layout": ...}``)."""
-    return {"fig": fig if isinstance(fig, dict) else fig.to_dict(), "path": path,
-            "opts": {"format": path.suffix.lstrip("."), "width": _WIDTH, "height": _HEIGHT,
-                     "scale": pio.defaults.default_scale}}
+    return browser.session() is not None
 
 
 def export_static(
@@ -958,12 +752,10 @@ def export_static(
     Each image is written to a temporary name and moved into place (atomic).
     """
     global _static_disabled
-    if not figs:
+    if not figs or _static_disabled:
         return []
-    if _static_disabled:
-        return []
-    browser = find_browser()
-    if browser is None:
+    session = browser.session()
+    if session is None:
         _static_disabled = True
         _notice(
             "no Chrome/Chromium found: static SVG/PNG figures are skipped (the HTML figures "
@@ -972,11 +764,15 @@ def export_static(
         return []
     timeout = EXPORT_TIMEOUT_S if timeout is None else timeout
     tmp_paths = [p.with_name(f".{p.stem}.tmp{os.getpid()}{p.suffix}") for p in paths]
+    jobs = [(f if isinstance(f, dict) else json.loads(pio.to_json(f)), t, Path(p).suffix.lstrip("."))
+            for f, t, p in zip(figs, tmp_paths, paths)]
     with _lock:
         failed = None
+        future = session.submit(_draw, jobs)
         try:
-            _get_session(browser).draw([_kaleido_spec(f, t) for f, t in zip(figs, tmp_paths)], timeout)
+            future.result(timeout)
         except TimeoutError:
+            future.cancel()
             failed = f"static export took longer than {timeout:.0f} s"
         except Exception as exc:  # noqa: BLE001 - reported below
             failed = f"static export failed ({type(exc).__name__}: {exc})"
@@ -1072,10 +868,8 @@ def export_pending(figures_dir: str | os.PathLike, names: Iterable[str] | None =
     Returns the images written ([] with one notice when no browser can be had: the run still
     succeeds, as with :func:`export_static`).
     """
-    import json
-
     todo = pending_static(figures_dir, names)
-    # the spec as it was saved (a figure's own JSON), handed to kaleido as it is: building a
+    # the spec as it was saved (a figure's own JSON), handed to plotly.js as it is: building a
     # plotly Figure from it first would only validate every property again (~10 ms a figure)
     specs = {spec: json.loads(spec.read_text(encoding="utf-8")) for spec in dict.fromkeys(s for s, _ in todo)}
     return export_static([specs[spec] for spec, _ in todo], [image for _, image in todo])

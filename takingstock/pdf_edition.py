@@ -5,20 +5,23 @@ Method
 :func:`write_pdf_edition` is called by ``publish.build_briefings(pdf=True)`` on the pages it
 has just written (index first, then the briefings in index order):
 
-1. :func:`print_html` joins the pages' ``<body>`` contents into one print document, each page
+1. :func:`print_html` reads each page with an HTML parser (BeautifulSoup with Python's own
+   ``html.parser``) and joins the pages' ``<body>`` contents into one print document, each page
    a ``<section class="print-part">`` that starts on a new sheet. The footer every page
-   repeats (sources, SIPRI's credit, licence) is printed once, as the last part. Every interactive plotly
-   figure is replaced by its static SVG from ``downloads/figures/<name>.svg`` (the name is the
-   one ``figures.save_figure`` put in the figure's ``layout.meta``), with the alt text as the
-   image's ``alt``; every ``<script>`` is dropped, so the document needs no JavaScript. A
-   figure without an SVG (no browser drew it) is replaced by its alt text, marked as such.
-   The pages' own CSS is kept; its print rules hide the download links and set the breaks.
-2. The document is written beside the pages (so the relative image paths resolve), opened from
-   ``file://`` in a tab of the browser that draws the static figures (``figures.print_pdf``:
-   Debian's Chromium driven by kaleido; one browser for the run, not two), every request other
-   than ``file:`` or ``data:`` is failed, and Chromium's ``Page.printToPDF`` prints it on A4
-   (:data:`PRINT_OPTIONS`) with a footer on every sheet: the build stamp (time and code
-   version) and the page number. The temporary document is then removed.
+   repeats (sources, SIPRI's credit, licence) is printed once, as the last part. Every
+   interactive plotly figure is replaced by its static SVG from ``downloads/figures/<name>.svg``
+   (the name is the one ``figures.save_figure`` put in the figure's ``layout.meta``, read from
+   the figure's script by ``publish.parse_plotly_script``), with the alt text as the image's
+   ``alt``; every ``<script>`` is dropped, so the document needs no JavaScript. A figure
+   without an SVG (no browser drew it) is replaced by its alt text, marked as such. The pages'
+   own CSS is kept; its print rules hide the download links and set the breaks.
+2. The document is written beside the pages (so the relative image paths resolve) and printed
+   by playwright's public ``page.pdf`` in the process's browser, the one that draws the static
+   figures (:func:`takingstock.browser.session`: Debian's Chromium, one for the run), on that
+   browser's thread while the caller goes on: every
+   request other than ``file:`` or ``data:`` is refused, the page is shown with print media,
+   and printed on A4 (:data:`PRINT_OPTIONS`) with a footer on every sheet: the build stamp
+   (time and code version) and the page number. The temporary document is then removed.
 
 When no Chromium is found, or it cannot print, one notice is printed and the PDF is
 skipped (``None`` is returned): a run never fails for want of a browser, as with static
@@ -36,23 +39,18 @@ from __future__ import annotations
 
 import html as _html
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Sequence
+
+from bs4 import BeautifulSoup
+
+from takingstock import atomic, browser, publish
 
 PDF_NAME = "taking-stock.pdf"
 PRINT_DOCUMENT = ".print-edition.html"
 FIGURES_HREF = "downloads/figures"
 PRINT_TIMEOUT_S = 300.0
-
-_BODY_RE = re.compile(r"<body[^>]*>(.*)</body>", re.IGNORECASE | re.DOTALL)
-_STYLE_RE = re.compile(r"<style[^>]*>.*?</style>", re.IGNORECASE | re.DOTALL)
-_SCRIPT_RE = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.IGNORECASE | re.DOTALL)
-_FIGURE_RE = re.compile(r'<figure\b[^>]*\bclass="ts-figure"[^>]*>.*?</figure>', re.DOTALL)
-_ARIA_RE = re.compile(r'aria-label="([^"]*)"')
-_FOOTER_RE = re.compile(r'<footer class="colophon">.*?</footer>', re.DOTALL)
-_META_NAME_RE = re.compile(r'"meta":\{(?:"alt":"(?:[^"\\]|\\.)*",)?"name":"([A-Za-z0-9][A-Za-z0-9_.-]*)"')
 
 _notice_given = False
 
@@ -66,21 +64,35 @@ def _notice(message: str) -> None:
 
 def find_chromium() -> str | None:
     """The Chromium the project uses (``BROWSER_PATH``, Debian's ``/usr/bin/chromium``...)."""
-    from takingstock.browser import find_browser
-
-    return find_browser()
+    return browser.find_browser()
 
 
-def static_figure(figure_html: str, folder: Path) -> str:
-    """Replace one ``<figure class="ts-figure">`` by its static SVG (or its alt text)."""
-    alt_match = _ARIA_RE.search(figure_html)
-    alt = alt_match.group(1) if alt_match else "Figure"  # already escaped in the page
-    name = _META_NAME_RE.search(figure_html)
-    if name and (folder / FIGURES_HREF / f"{name.group(1)}.svg").is_file():
-        src = f"{FIGURES_HREF}/{name.group(1)}.svg"
-        return (f'<figure class="ts-figure"><img class="ts-static-figure" src="{src}" '
-                f'alt="{alt}"></figure>')
-    return f'<figure class="ts-figure"><p><em>Figure (no static image was drawn):</em> {alt}</p></figure>'
+def _figure_name(figure) -> str | None:
+    """The saved name of the plotly figure inside a parsed ``<figure>`` (None when unknown)."""
+    for script in figure.find_all("script"):
+        try:
+            _, _, layout, _ = publish.parse_plotly_script(script.get_text())
+        except publish.UnsafeOutputError:
+            continue
+        return publish.figure_name({"layout": layout})
+    return None
+
+
+def static_figure(figure, folder: Path, soup: BeautifulSoup):
+    """A new ``<figure class="ts-figure">`` for the parsed ``figure``: its static SVG (or its alt text)."""
+    alt = figure.get("aria-label") or "Figure"
+    name = _figure_name(figure)
+    out = soup.new_tag("figure", attrs={"class": "ts-figure"})
+    if name and (folder / FIGURES_HREF / f"{name}.svg").is_file():
+        out.append(soup.new_tag("img", attrs={"class": "ts-static-figure", "src": f"{FIGURES_HREF}/{name}.svg",
+                                              "alt": alt}))
+    else:
+        p = soup.new_tag("p")
+        em = soup.new_tag("em")
+        em.string = "Figure (no static image was drawn):"
+        p.extend([em, f" {alt}"])
+        out.append(p)
+    return out
 
 
 def print_html(pages: Sequence[Path], *, built_at: str, git_commit: str) -> str:
@@ -91,21 +103,22 @@ def print_html(pages: Sequence[Path], *, built_at: str, git_commit: str) -> str:
     style = colophon = ""
     parts = []
     for path in pages:
-        text = Path(path).read_text(encoding="utf-8")
-        if not style:
-            found = _STYLE_RE.search(text)
-            style = found.group(0) if found else ""
-        body = _BODY_RE.search(text)
+        soup = BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
+        if not style and soup.style is not None:
+            style = str(soup.style)
+        body = soup.body
         if body is None:
             raise ValueError(f"{path}: no <body> to print")
-        content = _FIGURE_RE.sub(lambda m: static_figure(m.group(0), folder), body.group(1))
-        content = _SCRIPT_RE.sub("", content)
-        footer = _FOOTER_RE.search(content)
+        for figure in body.select("figure.ts-figure"):
+            figure.replace_with(static_figure(figure, folder, soup))
+        for script in body.find_all("script"):
+            script.decompose()
+        footer = body.find("footer", class_="colophon")
         if footer is not None:  # the same sources, credit and licence on every page: once
-            colophon = colophon or footer.group(0)
-            content = content[:footer.start()] + content[footer.end():]
+            colophon = colophon or str(footer)
+            footer.decompose()
         parts.append(f'<section class="print-part" data-page="{_html.escape(Path(path).name)}">'
-                     f"{content}</section>")
+                     f"{body.decode_contents()}</section>")
     if colophon:
         parts.append(f'<section class="print-part" data-page="colophon">{colophon}</section>')
     stamp = _html.escape(f"Built {built_at}, code {git_commit}")
@@ -127,12 +140,26 @@ def _footer(built_at: str, git_commit: str) -> str:
             '<span class="totalPages"></span></span></div>')
 
 
-#: Chromium's ``Page.printToPDF`` options: A4 (inches), the margins (mm -> inches), a footer.
-_MM = 1 / 25.4
-PRINT_OPTIONS = {"paperWidth": 8.27, "paperHeight": 11.7, "printBackground": True, "displayHeaderFooter": True,
-                 "headerTemplate": "<div></div>", "marginTop": 15 * _MM, "marginBottom": 18 * _MM,
-                 "marginLeft": 14 * _MM, "marginRight": 14 * _MM, "preferCSSPageSize": False,
-                 "generateTaggedPDF": False, "generateDocumentOutline": False}
+#: playwright's ``page.pdf`` options: A4, the margins, a footer on every sheet (the footer's
+#: text is added per run by :func:`start_pdf_edition`).
+PRINT_OPTIONS = {"format": "A4", "print_background": True, "display_header_footer": True,
+                 "header_template": "<div></div>", "prefer_css_page_size": False,
+                 "margin": {"top": "15mm", "bottom": "18mm", "left": "14mm", "right": "14mm"},
+                 "tagged": False, "outline": False}
+
+
+def print_pdf(chromium, uri: str, options: dict) -> bytes:
+    """In the browser's thread (:meth:`takingstock.browser.Session.submit`): the PDF of the page at
+    ``uri``, printed by playwright's ``page.pdf`` (``options``), with print media and local
+    requests only."""
+    page = chromium.new_page()
+    try:
+        page.route("**/*", browser.local_only)
+        page.emulate_media(media="print")
+        page.goto(uri, wait_until="load", timeout=PRINT_TIMEOUT_S * 1000)
+        return page.pdf(**options)
+    finally:
+        page.close()
 
 
 class PdfJob:
@@ -143,8 +170,6 @@ class PdfJob:
 
     def result(self, timeout: float = PRINT_TIMEOUT_S) -> Path | None:
         """Write the PDF and return its path, or ``None`` (one notice) when Chromium failed."""
-        from takingstock import atomic
-
         try:
             atomic.write_bytes(self.pdf_path, self._future.result(timeout))
         except Exception as exc:  # noqa: BLE001 - a browser failure must not fail the run
@@ -173,18 +198,16 @@ def start_pdf_edition(
         pdf_path: where to write the PDF (written atomically).
         built_at, git_commit: the build stamp printed on every sheet.
     """
-    from takingstock import atomic, figures
-
     if find_chromium() is None:
         _notice("no Chrome/Chromium found: the PDF edition is skipped (install Debian's "
                 "chromium, `make chromium`, or set BROWSER_PATH).")
         return None
     text = print_html(pages, built_at=built_at, git_commit=git_commit)  # a page without a body raises
     document = Path(pages[0]).parent / PRINT_DOCUMENT
-    options = {**PRINT_OPTIONS, "footerTemplate": _footer(built_at, git_commit)}
+    options = {**PRINT_OPTIONS, "footer_template": _footer(built_at, git_commit)}
     try:
         atomic.write_text(document, text)
-        future = figures.print_pdf(document.resolve().as_uri(), options, PRINT_TIMEOUT_S)
+        future = browser.session().submit(print_pdf, document.resolve().as_uri(), options)
     except Exception as exc:  # noqa: BLE001 - a browser failure must not fail the run
         document.unlink(missing_ok=True)
         _notice(f"Chromium could not print the PDF edition ({type(exc).__name__}: {exc}); it is skipped.")

@@ -168,7 +168,7 @@ STEPS = [
         inputs=("{output_dir}/figures/*.json",),
         outputs=("{output_dir}/figures/*.svg", "{output_dir}/figures/*.png"),
         func=static_figures, early=notebook_figures, prepare=start_figure_browser,
-        description="static SVG and PNG of every figure, each notebook's drawn as soon as it is done (kaleido)",
+        description="static SVG and PNG of every figure, each notebook's drawn as soon as it is done (plotly.js in Chromium)",
     ),
     Step(
         "publish", None, needs=("clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures"),

@@ -59,7 +59,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import uuid as _uuid
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -103,9 +103,8 @@ ALLOWED_ATTRIBUTES = {
 }
 ALLOWED_PROTOCOLS = ["http", "https", "mailto", "data"]
 
-_SCRIPT_RE = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 _PLOTLY_HEAD_RE = re.compile(
-    r"^\s*window\.PLOTLYENV\s*=\s*window\.PLOTLYENV\s*\|\|\s*\{\};\s*"
+    r"^\s*(?:window\.PLOTLYENV\s*=\s*window\.PLOTLYENV\s*\|\|\s*\{\};\s*)?"
     r"if\s*\(\s*document\.getElementById\(\s*\"(?P<id>[A-Za-z0-9_-]+)\"\s*\)\s*\)\s*\{\s*"
     r"Plotly\.newPlot\(\s*\"(?P<id2>[A-Za-z0-9_-]+)\"\s*,",
     re.DOTALL,
@@ -133,8 +132,8 @@ def _json_for_script(value: Any) -> str:
 def parse_plotly_script(script: str) -> tuple[str, list, dict, dict]:
     """Parse plotly's own figure script into ``(div_id, data, layout, config)``.
 
-    Only the exact shape plotly's ``to_html`` writes is accepted: the ``PLOTLYENV`` line, a
-    ``getElementById`` guard and one ``Plotly.newPlot(id, data, layout[, config])`` call whose
+    Only the exact shape plotly's ``to_html`` writes (or :func:`plotly_script`, which leaves out
+    the ``PLOTLYENV`` line) is accepted: the ``PLOTLYENV`` line, a ``getElementById`` guard and one ``Plotly.newPlot(id, data, layout[, config])`` call whose
     arguments are JSON literals. Anything else (an extra statement, a function, a variable)
     raises :class:`UnsafeOutputError`.
     """
@@ -183,25 +182,66 @@ def plotly_script(div_id: str, data: list, layout: dict, config: dict) -> str:
     )
 
 
-_PER_THREAD = threading.local()  # a bleach Cleaner and an nbconvert exporter per thread: neither is thread-safe
-
-
 def clean_markup(markup: str) -> str:
-    """Allow-list clean of HTML: disallowed tags are escaped (shown as text), not executed."""
-    cleaner = getattr(_PER_THREAD, "cleaner", None)
-    if cleaner is None:
-        from bleach.css_sanitizer import CSSSanitizer
-        from bleach.sanitizer import Cleaner
+    """Allow-list clean of HTML (bleach): disallowed tags are escaped (shown as text), not
+    executed; each table is made a scrolling region on the way (:func:`_table_scroll_filter`)."""
+    from bleach.css_sanitizer import CSSSanitizer
+    from bleach.sanitizer import Cleaner
 
-        cleaner = _PER_THREAD.cleaner = Cleaner(
-            tags=ALLOWED_TAGS,
-            attributes=ALLOWED_ATTRIBUTES,
-            protocols=ALLOWED_PROTOCOLS,
-            css_sanitizer=CSSSanitizer(),
-            strip=False,
-            strip_comments=True,
-        )
-    return cleaner.clean(markup)
+    return Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
+                   css_sanitizer=CSSSanitizer(), strip=False, strip_comments=True,
+                   filters=[_table_scroll_filter()]).clean(markup)
+
+
+@functools.lru_cache(maxsize=1)
+def _table_scroll_filter():
+    """A bleach filter (html5lib's token stream, after the allow-list) that wraps each
+    outermost table in a keyboard-focusable scrolling region named after its caption.
+
+    Wide tables scroll sideways instead of breaking the page; a scrolling region must be
+    reachable by keyboard (axe rule ``scrollable-region-focusable``), hence ``tabindex="0"``
+    and a label. The tokens of a table are held until its caption (its first child, if any)
+    has been read, so the label is known when the region opens.
+    """
+    from bleach.html5lib_shim import Filter
+
+    def region(label: str) -> dict:
+        attrs = {"class": "table-scroll", "role": "region", "tabindex": "0", "aria-label": label.strip() or "Table"}
+        return {"type": "StartTag", "name": "div", "namespace": None, "data": {(None, k): v for k, v in attrs.items()}}
+
+    class TableScroll(Filter):
+        def __iter__(self):
+            depth, held, caption, in_caption = 0, None, [], False
+            for token in super().__iter__():
+                kind, name = token["type"], token.get("name")
+                opens, closes = kind == "StartTag" and name == "table", kind == "EndTag" and name == "table"
+                depth += opens - closes
+                if held is None and not (opens and depth == 1):
+                    yield token
+                elif held is None:  # an outermost table: hold it until its label is known
+                    held, caption, in_caption = [token], [], False
+                    continue
+                else:
+                    held.append(token)
+                    if in_caption:
+                        if kind in ("Characters", "SpaceCharacters"):
+                            caption.append(token["data"])
+                        elif kind == "Entity":  # bleach hands &lt; and the like on as entities
+                            caption.append(_html.unescape(f"&{name};"))
+                        in_caption = not (kind == "EndTag" and name == "caption")
+                        if in_caption:
+                            continue
+                    elif kind == "SpaceCharacters" or (kind == "StartTag" and name == "caption" and all(
+                            t["type"] == "SpaceCharacters" for t in held[1:-1])):
+                        in_caption = kind == "StartTag"
+                        continue
+                    yield region("".join(caption))
+                    yield from held
+                    held = None
+                if closes and depth == 0:
+                    yield {"type": "EndTag", "name": "div", "namespace": None}
+
+    return TableScroll
 
 
 def _is_plotly_library(script: str) -> bool:
@@ -216,69 +256,49 @@ def _is_plotly_library(script: str) -> bool:
 def sanitize_output_html(markup: str) -> str:
     """Make one ``text/html`` output safe to publish, keeping plotly figures working.
 
-    Each ``<script>`` must be a plotly figure call (see :func:`parse_plotly_script`); it is
-    replaced by our own script rebuilt from the parsed JSON. Every other piece of markup goes
-    through :func:`clean_markup`.
+    The markup is read with an HTML parser (BeautifulSoup, Python's ``html.parser``). Each
+    ``<script>`` must be a plotly figure call (see :func:`parse_plotly_script`); it is replaced
+    by our own script rebuilt from the parsed JSON. Everything else goes through
+    :func:`clean_markup` (bleach's allow-list, which also makes each table a scrolling region).
 
     A script that is not a plotly figure call is escaped (it shows as text and never runs)
     and an :class:`UnsafeOutputWarning` is issued.
     """
+    from bs4 import BeautifulSoup
+
     scripts: list[str] = []
     rejected: list[str] = []
-
-    def _keep(match: re.Match) -> str:
-        attrs = match.group(1).strip().lower()
+    if "<script" not in markup.lower():  # nothing to take out: the allow-list alone
+        return clean_markup(markup)
+    soup = BeautifulSoup(markup, "html.parser")
+    for script in soup.find_all("script"):
+        text = script.string or ""
         try:
-            if attrs and attrs not in ('type="text/javascript"', "type='text/javascript'"):
-                raise UnsafeOutputError(f"script with attributes {attrs!r} is not allowed")
-            scripts.append(plotly_script(*parse_plotly_script(match.group(2))))
+            if script.attrs not in ({}, {"type": "text/javascript"}):
+                raise UnsafeOutputError(f"script with attributes {script.attrs!r} is not allowed")
+            scripts.append(plotly_script(*parse_plotly_script(text)))
         except UnsafeOutputError as exc:
-            if _is_plotly_library(match.group(2)):
-                return ""  # the page loads the one shared plotly.min.js instead
+            if _is_plotly_library(text):
+                script.decompose()  # the page loads the one shared plotly.min.js instead
+                continue
             rejected.append(str(exc))
-            return _html.escape(match.group(0))  # shown as text, never run
-        return _PLACEHOLDER.format(len(scripts) - 1)
-
-    body = _SCRIPT_RE.sub(_keep, markup)
-    cleaned = clean_markup(body)
+            script.replace_with(str(script))  # a text node: escaped when written, never run
+            continue
+        script.replace_with(_PLACEHOLDER.format(len(scripts) - 1))
+    cleaned = clean_markup(str(soup))
     for i, script in enumerate(scripts):
         token = _PLACEHOLDER.format(i)
         if cleaned.count(token) != 1:
             raise UnsafeOutputError("a plotly script sat where it cannot be restored")
         cleaned = cleaned.replace(token, script)
-    cleaned = _scrollable_tables(cleaned)
     for reason in rejected:
         warnings.warn(f"an output script was escaped, not run: {reason}", UnsafeOutputWarning,
                       stacklevel=2)
     return cleaned
 
 
-_TABLE_RE = re.compile(r"<table\b.*?</table>", re.IGNORECASE | re.DOTALL)
-_CAPTION_RE = re.compile(r"<caption\b[^>]*>(.*?)</caption>", re.IGNORECASE | re.DOTALL)
-
-
-def _scrollable_tables(markup: str) -> str:
-    """Wrap each table in a keyboard-focusable scrolling region named after its caption.
-
-    Wide tables scroll sideways instead of breaking the page; a scrolling region must be
-    reachable by keyboard (axe rule ``scrollable-region-focusable``), hence ``tabindex="0"``
-    and a label.
-    """
-
-    def wrap(match: re.Match) -> str:
-        caption = _CAPTION_RE.search(match.group(0))
-        text = re.sub(r"<[^>]+>", "", caption.group(1)) if caption else ""
-        label = _html.escape(_html.unescape(text).strip() or "Table", quote=True)
-        return (f'<div class="table-scroll" role="region" tabindex="0" aria-label="{label}">'
-                f"{match.group(0)}</div>")
-
-    return _TABLE_RE.sub(wrap, markup)
-
-
 def _figure_from_json(fig_json: Mapping) -> str:
     """A plotly div for an output that carries only the plotly mimetype (no HTML)."""
-    import uuid
-
     layout = dict(fig_json.get("layout") or {})
     title = layout.get("title")
     if isinstance(title, Mapping):
@@ -419,44 +439,15 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _exporter(downloads: "Downloads | None" = None):
-    """The thread's HTMLExporter on the ``basic`` template (cells only, no code, no prompts),
-    linking ``downloads``. Built once per thread: building one compiles nbconvert's templates
-    (about 0.25 s), which would otherwise be paid for every page."""
-    made = getattr(_PER_THREAD, "exporter", None)
-    if made is None:
-        made = _PER_THREAD.exporter = _new_exporter()
-    exporter, cells = made
-    cells.downloads = downloads
-    return exporter
+_EXPORTER_LOCK = threading.Lock()
 
 
-class _Unparsed:
-    """What nbconvert's ``HTMLExporter`` gets in place of BeautifulSoup (:func:`_new_exporter`).
-
-    After rendering, ``HTMLExporter`` parses the whole page with BeautifulSoup to give
-    ``alt="No description has been provided for this image"`` to images without one and
-    ``tabindex="0"`` to input and output areas, then writes the page out again: about 60% of a
-    page's render time (~0.1 s a page). Our pages show no input, every figure carries its own
-    alt text (``figures.check_figure``), and every table scroll box its own ``tabindex``
-    (:func:`sanitize_output_html`); axe-core checks both on the real briefings. So the page
-    is left as the template wrote it: this stand-in finds nothing to change and gives the
-    text back unchanged.
-    """
-
-    def __init__(self, markup: str, features: str | None = None):
-        self._markup = markup
-
-    def select(self, selector: str) -> list:
-        return []
-
-    def __str__(self) -> str:
-        return self._markup
-
-
+@functools.lru_cache(maxsize=1)
 def _new_exporter():
-    """A new HTMLExporter and its :class:`BriefingPreprocessor` (see :func:`_exporter`)."""
-    import nbconvert.exporters.html as nbconvert_html
+    """The process's HTMLExporter on the ``basic`` template (cells only, no code, no prompts)
+    and its :class:`BriefingPreprocessor`. Made once: making one compiles nbconvert's templates
+    (~0.25 s). Neither is thread-safe: :func:`render_body` holds ``_EXPORTER_LOCK`` while it
+    uses them."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
@@ -469,7 +460,6 @@ def _new_exporter():
     config.HTMLExporter.exclude_input_prompt = True
     config.HTMLExporter.exclude_output_prompt = True
     config.HTMLExporter.sanitize_html = False  # we sanitise ourselves, see the docstring
-    nbconvert_html.BeautifulSoup = _Unparsed  # for every page of the process: see _Unparsed
     exporter = HTMLExporter(config=config, template_name="basic")
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
     cells = _briefing_preprocessor_class()()
@@ -482,7 +472,10 @@ def render_body(nb, downloads: "Downloads | None" = None) -> str:
 
     With ``downloads``, each saved table and figure is followed by its download links.
     """
-    body, _ = _exporter(downloads).from_notebook_node(nb)
+    exporter, cells = _new_exporter()
+    with _EXPORTER_LOCK:
+        cells.downloads = downloads
+        body, _ = exporter.from_notebook_node(nb)
     return body
 
 
@@ -496,7 +489,6 @@ DOWNLOADS_DIR = "downloads"
 TABLE_FORMATS = (("csv", "CSV"), ("md", "Markdown"))
 FIGURE_FORMATS = (("svg", "SVG"), ("png", "PNG"))
 _FILE_STEM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_DATA_TABLE_RE = re.compile(r'<table\b[^>]*\bdata-table="([A-Za-z0-9][A-Za-z0-9_.-]*)"')
 
 
 def figure_name(plotly_json: Any) -> str | None:
@@ -506,6 +498,17 @@ def figure_name(plotly_json: Any) -> str | None:
     meta = (plotly_json.get("layout") or {}).get("meta")
     name = meta.get("name") if isinstance(meta, Mapping) else None
     return name if isinstance(name, str) and _FILE_STEM_RE.match(name) else None
+
+
+def _saved_tables(output_html: str) -> list[str]:
+    """The names of the saved tables in one output (each ``<table data-table="name">``), read
+    with an HTML parser."""
+    if "data-table" not in output_html:
+        return []
+    from bs4 import BeautifulSoup
+
+    tables = BeautifulSoup(output_html, "html.parser").find_all("table", attrs={"data-table": True})
+    return [t["data-table"] for t in tables if _FILE_STEM_RE.match(t["data-table"])]
 
 
 class Downloads:
@@ -546,7 +549,7 @@ class Downloads:
     def links_after(self, output_html: str, figure: str | None) -> str:
         """The links to put after one output: its figure's, then each saved table's in it."""
         parts = [self.links_html("figures", figure)] if figure else []
-        parts += [self.links_html("tables", name) for name in _DATA_TABLE_RE.findall(output_html)]
+        parts += [self.links_html("tables", name) for name in _saved_tables(output_html)]
         return "".join(parts)
 
     def page_items(self, stem: str) -> dict[str, list[dict[str, Any]]]:
@@ -961,7 +964,7 @@ def _swap_in(tmp_dir: Path, final: Path) -> None:
     """Replace ``final`` by ``tmp_dir``; put the old folder back if the move fails."""
     old = None
     if final.exists():
-        old = final.parent / f".{final.name}.old-{_uuid.uuid4().hex[:8]}"
+        old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
         os.replace(final, old)
     try:
         os.replace(tmp_dir, final)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from takingstock import catalogue, countries, csv_records, eras, paths
+from takingstock import catalogue, countries, eras, paths
 
 FIX = paths.ROOT / "tests" / "fixtures" / "catalogue"
 
@@ -111,13 +111,18 @@ def test_eras_per_distinct_pair_of_years_are_add_eras_on_the_rows(periods):
 
 @pytest.mark.parametrize("name", ["catalogue_amnesty_2015.csv", "catalogue_car_2014_ammunition.csv",
                                   "catalogue_car_2017_weapons.csv"])
-def test_committed_catalogues_take_the_fast_reader_and_read_as_the_csv_module_does(name, monkeypatch):
+def test_committed_catalogues_take_the_fast_reader_and_read_as_pandas_does(name, monkeypatch):
     path = paths.RAW / name
-    assert csv_records.scan_records(path.read_bytes(), ",") is not None  # quotes, all regular
     fast, _ = catalogue.read_catalogue(path)
-    monkeypatch.setattr(catalogue._csv_records, "scan_records", lambda data, delimiter: None)
+    monkeypatch.setattr(catalogue, "_parse_with_arrow", _pandas_on_bytes)
     slow, _ = catalogue.read_catalogue(path)
     assert fast.equals(slow) and fast.dtypes.equals(slow.dtypes) and len(fast) > 0
+
+
+def _pandas_on_bytes(body, codec, delimiter, n_columns):
+    """What read_catalogue does for a file with short rows or blank lines, as a stand-in for pyarrow."""
+    return pd.read_csv(io.BytesIO(body), sep=delimiter, dtype=str, keep_default_na=False, index_col=False,
+                       skip_blank_lines=False, encoding=codec, header=0, names=[str(i) for i in range(n_columns)])
 
 
 def _read_as_pandas_reads_text(path):
@@ -147,7 +152,7 @@ def test_processed_parquet_is_the_same_file_whichever_reader_read_the_catalogue(
     frame.to_csv(f, index=False)
     fast = catalogue.clean_catalogues(f, periods=periods)
     catalogue.write_outputs(fast, tmp_path / "fast")
-    monkeypatch.setattr(catalogue._csv_records, "scan_records", lambda data, delimiter: None)
+    monkeypatch.setattr(catalogue, "_parse_with_arrow", _pandas_on_bytes)
     catalogue.write_outputs(catalogue.clean_catalogues(f, periods=periods), tmp_path / "slow")
     monkeypatch.setattr(catalogue, "read_catalogue", _read_as_pandas_reads_text)
     catalogue.write_outputs(catalogue.clean_catalogues(f, periods=periods), tmp_path / "text")

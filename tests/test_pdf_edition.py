@@ -35,8 +35,8 @@ def test_figures_become_their_static_svg_and_scripts_go(tmp_path):
     page = _figure_page(tmp_path)
     doc = pdf_edition.print_html([index, page], built_at="2026-11-27T12:00:00+00:00", git_commit="abc")
     assert "<script" not in doc and "plotly-graph-div" not in doc
-    assert ('<img class="ts-static-figure" src="downloads/figures/02_x_shares.svg" '
-            'alt="Bar chart &lt;of&gt; shares">') in doc
+    assert ('<img alt="Bar chart &lt;of&gt; shares" class="ts-static-figure" '
+            'src="downloads/figures/02_x_shares.svg"/>') in doc
     assert doc.index("<h1>Index</h1>") < doc.index("<h1>Page two</h1>")
     assert doc.count('<section class="print-part"') == 3  # index, page, the colophon once
     assert doc.count('<footer class="colophon">') == 1

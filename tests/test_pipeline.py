@@ -348,7 +348,7 @@ def test_a_rebuild_from_cached_registers_and_early_images_gives_the_same_outputs
         shutil.copy(shared_sipri_dir / name, root / "data" / "raw" / "sipri" / name)
     proc, _ = _run(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    cached = sorted((root / "output" / ".cache" / "registers").glob("sipri-*.pickle"))
+    cached = sorted((root / "output" / ".cache" / "registers").glob("sipri-*.arrow"))
     assert len(cached) == 2  # one per export, whatever the number of kernels that read it
     first = _digests(root)
     assert len([k for k in first if k.endswith(".png")]) == len([k for k in first if k.startswith("output/figures")]) / 2
@@ -358,7 +358,7 @@ def test_a_rebuild_from_cached_registers_and_early_images_gives_the_same_outputs
     proc, _ = _run(root, "--force")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _digests(root) == first
-    assert sorted((root / "output" / ".cache" / "registers").glob("sipri-*.pickle")) == cached
+    assert sorted((root / "output" / ".cache" / "registers").glob("sipri-*.arrow")) == cached
 
 
 @pytest.mark.slow

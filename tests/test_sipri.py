@@ -854,7 +854,7 @@ def test_a_cached_read_is_the_read_itself_and_needs_no_parse_the_second_time(sha
     export.write_bytes((shared_sipri_dir / REAL_2026).read_bytes())
     cache = tmp_path / "cache"
     first = sipri.read_register_cached(export, cache)
-    assert len(list(cache.glob("sipri-*.pickle"))) == 1
+    assert len(list(cache.glob("sipri-*.arrow"))) == len(list(cache.glob("sipri-*.json"))) == 1
     direct = read_register(export)
 
     def no_parse(path):
@@ -899,12 +899,59 @@ def test_a_broken_cache_file_is_read_again_and_a_bad_export_is_not_cached(tmp_pa
     export.write_bytes((Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv").read_bytes())
     cache = tmp_path / "cache"
     good = sipri.read_register_cached(export, cache)
-    (cached,) = cache.glob("sipri-*.pickle")
-    cached.write_bytes(b"not a pickle")
-    again = sipri.read_register_cached(export, cache)
-    assert len(again.deals) == len(good.deals) and cached.read_bytes() != b"not a pickle"
+    for damage in ("sipri-*.arrow", "sipri-*.json"):
+        (cached,) = cache.glob(damage)
+        cached.write_bytes(b"not ours")
+        again = sipri.read_register_cached(export, cache)
+        assert len(again.deals) == len(good.deals) and cached.read_bytes() != b"not ours"
+    (fields,) = cache.glob("sipri-*.json")
+    fields.write_text('{"sha256": 1}')  # valid JSON, not a register's fields
+    assert sipri.read_register_cached(export, cache).sha256 == good.sha256
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"not,a,register\n1,2,3\n")
     with pytest.raises(SipriFormatError, match="bad.csv"):
         sipri.read_register_cached(bad, cache)
-    assert len(list(cache.glob("sipri-*.pickle"))) == 1
+    assert len(list(cache.glob("sipri-*.arrow"))) == 1
+
+
+class _WritesAFile:
+    """Unpickling this writes the file named: what a planted pickle could do."""
+
+    def __init__(self, target):
+        self.target = str(target)
+
+    def __reduce__(self):
+        return (Path(self.target).write_text, ("executed",))
+
+
+def test_a_pickle_planted_in_the_cache_is_neither_loaded_nor_executed(tmp_path):
+    """A pickle that writes a file when loaded, planted under every name a cached read of the
+    export could be looked up by (the pickle the cache used to write, and the data files it
+    writes now): the read ignores it, parses the export, and gives the export's register."""
+    import dataclasses
+    import pickle
+
+    import pandas as pd
+
+    export = tmp_path / "invented.csv"
+    export.write_bytes((Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv").read_bytes())
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    marker = tmp_path / "pwned.txt"
+    planted = pickle.dumps(_WritesAFile(marker))
+    pickle.loads(planted)  # the bait works: loading it writes the marker
+    assert marker.read_text() == "executed"
+    marker.unlink()
+    stem = f"sipri-{sipri.register_cache_key(export)[:40]}"
+    for suffix in (".pickle", ".arrow", ".json"):
+        (cache / f"{stem}{suffix}").write_bytes(planted)
+    got = sipri.read_register_cached(export, cache)
+    assert not marker.exists()
+    direct = read_register(export)
+    pd.testing.assert_frame_equal(got.deals, direct.deals)
+    for f in dataclasses.fields(direct):
+        if f.name != "deals":
+            assert getattr(got, f.name) == getattr(direct, f.name), f.name
+    assert (cache / f"{stem}.arrow").read_bytes()[:6] == b"ARROW1"  # rewritten as data
+    assert (cache / f"{stem}.pickle").read_bytes() == planted  # left alone, never opened
+    assert sipri.read_register_cached(export, cache).sha256 == direct.sha256 and not marker.exists()
