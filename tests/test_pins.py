@@ -10,7 +10,8 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"takingstock", "pipeline", "briefings_helpers", "compare_outputs", "make_catalogue", "run_bench"}
+# Our own modules: the package, the front door, and the helper modules of tests/ and bench/.
+OURS = {"takingstock", "pipeline", *(p.stem for folder in ("tests", "bench") for p in (ROOT / folder).glob("*.py"))}
 
 
 def _pins(path: Path = ROOT / "requirements.txt") -> dict[str, str]:
