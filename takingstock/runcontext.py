@@ -54,6 +54,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import glob
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -288,12 +289,20 @@ class RunContext:
 
         return load_processed(self.processed_dir, self.raw_dir)
 
-    def catalogue_title(self, catalogue: str) -> str:
+    def catalogue_title(self, catalogue: str, short: bool = False) -> str:
         """A catalogue's name for readers: the title its raw file has in the raw folder's data
         package (``datapackage.json``, else the committed one), up to its colon
         ("Amnesty International, Taking Stock (2015)"); a catalogue no package describes is
-        "the catalogue <id>" (its file name, ``catalogue_<id>.csv``, is the user's own)."""
-        return _catalogue_titles(self.raw_dir).get(str(catalogue)) or f"the catalogue {catalogue}"
+        "the catalogue <id>" (its file name, ``catalogue_<id>.csv``, is the user's own).
+
+        ``short``: the publisher and year only ("Amnesty International (2015)"), for chart
+        titles and the index's tiles.
+        """
+        title = _catalogue_titles(self.raw_dir).get(str(catalogue))
+        if not title:
+            return f"the catalogue {catalogue}"
+        year = re.search(r"\((\d{4})\)", title)
+        return f"{title.split(',')[0].split('(')[0].strip()} ({year.group(1)})" if short and year else title
 
     def tag(self, names: tuple[str, ...] | list[str] | None = None) -> str:
         """The recipients as a file-name part (``iraq``, ``iraq_syria-rebels``)."""
