@@ -151,7 +151,9 @@ class Briefing:
         (unless ``show=False``) and return it unchanged.
 
         ``view``: what the page shows in place of ``frame`` (the same rows for a reader: ids
-        replaced by titles, fewer columns), linked to the saved files all the same.
+        replaced by titles, fewer columns), linked to the saved files all the same. Without
+        one, a ``catalogue`` column shows each catalogue's title, not its id (the files keep
+        the id).
         ``compact``: the columns a reader scans; every other column of a row is one click away
         (:func:`compact_html`: a ``<details>`` per row on screen, a block per row on paper).
         """
@@ -162,6 +164,8 @@ class Briefing:
             tables.save_table(frame, stem, tables_dir=self.run.tables_dir, caption=caption, source=source)
             self.saved["tables"].append(stem)
         if show:
+            if view is None and "catalogue" in frame.columns:
+                view = frame.assign(catalogue=frame["catalogue"].astype(str).map(self.run.catalogue_title))
             part, said = tables.shown_part(frame if view is None else view, caption)
             shown = tables.HTMLTable(part, said, name=stem if save else None)
             markup = shown._repr_html_() if not compact else compact_html(part, compact, said, stem if save else None)

@@ -3,8 +3,18 @@
 Method
 ------
 Each analysis notebook, once executed by the pipeline, becomes one HTML page in
-``output/briefings/``; ``index.html`` lists the pages with a one-line summary and the headline
-numbers that each notebook wrote through :func:`write_summary`.
+``output/briefings/``; ``index.html`` opens with the lead of the whole set (:func:`set_lead`)
+and lists the pages with their leads and the headline numbers that each notebook wrote through
+its :class:`takingstock.findings.Briefing` (:func:`write_summary`).
+
+* **Only what was declared.** A page shows the notebook's Markdown cells and the outputs its
+  Briefing marked as a table, figure or note (:data:`BODY_FINDINGS`, the output metadata
+  ``takingstock.finding``); every other output (stdout, stderr, warnings, tracebacks, return
+  values, a kernel's error log) is dropped, whatever it says. The lead (3-5 sentences from the
+  data) and the headline tiles open the page, from the summary.
+* **Every run's pages.** A run for another recipient, or one run of a grid, has its own stem
+  (``04_supply_chains__yemen``); :func:`other_runs` keeps the pages earlier runs left beside
+  this run's notebooks, so no run removes another recipient's page.
 
 * **No code.** Pages are rendered with nbconvert's ``HTMLExporter`` (Python API) on the
   ``basic`` template, which emits only the cells, with ``exclude_input`` and both prompt
@@ -25,11 +35,11 @@ numbers that each notebook wrote through :func:`write_summary`.
   ``<script>`` hidden in a designation shows as text. JavaScript and widget outputs are
   dropped. Text, errors and LaTeX are escaped by nbconvert; our own header and index are
   rendered with Jinja autoescaping.
-* **Headings.** The page ``h1`` is the notebook's first level-1 Markdown heading (else the
-  summary title, else the file stem; for one run of a grid, stem ``<notebook>__<variant>``, the
-  summary title first, as every run shares the notebook's heading); that heading is removed
-  from the body and any later level-1 heading becomes level 2, so a page has exactly one
-  ``h1``. Notebooks write ``# Title`` once, then one ``## Finding`` per finding.
+* **Headings.** The page ``h1`` is the title in the notebook's summary (the Briefing's, which
+  names the run's recipient: every run of a notebook shares its Markdown heading), else the
+  notebook's first level-1 Markdown heading, else the file stem; the first level-1 heading is
+  removed from the body and any later one becomes level 2, so a page has exactly one ``h1``.
+  Notebooks write ``# Title`` once, then one ``## Finding`` per finding.
 * **Downloads.** Given ``tables_dir`` and ``figures_dir``, the tables and figures each
   notebook's summary records (what it saved in this run) are copied into ``downloads/``
   inside the folder, with the tables' data package (:mod:`takingstock.packages`). A shown

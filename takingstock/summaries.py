@@ -1,10 +1,11 @@
-"""The notebooks' one-line summaries and headline numbers, for the briefings index.
+"""The notebooks' titles, leads and headline numbers, for the briefings and their index.
 
-Each analysis notebook ends with :func:`write_summary` (through
-:meth:`takingstock.findings.Briefing.close`: its title, lead, headlines and parameters); :mod:`takingstock.publish` reads the
-summaries back with :func:`read_summary` when it builds the index. This module is kept light
-(standard library and :mod:`takingstock.atomic` only) because every notebook kernel imports it;
-``takingstock.publish`` re-exports both functions, which is how notebooks call them.
+Each notebook ends with :func:`write_summary`, through
+:meth:`takingstock.findings.Briefing.close` (its title, lead, headlines and parameters);
+:mod:`takingstock.publish` reads the summaries back with :func:`read_summary` when it builds the
+pages and the index. This module is kept light (standard library and :mod:`takingstock.atomic`
+only) because every notebook kernel imports it; ``takingstock.publish`` re-exports both
+functions.
 
 What a notebook wrote
     :func:`record_output` is called by ``tables.save_table`` and ``figures.save_figure`` in the
