@@ -165,7 +165,8 @@ class Briefing:
             self.saved["tables"].append(stem)
         if show:
             if view is None and "catalogue" in frame.columns:
-                view = frame.assign(catalogue=frame["catalogue"].astype(str).map(self.run.catalogue_title))
+                titles = {c: self.run.catalogue_title(c, short=True) for c in frame["catalogue"].astype(str).unique()}
+                view = frame.assign(catalogue=frame["catalogue"].astype(str).map(titles))
             part, said = tables.shown_part(frame if view is None else view, caption)
             shown = tables.HTMLTable(part, said, name=stem if save else None)
             markup = shown._repr_html_() if not compact else compact_html(part, compact, said, stem if save else None)
