@@ -42,6 +42,8 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
         "output_dir = str(paths.OUTPUT)\n"
         f"designation = {XSS!r}\n"
         "stem = 'fixture'\n"
+        f"page_title = {stem_title!r}\n"
+        "static_figures = True\n"
     )
     params.metadata["tags"] = ["parameters"]
     removed = new_code_cell(f"print('{REMOVED_CELL_MARKER}')  # {CODE_MARKER}")
@@ -53,7 +55,8 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
         "from takingstock.findings import Briefing\n"
         "from takingstock.runcontext import RunContext\n"
         "run = RunContext.from_params(globals())\n"
-        "brief = Briefing(run, stem, title='Fixture summary')\n"
+        "brief = Briefing(run, stem, title=page_title)\n"
+        "part = stem.split('_', 1)[1]  # the names the tests expect: <stem>_designations, <stem>_items\n"
     )
     figure_code = (
         f"# {CODE_MARKER} figure\n"
@@ -62,20 +65,20 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
         "fig = go.Figure(go.Bar(x=[designation, 'AK-47 (invented)'], y=[3, 5]))\n"
         "figures.finish(fig, title='Invented items by designation', x_title='Designation',\n"
         "               y_title='Items', source='Source: invented test data')\n"
-        f"brief.figure(fig, 'designations', alt={FIGURE_ALT!r})\n"
+        f"brief.figure(fig, part + '_designations', alt={FIGURE_ALT!r})\n"
     )
     line_code = (
         f"# {CODE_MARKER} second figure\n"
         "fig2 = go.Figure(go.Scatter(x=[1975, 1985, 1995], y=[1, 4, 2], mode='lines'))\n"
         "figures.finish(fig2, title='Invented items by decade', x_title='Year',\n"
         "               y_title='Items', source='Source: invented test data')\n"
-        "brief.figure(fig2, 'decades', alt='Line chart: items peak at 4 in 1985.')\n"
+        "brief.figure(fig2, part + '_decades', alt='Line chart: items peak at 4 in 1985.')\n"
     )
     table_code = (
         f"# {CODE_MARKER} table\n"
         "import pandas as pd\n"
         "items = pd.DataFrame({'designation': [designation, 'PKM'], 'items': [3, 7]})\n"
-        f"brief.table(items, 'items', {TABLE_CAPTION!r}, source='Source: invented test data')\n"
+        f"brief.table(items, part + '_items', {TABLE_CAPTION!r}, source='Source: invented test data')\n"
     )
     noise_code = (
         f"# {CODE_MARKER} what the kernel emits besides the findings\n"
