@@ -964,9 +964,10 @@ def summary_lead(summary: Mapping) -> list[str]:
 
 def set_lead(entries: list[dict], most: int = 5) -> list[str]:
     """The lead of the whole set, for the index: the first sentence of each page's lead, in the
-    index's order (the ledger first), then the caveat every page shares, at most ``most``
-    sentences in all."""
-    said = [e["lead"][0] for e in entries if e.get("lead") and e["stem"] not in INDEX_LEAD_SKIP][: most - 1]
+    index's order (the ledger first; a sentence two pages share said once), then the caveat
+    every page shares, at most ``most`` sentences in all."""
+    firsts = [e["lead"][0] for e in entries if e.get("lead") and e["stem"] not in INDEX_LEAD_SKIP]
+    said = list(dict.fromkeys(firsts))[: most - 1]  # two runs of a notebook may open alike: said once
     return said + ["Every number is recomputed from the raw data; SIPRI's register covers major conventional weapons "
                    "only and its trend-indicator values measure military capability, not money."]
 

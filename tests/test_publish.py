@@ -268,6 +268,9 @@ def test_a_run_for_another_recipient_keeps_the_pages_of_the_others(tmp_path):
     index = (tmp_path / "b" / "index.html").read_text()
     assert "Supply chains: Iraq" in index and "Supply chains: Yemen" in index and "Unrelated" not in index
     assert iraq.exists() and stray.exists()
+    # the index's lead says a sentence two runs share once
+    lede = re.search(r'<p class="lede">(.*?)</p>', index, re.DOTALL).group(1)
+    assert lede.count("Supply chains: Iraq.") == 1 and lede.count("Supply chains: Yemen.") == 1
     only = publish.build_briefings([yemen], summaries_dir=summaries, briefings_dir=tmp_path / "c",
                                    raw_dir=raw, git_commit="x", keep_other_runs=False)
     assert [p.name for p in only] == ["04_supply_chains__yemen.html", "index.html"]
@@ -535,3 +538,17 @@ def test_pdf_without_chromium_is_skipped_and_not_linked(tmp_path, monkeypatch):
                             raw_dir=_raw_dir(tmp_path), git_commit="x", pdf=True)
     assert not (tmp_path / "b" / pdf_edition.PDF_NAME).exists()
     assert pdf_edition.PDF_NAME not in (tmp_path / "b" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_set_lead_takes_each_pages_first_sentence_once_and_ends_with_the_caveat():
+    entries = [{"stem": "05_claims", "lead": ["Of 49 claims, 8 reproduced.", "More."]},
+               {"stem": "01_clean_catalogue", "lead": ["68 of 68 rows are clean."]},
+               {"stem": "03_eras", "lead": ["The year is unknown for 87.5%.", "Iraq."]},
+               {"stem": "03_eras__yemen", "lead": ["The year is unknown for 87.5%.", "Yemen."]},
+               {"stem": "04_supply_chains", "lead": ["480 deals to Iraq."]},
+               {"stem": "06_release_changes", "lead": ["Releases compared."]},
+               {"stem": "07_more", "lead": ["Not said: four sentences are the most."]}]
+    said = publish.set_lead(entries)
+    assert said[:4] == ["Of 49 claims, 8 reproduced.", "The year is unknown for 87.5%.", "480 deals to Iraq.",
+                        "Releases compared."]
+    assert len(said) == 5 and "not money" in said[-1]
