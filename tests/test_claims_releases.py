@@ -406,7 +406,7 @@ def test_notebook_05_ledger_has_a_column_per_release(tmp_path, processed_dir, sh
     summary = json.loads((tmp_path / "output" / "summaries" / "05_claims.json").read_text())
     heads = {h["label"]: int(h["value"]) for h in summary["headlines"]}
     assert heads == {"reproduced": 8, "transcribed": 14, "differs": 15, "not checkable": 12}
-    assert summary["summary"].startswith("Of the 49 claims checked, on SIPRI's release of 2026-05-18, 8 are reproduced")
+    assert summary["summary"].startswith("Of the 49 claims checked on SIPRI's release of 2026-05-18: 8 reproduced")
     assert "3 claims moved in value or verdict" in " ".join(summary["lead"])
     text = (tmp_path / "out.ipynb").read_text()
     assert "SIPRI release of 2026-05-18; the whole register" in text
