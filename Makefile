@@ -1,5 +1,6 @@
 # taking-stock: `make report` rebuilds everything, `make test` runs the tests.
-# Both set themselves up: a virtual environment in .venv with requirements.txt installed,
+# Both set themselves up (saying what they do): a virtual environment in .venv with
+# requirements.txt installed and the package in editable mode,
 # Debian's Chromium for static figures, the PDF edition and browser checks, and Debian's
 # poppler-utils for the PDF checks (each installed when missing and we are root with apt-get;
 # otherwise a notice, and what needs it is skipped).
@@ -18,11 +19,15 @@ help:            ## list the commands
 
 setup: $(STAMP) chromium poppler  ## create .venv, install requirements, Chromium and poppler-utils
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-runtime.txt pyproject.toml
+	@echo "Creating the virtual environment $(VENV) (a few seconds)..."
 	$(PYTHON) -m venv $(VENV)
+	@echo "Installing the pinned packages into $(VENV) (first time: about 5 minutes)..."
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@echo "Installing the takingstock package (editable) and its taking-stock command..."
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+	@echo "Set-up done: $(VENV) is ready (make setup only reinstalls when the requirements change)."
 
 chromium:        ## install Debian's chromium if it is missing (root only)
 	@bash scripts/ensure-chromium.sh
@@ -31,6 +36,7 @@ poppler:         ## install Debian's poppler-utils if missing (root only; for th
 	@bash scripts/ensure-poppler.sh
 
 report: setup    ## rebuild every table, figure, briefing and the PDF edition
+	@echo "Rebuilding what is out of date (a first run: a few minutes; output/briefings/index.html)..."
 	$(PY) pipeline.py
 
 test: setup      ## run the whole test suite

@@ -335,6 +335,28 @@ def by_country(df: pd.DataFrame, role: str = "manufacture") -> pd.DataFrame:
     return _sort_unknown_last(_shares(table), "state")
 
 
+def counted_as(df: pd.DataFrame, role: str = "manufacture") -> dict[str, str]:
+    """``{state: label}`` for the states whose rows a source counted together with another
+    (a raw name with ``/``, e.g. CAR's "Soviet Union/Russia", which the crosswalk files under
+    the Soviet Union): the label says what was counted, e.g. "Soviet Union/Russia (combined in
+    the source's count)", or "Soviet Union (with Soviet Union/Russia, combined in the source's
+    count)" where only some rows are combined. States counted as named are left out."""
+    state, _iso, _bloc = _cols(role)
+    raw = f"country_of_{role}"
+    if raw not in df.columns:
+        return {}
+    d = pd.DataFrame({"state": df[state].astype("string").to_numpy(), "raw": df[raw].astype("string").to_numpy()})
+    out = {}
+    for name, part in d.dropna().groupby("state", sort=False):
+        combined = sorted({r for r in part["raw"] if "/" in r and r != name})
+        if not combined:
+            continue
+        together = ", ".join(combined)
+        out[str(name)] = (f"{together} (combined in the source's count)" if len(part["raw"].unique()) == len(combined)
+                          else f"{name} (with {together}, combined in the source's count)")
+    return out
+
+
 def is_state_code(iso) -> pd.Series:
     """True where ``iso`` is a real ISO 3166 alpha-3 code (current or former state).
 
@@ -543,14 +565,17 @@ def unknown_share(table: pd.DataFrame, label: str) -> float:
 
 
 def source_line(df: pd.DataFrame, catalogue: str) -> str:
-    """Figure source line for a catalogue: its source ids (in order of first appearance) and who
-    calculated. Each distinct ``source_ids`` cell is split once (a catalogue of 10^6 rows has few)."""
+    """Figure source line for a catalogue: its title (``labels.catalogue_title``, not its id), its
+    source ids (in order of first appearance) and who calculated. Each distinct ``source_ids``
+    cell is split once (a catalogue of 10^6 rows has few)."""
+    from takingstock.labels import catalogue_title
+
     ids: list[str] = []
     if "source_ids" in df:
         for cell in pd.unique(df["source_ids"].dropna().astype(str).to_numpy(dtype=object)):
             ids += [s.strip() for s in cell.split(";") if s.strip()]
     first = list(dict.fromkeys(ids))[:4]
     more = f" and {len(set(ids)) - len(first)} more" if len(set(ids)) > len(first) else ""
-    return (f"Source: catalogue '{catalogue}' ({', '.join(first)}{more}; see data/raw/sources.csv); "
+    return (f"Source: catalogue '{catalogue_title(catalogue)}' ({', '.join(first)}{more}; see data/raw/sources.csv); "
             "calculations by taking-stock")
 

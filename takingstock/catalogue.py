@@ -46,7 +46,9 @@ committed catalogues and a user's own file go through the same steps:
    ``record_id`` unique within the file (every row sharing an id is rejected, since we cannot
    know which one is right); both country columns resolve in the country crosswalk (an
    unknown name is rejected with the closest known names, never guessed); optionally, every
-   source id exists in ``sources.csv``.
+   source id exists in ``sources.csv``: the one given (the committed ``data/raw/sources.csv``)
+   together with a ``sources.csv`` beside the catalogue file, where a user lists their own
+   sources (:func:`takingstock.paths.sources_beside`).
 5. **Split.** A row with any problem goes to ``rejected`` (one line per row; the ``column``,
    ``value`` and ``reason`` fields list every problem of the row, separated by `` | ``) with
    its raw cells unchanged; the problem-level table (one line per problem) is kept too.
@@ -791,6 +793,22 @@ def load_source_ids(path: str | Path) -> set[str]:
     return set(table["source_id"].str.strip())
 
 
+def known_source_ids(given: set[str] | None, catalogue_path: str | Path,
+                     read: dict[Path, set[str]] | None = None) -> set[str] | None:
+    """The source ids a catalogue file may cite: ``given`` (the run's ``sources.csv``) and those
+    of a ``sources.csv`` beside the file; None (not checked) when there is neither.
+
+    ``read`` memoises the tables already read (several catalogues share a folder).
+    """
+    beside = paths.sources_beside(catalogue_path)
+    if not beside.is_file():
+        return given
+    read = {} if read is None else read
+    if beside not in read:
+        read[beside] = load_source_ids(beside)
+    return (given or set()) | read[beside]
+
+
 def _raw_values(raw: pd.DataFrame, problems: pd.DataFrame) -> np.ndarray:
     """The raw text of each problem's cell (so reports show what the file says)."""
     values = problems["value"].to_numpy(dtype=object).copy()
@@ -932,6 +950,8 @@ def clean_catalogues(catalogue_paths, crosswalk=None, periods=None, fold_success
         periods: a periods DataFrame (:func:`takingstock.eras.load_periods`), a path, or None.
         fold_successors: count former states as their successors (Soviet Union -> Russia).
         sources: optional ``sources.csv`` path or set of ids; unknown source ids are rejected.
+            A ``sources.csv`` beside a catalogue file adds its ids for that file
+            (:func:`known_source_ids`).
         weapon_types: the weapon-type reference (a path, a frame from
             :func:`takingstock.designs.load_weapon_types`, or None for the committed one) that
             gives the era of design and fills empty states of design (``takingstock.designs``).
@@ -947,7 +967,8 @@ def clean_catalogues(catalogue_paths, crosswalk=None, periods=None, fold_success
     source_ids = None
     if sources is not None:
         source_ids = set(sources) if isinstance(sources, (set, frozenset)) else load_source_ids(sources)
-    results = [clean_file(p, crosswalk, periods, fold_successors, source_ids)
+    read: dict[Path, set[str]] = {}
+    results = [clean_file(p, crosswalk, periods, fold_successors, known_source_ids(source_ids, p, read))
                for p in resolve_paths(catalogue_paths)]
     names = [r.report["source_file"].iloc[0] for r in results]
     if len(set(names)) != len(names):

@@ -26,7 +26,12 @@ same as "the period holding most of the year" whenever the year is split in two.
 rearmament ends on 9 June 2014 and the period after the fall of Mosul starts on 10 June 2014,
 the year 2014 (a delivery year in SIPRI, or a manufacture year) falls *after* Mosul. Instants
 that fall in no period (a gap in the table, or before the first start) get ``"unknown"``.
-Periods must not overlap (checked on loading).
+Periods must not overlap (checked on loading) among the rows that apply to one recipient.
+
+**Periods per recipient.** A row applies to the recipients its ``recipients`` column names
+(``;``-separated, like ``windows.csv``; empty = any). :func:`periods_for` gives a run the rows
+that apply to its recipients, or, where none does, neutral calendar decades, so a run for
+Yemen is never told about Iraq's "UN embargo"; its note says which periods the page uses.
 """
 
 from __future__ import annotations
@@ -99,12 +104,15 @@ def periods_from_frame(table: pd.DataFrame, source: str = "<periods>") -> pd.Dat
     if t["period_id"].duplicated().any():
         raise PeriodsError(f"{source}: duplicate period_id {list(t['period_id'][t['period_id'].duplicated()])}")
     t = t.sort_values("start_c", kind="stable").reset_index(drop=True)
+    scopes = [_scope(v) for v in t["recipients"]] if "recipients" in t else [()] * len(t)
     for i in range(len(t)):
         if t.at[i, "end_c"] <= t.at[i, "start_c"]:
             raise PeriodsError(f"{source}: period {t.at[i, 'period_id']!r} ends before it starts")
-        if i and t.at[i, "start_c"] < t.at[i - 1, "end_c"]:
-            raise PeriodsError(f"{source}: periods {t.at[i - 1, 'period_id']!r} and "
-                               f"{t.at[i, 'period_id']!r} overlap")
+        for j in range(i):
+            shared = not scopes[i] or not scopes[j] or set(scopes[i]) & set(scopes[j])
+            if shared and t.at[i, "start_c"] < t.at[j, "end_c"]:
+                raise PeriodsError(f"{source}: periods {t.at[j, 'period_id']!r} and "
+                                   f"{t.at[i, 'period_id']!r} overlap")
     return t
 
 
@@ -177,3 +185,93 @@ def period_bands(years: pd.Series, periods: pd.DataFrame, period_ids) -> list[tu
     bands = [(max(float(p.start_c) - 0.5, first), min(float(p.end_c) - 0.5, last), p.label)
              for p in periods.itertuples() if p.period_id in period_ids]
     return [b for b in bands if b[0] < b[1]]
+
+# --------------------------------------------------------------------------- periods per recipient
+
+NEUTRAL_FIRST_DECADE = 1950  # SIPRI's register starts in 1950
+
+
+def _scope(value) -> tuple[str, ...]:
+    """The recipients a period row names (``recipients``: ``;``-separated; empty = any)."""
+    text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    return tuple(r.strip() for r in text.split(";") if r.strip())
+
+
+def neutral_decades(last_year: int, first_decade: int = NEUTRAL_FIRST_DECADE) -> pd.DataFrame:
+    """Calendar decades as a periods table (:func:`load_periods`' columns): ``Before 1950``, then
+    ``1950s`` ... the decade of ``last_year``, the last one open-ended."""
+    rows = [{"period_id": f"before-{first_decade}", "label": f"Before {first_decade}", "start": "",
+             "end": f"{first_decade - 1}-12-31"}]
+    for start in range(first_decade, last_year // 10 * 10 + 1, 10):
+        rows.append({"period_id": f"{start}s", "label": f"{start}s", "start": f"{start}-01-01",
+                     "end": f"{start + 9}-12-31"})
+    rows[-1]["end"] = ""
+    return periods_from_frame(pd.DataFrame(rows), "<neutral decades>")
+
+
+def periods_for(recipients, periods: pd.DataFrame, last_year: int | None = None) -> pd.DataFrame:
+    """The historical periods that apply to ``recipients`` (a name or a list).
+
+    A row of ``periods.csv`` applies to the recipients its ``recipients`` column names
+    (``;``-separated, as in ``windows.csv``; empty = any recipient, and a table without the
+    column applies to all). The rows that apply to any of ``recipients`` are returned; where
+    none does, the periods are neutral calendar decades (:func:`neutral_decades`) rather than
+    another country's history. ``attrs["note"]`` says which, in a sentence for the page
+    (empty when the table's own periods apply to every recipient); :func:`periods_note`.
+    """
+    names = [recipients] if isinstance(recipients, str) else list(recipients)
+    if "recipients" not in periods.columns:
+        return periods
+    scopes = [_scope(v) for v in periods["recipients"]]
+    wanted = {n.casefold() for n in names}
+    applies = [not s or bool(wanted & {r.casefold() for r in s}) for s in scopes]
+    who = ", ".join(names)
+    if any(applies):
+        out = periods[applies].reset_index(drop=True)
+        scoped = sorted({r for s, a in zip(scopes, applies) if a for r in s})
+        out.attrs["note"] = (f"Historical periods: those of periods.csv defined for {', '.join(scoped)}."
+                             if scoped else "")
+        return out
+    defined = sorted({r for s in scopes for r in s})
+    out = neutral_decades(last_year or pd.Timestamp.today().year)
+    out.attrs["note"] = (f"The historical periods of periods.csv are defined for {', '.join(defined)} only; "
+                         f"this run is for {who}, so its periods here are calendar decades. Add rows for "
+                         f"{who} to periods.csv (column recipients) to give it periods of its own.")
+    return out
+
+
+def periods_note(periods: pd.DataFrame) -> str:
+    """The sentence :func:`periods_for` left saying which periods apply (``""`` if none)."""
+    return str(periods.attrs.get("note", ""))
+
+
+def assign_periods(frame: pd.DataFrame, periods: pd.DataFrame, committed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``frame`` (the processed catalogue) with its period of manufacture (``period_id``,
+    ``period``, from ``year_mid``) and of design (``design_era_period_id``,
+    ``design_era_period``, from ``design_era_year``) worked out again under ``periods``:
+    the processed catalogue holds the periods of the committed table, which may not apply to
+    the run's recipient (:func:`periods_for`). With ``committed`` (the table the catalogue was
+    processed with) holding the same periods, ``frame`` is returned as it is."""
+    if committed is not None and list(committed["period_id"]) == list(periods["period_id"]):
+        return frame
+    out = frame.copy()
+    if "year_mid" in out:
+        per = period_of(out["year_mid"], periods)
+        out["period_id"], out["period"] = per["period_id"], per["period"]
+    if {"design_era_year", "design_era_precision"} <= set(out.columns):
+        from takingstock.designs import design_eras
+
+        years = pd.to_numeric(out["design_era_year"], errors="coerce")
+        got = design_eras(years, out["design_era_precision"].astype("string"), periods)
+        out["design_era_period_id"] = got["design_era_period_id"]
+        out["design_era_period"] = got["design_era_period"]
+    return out
+
+
+def for_run(run) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(periods, catalogue)`` of a run (:class:`takingstock.runcontext.RunContext`): the
+    periods that apply to its recipients (:func:`periods_for`) and its processed catalogue with
+    the periods worked out under them (:func:`assign_periods`)."""
+    committed = run.period_table()
+    periods = periods_for(run.recipients, committed)
+    return periods, assign_periods(run.catalogue(), periods, committed)

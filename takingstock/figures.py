@@ -18,6 +18,15 @@ Each figure must have a title, axis titles (for charts with axes), a source line
 ``check_figure`` raises ``FigureError`` when one is missing, and ``save_figure`` / ``show``
 call it. The source line is a plotly annotation under the plot (``add_source``).
 
+Labels never collide (``finish`` and the chart builders apply the rules of "Chart layout"):
+category labels on the x axis are wrapped level or turned 45 degrees (``fit_x_labels``) and the
+source line moves below the room they take; a long title or y-axis title wraps onto lines
+(``fit_title``, ``fit_y_title``); the labels of shaded period bands sit above the plot, on as many
+rows as keep them apart (``add_bands``). A chart grows taller by the room these take, so its plot
+keeps its size on a page. Text widths are estimated from the number of characters, on the wide
+side; ``tests/test_chart_labels.py`` draws the charts in Chromium and checks that no two texts
+overlap and none runs off the figure.
+
 Outputs
 -------
 ``save_figure(fig, name, alt=..., source=..., figures_dir=...)`` writes
@@ -70,6 +79,7 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import re
 from dataclasses import dataclass
 import sys
 import textwrap
@@ -84,6 +94,7 @@ import plotly.io as pio
 
 from takingstock import atomic
 from takingstock.browser import find_browser
+from takingstock.labels import header
 from takingstock.summaries import record_output
 
 TEMPLATE_NAME = "takingstock"
@@ -184,7 +195,7 @@ def register_template(make_default: bool = True) -> str:
         pio.templates[TEMPLATE_NAME] = go.layout.Template(
             layout=dict(
                 font=dict(family=font, size=14, color="#222222"),
-                title=dict(font=dict(size=18), x=0.0, xanchor="left", xref="paper"),
+                title=dict(font=dict(size=18), x=0.0, xanchor="left", xref="container", pad=dict(l=12)),
                 colorway=OKABE_ITO,
                 paper_bgcolor="white",
                 plot_bgcolor="white",
@@ -259,23 +270,32 @@ def _has_cartesian_axes(fig: go.Figure) -> bool:
 
 #: Characters per line of a source line before it wraps (fits the default 700 px width).
 SOURCE_LINE_WIDTH = 110
+#: Room (px) under the plot area for one line of tick labels and the x-axis title: the source
+#: line starts this far below the plot.
+SOURCE_BELOW_PX = 75
 #: Bottom margin (px) that holds the x-axis title and one line of source.
 SOURCE_BASE_MARGIN = 110
 #: Extra bottom margin (px) for every further line of source.
 SOURCE_LINE_PX = 15
 
 
-def add_source(fig: go.Figure, source: str) -> go.Figure:
-    """Put (or replace) the source line under the plot area and return the figure."""
+def add_source(fig: go.Figure, source: str, below: float = SOURCE_BELOW_PX) -> go.Figure:
+    """Put (or replace) the source line under the plot area and return the figure.
+
+    ``below``: px between the bottom of the plot area and the source line, the room the tick
+    labels and the x-axis title take (:func:`fit_x_labels` works it out for long labels). The
+    bottom margin grows to hold it and every line of the source.
+    """
     source = (source or "").strip()
     if not source:
         raise FigureError("a figure needs a source line (source=...)")
     others = [a for a in fig.layout.annotations if a.name != SOURCE_ANNOTATION_NAME]
     fig.layout.annotations = others
     lines = textwrap.wrap(source, SOURCE_LINE_WIDTH) or [source]
-    # Each extra line of the source needs room under the axis title.
+    # Each extra line of the source (and extra room for the ticks) needs margin.
     bottom = fig.layout.margin.b if fig.layout.margin.b is not None else SOURCE_BASE_MARGIN
-    fig.update_layout(margin_b=max(bottom, SOURCE_BASE_MARGIN + SOURCE_LINE_PX * (len(lines) - 1)))
+    needed = SOURCE_BASE_MARGIN + (below - SOURCE_BELOW_PX) + SOURCE_LINE_PX * (len(lines) - 1)
+    fig.update_layout(margin_b=max(bottom, round(needed)))
     fig.add_annotation(
         name=SOURCE_ANNOTATION_NAME,
         text="<br>".join(html.escape(line, quote=False) for line in lines),
@@ -283,7 +303,7 @@ def add_source(fig: go.Figure, source: str) -> go.Figure:
         yref="paper",
         x=0.0,
         y=0.0,
-        yshift=-75,
+        yshift=-round(below),
         xanchor="left",
         yanchor="top",
         showarrow=False,
@@ -328,14 +348,203 @@ def check_figure(fig: go.Figure, alt: str | None = None) -> None:
 def finish(
     fig: go.Figure, *, title: str, x_title: str | None, y_title: str | None, source: str
 ) -> go.Figure:
-    """Apply the house template, title, axis titles and source line; return the figure."""
+    """Apply the house template, title, axis titles and source line; return the figure.
+
+    Category labels on the x axis are laid out by :func:`fit_x_labels` (wrapped or turned, with
+    the room they take under the plot), so they never run into the axis title or the source.
+    """
     register_template()
     fig.update_layout(template=TEMPLATE_NAME, title=dict(text=title))
+    fit_title(fig)
     if x_title is not None:
         fig.update_xaxes(title_text=x_title)
     if y_title is not None:
         fig.update_yaxes(title_text=y_title)
-    return add_source(fig, source)
+    below = max(SOURCE_BELOW_PX, fit_x_labels(fig) + X_TITLE_PX)
+    grow = max(0.0, below - SOURCE_BELOW_PX)
+    if grow:  # the plot keeps its height on a page; a static image (fixed size) shrinks it
+        fig.update_layout(height=round((fig.layout.height or _HEIGHT) + grow))
+    add_source(fig, source, below=below)
+    fit_y_title(fig)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Chart layout: labels that never collide
+# ---------------------------------------------------------------------------------------------
+#
+# Plotly lays out tick labels, titles and annotations without knowing about one another: a
+# turned tick label can push the axis title onto the source line, and two annotations set close
+# together print over each other. The rules below estimate the width of a text from its length
+# (LABEL_CHAR_EM of the font size per character, a little wider than the house sans-serif's
+# average so the estimate errs on the roomy side) and lay the labels out for a plot area of
+# LAYOUT_PLOT_PX (narrower than any plot the briefings, the PDF or the images draw), so what
+# fits there fits on every page. tests/test_chart_labels.py draws the charts in Chromium and
+# checks that no two texts overlap.
+
+#: Width (px) of a plot area the labels are laid out for (about the narrowest the pages and
+#: the 900 px images draw, beside a legend or a colour bar).
+LAYOUT_PLOT_PX = 560
+#: Estimated width of one character, as a share of the font size.
+LABEL_CHAR_EM = 0.58
+#: Height of one line of text, as a multiple of the font size.
+LINE_EM = 1.3
+#: Font size (px) of tick labels and axis titles (the template's body size).
+TICK_FONT_PX = 14
+#: Room (px) under the tick labels for the ticks and the x-axis title.
+X_TITLE_PX = 49
+#: Most lines a category label is wrapped onto before it is turned instead.
+MAX_LABEL_LINES = 5
+#: Font size (px) and name of the labels of shaded period bands.
+BAND_FONT_PX = 11
+BAND_ANNOTATION_NAME = "band-label"
+
+
+def _plain(label: object) -> str:
+    """A label as the text a reader sees (a caller's ``<br>`` line breaks and entities undone)."""
+    parts = re.split(r"<br\s*/?>", str(label))
+    return " ".join(html.unescape(p).strip() for p in parts if p.strip())
+
+
+def text_width(text: object, font_px: float = TICK_FONT_PX) -> float:
+    """Estimated width (px) of a text's longest line at ``font_px`` (see the section comment)."""
+    lines = re.split(r"<br\s*/?>", str(text))
+    return max(len(html.unescape(line)) for line in lines) * LABEL_CHAR_EM * font_px
+
+
+def _categories(fig: go.Figure) -> list[str]:
+    """The x-axis categories in drawing order ([] when the x axis holds numbers)."""
+    array = fig.layout.xaxis.categoryarray
+    if array:
+        return [str(c) for c in array]
+    cats: list[str] = []
+    for trace in fig.data:
+        xs = getattr(trace, "x", None)
+        if xs is None or getattr(trace, "orientation", None) == "h":
+            continue
+        if not all(isinstance(v, str) for v in xs):
+            return []
+        cats += [v for v in xs if v not in cats]
+    return cats
+
+
+def fit_x_labels(fig: go.Figure, plot_px: float = LAYOUT_PLOT_PX) -> float:
+    """Lay out the x-axis category labels and return the height (px) they take under the plot.
+
+    Each label gets its share of a ``plot_px`` wide plot. When every label fits its share on
+    at most :data:`MAX_LABEL_LINES` lines (wrapped at spaces), the labels stay level, wrapped;
+    otherwise every label is turned 45 degrees on one line, or 90 when the labels stand so close
+    that turned ones would touch. Labels are set as ``ticktext``
+    (escaped: they come from data), the categories themselves are unchanged. An x axis of
+    numbers (years) is left to plotly: one line of labels.
+    """
+    cats = _categories(fig)
+    if not cats:
+        return TICK_FONT_PX * LINE_EM
+    slot = plot_px / len(cats)
+    per_line = max(1, int(slot // (LABEL_CHAR_EM * TICK_FONT_PX)))
+    wrapped = [textwrap.wrap(_plain(c), per_line, break_long_words=False) or [""] for c in cats]
+    # a single word may pass the estimate by a quarter: the estimate errs on the wide side
+    if all(len(w) <= MAX_LABEL_LINES and max(map(len, w)) <= per_line * 1.25 for w in wrapped):
+        text = ["<br>".join(html.escape(line, quote=False) for line in w) for w in wrapped]
+        fig.update_xaxes(tickangle=0, tickmode="array", tickvals=cats, ticktext=text)
+        return max(len(w) for w in wrapped) * TICK_FONT_PX * LINE_EM
+    # turned 45 degrees, neighbours stand slot x sin(45) apart: below a line's height, turn 90
+    line = TICK_FONT_PX * LINE_EM
+    upright = slot * 0.7071 < line
+    fig.update_xaxes(tickangle=-90 if upright else -45, tickmode="array", tickvals=cats,
+                     ticktext=[html.escape(_plain(c), quote=False) for c in cats])
+    widest = max(text_width(_plain(c)) for c in cats)
+    return widest + 4 if upright else 0.7072 * (widest + line)
+
+
+#: Font size (px) of the title (the template's).
+TITLE_FONT_PX = 18
+#: Width (px) a title may take: the figure's width on a page (856 px) less its side margins.
+TITLE_PX = 800
+
+
+def fit_title(fig: go.Figure, width_px: float = TITLE_PX) -> int:
+    """Wrap a title longer than ``width_px`` onto lines, with a top margin to hold them; return
+    the number of lines (plotly never wraps a title: a long one runs off the figure)."""
+    title = _text(fig.layout.title)
+    if not title or "<br>" in title or text_width(title, TITLE_FONT_PX) <= width_px:
+        return 1 if title else 0
+    lines = textwrap.wrap(title, max(20, int(width_px // (LABEL_CHAR_EM * TITLE_FONT_PX))))
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 80
+    extra = (len(lines) - 1) * TITLE_FONT_PX * LINE_EM
+    fig.update_layout(title=dict(text="<br>".join(lines), yref="container", y=1.0, yanchor="top", pad=dict(t=20)),
+                      margin_t=round(top + extra), height=round((fig.layout.height or _HEIGHT) + extra))
+    return len(lines)
+
+
+def fit_y_title(fig: go.Figure) -> int:
+    """Wrap a y-axis title onto as many lines as it needs to stay inside the figure; return them.
+
+    Plotly centres the title on the plot area, one line, turned; a title longer than the plot
+    is tall plus the smaller of the top and bottom margins on each side runs off the figure.
+    The height checked is the smaller of the figure's own and the static images' (560 px).
+    """
+    title = _text(fig.layout.yaxis.title)
+    if not title or "<br>" in title:
+        return 1 if title else 0
+    height = min(fig.layout.height or _HEIGHT, _HEIGHT)
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 80
+    bottom = fig.layout.margin.b if fig.layout.margin.b is not None else SOURCE_BASE_MARGIN
+    plot = max(height - top - bottom, 100)
+    room = plot + 2 * min(top, bottom) - 20
+    width = text_width(title)
+    if width <= room:
+        return 1
+    per_line = max(10, int(min(room, plot + 40) // (LABEL_CHAR_EM * TICK_FONT_PX)))
+    lines = textwrap.wrap(title, per_line)
+    fig.update_yaxes(title_text="<br>".join(lines))
+    return len(lines)
+
+
+def _x_extent(fig: go.Figure, bands: Sequence[tuple[float, float, str]]) -> tuple[float, float]:
+    """The span of a numeric x axis: the bars' or points' values (half a step beyond) and the bands."""
+    xs = [float(v) for t in fig.data for v in (getattr(t, "x", None) or ()) if isinstance(v, (int, float))]
+    ends = [float(b[0]) for b in bands] + [float(b[1]) for b in bands]
+    lo, hi = min(xs + ends), max(xs + ends)
+    if xs:
+        lo, hi = min(lo, min(xs) - 0.5), max(hi, max(xs) + 0.5)
+    return lo, (hi if hi > lo else lo + 1)
+
+
+def add_bands(fig: go.Figure, bands: Sequence[tuple[float, float, str]], plot_px: float = LAYOUT_PLOT_PX) -> int:
+    """Shade spans of a numeric x axis (start, end, label) and label them above the plot.
+
+    Each label starts at its band's left edge (or ends at its right edge when it would run past
+    the plot); labels that would overlap at ``plot_px`` go on further rows, one above the
+    other; the top margin grows by a row each and the title stays above them all. Returns the
+    number of rows. Labels are escaped (they come from a data file).
+    """
+    if not bands:
+        return 0
+    lo, hi = _x_extent(fig, bands)
+    px = plot_px / (hi - lo)
+    rows: list[float] = []  # right end (px) of the last label in each row
+    for start, end, label in sorted(bands, key=lambda b: float(b[0])):
+        fig.add_vrect(x0=start, x1=end, fillcolor="#999999", opacity=0.12, line_width=0)
+        width = text_width(label, BAND_FONT_PX) + 4
+        left = (float(start) - lo) * px
+        anchor, x = "left", start
+        if left + width > plot_px:
+            anchor, x, left = "right", end, (float(end) - lo) * px - width
+        row = next((i for i, right in enumerate(rows) if left >= right + 4), len(rows))
+        rows[row:row + 1] = [left + width]
+        fig.add_annotation(
+            name=BAND_ANNOTATION_NAME, text=html.escape(str(label), quote=False), x=x, xref="x",
+            y=1.0, yref="paper", yanchor="bottom", xanchor=anchor, yshift=2 + row * BAND_FONT_PX * LINE_EM,
+            showarrow=False, font=dict(size=BAND_FONT_PX, color="#444444"),
+        )
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 80
+    extra = len(rows) * BAND_FONT_PX * LINE_EM
+    fig.update_layout(margin_t=round(top + extra), height=round((fig.layout.height or _HEIGHT) + extra),
+                      title=dict(yref="container", y=1.0, yanchor="top", pad=dict(t=20)))
+    fit_y_title(fig)
+    return len(rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -948,7 +1157,7 @@ def stacked_bars(
         name = str(key)
         c = colours.get(name, OTHER_COLOUR) if colours else country_colour(name)
         fig.add_trace(go.Bar(x=order, y=part[y].fillna(0).tolist(), name=name, marker_color=c))
-    fig.update_layout(barmode="stack", legend_title_text=colour.replace("_", " "))
+    fig.update_layout(barmode="stack", legend_title_text=html.escape(header(colour), quote=False))
     fig.update_xaxes(categoryorder="array", categoryarray=order)
     return finish(fig, title=title, x_title=x_title, y_title=y_title, source=source)
 
@@ -972,7 +1181,7 @@ def heatmap(
             colorscale="Cividis",
             text=z,
             texttemplate="%{text:,}",
-            colorbar=dict(title=dict(text=colorbar_title)),
+            colorbar=dict(title=dict(text=html.escape(colorbar_title, quote=False), side="right")),
             hovertemplate="%{y} / %{x}: %{z:,}<extra></extra>",
         )
     )
@@ -1011,11 +1220,7 @@ def time_series(
                 go.Scatter(x=df[x].tolist(), y=df[col].tolist(), name=label, mode="lines+markers",
                            line=dict(color=colour))
             )
-    for start, end, label in bands:
-        fig.add_vrect(
-            x0=start, x1=end, fillcolor="#999999", opacity=0.12, line_width=0,
-            annotation_text=html.escape(str(label), quote=False), annotation_position="top left",
-            annotation_font_size=11,
-        )
     fig.update_layout(showlegend=len(ys) > 1)
-    return finish(fig, title=title, x_title=x_title, y_title=y_title, source=source)
+    finish(fig, title=title, x_title=x_title, y_title=y_title, source=source)
+    add_bands(fig, bands)
+    return fig

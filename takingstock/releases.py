@@ -843,11 +843,7 @@ def change_figure(table: pd.DataFrame, who: str, source: str):
                                title=f"What moved between SIPRI's releases of {old} and {new}: TIV delivered to {who}",
                                source=source, x_title="Period of delivery",
                                y_title=f"Change of TIV ({new} minus {old}), millions; not money")
-    fig.update_layout(barmode="relative")
-    fig.update_xaxes(tickangle=0)
-    # ticks of up to three lines push the axis title down: move the source line below it
-    fig.update_annotations(selector=dict(name=figures.SOURCE_ANNOTATION_NAME), yshift=-100)
-    fig.update_layout(margin_b=(fig.layout.margin.b or figures.SOURCE_BASE_MARGIN) + 25)
+    fig.update_layout(barmode="relative")  # the tick labels' layout: figures.fit_x_labels
     return fig
 
 

@@ -283,6 +283,10 @@ class RunContext:
             found.update(Path(p) for p in glob.glob(str(pattern)))
         return sorted(found)
 
+    def own_sources_files(self) -> list[Path]:
+        """The ``sources.csv`` files beside the raw catalogues (a user's own sources), sorted."""
+        return sorted({own for own in map(paths.sources_beside, self.catalogue_files()) if own.is_file()})
+
     def catalogue(self):
         """The processed catalogue (``takingstock.catalogue.load_processed`` on the run's folders)."""
         from takingstock.catalogue import load_processed

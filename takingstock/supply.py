@@ -23,10 +23,12 @@ Supplier lists use the crosswalk's state name and count only suppliers that are 
 (``unknown supplier(s)`` and non-state suppliers are reported apart). Former states are
 kept apart from their successors (the Soviet Union is not Russia).
 
-**Blocs.** The share of "former Soviet bloc" vs "US/European" material uses the crosswalk's
-``bloc``: ``Warsaw Pact`` (the Soviet Union, its allies and their successor states) vs
-``NATO`` (the United States, Canada and NATO's European members); China and other states
-are shown apart. Shares are of *delivered TIV*, a volume measure, not money.
+**Blocs.** The share of Warsaw Pact vs NATO material uses the crosswalk's ``bloc``, a state's
+Cold War alliance: ``Warsaw Pact`` (the Soviet Union, its allies of 1990 and their successor
+states) vs ``NATO`` (its sixteen members of 1990: the United States, Canada and western
+Europe); China and other states are shown apart. A state keeps its Cold War bloc after it
+changed alliance (Poland, Czechia, Hungary and Bulgaria joined NATO by 2004), and the groups
+are labelled so (:data:`BLOC_GROUPS`). Shares are of *delivered TIV*, a volume measure, not money.
 
 **Paper trail.** Catalogue items are linked to SIPRI deals through our own alias table
 (``data/raw/sipri_aliases.csv``). A link means SIPRI records a transfer of the same weapon
@@ -322,10 +324,17 @@ def embargo_gap(deals: pd.DataFrame, recipients, start: int = 1991, end: int = 2
     }
 
 
+#: The before/after-2003 groups, named for what they count: the crosswalk's bloc is a state's
+#: Cold War alliance (NATO's and the Warsaw Pact's members of 1990, the Soviet successors with
+#: the Pact), kept whatever alliance a state joined later: Poland, Czechia, Hungary and
+#: Bulgaria, NATO members by 2004, count with the Warsaw Pact.
+BLOC_GROUPS = {"Warsaw Pact": "Warsaw Pact states of 1990 and Soviet successors",
+               "NATO": "NATO members of 1990", "China": "China"}
+
+
 def bloc_group(bloc: str) -> str:
-    """Group a crosswalk bloc for the before/after-2003 comparison."""
-    return {"Warsaw Pact": "former Soviet bloc", "NATO": "US/European (NATO)",
-            "China": "China"}.get(str(bloc), "other")
+    """Group a crosswalk bloc for the before/after-2003 comparison (:data:`BLOC_GROUPS`)."""
+    return BLOC_GROUPS.get(str(bloc), "other")
 
 
 def bloc_shares(deals: pd.DataFrame, recipients, split_year: int = 2003,

@@ -11,12 +11,27 @@ formatted table in a notebook as HTML with a ``<caption>`` and ``<th scope="col"
 process saved an equal frame (same columns and values, compared by a digest of its CSV text),
 the ``<table>`` carries ``data-table="<name>"`` so the briefing links its files.
 
-Number formatting (``format_frame``): a column is a *share* when its name is ``share`` or
-starts or ends with ``share`` (``share_published``, ``unknown_share``...); shares are
-percentages (0-100) and print with one decimal and a ``%`` sign (``28.4%``). Integer columns
-print with thousands separators (``1,730``), except year columns (``year``, ``*_year``,
-``year_*``: ``order_year``, ``year_from``...), which print as plain integers (``1952``).
-Missing values print as an empty cell in Markdown and as an en dash in HTML. The CSV keeps full precision.
+Reader's formatting (``format_frame``, one rule per column, so a column never mixes
+"4,270" and "4,700.03"); the CSV keeps the names and full precision:
+
+* a *share* column (``share``, ``share_*``, ``*_share``) holds percentages (0-100) and prints
+  with one decimal and a ``%`` sign (``28.4%``);
+* a *year* column (``year``, ``*_year``, ``year_*``, ``*_years``; not ``*_per_year``,
+  ``*_a_year`` or a TIV column) whose values all lie in 1800-2100 prints without separators
+  (``1952``); a text or list of years prints as ranges (``2014–2018``, ``1998–1999, 2001``);
+* a *count* column (a word of its name in :data:`COUNT_WORDS`: ``items``, ``count``,
+  ``number_delivered``, ``deals``...) and any integer column print as whole numbers with
+  thousands separators (``20,635``, never ``20,634.88 items``);
+* any other number column (TIV, differences) gets the fewest decimals, at most two, that show
+  each of its values within 5% (``3,151``; ``0.4``), and a non-zero value too small for that
+  reads ``<0.01``, never ``0``;
+* a ``catalogue`` column shows the catalogues' titles, not their ids; lists read as prose
+  ("A, B and C"), dicts as "key: value"; booleans as yes/no; a missing value (``None``, NaN,
+  an empty list) as an en dash, in HTML and in Markdown alike.
+
+Headers are words (``display_headers``: ``period_id`` -> "Period", ``tiv_share`` -> "Share of
+TIV", ``tiv`` -> "TIV (millions)"); the rules, the table of known names and the readable
+fallback are in ``takingstock.labels``.
 
 Caveats
 -------
@@ -26,7 +41,7 @@ entities, every character Markdown gives a meaning (``\\ ` * _ [ ] ( ) { } # ! |
 and ``-``, ``+`` at the start of a cell) is backslash-escaped and line breaks become
 spaces, so a designation such as ``<script>``, ``A|B``, ``[click](javascript:alert(1))`` or ``**bold**`` shows as written and
 cannot break the table, make a link, emphasis or HTML. The price: the ``.md`` source reads
-``28.4%`` as is but ``amnesty\\_2015`` and ``Type 56 \\(AK-47\\)`` with backslashes. A GitHub
+``28.4%`` as is but ``TIV \\(millions\\)`` and ``Type 56 \\(AK-47\\)`` with backslashes. A GitHub
 renderer may still turn a bare ``https://`` address into a link showing that same address.
 """
 
@@ -39,7 +54,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from takingstock import atomic
+from takingstock import atomic, labels
 from takingstock.summaries import record_output
 
 
@@ -57,52 +72,94 @@ def is_share_column(name: object) -> bool:
 
 
 def format_share(value: object) -> str:
-    """Format a percentage share with one decimal: ``28.43`` -> ``"28.4%"`` ("" if missing)."""
-    if value is None or pd.isna(value):
-        return ""
+    """Format a percentage share with one decimal: ``28.43`` -> ``"28.4%"`` (en dash if missing)."""
+    if labels.is_missing(value):
+        return labels.MISSING
     return f"{float(value):.1f}%"
 
 
 def format_count(value: object) -> str:
-    """Format a count with thousands separators: ``1730`` -> ``"1,730"`` ("" if missing)."""
-    if value is None or pd.isna(value):
-        return ""
-    f = float(value)
-    return f"{int(f):,}" if f.is_integer() else f"{f:,.2f}"
+    """Format a count as a whole number with thousands separators: ``1730`` -> ``"1,730"``,
+    ``20634.88`` -> ``"20,635"``, ``0.3`` -> ``"<1"`` (en dash if missing)."""
+    return labels.format_number(value, 0)
+
+
+#: Words of a column name that make it a count of whole things (items, deals, rows...).
+COUNT_WORDS = {"items", "item", "count", "quantity", "number", "rows", "deals", "countries", "n"}
+
+
+def is_count_column(name: object) -> bool:
+    """True for columns counting whole things: a word of the name is one of :data:`COUNT_WORDS`
+    (``items``, ``count``, ``number_delivered``, ``rows_placed``...), and it is not a share."""
+    words = set(str(name).lower().replace(" ", "_").split("_"))
+    return bool(words & COUNT_WORDS) and not is_share_column(name)
 
 
 def is_year_column(name: object) -> bool:
-    """True for columns holding calendar years (``year``, ``*_year``, ``year_*``)."""
+    """True for columns named as calendar years (``year``, ``*_year``, ``year_*``, ``*_years``;
+    not ``*_per_year``, ``*_a_year`` or a TIV column). :func:`format_frame` also asks every
+    value to lie in 1800-2100."""
     n = str(name).lower()
-    return n == "year" or n.endswith("_year") or n.startswith("year_")
+    if n.endswith(("per_year", "a_year")) or "tiv" in n.split("_"):
+        return False  # tiv_per_year, tiv_a_year: amounts per year, not years
+    return n in ("year", "years") or n.endswith(("_year", "_years")) or n.startswith("year_")
 
 
 def format_year(value: object) -> str:
-    """Format a year without separators: ``1952`` -> ``"1952"`` ("" if missing)."""
-    if value is None or pd.isna(value):
-        return ""
+    """Format a year without separators: ``1952`` -> ``"1952"`` (en dash if missing)."""
+    if labels.is_missing(value):
+        return labels.MISSING
     f = float(value)
     return str(int(f)) if f.is_integer() else str(value)
 
 
-def format_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of ``df`` with every cell as display text (shares, counts formatted)."""
-    out = pd.DataFrame(index=df.index)
-    for col in df.columns:
-        s = df[col]
-        if is_share_column(col) and pd.api.types.is_numeric_dtype(s):
-            out[col] = [format_share(v) for v in s]
-        elif pd.api.types.is_bool_dtype(s):
-            out[col] = ["" if pd.isna(v) else ("yes" if v else "no") for v in s]
-        elif is_year_column(col) and pd.api.types.is_numeric_dtype(s):
-            out[col] = [format_year(v) for v in s]
-        elif pd.api.types.is_integer_dtype(s):
-            out[col] = [format_count(v) for v in s]
-        elif pd.api.types.is_float_dtype(s):
-            out[col] = ["" if pd.isna(v) else (format_count(v) if float(v).is_integer() else f"{v:,.2f}") for v in s]
-        else:
-            out[col] = ["" if (v is None or (not isinstance(v, (list, tuple)) and pd.isna(v))) else str(v) for v in s]
+def _all_years(s: pd.Series) -> bool:
+    v = s.dropna()
+    return bool(len(v)) and bool(((v >= 1800) & (v <= 2100)).all())
+
+
+def format_column(name: object, s: pd.Series) -> list[str]:
+    """One column as display text (see "Number formatting" in the module docstring)."""
+    numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+    if numeric and is_share_column(name):
+        return [format_share(v) for v in s]
+    if pd.api.types.is_bool_dtype(s):
+        return [labels.cell_text(v) for v in s]
+    if numeric and is_year_column(name) and _all_years(s):
+        decimals = labels.column_decimals(s.dropna() % 1)  # 2007.5: one decimal for the column
+        return [labels.MISSING if labels.is_missing(v) else f"{float(v):.{decimals}f}" for v in s]
+    if numeric and (is_count_column(name) or pd.api.types.is_integer_dtype(s)):
+        return [format_count(v) for v in s]
+    if numeric:
+        decimals = labels.column_decimals(s)
+        return [labels.format_number(v, decimals) for v in s]
+    if str(name).lower() in CATALOGUE_COLUMNS:
+        return [labels.MISSING if labels.is_missing(v) else labels.catalogue_title(v) for v in s]
+    out = [labels.cell_text(v) for v in s]
+    if is_year_column(name):
+        out = [labels.year_list_text(t) or t for t in out]
     return out
+
+
+#: Columns holding catalogue ids, shown as the catalogues' titles.
+CATALOGUE_COLUMNS = {"catalogue", "catalogue_id"}
+
+
+def format_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``df`` with every cell as display text (:func:`format_column`).
+
+    The column names stay as they are; :func:`display_headers` gives the words a reader sees.
+    """
+    out = pd.DataFrame(index=df.index)
+    for i, col in enumerate(df.columns):
+        out[i] = format_column(col, df.iloc[:, i])
+    out.columns = df.columns
+    return out
+
+
+def display_headers(df: pd.DataFrame) -> list[str]:
+    """The headers a reader sees for ``df``'s columns (``takingstock.labels.headers``)."""
+    return labels.headers(df.columns)
 
 
 #: Characters with a meaning anywhere in Markdown text (CommonMark, and GitHub's tables,
@@ -136,7 +193,7 @@ def _md_cell(text: object) -> str:
 def to_markdown(df: pd.DataFrame, caption: str) -> str:
     """Render ``df`` as a Markdown pipe table under a bold caption line (cells escaped)."""
     shown = format_frame(df)
-    header = [_md_cell(c) for c in shown.columns]
+    header = [_md_cell(c) for c in display_headers(df)]
     numeric = [
         pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns
     ]
@@ -160,13 +217,13 @@ def to_html(df: pd.DataFrame, caption: str, name: str | None = None) -> str:
     ]
     attr = f' data-table="{html.escape(name, quote=True)}"' if name else ""
     parts = [f'<table class="ts-table"{attr}>', f"<caption>{html.escape(str(caption))}</caption>", "<thead><tr>"]
-    parts += [f'<th scope="col">{html.escape(str(c))}</th>' for c in shown.columns]
+    parts += [f'<th scope="col">{html.escape(c)}</th>' for c in display_headers(df)]
     parts.append("</tr></thead><tbody>")
     for row in shown.itertuples(index=False):
         cells = []
         for v, num in zip(row, numeric):
             style = ' style="text-align:right"' if num else ""
-            cells.append(f"<td{style}>{html.escape(v) if v != '' else '&ndash;'}</td>")
+            cells.append(f"<td{style}>{html.escape(v)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
     return "".join(parts)
@@ -182,7 +239,8 @@ class HTMLTable:
         return to_html(self.df, self.caption, self.name)
 
     def __repr__(self) -> str:
-        return f"{self.caption}\n{format_frame(self.df).to_string(index=False)}"
+        shown = format_frame(self.df).set_axis(display_headers(self.df), axis=1)
+        return f"{self.caption}\n{shown.to_string(index=False)}"
 
 
 #: Rows a notebook (and so a briefing) shows of one table; the saved CSV always has them all.

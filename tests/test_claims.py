@@ -94,7 +94,7 @@ CLAIM = """\
   group: G
   claim: A test claim.
   stated: {{value: {value}, unit: {unit}, text: "t"}}
-  source: {{name: S, url: "https://example.org", confidence: N}}
+  source: {{name: S, url: "https://example.org", confidence: N, ids: [ai-pr-2015]}}
   dataset: D
   computation: {computation}
   params: {params}
@@ -228,8 +228,9 @@ def test_each_verdict_kind(tmp_path, catalogue):
     assert off["reason"] == "Because the fixture says so."
     assert "better data" in ledger.set_index("id").loc["never", "reason"]
     assert claims.verdict_counts(ledger) == {"reproduced": 1, "transcribed": 0, "differs": 1,
-                                             "not checkable": 2}
-    assert list(ledger.columns[:7]) == ["id", "group", "claim", "stated", "computed", "verdict", "reason"]
+                                             "not comparable": 0, "not checkable": 2}
+    assert list(ledger.columns[:8]) == ["id", "group", "claim", "stated", "computed", "verdict",
+                                        "robustness", "reason"]
 
 
 @pytest.mark.parametrize("kind, value, stated, computed, ok", [

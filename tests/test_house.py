@@ -19,7 +19,7 @@ import pytest
 from takingstock import paths
 from takingstock.runcontext import RunContext, WindowError
 
-ANALYSIS = ["02_country_of_origin", "03_eras", "04_supply_chains", "05_claims", "06_release_changes"]
+ANALYSIS = ["02_country_of_origin", "03_eras", "04_supply_chains", "05_claims", "06_release_changes", "07_after_the_report"]
 NOTEBOOKS = ["01_clean_catalogue", *ANALYSIS]
 R26 = "sipri_trade_register_all_2026-05-18_alexarui.csv"
 R25 = "sipri_trade_register_all_2025-03-13_colasdroin.csv"

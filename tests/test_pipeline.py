@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from takingstock import paths, runner
+from takingstock import paths, pipeline_steps, runner
 
 sys.path.insert(0, str(paths.ROOT))
 import pipeline  # noqa: E402
@@ -47,7 +47,7 @@ def test_every_notebook_is_a_step_and_steps_are_consistent():
     assert on_disk <= declared, f"notebooks no step runs: {sorted(on_disk - declared)}"
     names = [s.name for s in pipeline.STEPS]
     assert len(names) == len(set(names))
-    assert names == ["clean", "origin", "eras", "supply", "claims", "releases", "figures", "publish"]
+    assert names == ["clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures", "publish"]
     order = {n: i for i, n in enumerate(names)}
     for step in pipeline.STEPS:
         assert all(order[n] < order[step.name] for n in step.needs), step.name
@@ -138,7 +138,7 @@ def test_real_pipeline_cold_then_warm_then_one_raw_change(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _states(proc.stdout) == {"clean": "skipped", "origin": "skipped", "eras": "skipped",
                                     "supply": "ran", "claims": "skipped", "releases": "skipped",
-                                    "figures": "ran", "publish": "ran"}
+                                    "followup": "skipped", "figures": "ran", "publish": "ran"}
 
 
 def _with_notebooks(root: Path) -> Path:
@@ -198,10 +198,10 @@ def test_publish_takes_the_release_of_the_run_contexts_primary_register(tmp_path
     monkeypatch.setattr(sipri, "read_register", lambda *a, **k: pytest.fail("deals were parsed"))
     run = RunContext(raw_dir=raw, output_dir=tmp_path / "out")
     step = next(s for s in pipeline.STEPS if s.name == "publish")
-    pipeline.publish(runner.StepContext(step, {}, run.output_dir, [], run))
+    pipeline_steps.publish(runner.StepContext(step, {}, run.output_dir, [], run))
     assert str(seen["sipri_release"]) == "2026-05-18"
     assert seen["briefings_dir"] == tmp_path / "out" / "briefings" and seen["raw_dir"] == raw
-    pipeline.publish(runner.StepContext(step, {}, run.output_dir, [], RunContext(raw_dir=tmp_path / "none")))
+    pipeline_steps.publish(runner.StepContext(step, {}, run.output_dir, [], RunContext(raw_dir=tmp_path / "none")))
     assert seen["sipri_release"] is None
 
 
@@ -212,7 +212,7 @@ def test_every_file_a_step_reads_or_writes_is_named_by_its_run_context(tmp_path)
     (root / "data" / "raw" / "sipri").mkdir(exist_ok=True)
     shutil.copy(paths.ROOT / "tests" / "fixtures" / "sipri" / "invented_register.csv", root / "data" / "raw" / "sipri")
     pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root))
-    code = root / "takingstock" / "templates"  # the page templates are the publisher's code
+    code = paths.PACKAGE_DIR / "templates"  # the page templates are the publisher's code (this process's)
     for task in pipe.plan.tasks:
         named = task.context.files()
         files = {str(v) for v in named.values() if isinstance(v, Path)}
@@ -266,10 +266,10 @@ def test_a_library_edit_reruns_only_the_steps_that_import_that_module(tmp_path):
 
     # the figure code: the notebooks that draw figures, the figures step and publish (which prints
     # the PDF edition in the figures' browser), not clean or claims
-    assert edit("figures.py") == {"origin", "eras", "supply", "releases", "figures", "publish"}
+    assert edit("figures.py") == {"origin", "eras", "supply", "releases", "followup", "figures", "publish"}
     # the SIPRI reader: every notebook that asks the run context for an export (not 01, which
     # cleans catalogues only), and the function steps through the run context they are handed
-    assert edit("sipri.py") == {"origin", "eras", "supply", "claims", "releases", "figures", "publish"}
+    assert edit("sipri.py") == {"origin", "eras", "supply", "claims", "releases", "followup", "figures", "publish"}
     # a module no step imports (the fetcher), and a new module: nothing reruns
     assert edit("fetch.py") == set()
     (root / "takingstock" / "scratch.py").write_text("x = 1\n", encoding="utf-8")
@@ -285,9 +285,9 @@ def _used_by(root: Path, step: str) -> set[str]:
 
 def test_which_library_modules_each_step_uses(tmp_path):
     root = _copy_project(tmp_path)
-    figures = {n for n in ("clean", "origin", "eras", "supply", "claims", "releases", "figures", "publish")
+    figures = {n for n in ("clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures", "publish")
                if "takingstock/figures.py" in _used_by(root, n)}
-    assert figures == {"origin", "eras", "supply", "releases", "figures", "publish"}
+    assert figures == {"origin", "eras", "supply", "releases", "followup", "figures", "publish"}
     assert "takingstock/templates/briefing.html.j2" not in _used_by(root, "publish")  # an input, not code
     assert {"takingstock/publish.py", "takingstock/runcontext.py", "takingstock/__init__.py"} <= _used_by(root, "publish")
     assert not any(p.startswith("takingstock/runner/") for p in _used_by(root, "clean"))

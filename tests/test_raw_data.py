@@ -97,7 +97,8 @@ def test_catalogue_follows_schema(name):
 
 def test_every_source_id_is_in_sources_with_a_url():
     sources = read("sources.csv")
-    assert list(sources.columns) == ["source_id", "title", "publisher", "date", "url", "notes"]
+    assert list(sources.columns) == ["source_id", "title", "publisher", "date", "url", "notes", "tier",
+                                     "tier_reason", "read"]
     assert sources["source_id"].is_unique
     assert sources["url"].str.match(r"^https://[^ ]+$").all()
     assert sources["date"].str.match(r"^(\d{4}-\d{2}(-\d{2})?)?$").all()
@@ -109,8 +110,10 @@ def test_every_source_id_is_in_sources_with_a_url():
             used.update(parts)
     known = set(sources["source_id"])
     assert used - known == set()
-    assert known - used == set(), "sources.csv lists ids that no catalogue uses"
-    assert len(known) == 41
+    from takingstock import claims
+    used.update(i for c in claims.load_claims() for i in c.source_ids)   # the claims' sources too
+    assert known - used == set(), "sources.csv lists ids that no catalogue or claim uses"
+    assert len(known) == 56   # 41 behind the catalogues, 15 more behind the claims only
 
 
 # --- the Amnesty catalogue ------------------------------------------------------------------
@@ -198,7 +201,8 @@ def test_car_2017_quantities_sum_to_the_documented_total():
 
 def test_periods_are_contiguous_and_do_not_overlap():
     df = read("periods.csv")
-    assert list(df.columns) == ["period_id", "label", "start", "end"]
+    assert list(df.columns) == ["period_id", "label", "start", "end", "recipients"]
+    assert (df["recipients"] == "Iraq").all()   # Iraq's history (takingstock.eras.periods_for)
     assert df["period_id"].is_unique
     assert df["start"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
     start = pd.to_datetime(df["start"], format="%Y-%m-%d")

@@ -163,10 +163,10 @@ def test_embargo_gap_and_blocs(deals):
     # before 2003: Testhawk-7 (Soviet Union, 400) and Lancer-3 (France, 2); from 2003:
     # Abrams (United States, 480) and Shield-9 (Russia, 200)
     assert got == {
-        ("before 2003", "former Soviet bloc"): (400.0, pytest.approx(100 * 400 / 402)),
-        ("before 2003", "US/European (NATO)"): (2.0, pytest.approx(100 * 2 / 402)),
-        ("2003 on", "US/European (NATO)"): (480.0, pytest.approx(100 * 480 / 680)),
-        ("2003 on", "former Soviet bloc"): (200.0, pytest.approx(100 * 200 / 680)),
+        ("before 2003", "Warsaw Pact states of 1990 and Soviet successors"): (400.0, pytest.approx(100 * 400 / 402)),
+        ("before 2003", "NATO members of 1990"): (2.0, pytest.approx(100 * 2 / 402)),
+        ("2003 on", "NATO members of 1990"): (480.0, pytest.approx(100 * 480 / 680)),
+        ("2003 on", "Warsaw Pact states of 1990 and Soviet successors"): (200.0, pytest.approx(100 * 200 / 680)),
     }
     assert list(shares["era"]) == ["before 2003", "before 2003", "2003 on", "2003 on"]
 
@@ -314,8 +314,8 @@ def test_real_embargo_gap_and_bloc_shift(real):
     assert gap["deliveries_in_window"] == 0
     assert (gap["gap_start"], gap["gap_end"]) == (1991, 2003)
     shares = supply.bloc_shares(deals, "Iraq").set_index(["era", "group"])["share"]
-    assert shares[("before 2003", "former Soviet bloc")] == pytest.approx(71.76, abs=0.1)
-    assert shares[("2003 on", "US/European (NATO)")] == pytest.approx(57.94, abs=0.1)
+    assert shares[("before 2003", "Warsaw Pact states of 1990 and Soviet successors")] == pytest.approx(71.76, abs=0.1)
+    assert shares[("2003 on", "NATO members of 1990")] == pytest.approx(57.94, abs=0.1)
 
 
 @pytest.mark.sipri

@@ -37,7 +37,7 @@ def test_notebook_on_real_register(tmp_path, shared_sipri_dir):
     # outputs named after the recipient and the window, never after a fixed country
     assert (tmp_path / "tables" / "04_iraq_iran-iraq-war_suppliers.csv").is_file()
     assert (tmp_path / "tables" / "04_iraq_us-contracts_orders.csv").is_file()
-    assert values["former Soviet bloc share of delivered TIV, before 2003"] == "72%"
+    assert values["Warsaw Pact states of 1990 and Soviet successors share of delivered TIV, before 2003"] == "72%"
     assert (tmp_path / "tables" / "04_paper_trail_matches.csv").is_file()
     assert (tmp_path / "figures" / "04_iraq_imports_by_year.html").is_file()
     # delivery basis: the decade/period tables are notebook 03's, not written again here
@@ -48,7 +48,7 @@ def test_notebook_on_real_register(tmp_path, shared_sipri_dir):
     yaxis = blocs["layout"]["yaxis"]
     assert "tickformat" not in yaxis and yaxis["title"]["text"].startswith("Share of delivered TIV (%")
     before = {t["name"]: t["y"][0] for t in blocs["data"]}
-    assert round(before["former Soviet bloc"]) == 72 and max(before.values()) <= 100
+    assert round(before["Warsaw Pact states of 1990 and Soviet successors"]) == 72 and max(before.values()) <= 100
     by_year = json.loads((tmp_path / "figures" / "04_iraq_imports_by_year.json").read_text())
     from takingstock.supply import TIV_LABEL
     assert by_year["layout"]["yaxis"]["title"]["text"] == TIV_LABEL
@@ -75,11 +75,11 @@ def test_notebook_refuses_a_register_path_that_does_not_exist(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.sipri
-@pytest.mark.parametrize("recipients, basis, supplier, share", [
-    (["Syria"], "delivery", "Soviet Union", 94.3),
-    (["Iran"], "order", "United States", 74.5),
+@pytest.mark.parametrize("recipients, basis, period, supplier, share", [
+    (["Syria"], "delivery", "1950s", "Soviet Union", 68.0),
+    (["Iran"], "order", "Before 1950", "United States", 100.0),
 ])
-def test_notebook_for_other_recipients(tmp_path, shared_sipri_dir, recipients, basis, supplier, share):
+def test_notebook_for_other_recipients(tmp_path, shared_sipri_dir, recipients, basis, period, supplier, share):
     register = shared_sipri_dir / "sipri_trade_register_all_2026-05-18_alexarui.csv"
     summary = _run(tmp_path, recipients=recipients, basis=basis, sipri_register=str(register))
     tag = recipients[0].lower()
@@ -87,14 +87,16 @@ def test_notebook_for_other_recipients(tmp_path, shared_sipri_dir, recipients, b
     # the decade/period tables are written only for a basis notebook 03 does not show
     assert (tmp_path / "tables" / f"04_{tag}_imports_by_decade.csv").is_file() == (basis != "delivery")
     assert (tmp_path / "tables" / f"04_{tag}_imports_by_period.csv").is_file() == (basis != "delivery")
-    # the largest supplier of the first period, from this recipient's own deals
+    # the largest supplier of the first period, from this recipient's own deals; the periods are
+    # calendar decades, Iraq's history being Iraq's (takingstock.eras.periods_for)
     top = pd.read_csv(tmp_path / "tables" / f"04_{tag}_top_suppliers_by_period.csv")
     first = top[top["rank"] == 1].iloc[0]
-    assert first["supplier"] == supplier and round(first["share"], 1) == share
+    assert (first["period"], first["supplier"], round(first["share"], 1)) == (period, supplier, share)
     # the windows of Iraq's history (embargo, after the invasion, the US contracts) are not this
     # recipient's: those sections are left out, saying why, and nothing is named after Iraq
     text = (tmp_path / "out.ipynb").read_text()
     assert "is defined for Iraq only" in text
+    assert "so its periods here are calendar decades" in text
     written = [p.name for p in (tmp_path / "tables").iterdir()] + [p.name for p in (tmp_path / "figures").iterdir()]
     assert not [n for n in written if "iraq" in n or "united-states" in n or "us-contracts" in n]
     assert "Longest run of years without SIPRI-recorded deliveries" not in {h["label"] for h in summary["headlines"]}

@@ -24,7 +24,7 @@ def test_formatting_of_shares_and_counts():
     assert tables.format_count(1730) == "1,730"
     shown = tables.format_frame(_df())
     assert shown.loc[0, "share"] == "28.4%" and shown.loc[1, "share"] == "25.7%"
-    assert shown.loc[1, "share_published"] == ""
+    assert shown.loc[1, "share_published"] == "\u2013"  # missing: an en dash, never "nan"
     assert shown.loc[0, "count"] == "492"
     assert tables.is_share_column("unknown_share") and not tables.is_share_column("shares_count")
 
@@ -57,7 +57,7 @@ def test_show_escapes_every_cell_and_header(monkeypatch):
     assert "<caption>&lt;script&gt;alert(1)&lt;/script&gt;</caption>" in html_
     assert html_.count('<th scope="col">') == 4
     assert "&lt;b&gt;state&lt;/b&gt;" in html_
-    assert "28.4%" in html_ and "&ndash;" in html_
+    assert "28.4%" in html_ and "<td style=\"text-align:right\">\u2013</td>" in html_
 
 
 def test_show_caps_long_tables_and_says_so():
@@ -76,14 +76,14 @@ def test_years_print_without_thousands_separators():
                        "year_from": [1980.0, None], "year_to": [1988, 2014], "year_mid": [1984.0, 2007.5],
                        "count": [1952, 12000]})
     shown = tables.format_frame(df)
-    assert list(shown["year"]) == ["1952", ""]
+    assert list(shown["year"]) == ["1952", "\u2013"]
     assert list(shown["order_year"]) == ["1987", "2001"]
-    assert list(shown["year_from"]) == ["1980", ""]
+    assert list(shown["year_from"]) == ["1980", "\u2013"]
     assert list(shown["year_to"]) == ["1988", "2014"]
-    assert list(shown["year_mid"]) == ["1984", "2007.5"]
+    assert list(shown["year_mid"]) == ["1984.0", "2007.5"]  # one precision for the column
     assert list(shown["count"]) == ["1,952", "12,000"]  # counts keep their separators
     md = tables.to_markdown(df, "Years")
-    assert "| 1952 | 1987 | 1980 | 1988 | 1984 | 1,952 |" in md and "1,987" not in md
+    assert "| 1952 | 1987 | 1980 | 1988 | 1984.0 | 1,952 |" in md and "1,987" not in md
     assert ">1952<" in tables.to_html(df, "Years")
 
 

@@ -39,10 +39,17 @@ from takingstock.breakdowns import is_state_code
 
 from .context import ClaimContext
 
-__all__ = ["Computed", "Spec", "COMPUTATIONS", "NEEDS", "computation", "missing_data"]
+__all__ = ["Computed", "Spec", "COMPUTATIONS", "NEEDS", "DATA_MEASURES", "computation", "missing_data"]
 
 #: The data needs a computation may declare (see the module docstring).
 NEEDS = ("catalogue", "register", "recipient", "other", "world", "years", "weapon_types")
+
+#: What each kind of data counts, on the dimensions of ``spec.MEASURE_TERMS``: a claim that
+#: counts something else (``measures`` in ``claims.yml``) is judged by ``verdicts.judge``
+#: as a lower bound (the data counts part of it) or as not comparable (another quantity).
+DATA_MEASURES = {
+    "register": {"arms": "major conventional weapons", "suppliers": "states", "value": "TIV"},
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,9 @@ class Computed:
     detail: str = ""
     missing: str = ""
     parts: dict[str, float] = field(default_factory=dict)
+    lower_bound: str = ""
+    """Why the value is only a lower bound of what the claim counts in the same terms (a
+    partial catalogue, rows that name no country); empty when the data is whole."""
 
 
 @dataclass(frozen=True)
@@ -62,23 +72,30 @@ class Spec:
     func: Callable[[ClaimContext, dict], Computed]
     params: tuple
     needs: tuple[str, ...]
+    readings: tuple[str, ...] = ()
 
     def __call__(self, ctx: ClaimContext, params: dict) -> Computed:
         return self.func(ctx, params)
+
+    def data_measures(self) -> dict[str, str]:
+        """What the data this computation reads counts (:data:`DATA_MEASURES`)."""
+        return {k: v for need in self.needs for k, v in DATA_MEASURES.get(need, {}).items()}
 
 
 COMPUTATIONS: dict[str, Spec] = {}
 """Every computation a claim may name, by function name (filled by :func:`computation`)."""
 
 
-def computation(*params: str | tuple[str, ...], needs: tuple[str, ...] = ()) -> Callable:
-    """Register a computation with the params it reads and the data it needs."""
+def computation(*params: str | tuple[str, ...], needs: tuple[str, ...] = (),
+                readings: tuple[str, ...] = ()) -> Callable:
+    """Register a computation with the params it reads, the data it needs and the alternative
+    readings it can compute (:mod:`.readings`: ``window``, ``basis``, ``tiv``, ``parties``)."""
     unknown = set(needs) - set(NEEDS)
     if unknown:
         raise ValueError(f"unknown needs {sorted(unknown)}; known: {NEEDS}")
 
     def register(func: Callable[[ClaimContext, dict], Computed]) -> Callable:
-        COMPUTATIONS[func.__name__] = Spec(func, tuple(params), tuple(needs))
+        COMPUTATIONS[func.__name__] = Spec(func, tuple(params), tuple(needs), tuple(readings))
         return func
     return register
 
@@ -115,11 +132,31 @@ def _window(params: dict, key: str = "years") -> tuple[int, int]:
 
 
 def _delivered(ctx: ClaimContext, params: dict, key: str = "years", everyone: bool = False) -> pd.DataFrame:
-    """Deal-years delivered to the claim's recipient (or every recipient) in ``params[key]``."""
+    """TIV delivered to the claim's recipient (or every recipient) in ``params[key]``, in a
+    ``tiv`` column.
+
+    ``tiv: spread`` (the default): deal-years, each deal's TIV spread evenly over its delivery
+    years, the years in the window counted. ``tiv: whole``: each deal with a delivery year in
+    the window, its whole TIV delivered counted. ``parties: states`` keeps state recipients only.
+    """
     first, last = _window(params, key)
-    years = ctx.deal_years
-    rec = years if everyone else ctx.deals_to(params["recipient"], years=True)
-    return rec[rec["year"].between(first, last)]
+    if params.get("tiv", "spread") == "whole":
+        deals = ctx.deals if everyone else ctx.deals_to(params["recipient"])
+        out = deals[supply.in_window(deals, "delivery", first, last)]
+        out = out.assign(tiv=out["tiv_delivered"].astype("float64").fillna(0.0))
+    else:
+        years = ctx.deal_years
+        rec = years if everyone else ctx.deals_to(params["recipient"], years=True)
+        out = rec[rec["year"].between(first, last)]
+    if params.get("parties") == "states":
+        out = out[out["recipient_kind"] == "state"]
+    return out
+
+
+def tiv_rule(params: dict) -> str:
+    """How TIV is counted under ``params`` (for the detail)."""
+    return ("each deal's whole TIV, for deals with a delivery year in the window"
+            if params.get("tiv", "spread") == "whole" else "each deal's TIV spread evenly over its delivery years")
 
 
 def _tiv_by(frame: pd.DataFrame, column: str) -> dict[str, float]:
@@ -129,18 +166,27 @@ def _tiv_by(frame: pd.DataFrame, column: str) -> dict[str, float]:
 # --------------------------------------------------------------------------- register: who supplied
 
 
-@computation("recipient", "years", needs=("register", "recipient", "years"))
+@computation("recipient", "years", needs=("register", "recipient", "years"),
+             readings=("window", "basis", "parties"))
 def count_suppliers(ctx: ClaimContext, params: dict) -> Computed:
     """Number of states supplying ``recipient`` in the window (``supply.suppliers_in_window``,
-    notebook 04's rule; ``basis`` delivery by default); the detail states the rule."""
+    notebook 04's rule; ``basis`` delivery by default); the detail states the rule.
+    ``parties: all`` counts the non-state suppliers and organisations the register names too
+    (rebel groups, the UN), never its unknown suppliers."""
     first, last = _window(params)
     basis = params.get("basis", "delivery")
-    states = supply.suppliers_in_window(ctx.deals, params["recipient"], first, last, basis)
-    return Computed(float(len(states)), detail=f"{supply.window_rule(basis, first, last)} {', '.join(states)}",
-                    parts={s: 1.0 for s in states})
+    states = supply.suppliers_in_window(ctx.deals_to(params["recipient"]), params["recipient"], first, last, basis)
+    detail = f"{supply.window_rule(basis, first, last)} {', '.join(states)}"
+    if params.get("parties") == "all":
+        sel = ctx.deals_to(params["recipient"])
+        sel = sel[supply.in_window(sel, basis, first, last) & ~sel["supplier_kind"].isin(["state", "unknown"])]
+        others = sorted(set(sel["supplier"].astype(str)))
+        states = sorted(set(states) | set(others))
+        detail += f"; non-state suppliers counted too: {', '.join(others) or 'none'}"
+    return Computed(float(len(states)), detail=detail, parts={s: 1.0 for s in states})
 
 
-@computation("recipient", "years", "group", needs=("register", "recipient", "years"))
+@computation("recipient", "years", "group", needs=("register", "recipient", "years"), readings=("window", "basis"))
 def count_group_suppliers(ctx: ClaimContext, params: dict) -> Computed:
     """How many members of the country ``group`` (``data/raw/country_groups.csv``) supplied
     ``recipient`` in the window (``supply.suppliers_in_window``'s rule). A member with several
@@ -158,21 +204,23 @@ def count_group_suppliers(ctx: ClaimContext, params: dict) -> Computed:
                     parts={s: 1.0 for s in hit})
 
 
-@computation("recipient", "other", "years", needs=("register", "recipient", "other", "years"))
+@computation("recipient", "other", "years", needs=("register", "recipient", "other", "years"),
+             readings=("window", "basis"))
 def count_common_suppliers(ctx: ClaimContext, params: dict) -> Computed:
     """Number of states that supplied both ``recipient`` and ``other`` in the same window
     (``supply.window_suppliers``); the detail states the rule in words."""
     first, last = _window(params)
-    w = supply.window_suppliers(ctx.deals, params["recipient"], params["other"], first, last,
+    both = ctx.deals_to([params["recipient"], params["other"]])   # selected once for every reading
+    w = supply.window_suppliers(both, params["recipient"], params["other"], first, last,
                                 basis=params.get("basis", "delivery"))
     return Computed(float(len(w["both"])), detail=f"{w['rule']} Both sides: {', '.join(w['both'])}",
                     parts={s: 1.0 for s in w["both"]})
 
 
-@computation("recipient", "years", "supplier", needs=("register", "recipient", "years"))
+@computation("recipient", "years", "supplier", needs=("register", "recipient", "years"), readings=("window", "tiv"))
 def supplier_rank(ctx: ClaimContext, params: dict) -> Computed:
     """Rank (1 = largest) of ``supplier`` among the states supplying ``recipient`` in the
-    window, by TIV delivered (spread over delivery years); 0 deliveries = not ranked."""
+    window, by TIV delivered (spread over delivery years, or ``tiv: whole``); 0 deliveries = not ranked."""
     first, last = _window(params)
     w = _delivered(ctx, params)
     by = w[w["supplier_kind"] == "state"].groupby("supplier_state")["tiv"].sum().sort_values(ascending=False)
@@ -190,7 +238,8 @@ def supplier_rank(ctx: ClaimContext, params: dict) -> Computed:
 # --------------------------------------------------------------------------- register: how much
 
 
-@computation("recipient", "years", needs=("register", "recipient", "world", "years"))
+@computation("recipient", "years", needs=("register", "recipient", "world", "years"),
+             readings=("window", "tiv", "parties"))
 def recipient_world_share(ctx: ClaimContext, params: dict) -> Computed:
     """``recipient``'s share (percent) of the TIV delivered to all recipients in the window."""
     first, last = _window(params)
@@ -203,7 +252,8 @@ def recipient_world_share(ctx: ClaimContext, params: dict) -> Computed:
                     parts={params["recipient"]: mine, "all recipients": world})
 
 
-@computation("recipient", "years", needs=("register", "recipient", "world", "years"))
+@computation("recipient", "years", needs=("register", "recipient", "world", "years"),
+             readings=("window", "tiv", "parties"))
 def recipient_rank(ctx: ClaimContext, params: dict) -> Computed:
     """Rank (1 = largest) of ``recipient`` among all recipients by TIV delivered in the window."""
     first, last = _window(params)
@@ -219,14 +269,17 @@ def recipient_rank(ctx: ClaimContext, params: dict) -> Computed:
                     parts={str(k): float(v) for k, v in by.head(5).items()})
 
 
-@computation("recipient", "years", needs=("register", "recipient", "years"))
+@computation("recipient", "years", needs=("register", "recipient", "years"), readings=("window", "tiv"))
 def recipient_tiv_total(ctx: ClaimContext, params: dict) -> Computed:
     """Total TIV delivered to ``recipient`` in the window (TIV millions, not money)."""
     w = _delivered(ctx, params)
-    return Computed(float(w["tiv"].sum()), detail=f"{len(w)} deal-years", parts=_tiv_by(w, "supplier_state"))
+    unit = "deals" if params.get("tiv") == "whole" else "deal-years"
+    return Computed(float(w["tiv"].sum()), detail=f"{len(w)} {unit}; {tiv_rule(params)}",
+                    parts=_tiv_by(w, "supplier_state"))
 
 
-@computation("recipient", "years", ("suppliers", "bloc"), needs=("register", "recipient", "years"))
+@computation("recipient", "years", ("suppliers", "bloc"), needs=("register", "recipient", "years"),
+             readings=("window", "tiv"))
 def supplier_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
     """Share (percent) of ``recipient``'s TIV in the window from ``suppliers`` or a ``bloc``."""
     first, last = _window(params)
@@ -243,7 +296,7 @@ def supplier_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
                     parts={**_tiv_by(w[mask], "supplier_state"), "all suppliers": total})
 
 
-@computation("recipient", "years", "baseline", needs=("register", "recipient", "years"))
+@computation("recipient", "years", "baseline", needs=("register", "recipient", "years"), readings=("window", "tiv"))
 def period_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
     """Mean annual TIV to ``recipient`` in ``years`` as a percent of its mean in ``baseline``."""
     (f1, l1), (f0, l0) = _window(params), _window(params, "baseline")
@@ -257,7 +310,7 @@ def period_tiv_share(ctx: ClaimContext, params: dict) -> Computed:
 
 
 @computation("recipient", "supplier", "designation", "category", "years",
-             needs=("register", "recipient", "years"))
+             needs=("register", "recipient", "years"), readings=("window",))
 def units_ordered(ctx: ClaimContext, params: dict) -> Computed:
     """Units of a weapon ``supplier`` ordered for ``recipient`` in the window.
 
@@ -330,6 +383,25 @@ def catalogue_share(ctx: ClaimContext, params: dict) -> Computed:
                     parts={str(k): float(v) for k, v in mine.groupby("manufacture_state")["count"].sum().items()})
 
 
+def partial_catalogue(params: dict) -> str:
+    """Why the claim's catalogue holds only part of what its source counted (declared under
+    ``partial_catalogues`` in ``claims.yml``), or ``""``."""
+    why = params.get("catalogue_partial", "")
+    return f"the catalogue {params['catalogue']} is partial: {why}" if why else ""
+
+
+def unattributed(rows: pd.DataFrame, role: str) -> str:
+    """The rows that name no state of ``role`` (``any``: neither of design nor of manufacture),
+    in words, or ``""``: a count of states over such rows is only a lower bound."""
+    cols = ["design_iso", "manufacture_iso"] if role == "any" else [f"{role}_iso"]
+    named = pd.concat([is_state_code(rows[c]).set_axis(rows.index) for c in cols], axis=1).any(axis=1)
+    left = rows[~named]
+    if left.empty:
+        return ""
+    return (f"{len(left)} row(s) of {rows['catalogue'].iloc[0]} ({left['count'].sum():,.0f} items) "
+            f"name no state of {'design or manufacture' if role == 'any' else role}")
+
+
 def origin_states(rows: pd.DataFrame) -> set[str]:
     """ISO codes of the states named as design or manufacture origin (no 'unknown', no X-codes)."""
     codes = pd.concat([rows["design_iso"], rows["manufacture_iso"]], ignore_index=True).astype("string")
@@ -345,8 +417,9 @@ def count_origin_states(ctx: ClaimContext, params: dict) -> Computed:
     role = params.get("role", "any")
     found = (breakdowns.distinct_countries_any(rows) if role == "any"
              else breakdowns.distinct_countries(rows, role))
+    bound = "; ".join(w for w in (partial_catalogue(params), unattributed(rows, role)) if w)
     return Computed(float(found["n"]), detail=", ".join(found["countries"]),
-                    parts={c: 1.0 for c in found["countries"]})
+                    parts={c: 1.0 for c in found["countries"]}, lower_bound=bound)
 
 
 @computation("catalogue", "groups", needs=("catalogue",))
@@ -355,7 +428,8 @@ def count_listed_origins(ctx: ClaimContext, params: dict) -> Computed:
     rows = ctx.catalogue_part(params["catalogue"])
     found = origin_states(rows)
     hit = ["/".join(g) for g in params["groups"] if found & set(g)]
-    return Computed(float(len(hit)), detail="found: " + ", ".join(hit), parts={h: 1.0 for h in hit})
+    return Computed(float(len(hit)), detail="found: " + ", ".join(hit), parts={h: 1.0 for h in hit},
+                    lower_bound=partial_catalogue(params))
 
 
 @computation("catalogue", needs=("catalogue",))
@@ -363,7 +437,7 @@ def count_designations(ctx: ClaimContext, params: dict) -> Computed:
     """Number of distinct item designations (case-folded) in a catalogue."""
     rows = ctx.catalogue_part(params["catalogue"])
     names = rows["designation"].dropna().astype(str).str.strip().str.casefold()
-    return Computed(float(names.nunique()), detail=f"{len(rows)} rows")
+    return Computed(float(names.nunique()), detail=f"{len(rows)} rows", lower_bound=partial_catalogue(params))
 
 
 @computation("catalogue", needs=("catalogue",))

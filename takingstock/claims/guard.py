@@ -2,9 +2,11 @@
 
 :func:`check_main` *recomputes* the ledger from the processed catalogue and the primary SIPRI
 export at hand (it does not trust a ledger CSV that may be stale), compares each verdict *and
-each computed value* (as the ledger shows it, e.g. ``7.3%``) with
-``data/raw/claims_accepted.csv`` and exits 1 listing every claim whose verdict changed (or that
-was added or removed) and every value that moved, old -> new, even within tolerance.
+each computed value* (as the ledger shows it, e.g. ``7.3%``) *and each robustness label*
+with ``data/raw/claims_accepted.csv`` and exits 1 listing every claim whose verdict changed (or
+that was added or removed), every value that moved, old -> new, even within tolerance, and
+every robustness label that changed. Its report gives the counts per verdict class and names
+each fragile verdict with the reading that flips it.
 ``--accept`` rewrites the accepted file from the current ledger: a deliberate maintainer act,
 committed with a message that says why. The accepted verdicts are those of one release (the
 sidecar's ``accepted_against`` names it); other releases are compared in the ledger itself.
@@ -28,13 +30,13 @@ from takingstock.runcontext import RunContext
 
 from .context import build_context
 from .spec import CLAIMS_FILE, ClaimsError, load_claims
-from .verdicts import VERDICTS, evaluate, verdict_counts
+from .verdicts import VERDICTS, class_counts_text, evaluate, verdict_counts
 
 __all__ = ["ACCEPTED_FILE", "ACCEPTED_COLUMNS", "read_accepted", "read_accepted_rows", "accepted_text",
-           "accept_ledger", "compare_verdicts", "compare_computed", "check_main"]
+           "accept_ledger", "compare_verdicts", "compare_computed", "check_main", "ledger_report"]
 
 ACCEPTED_FILE = paths.RAW / "claims_accepted.csv"
-ACCEPTED_COLUMNS = ["id", "verdict", "computed"]
+ACCEPTED_COLUMNS = ["id", "verdict", "computed", "robustness"]
 
 
 def read_accepted(path: str | Path = ACCEPTED_FILE) -> dict[str, str]:
@@ -42,11 +44,11 @@ def read_accepted(path: str | Path = ACCEPTED_FILE) -> dict[str, str]:
     return {cid: verdict for cid, (verdict, _computed) in read_accepted_rows(path).items()}
 
 
-def read_accepted_rows(path: str | Path = ACCEPTED_FILE) -> dict[str, tuple[str, str | None]]:
-    """Read ``claims_accepted.csv`` into ``{id: (verdict, computed)}``.
+def read_accepted_rows(path: str | Path = ACCEPTED_FILE, column: str = "computed") -> dict[str, tuple[str, str | None]]:
+    """Read ``claims_accepted.csv`` into ``{id: (verdict, computed)}`` (or ``column``'s value).
 
     ``computed`` is the value as the ledger showed it when accepted (``None`` when the file has
-    no ``computed`` column). Raises :class:`ClaimsError` naming the row on bad input.
+    no such column). Raises :class:`ClaimsError` naming the row on bad input.
     """
     path = Path(path)
     out: dict[str, tuple[str, str | None]] = {}
@@ -60,14 +62,14 @@ def read_accepted_rows(path: str | Path = ACCEPTED_FILE) -> dict[str, tuple[str,
                                   f"is not one of {VERDICTS}")
             if row["id"] in out:
                 raise ClaimsError(f"{path}: row {n}, column 'id': duplicate {row['id']!r}")
-            out[row["id"]] = (row["verdict"], row.get("computed"))
+            out[row["id"]] = (row["verdict"], row.get(column))
     return out
 
 
 def accepted_text(ledger: pd.DataFrame) -> str:
     """The CSV text of an accepted-verdicts file for ``ledger``."""
     buf = io.StringIO()
-    ledger[ACCEPTED_COLUMNS].to_csv(buf, index=False, lineterminator="\n")
+    ledger[[c for c in ACCEPTED_COLUMNS if c in ledger]].to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
 
@@ -103,7 +105,8 @@ def compare_verdicts(ledger: pd.DataFrame, accepted: dict[str, str]) -> list[str
     return changes
 
 
-def compare_computed(ledger: pd.DataFrame, accepted: dict[str, tuple[str, str | None]]) -> list[str]:
+def compare_computed(ledger: pd.DataFrame, accepted: dict[str, tuple[str, str | None]],
+                     column: str = "computed") -> list[str]:
     """One line per claim whose verdict is as accepted but whose computed value moved.
 
     Values are compared as the ledger shows them (``format_value``: e.g. ``7.3%``,
@@ -111,14 +114,17 @@ def compare_computed(ledger: pd.DataFrame, accepted: dict[str, tuple[str, str | 
     within tolerance. Claims with a changed verdict are left to :func:`compare_verdicts`.
     """
     moved = []
-    for cid, verdict, computed in zip(ledger["id"], ledger["verdict"], ledger["computed"]):
+    what = "computed value" if column == "computed" else column
+    if column not in ledger:
+        return moved
+    for cid, verdict, computed in zip(ledger["id"], ledger["verdict"], ledger[column].fillna("")):
         if cid not in accepted:
             continue
         old_verdict, old = accepted[cid]
         if old is None or old_verdict != verdict:
             continue
         if str(old) != str(computed):
-            moved.append(f"{cid}: computed value moved {old} -> {computed} (verdict still {verdict!r})")
+            moved.append(f"{cid}: {what} moved {old or '(none)'} -> {computed or '(none)'} (verdict still {verdict!r})")
     return moved
 
 
@@ -158,7 +164,7 @@ def check_main(argv: list[str] | None = None) -> int:
         if args.accept:
             accept_ledger(ledger, args.accepted, context_label)
             counts = verdict_counts(ledger)
-            print(f"accepted {len(ledger)} verdicts into {args.accepted}: {counts}")
+            print(f"accepted {len(ledger)} verdicts into {args.accepted}: {class_counts_text(counts)}")
             return 0
         accepted = read_accepted_rows(args.accepted)
     except (ClaimsError, FileNotFoundError, SipriFormatError) as exc:
@@ -166,6 +172,11 @@ def check_main(argv: list[str] | None = None) -> int:
         return 2
     changes = compare_verdicts(ledger, {cid: v for cid, (v, _c) in accepted.items()})
     moved = compare_computed(ledger, accepted)
+    with open(args.accepted, newline="", encoding="utf-8") as handle:
+        has_labels = "robustness" in (csv.DictReader(handle).fieldnames or [])
+    if has_labels:
+        moved += compare_computed(ledger, read_accepted_rows(args.accepted, "robustness"), "robustness")
+    print(ledger_report(ledger))
     if changes or moved:
         if changes:
             print(f"check-claims: {len(changes)} claim verdict(s) changed from {args.accepted}:",
@@ -180,7 +191,19 @@ def check_main(argv: list[str] | None = None) -> int:
         print("If the change is intended, run `python pipeline.py check-claims --accept` and "
               "commit data/raw/claims_accepted.csv with the reason.", file=sys.stderr)
         return 1
-    print(f"check-claims: all {len(ledger)} verdicts and values as accepted {verdict_counts(ledger)}")
+    print(f"check-claims: all {len(ledger)} verdicts, values and robustness labels as accepted")
     return 0
+
+
+def ledger_report(ledger: pd.DataFrame) -> str:
+    """The ledger in a few lines: counts per verdict class, and each fragile verdict."""
+    lines = [f"check-claims: {len(ledger)} claims: {class_counts_text(verdict_counts(ledger))}"]
+    if "robustness" in ledger:
+        labels = ledger["robustness"].fillna("").astype(str)
+        fragile = ledger[labels.str.startswith("fragile")]
+        robust = int(labels.str.startswith("robust").sum())
+        lines.append(f"  robustness: {robust} robust, {len(fragile)} fragile under another reasonable reading")
+        lines += [f"  - {r.id} ({r.verdict}, {r.computed}): {r.robustness}" for r in fragile.itertuples()]
+    return "\n".join(lines)
 
 

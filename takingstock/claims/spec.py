@@ -11,7 +11,16 @@ tolerance. Two fields keep the ledger honest:
   "the rows add up to what the source publishes", not "independent data agrees": its verdict
   is *transcribed*, never *reproduced* (see :mod:`.verdicts`).
 * ``our_test`` says in words which threshold *we* chose where the source gives no figure
-  ("imports decreased"), so our number is never mistaken for the source's.
+  ("imports decreased"), so our number is never mistaken for the source's; ``threshold``
+  records its rationale, the date it was set and whether before or after the value was seen.
+
+Three more fields feed the verdict and its robustness: ``measures`` says what the claim counts
+where that is more or other than its data counts (:data:`MEASURE_TERMS`: all arms, states and
+firms, money), so the ledger can say *not comparable*; ``readings`` lists the alternative
+readings to recompute it under (:data:`READING_KINDS`); ``source.ids`` names the sources of
+``sources.csv`` behind the stated figure, whose best tier the ledger shows
+(:mod:`takingstock.sourcetiers`). The top-level ``partial_catalogues`` names catalogues holding
+only part of what their source counted: a count over them is a lower bound.
 
 Year windows (``years``, ``baseline``, ``span``) are either ``[first, last]`` or the id of a
 window in ``data/raw/windows.csv``; country groups (``group``) are ids in
@@ -29,21 +38,34 @@ from typing import Any
 
 import yaml
 
-from takingstock import paths
+from takingstock import paths, sourcetiers
 
 __all__ = [
-    "ClaimsError", "Tolerance", "Claim", "load_claims", "load_windows", "load_groups",
+    "ClaimsError", "Tolerance", "Claim", "Threshold", "load_claims", "load_windows", "load_groups",
     "TOLERANCE_KINDS", "CONFIDENCE_TAGS", "CHECK_KINDS", "CLAIMS_FILE", "WINDOWS_FILE",
-    "GROUPS_FILE",
+    "GROUPS_FILE", "MEASURE_TERMS", "READING_KINDS", "measure_relation",
 ]
 
 TOLERANCE_KINDS = ("absolute", "relative", "at_least", "greater_than", "at_most", "less_than")
 CONFIDENCE_TAGS = ("R", "PR", "N", "derived")
 CHECK_KINDS = ("independent", "transcribed")
+#: What a claim may say it counts (``measures`` in ``claims.yml``), by dimension: each term
+#: maps to the narrower terms it contains. A dataset that counts a narrower term counts *part*
+#: of what the claim counts; a term neither equal nor contained is *another* quantity.
+MEASURE_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "arms": {"all arms": ("major conventional weapons", "small arms and light weapons"),
+             "major conventional weapons": (), "small arms and light weapons": ()},
+    "suppliers": {"states and firms": ("states",), "states": ()},
+    "value": {"money": (), "TIV": ()},
+}
+#: The alternative readings a claim may declare (``readings`` in ``claims.yml``).
+READING_KINDS = ("window", "basis", "tiv", "parties")
+SET_WHEN = ("before", "after")
 REQUIRED_FIELDS = ("id", "group", "claim", "stated", "source", "dataset", "computation", "tolerance")
 WINDOW_KEYS = ("years", "baseline", "span")
 
 CLAIMS_FILE = paths.RAW / "claims.yml"
+SOURCES_FILE = paths.RAW / "sources.csv"
 WINDOWS_FILE = paths.RAW / "windows.csv"
 GROUPS_FILE = paths.RAW / "country_groups.csv"
 
@@ -85,6 +107,26 @@ class Tolerance:
         }[self.kind]
 
 
+def measure_relation(dimension: str, claimed: str, data: str) -> str:
+    """``same``, ``part`` (the data counts part of what the claim counts) or ``other``."""
+    if claimed == data:
+        return "same"
+    return "part" if data in MEASURE_TERMS[dimension].get(claimed, ()) else "other"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The record of a threshold we chose (``our_test``): why, when, and whether the value
+    it tests was already known when it was set."""
+
+    rationale: str
+    set_on: str
+    set_when: str
+
+    def describe(self) -> str:
+        return (f"threshold set {self.set_on}, {self.set_when} the value was seen: {self.rationale}")
+
+
 @dataclass(frozen=True)
 class Claim:
     """One entry of ``claims.yml``, with its windows and groups resolved."""
@@ -107,6 +149,12 @@ class Claim:
     our_test: str = ""
     check: str = "independent"
     transcribed_from: str = ""
+    measures: dict = field(default_factory=dict)
+    readings: tuple = ()
+    threshold: Threshold | None = None
+    source_ids: tuple = ()
+    source_tier: str = ""
+    tier_flag: str = ""
 
     @property
     def rule(self) -> str:
@@ -194,6 +242,9 @@ def _check_mapping(raw: dict, cid: str, path: Path) -> None:
         raise _fail(path, cid, "source.url", "missing (give where the claim can be read)")
     if source.get("confidence") not in CONFIDENCE_TAGS:
         raise _fail(path, cid, "source.confidence", f"must be one of {CONFIDENCE_TAGS}")
+    ids = source.get("ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise _fail(path, cid, "source.ids", "a list of the sources.csv ids behind the stated figure")
     tol = raw["tolerance"]
     if not isinstance(tol, dict) or tol.get("kind") not in TOLERANCE_KINDS:
         raise _fail(path, cid, "tolerance", f"needs 'kind' in {TOLERANCE_KINDS}")
@@ -204,9 +255,31 @@ def _check_mapping(raw: dict, cid: str, path: Path) -> None:
         raise _fail(path, cid, "check", f"must be one of {CHECK_KINDS}")
     if raw.get("check") == "transcribed" and not raw.get("transcribed_from"):
         raise _fail(path, cid, "transcribed_from", "say which data was typed in from the claim's source")
+    measures = raw.get("measures") or {}
+    if not isinstance(measures, dict):
+        raise _fail(path, cid, "measures", "must be a mapping of dimension: term")
+    for dim, term in measures.items():
+        if dim not in MEASURE_TERMS:
+            raise _fail(path, cid, f"measures.{dim}", f"unknown dimension; known: {', '.join(MEASURE_TERMS)}")
+        if term not in MEASURE_TERMS[dim]:
+            raise _fail(path, cid, f"measures.{dim}",
+                        f"unknown term {term!r}; known: {', '.join(MEASURE_TERMS[dim])}")
+    readings = raw.get("readings") or []
+    if not isinstance(readings, list) or any(r not in READING_KINDS for r in readings):
+        raise _fail(path, cid, "readings", f"a list of {READING_KINDS}")
+    if raw.get("our_test"):
+        thr = raw.get("threshold")
+        if not isinstance(thr, dict) or not all(thr.get(k) for k in ("rationale", "set_on", "set_when")):
+            raise _fail(path, cid, "threshold",
+                        "an our_test needs threshold: {rationale, set_on (YYYY-MM-DD), set_when (before|after)}")
+        if thr["set_when"] not in SET_WHEN:
+            raise _fail(path, cid, "threshold.set_when", f"must be one of {SET_WHEN}")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(thr["set_on"])):
+            raise _fail(path, cid, "threshold.set_on", f"needs a YYYY-MM-DD date, got {thr['set_on']!r}")
 
 
-def _parse_claim(raw: Any, index: int, path: Path, windows: dict, groups: dict) -> Claim:
+def _parse_claim(raw: Any, index: int, path: Path, windows: dict, groups: dict,
+                 partial: dict[str, str], sources) -> Claim:
     """Validate one YAML mapping and turn it into a :class:`Claim`."""
     from .computations import COMPUTATIONS  # the registry names the allowed computations
 
@@ -236,6 +309,19 @@ def _parse_claim(raw: Any, index: int, path: Path, windows: dict, groups: dict) 
         if not any(o in params for o in options):
             raise _fail(path, cid, f"params.{'|'.join(options)}",
                         f"missing ({computation} needs {' or '.join(map(repr, options))})")
+    unsupported = [r for r in raw.get("readings") or [] if r not in spec.readings]
+    if unsupported:
+        raise _fail(path, cid, "readings", f"{computation} has no {', '.join(unsupported)} reading "
+                                           f"(it has: {', '.join(spec.readings) or 'none'})")
+    data_terms = spec.data_measures()
+    for dim in raw.get("measures") or {}:
+        if dim not in data_terms:
+            raise _fail(path, cid, f"measures.{dim}", f"{computation}'s data says nothing of {dim}")
+    unknown = [i for i in raw["source"]["ids"] if i not in sources.index]
+    if unknown:
+        raise _fail(path, cid, "source.ids", f"not in sources.csv: {', '.join(unknown)}")
+    if params.get("catalogue") in partial:
+        params["catalogue_partial"] = partial[params["catalogue"]]
     for key in WINDOW_KEYS:
         if key in params:
             params[key] = _resolve_window(params[key], windows, path, cid, key)
@@ -258,6 +344,12 @@ def _parse_claim(raw: Any, index: int, path: Path, windows: dict, groups: dict) 
         our_test=str(raw.get("our_test") or "").strip(),
         check=str(raw.get("check") or "independent"),
         transcribed_from=str(raw.get("transcribed_from") or "").strip(),
+        measures=dict(raw.get("measures") or {}), readings=tuple(raw.get("readings") or ()),
+        source_ids=tuple(raw["source"]["ids"]),
+        source_tier=sourcetiers.tier_label(raw["source"]["ids"], sources),
+        tier_flag=sourcetiers.tier_flag(raw["source"]["ids"], sources),
+        threshold=(Threshold(str(raw["threshold"]["rationale"]).strip(), str(raw["threshold"]["set_on"]),
+                             raw["threshold"]["set_when"]) if raw.get("our_test") else None),
     )
 
 
@@ -268,24 +360,32 @@ def _beside(path: Path, default: Path) -> Path:
 
 
 def load_claims(path: str | Path = CLAIMS_FILE, windows_path: str | Path | None = None,
-                groups_path: str | Path | None = None) -> list[Claim]:
+                groups_path: str | Path | None = None, sources_path: str | Path | None = None) -> list[Claim]:
     """Read and validate ``claims.yml``; raise :class:`ClaimsError` naming the claim and field.
 
     Args:
         path: the claims file.
-        windows_path, groups_path: the windows and country-groups files (default: beside
-            ``path`` when there, else the committed ones: a user's raw folder may bring its own).
+        windows_path, groups_path, sources_path: the windows, country-groups and sources files
+            (default: beside ``path`` when there, else the committed ones: a user's raw folder
+            may bring its own).
     """
     path = Path(path)
     windows = load_windows(windows_path or _beside(path, WINDOWS_FILE))
     groups = load_groups(groups_path or _beside(path, GROUPS_FILE))
+    try:
+        sources = sourcetiers.load_sources(sources_path or _beside(path, SOURCES_FILE))
+    except sourcetiers.SourcesError as exc:
+        raise ClaimsError(str(exc)) from exc
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise ClaimsError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("claims"), list):
         raise ClaimsError(f"{path}: expected a top-level 'claims:' list")
-    claims = [_parse_claim(raw, i, path, windows, groups) for i, raw in enumerate(doc["claims"])]
+    partial = doc.get("partial_catalogues") or {}
+    if not isinstance(partial, dict) or not all(isinstance(v, str) and v.strip() for v in partial.values()):
+        raise ClaimsError(f"{path}: 'partial_catalogues' must map a catalogue id to the reason it is partial")
+    claims = [_parse_claim(raw, i, path, windows, groups, partial, sources) for i, raw in enumerate(doc["claims"])]
     seen: set[str] = set()
     for c in claims:
         if c.id in seen:

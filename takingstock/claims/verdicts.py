@@ -6,11 +6,25 @@ Verdict classes
 * **transcribed** - the value is within tolerance, but the data was typed in from the claim's
   own source (``check: transcribed`` in ``claims.yml``): the rows add up to what the source
   publishes, which checks our transcription, not the claim. Counted and shown apart.
-* **differs** - the data gives a value outside the tolerance; the ledger shows both values
-  and the most likely reason.
+* **differs** - the data measures the same quantity as the claim and gives a value outside
+  the tolerance; the ledger shows both values and the most likely reason.
+* **not comparable** - the data measures something else than the claim (``measures`` in
+  ``claims.yml`` against :data:`.computations.DATA_MEASURES`): TIV where the claim speaks of
+  money, or part of what the claim counts (major conventional weapons of "all arms", states of
+  "governments or firms") where that part cannot settle the claim. A count of part is a lower
+  bound of the whole: it confirms an "at least" it already reaches and refutes an "at most" or
+  an exact figure it already exceeds; otherwise the verdict is *not comparable*, saying what
+  the data measures.
 * **not checkable** - the data the claim needs is not at hand, or the export at hand does not
   cover it (the reason says which: "this export holds deals to Iraq only; ..."), or no dataset
-  at hand can test it (``settle_with`` says which data would).
+  at hand can test it, or the value is a lower bound of the same quantity that cannot settle
+  it (a partial catalogue, rows that name no country: ``Computed.lower_bound``);
+  ``settle_with`` says which data would.
+
+Robustness
+----------
+Every computed verdict is recomputed under the alternative readings its claim declares
+(:mod:`.readings`); the ``robustness`` column says *robust* or *fragile: flips to X under Y*.
 
 The needs of a computation are checked once, here, before it runs
 (:func:`takingstock.claims.computations.missing_data`).
@@ -33,17 +47,18 @@ import pandas as pd
 
 from .computations import COMPUTATIONS, Computed, missing_data
 from .context import ClaimContext
-from .spec import Claim
+from .readings import judge_alternatives, robustness
+from .spec import Claim, Tolerance, measure_relation
 
 __all__ = ["VERDICTS", "LEDGER_COLUMNS", "judge", "compute", "evaluate", "evaluate_releases",
            "format_value", "verdict_counts", "explain_move", "release_columns", "counts_by_release",
-           "ledger_view", "summary_sentence"]
+           "ledger_view", "summary_sentence", "class_counts_text", "bound_settles", "claim_robustness"]
 
-VERDICTS = ("reproduced", "transcribed", "differs", "not checkable")
+VERDICTS = ("reproduced", "transcribed", "differs", "not comparable", "not checkable")
 LEDGER_COLUMNS = [
-    "id", "group", "claim", "stated", "computed", "verdict", "reason", "rule", "check", "source",
-    "confidence", "stated_value", "computed_value", "unit", "tolerance", "computation", "detail",
-    "source_url", "our_test", "release",
+    "id", "group", "claim", "stated", "computed", "verdict", "robustness", "reason", "rule",
+    "threshold", "check", "source", "source_tier", "tier_flag", "confidence", "stated_value", "computed_value", "unit",
+    "tolerance", "computation", "detail", "source_url", "our_test", "release",
 ]
 
 
@@ -61,27 +76,85 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:,.1f}{suffix}"
 
 
-def compute(claim: Claim, ctx: ClaimContext) -> Computed:
-    """The claim's computation on ``ctx``, or why the data it needs is not there."""
+def compute(claim: Claim, ctx: ClaimContext, params: dict | None = None) -> Computed:
+    """The claim's computation on ``ctx`` (with ``params``, an alternative reading, if given),
+    or why the data it needs is not there."""
     spec = COMPUTATIONS[claim.computation]
-    why = missing_data(spec, ctx, claim.params)
+    params = claim.params if params is None else params
+    why = missing_data(spec, ctx, params)
     if why:
         return Computed(None, missing=why)
-    return spec(ctx, claim.params)
+    return spec(ctx, params)
+
+
+def bound_settles(tolerance: Tolerance, stated: float, bound: float) -> str:
+    """What a lower bound of the claim's quantity settles: ``met`` (it already passes an
+    "at least"), ``exceeds`` (it already breaks an "at most" or an exact figure) or ``open``."""
+    ok = tolerance.accepts(stated, bound)
+    if tolerance.kind in ("at_least", "greater_than"):
+        return "met" if ok else "open"
+    if tolerance.kind in ("at_most", "less_than"):
+        return "open" if ok else "exceeds"
+    return "exceeds" if not ok and bound > stated else "open"
+
+
+def compared_measures(claim: Claim) -> dict[str, tuple[str, str, str]]:
+    """``{dimension: (claim's term, data's term, relation)}`` where the two differ."""
+    data = COMPUTATIONS[claim.computation].data_measures()
+    out = {}
+    for dim, term in claim.measures.items():
+        rel = measure_relation(dim, term, data[dim])
+        if rel != "same":
+            out[dim] = (term, data[dim], rel)
+    return out
+
+
+def _settle(claim: Claim) -> str:
+    return f" Would be settled by: {claim.settle_with}" if claim.settle_with else ""
 
 
 def judge(claim: Claim, computed: Computed) -> tuple[str, str]:
     """``(verdict, reason)`` for a claim and its computed value (rules in the module docstring)."""
     if computed.value is None:
         why = computed.missing or "no value computed"
-        settle = f" Would be settled by: {claim.settle_with}" if claim.settle_with else ""
-        return "not checkable", f"{why}.{settle}".strip()
-    if claim.stated_value is not None and claim.tolerance.accepts(claim.stated_value, computed.value):
+        return "not checkable", f"{why}.{_settle(claim)}".strip()
+    tol = claim.tolerance
+    gaps = compared_measures(claim)
+    counts = "; ".join(f"the claim counts {c}, the data {d}" + (" (part of it)" if r == "part" else "")
+                       for c, d, r in gaps.values())
+    likely = f" Most likely: {claim.reason_if_differs}" if claim.reason_if_differs else ""
+    if any(r == "other" for _c, _d, r in gaps.values()):
+        return "not comparable", f"The data measures another quantity: {counts}.{likely}"
+    settles = bound_settles(tol, claim.stated_value, computed.value) if gaps or computed.lower_bound else ""
+    shown = format_value(computed.value, claim.unit)
+    if settles == "open" and gaps:
+        return "not comparable", (f"A count of part cannot settle '{claim.rule}': {counts}, so "
+                                  f"{shown} is only a lower bound.{likely}")
+    if settles == "open":
+        return "not checkable", (f"{shown} is only a lower bound ({computed.lower_bound}), which "
+                                 f"cannot settle '{claim.rule}'.{_settle(claim)}")
+    if claim.stated_value is not None and tol.accepts(claim.stated_value, computed.value):
+        part = f" ({counts}: the part already meets it)" if gaps else ""
         if claim.check == "transcribed":
-            return "transcribed", (f"within tolerance ({claim.tolerance.describe()}), but the data was "
+            return "transcribed", (f"within tolerance ({tol.describe()}){part}, but the data was "
                                    f"typed in from the same source: {claim.transcribed_from}")
-        return "reproduced", f"within tolerance ({claim.tolerance.describe()})"
+        return "reproduced", f"within tolerance ({tol.describe()}){part}"
+    if settles == "exceeds":
+        return "differs", f"Even the part the data counts ({counts}) breaks the claim. {claim.reason_if_differs}"
     return "differs", claim.reason_if_differs
+
+
+def claim_robustness(claim: Claim, ctx: ClaimContext, verdict: str) -> str:
+    """The claim's verdict under each alternative reading it declares (:mod:`.readings`);
+    empty for a claim that is not computed."""
+    if verdict == "not checkable":
+        return ""
+
+    def run(params: dict) -> tuple[str, str]:
+        got = compute(claim, ctx, params)
+        return judge(claim, got)[0], format_value(got.value, claim.unit)
+
+    return robustness(verdict, judge_alternatives(claim.computation, claim.readings, claim.params, run))
 
 
 def evaluate(claims: list[Claim], context: ClaimContext) -> pd.DataFrame:
@@ -94,8 +167,11 @@ def evaluate(claims: list[Claim], context: ClaimContext) -> pd.DataFrame:
         parts[c.id] = computed.parts
         rows.append({
             "id": c.id, "group": c.group, "claim": c.claim, "stated": c.stated_text,
-            "computed": format_value(computed.value, c.unit), "verdict": verdict, "reason": reason,
-            "rule": c.rule, "check": c.check, "source": c.source, "confidence": c.confidence,
+            "computed": format_value(computed.value, c.unit), "verdict": verdict,
+            "robustness": claim_robustness(c, context, verdict), "reason": reason,
+            "rule": c.rule, "threshold": c.threshold.describe() if c.threshold else "",
+            "check": c.check, "source": c.source, "source_tier": c.source_tier, "tier_flag": c.tier_flag,
+            "confidence": c.confidence,
             "stated_value": c.stated_value, "computed_value": computed.value, "unit": c.unit,
             "tolerance": c.tolerance.describe(), "computation": c.computation,
             "detail": computed.detail, "source_url": c.source_url, "our_test": c.our_test,
@@ -216,7 +292,8 @@ def ledger_view(ledger: pd.DataFrame) -> pd.DataFrame:
     and verdict, the reason and what moved between releases."""
     releases = ledger.attrs.get("releases", [])
     per_release = [c for label in releases for c in release_columns(label)]
-    cols = ["id", "claim", "stated", "rule", *per_release, "reason", "across_releases", "detail"]
+    cols = ["id", "claim", "stated", "rule", *per_release, "robustness", "reason", "threshold",
+            "source_tier", "tier_flag", "across_releases", "detail"]
     return ledger[[c for c in cols if c in ledger]]
 
 
@@ -227,6 +304,14 @@ def summary_sentence(ledger: pd.DataFrame) -> str:
     for label in table.columns[1:]:
         counts = dict(zip(table["verdict"], table[label]))
         where = "without a SIPRI register" if label == "no SIPRI register" else f"on {label}"
-        parts.append(f"{where}: {counts['reproduced']} reproduced, {counts['transcribed']} transcribed, "
-                     f"{counts['differs']} differ, {counts['not checkable']} not checkable")
-    return f"Of {len(ledger)} claims, " + "; ".join(parts) + "."
+        parts.append(f"{where}: {class_counts_text(counts)}")
+    fragile = int(ledger["robustness"].astype(str).str.startswith("fragile").sum()) if "robustness" in ledger else 0
+    tail = (f" On {table.columns[1]}, {fragile} verdict{'s' * (fragile != 1)} "
+            f"{'flip' if fragile != 1 else 'flips'} under another reasonable reading (see robustness).")
+    return f"Of {len(ledger)} claims, " + "; ".join(parts) + "." + (tail if fragile else "")
+
+
+def class_counts_text(counts: Mapping[str, int]) -> str:
+    """``8 reproduced, 14 transcribed, ...``: the counts per class in :data:`VERDICTS` order."""
+    words = {"differs": "differ"}
+    return ", ".join(f"{counts.get(v, 0)} {words.get(v, v)}" for v in VERDICTS)

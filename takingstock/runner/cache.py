@@ -3,7 +3,8 @@
 A task's key is the SHA-256 of: its name (``supply[yemen]``), its notebook's cells (type,
 source, tags; outputs, execution counts and metadata ignored), its parameters, the content of
 each input file its templates name (files matching its own outputs left out: a step that
-writes into a folder it reads would otherwise always be stale), ``requirements.txt``, and the
+writes into a folder it reads would otherwise always be stale), the project's
+``requirements.txt`` and ``requirements-runtime.txt``, and the
 library modules it uses (:class:`ModuleIndex`): the ``takingstock`` modules its notebook's code
 cells import (for a function step: those its function's body imports, the run context it is
 handed, the file that defines the function, and the same for its ``early`` and ``prepare``
@@ -45,6 +46,16 @@ from takingstock.runner.params import cell_source
 
 PACKAGE = "takingstock"
 RUN_CONTEXT = "takingstock.runcontext"
+# the pins (requirements.txt reads the runtime ones from requirements-runtime.txt)
+REQUIREMENTS = ("requirements.txt", "requirements-runtime.txt")
+
+
+def package_root(root: Path) -> Path:
+    """The folder holding the ``takingstock`` package the kernels import: the project's own copy
+    (a checkout: the kernels have the project on ``PYTHONPATH``), else the installed one."""
+    if (Path(root) / PACKAGE).is_dir():
+        return Path(root)
+    return Path(__file__).resolve().parents[2]
 
 
 class Memo:
@@ -249,7 +260,7 @@ class StepCache:
         folder = Path(output_dir) / ".cache"
         self.state_path = folder / "steps.json"
         self.hasher = FileHasher(folder / "files.json")
-        self.modules = ModuleIndex(self.root, Memo(folder / "imports.json"))
+        self.modules = ModuleIndex(package_root(self.root), Memo(folder / "imports.json"))
         try:
             self.state: dict[str, dict] = json.loads(self.state_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -257,7 +268,7 @@ class StepCache:
         self._lock = threading.Lock()
 
     def library_files(self, task, nb: Mapping | None) -> list[Path]:
-        """The package files a task's code uses (see the module docstring), and requirements.txt."""
+        """The package files a task's code uses (see the module docstring), and the pins."""
         step = task.step
         if nb is not None:
             names = notebook_imports(nb)
@@ -271,8 +282,8 @@ class StepCache:
             files = sorted(set(files) | ({Path(with_source).resolve()} if with_source else set()))
         else:
             files = []
-        req = self.root / "requirements.txt"
-        return files + ([req] if req.is_file() else [])
+        pins = (self.root / name for name in REQUIREMENTS)
+        return files + [req for req in pins if req.is_file()]
 
     def key(self, task, nb: Mapping | None) -> str:
         """The task's cache key (see the module docstring)."""

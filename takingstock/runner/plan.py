@@ -29,6 +29,7 @@ def template_values(context: RunContext, root: Path, params: Mapping[str, Any], 
 
     ``{root}``; the folders ``{raw_dir}``, ``{processed_dir}``, ``{output_dir}``; the files
     ``{catalogues}`` (the patterns), ``{crosswalk}``, ``{periods}``, ``{sources}``,
+    ``{own_sources}`` (each ``sources.csv`` beside a catalogue, none when there is none),
     ``{claims_path}``, ``{aliases}``, ``{windows}``, ``{country_groups}``, ``{weapon_types}`` and ``{sipri}`` (each
     SIPRI export at hand: a template naming it is filled once per export, none when there is
     none); ``{stem}``, the task's briefing stem (``04_supply_chains__yemen``); and every scalar
@@ -39,7 +40,8 @@ def template_values(context: RunContext, root: Path, params: Mapping[str, Any], 
         "root": str(root), "raw_dir": str(context.raw_dir), "processed_dir": str(context.processed_dir),
         "output_dir": str(context.output_dir), "catalogues": [str(c) for c in context.catalogues],
         "crosswalk": str(context.crosswalk), "periods": str(context.periods),
-        "sources": str(context.sources_file), "claims_path": str(context.claims_file),
+        "sources": str(context.sources_file),
+        "own_sources": [str(p) for p in context.own_sources_files()], "claims_path": str(context.claims_file),
         "aliases": str(context.aliases_file), "windows": str(context.windows_file),
         "country_groups": str(context.groups_file), "weapon_types": str(context.weapon_types_file),
         "sipri": [str(p) for p in context.register_files()], "stem": stem,

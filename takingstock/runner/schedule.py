@@ -110,7 +110,7 @@ class Pipeline:
             names |= notebook_imports(nb) or set()
         modules = []
         for path in self.cache.modules.closure(names):
-            parts = path.relative_to(self.plan.root).with_suffix("").parts
+            parts = path.relative_to(self.cache.modules.root).with_suffix("").parts
             modules.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
         return forkserver.ForkServer(self.plan.root, modules)
 

@@ -1,0 +1,164 @@
+"""The steps of taking-stock's pipeline: what each reads and writes, and the function steps.
+
+``pipeline.py`` (in a checkout) and the ``taking-stock`` command (:mod:`takingstock.command`,
+installed with the package) both run :data:`STEPS`; running them (parameter checks, cache, grid,
+threads, failure reports) is the :mod:`takingstock.runner` package's job. See docs/pipeline.md.
+
+Notebook paths are relative to the project folder (:data:`takingstock.paths.ROOT`), so an
+installed package runs the notebooks of the project it is pointed at. The function steps import
+what they use inside their bodies: the runner's cache reads those imports to know which library
+modules a step depends on (:func:`takingstock.runner.cache.function_imports`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from takingstock.runner import Step, StepContext
+
+# The processed catalogue. The steps that hold all of it in memory say so (`holds`): with a
+# large one (over `Config.large_file_mb` on disk) they run one at a time, not side by side.
+CATALOGUE = "{processed_dir}/catalogue.parquet"
+# What the SIPRI reader itself reads: the releases we know and the weapon-category mapping.
+SIPRI_REFERENCE = ("{root}/data/raw/sipri_releases.csv", "{root}/data/raw/sipri_weapon_categories.csv")
+
+# The page templates travel with the package (package data), wherever it is installed; a
+# template of the step's inputs, so its braces are escaped.
+TEMPLATES = (str(Path(__file__).resolve().parent / "templates").replace("{", "{{").replace("}", "}}")
+             + "/**")
+
+
+def publish(ctx: StepContext) -> None:
+    """Render the briefings, the tables' data package, the downloads folder and the PDF edition."""
+    from takingstock.publish import build_briefings
+
+    run = ctx.context
+    build_briefings(
+        ctx.executed_notebooks,
+        summaries_dir=run.summaries_dir,
+        briefings_dir=run.briefings_dir,
+        raw_dir=run.raw_dir,
+        sipri_release=run.release_date(),
+        tables_dir=run.tables_dir,
+        figures_dir=run.figures_dir,
+        pdf=True,
+    )
+
+
+def notebook_page(ctx: StepContext) -> None:
+    """Render the page body of the notebook that just ran (early: publish reuses it if still true)."""
+    from takingstock.publish import prerender_body
+
+    run = ctx.context
+    for notebook in ctx.executed_notebooks:
+        prerender_body(notebook, run.summaries_dir, tables_dir=run.tables_dir, figures_dir=run.figures_dir)
+
+
+def start_figure_browser(ctx: StepContext) -> None:
+    """Start the browser that draws the static images (and prints the PDF edition) while the
+    first notebooks run."""
+    from takingstock.figures import start_browser
+
+    start_browser()
+
+
+def static_figures(ctx: StepContext) -> None:
+    """Draw the SVG and PNG of every figure still pending (normally none: see below)."""
+    from takingstock.figures import export_pending
+
+    export_pending(ctx.context.figures_dir)
+
+
+def notebook_figures(ctx: StepContext) -> None:
+    """Draw the SVG and PNG of the figures one notebook just saved (early, while the run goes on).
+
+    The figures are those its summary lists; without a summary, every pending figure.
+    """
+    from takingstock.figures import export_pending
+    from takingstock.summaries import read_summary
+
+    run = ctx.context
+    summary = read_summary(run.summaries_dir, run.stem(Path(ctx.step.notebook).stem))
+    names = None if summary is None else [f["name"] for f in summary.get("figures", [])]
+    export_pending(run.figures_dir, names)
+
+
+# Templates are filled from each run's context (takingstock.runner.plan.template_values):
+# {crosswalk}, {periods}, {sources}, {claims_path}, {catalogues} are the files given by the
+# parameters of the same names, else the committed ones; {own_sources} each sources.csv beside
+# a catalogue (a user's own sources); {sipri} is each SIPRI export at hand;
+# {stem} is the run's briefing stem (04_supply_chains, or 04_supply_chains__yemen in a grid).
+STEPS = [
+    Step(
+        "clean", "notebooks/01_clean_catalogue.ipynb",
+        inputs=("{catalogues}", "{crosswalk}", "{periods}", "{sources}", "{own_sources}", "{weapon_types}"),
+        outputs=(CATALOGUE, "{processed_dir}/rejected.csv", "{processed_dir}/cleaning_report.csv"),
+        description="validate every raw catalogue row; clean rows to parquet, the rest to rejected.csv",
+    ),
+    Step(
+        "origin", "notebooks/02_country_of_origin.ipynb", needs=("clean",),
+        inputs=(CATALOGUE, "{crosswalk}"),
+        outputs=("{output_dir}/summaries/{stem}.json",),
+        description="items by country of manufacture and design, blocs, successor states",
+        holds=(CATALOGUE,),
+    ),
+    Step(
+        "eras", "notebooks/03_eras.ipynb", needs=("clean",),
+        inputs=(CATALOGUE, "{periods}", "{windows}", "{weapon_types}", "{sipri}", *SIPRI_REFERENCE),
+        outputs=("{output_dir}/summaries/{stem}.json",),
+        description="items by decade and period of manufacture and of design, against arms flows into the recipient",
+        holds=(CATALOGUE,),
+    ),
+    Step(
+        "supply", "notebooks/04_supply_chains.ipynb", needs=("clean",),
+        inputs=(CATALOGUE, "{sipri}", "{aliases}", "{crosswalk}", "{windows}", "{periods}", *SIPRI_REFERENCE),
+        outputs=("{output_dir}/summaries/{stem}.json",),
+        description="SIPRI transfers to the recipient(s) by supplier and era; item-to-transfer links",
+        holds=(CATALOGUE,),
+    ),
+    Step(
+        # the ledger computes every claim itself from the processed catalogue and the exports
+        # (with the functions notebooks 02-04 use): it needs step 01, not their outputs
+        "claims", "notebooks/05_claims.ipynb", needs=("clean",),
+        inputs=("{processed_dir}/*", "{claims_path}", "{raw_dir}/claims_accepted.csv",
+                "{sipri}", *SIPRI_REFERENCE, "{windows}", "{country_groups}", "{weapon_types}",
+                "{periods}", "{crosswalk}", "{sources}"),
+        outputs=("{output_dir}/summaries/{stem}.json", "{processed_dir}/claims_ledger.csv"),
+        description="check each claim of the report against the rebuilt evidence",
+        holds=(CATALOGUE,),
+    ),
+    Step(
+        "releases", "notebooks/06_release_changes.ipynb",
+        # the exports given, else those at hand (the run context's; the two newest releases are used)
+        inputs=("{old_release_file}", "{new_release_file}", "{sipri}", "{claims_path}", "{periods}",
+                "{windows}", "{country_groups}", "{crosswalk}", "{sources}", *SIPRI_REFERENCE),
+        outputs=("{output_dir}/summaries/{stem}.json",),
+        description="what changed between two SIPRI releases: deals matched, added, dropped, revised; claims that moved",
+    ),
+    Step(
+        "followup", "notebooks/07_after_the_report.ipynb", needs=("clean",),
+        inputs=(CATALOGUE, "{sipri}", "{crosswalk}", "{windows}", "{country_groups}", "{raw_dir}/att_status.csv",
+                *SIPRI_REFERENCE),
+        outputs=("{output_dir}/summaries/{stem}.json",),
+        description="after the report: the recipient's imports since 2016 against 2003-2015, new and stopped "
+                    "suppliers, and the ATT status of suppliers and of the arsenal's states of origin",
+        holds=(CATALOGUE,),
+    ),
+    Step(
+        "figures", None, needs=("origin", "eras", "supply", "releases", "followup"),
+        inputs=("{output_dir}/figures/*.json",),
+        outputs=("{output_dir}/figures/*.svg", "{output_dir}/figures/*.png"),
+        func=static_figures, early=notebook_figures, prepare=start_figure_browser,
+        description="static SVG and PNG of every figure, each notebook's drawn as soon as it is done (kaleido)",
+    ),
+    Step(
+        "publish", None, needs=("clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures"),
+        inputs=("{output_dir}/notebooks/*.ipynb", "{output_dir}/summaries/*.json",
+                "{output_dir}/tables/*.csv", "{output_dir}/tables/*.md",
+                "{output_dir}/figures/*.svg", "{output_dir}/figures/*.png", TEMPLATES),
+        outputs=("{output_dir}/briefings/*.html", "{output_dir}/tables/datapackage.json"),
+        func=publish, early=notebook_page,
+        description="HTML briefings and index, downloads folder, tables data package, PDF edition "
+                    "(each notebook's page body rendered as soon as it is done)",
+    ),
+]
