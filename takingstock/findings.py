@@ -80,20 +80,21 @@ def compact_html(frame: pd.DataFrame, columns: Sequence[str], caption: str, name
     wide table cut at the page edge. Every header and cell is HTML-escaped; numbers are
     formatted as in every table (:func:`takingstock.tables.format_frame`).
     """
-    from takingstock import tables
+    from takingstock import labels, tables
 
     esc = html.escape
     text = tables.format_frame(frame)
+    word = {c: labels.header(c) for c in text.columns}  # headers and detail labels in words
     keep = [c for c in columns if c in text.columns]
     rest = [c for c in text.columns if c not in keep]
     attr = f' data-table="{esc(name, quote=True)}"' if name else ""
-    head = "".join(f'<th scope="col">{esc(str(c))}</th>' for c in keep)
+    head = "".join(f'<th scope="col">{esc(word[c])}</th>' for c in keep)
     out = [f'<table class="ts-table ts-compact"{attr}><caption>{esc(caption)}</caption>',
            f'<thead><tr>{head}<th scope="col" class="ts-detail-cell">Detail</th></tr></thead><tbody>']
     blocks = []
     for i in range(len(text)):
         row = text.iloc[i]
-        facts = "".join(f"<dt>{esc(str(c))}</dt><dd>{esc(str(row[c]))}</dd>" for c in rest if str(row[c]) != "")
+        facts = "".join(f"<dt>{esc(word[c])}</dt><dd>{esc(str(row[c]))}</dd>" for c in rest if str(row[c]) != "")
         cells = "".join(f"<td>{esc(str(row[c])) or '&ndash;'}</td>" for c in keep)
         label = esc(str(row[keep[0]])) if keep else str(i + 1)
         out.append(f'<tr>{cells}<td class="ts-detail-cell"><details><summary>More</summary><dl>{facts}</dl>'

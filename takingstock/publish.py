@@ -823,8 +823,9 @@ def current_git_commit(root: str | os.PathLike | None = None) -> str:
 
 
 def _display_parameters(params: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Parameters as ``(name, JSON text)``, project paths shown relative to the project."""
-    from takingstock import paths
+    """Parameters as ``(name in words, text)``, project paths shown relative to the project; the
+    notebook's parameters cell has each name as written."""
+    from takingstock import labels
 
     rows = []
     for name, value in params.items():
@@ -837,7 +838,7 @@ def _display_parameters(params: Mapping[str, Any]) -> list[tuple[str, str]]:
             text = "(default)"
         else:
             text = str(value)
-        rows.append((str(name), text))
+        rows.append((labels.header(str(name)), text))
     return rows
 
 
