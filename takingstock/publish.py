@@ -836,6 +836,8 @@ def _display_parameters(params: Mapping[str, Any]) -> list[tuple[str, str]]:
             text = "yes" if value else "no"
         elif value in ("", None):
             text = "(default)"
+        elif name == "catalogue" and value != "all":
+            text = labels.catalogue_title(value)  # the catalogue's title, not its id
         else:
             text = str(value)
         rows.append((labels.header(str(name)), text))

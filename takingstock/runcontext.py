@@ -296,15 +296,18 @@ class RunContext:
     def catalogue_title(self, catalogue: str, short: bool = False) -> str:
         """A catalogue's name for readers: the title its raw file has in the raw folder's data
         package (``datapackage.json``, else the committed one), up to its colon
-        ("Amnesty International, Taking Stock (2015)"); a catalogue no package describes is
-        "the catalogue <id>" (its file name, ``catalogue_<id>.csv``, is the user's own).
+        ("Amnesty International, Taking Stock (2015)"); a catalogue no package describes (a
+        user's own ``catalogue_<id>.csv``) reads as its id in words (:func:`takingstock.labels.
+        catalogue_title`: ``field_notes_2024`` -> "Field notes 2024").
 
         ``short``: the publisher and year only ("Amnesty International (2015)"), for chart
         titles and the index's tiles.
         """
         title = _catalogue_titles(self.raw_dir).get(str(catalogue))
         if not title:
-            return f"the catalogue {catalogue}"
+            from takingstock.labels import catalogue_title
+
+            return catalogue_title(catalogue)
         year = re.search(r"\((\d{4})\)", title)
         return f"{title.split(',')[0].split('(')[0].strip()} ({year.group(1)})" if short and year else title
 
