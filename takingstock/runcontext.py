@@ -297,17 +297,15 @@ class RunContext:
         """A catalogue's name for readers: the title its raw file has in the raw folder's data
         package (``datapackage.json``, else the committed one), up to its colon
         ("Amnesty International, Taking Stock (2015)"); a catalogue no package describes (a
-        user's own ``catalogue_<id>.csv``) reads as its id in words (:func:`takingstock.labels.
-        catalogue_title`: ``field_notes_2024`` -> "Field notes 2024").
+        user's own ``catalogue_<id>.csv``) is "the catalogue" and its id in words
+        (``field_notes_2024`` -> "the catalogue field notes 2024").
 
         ``short``: the publisher and year only ("Amnesty International (2015)"), for chart
         titles and the index's tiles.
         """
         title = _catalogue_titles(self.raw_dir).get(str(catalogue))
         if not title:
-            from takingstock.labels import catalogue_title
-
-            return catalogue_title(catalogue)
+            return "the catalogue " + " ".join(str(catalogue).replace("_", " ").split())
         year = re.search(r"\((\d{4})\)", title)
         return f"{title.split(',')[0].split('(')[0].strip()} ({year.group(1)})" if short and year else title
 
