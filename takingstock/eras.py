@@ -174,6 +174,18 @@ def add_eras(frame: pd.DataFrame, periods: pd.DataFrame, year_from: str = "year_
                         period=per["period"])
 
 
+def period_bands(years: pd.Series, periods: pd.DataFrame, period_ids) -> list[tuple[float, float, str]]:
+    """Shaded spans ``(start, end, label)`` of the periods ``period_ids`` on a chart of yearly bars.
+
+    A bar is centred on its year (1980 spans 1979.5-1980.5) and a year belongs to the period
+    holding its middle, so a period ``[start_c, end_c)`` covers the bars from ``start_c - 0.5``
+    to ``end_c - 0.5``; each band is cut to the years shown, and a period outside them gets none.
+    """
+    first, last = years.min() - 0.5, years.max() + 0.5
+    bands = [(max(float(p.start_c) - 0.5, first), min(float(p.end_c) - 0.5, last), p.label)
+             for p in periods.itertuples() if p.period_id in period_ids]
+    return [b for b in bands if b[0] < b[1]]
+
 # --------------------------------------------------------------------------- periods per recipient
 
 NEUTRAL_FIRST_DECADE = 1950  # SIPRI's register starts in 1950

@@ -50,6 +50,9 @@ RAW = DATA / "raw"
 SIPRI_RAW = RAW / "sipri"
 PROCESSED = DATA / "processed"
 OUTPUT = ROOT / "output"
+# Where a notebook run by hand (Jupyter, or papermill with its defaults) writes: git-ignored.
+# Only pipeline.py writes OUTPUT (it passes output_dir to every notebook).
+SCRATCH = NOTEBOOKS / ".scratch"
 OUTPUT_NOTEBOOKS = OUTPUT / "notebooks"
 FIGURES = OUTPUT / "figures"
 TABLES = OUTPUT / "tables"

@@ -3,8 +3,18 @@
 Method
 ------
 Each analysis notebook, once executed by the pipeline, becomes one HTML page in
-``output/briefings/``; ``index.html`` lists the pages with a one-line summary and the headline
-numbers that each notebook wrote through :func:`write_summary`.
+``output/briefings/``; ``index.html`` opens with the lead of the whole set (:func:`set_lead`)
+and lists the pages with their leads and the headline numbers that each notebook wrote through
+its :class:`takingstock.findings.Briefing` (:func:`write_summary`).
+
+* **Only what was declared.** A page shows the notebook's Markdown cells and the outputs its
+  Briefing marked as a table, figure or note (:data:`BODY_FINDINGS`, the output metadata
+  ``takingstock.finding``); every other output (stdout, stderr, warnings, tracebacks, return
+  values, a kernel's error log) is dropped, whatever it says. The lead (3-5 sentences from the
+  data) and the headline tiles open the page, from the summary.
+* **Every run's pages.** A run for another recipient, or one run of a grid, has its own stem
+  (``04_supply_chains__yemen``); :func:`other_runs` keeps the pages earlier runs left beside
+  this run's notebooks, so no run removes another recipient's page.
 
 * **No code.** Pages are rendered with nbconvert's ``HTMLExporter`` (Python API) on the
   ``basic`` template, which emits only the cells, with ``exclude_input`` and both prompt
@@ -25,11 +35,11 @@ numbers that each notebook wrote through :func:`write_summary`.
   ``<script>`` hidden in a designation shows as text. JavaScript and widget outputs are
   dropped. Text, errors and LaTeX are escaped by nbconvert; our own header and index are
   rendered with Jinja autoescaping.
-* **Headings.** The page ``h1`` is the notebook's first level-1 Markdown heading (else the
-  summary title, else the file stem; for one run of a grid, stem ``<notebook>__<variant>``, the
-  summary title first, as every run shares the notebook's heading); that heading is removed
-  from the body and any later level-1 heading becomes level 2, so a page has exactly one
-  ``h1``. Notebooks write ``# Title`` once, then one ``## Finding`` per finding.
+* **Headings.** The page ``h1`` is the title in the notebook's summary (the Briefing's, which
+  names the run's recipient: every run of a notebook shares its Markdown heading), else the
+  notebook's first level-1 Markdown heading, else the file stem; the first level-1 heading is
+  removed from the body and any later one becomes level 2, so a page has exactly one ``h1``.
+  Notebooks write ``# Title`` once, then one ``## Finding`` per finding.
 * **Downloads.** Given ``tables_dir`` and ``figures_dir``, the tables and figures each
   notebook's summary records (what it saved in this run) are copied into ``downloads/``
   inside the folder, with the tables' data package (:mod:`takingstock.packages`). A shown
@@ -319,6 +329,9 @@ def _figure_from_json(fig_json: Mapping) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+#: The declared findings (:data:`takingstock.findings.KINDS`) a page body shows, in the notebook's
+#: order; the lead and the headlines are shown in the masthead instead.
+BODY_FINDINGS = ("table", "figure", "note")
 REMOVE_CELL_TAG = "remove-cell"
 REMOVE_OUTPUT_TAG = "remove-output"
 _DROPPED_MIMETYPES = (
@@ -399,8 +412,13 @@ class _BriefingCells:
         return nb, resources
 
     def _clean(self, output, index):
-        if output.get("output_type") not in ("display_data", "execute_result"):
-            return output  # streams and errors are escaped by nbconvert
+        # only the findings a notebook declared (takingstock.findings: tables, figures, notes)
+        # reach the page; streams, errors, warnings, return values, kernel logs never do. The
+        # lead and the headlines are the page's masthead, from the summary.
+        from takingstock.findings import finding_kind
+
+        if output.get("output_type") != "display_data" or finding_kind(output) not in BODY_FINDINGS:
+            return None
         data = output.get("data", {})
         for mime in _DROPPED_MIMETYPES:
             data.pop(mime, None)
@@ -699,6 +717,8 @@ PLOTLYJS_NAME = "plotly.min.js"
 INDEX_NAME = "index.html"
 #: Notebooks listed first in the index, in this order; the rest follow by file name.
 INDEX_FIRST = ("05_claims",)
+#: Pages whose lead says how the data was prepared, not what it shows: left out of the index's lead.
+INDEX_LEAD_SKIP = ("01_clean_catalogue",)
 GRID_STEM_SEP = "__"  # RunContext.stem: "04_supply_chains__yemen" is the Yemen run of a grid
 LICENCE_NOTE = (
     "Code: MIT licence. Our tables, texts and these briefings: CC BY 4.0 (see LICENSE). "
@@ -806,15 +826,24 @@ def current_git_commit(root: str | os.PathLike | None = None) -> str:
 
 
 def _display_parameters(params: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Parameters as ``(name, JSON text)``, project paths shown relative to the project."""
-    from takingstock import paths
+    """Parameters as ``(name in words, text)``, project paths shown relative to the project; the
+    notebook's parameters cell has each name as written."""
+    from takingstock import labels
 
-    root = str(paths.ROOT) + os.sep
     rows = []
     for name, value in params.items():
-        if isinstance(value, str) and value.startswith(root):
-            value = value[len(root):]
-        rows.append((str(name), json.dumps(_jsonable(value), ensure_ascii=False)))
+        value = _relative_paths(_jsonable(value))
+        if isinstance(value, list):
+            text = ", ".join(str(v) for v in value) or "(none)"
+        elif isinstance(value, bool):
+            text = "yes" if value else "no"
+        elif value in ("", None):
+            text = "(default)"
+        elif name == "catalogue" and value != "all":
+            text = labels.catalogue_title(value)  # the catalogue's title, not its id
+        else:
+            text = str(value)
+        rows.append((labels.header(str(name)), text))
     return rows
 
 
@@ -882,10 +911,9 @@ def render_page(
         raise BriefingError(f"{nb_path}: cannot read the executed notebook: {exc}") from exc
     stem = nb_path.stem
     summary = dict(summary or {})
-    # the runs of a grid (stem ``<notebook>__<variant>``) share the notebook's heading: the
-    # summary's title, which names the run's value, tells their pages apart
-    heading = None if GRID_STEM_SEP in stem and summary.get("title") else notebook_title(nb)
-    title = heading or summary.get("title") or _stem_title(stem)
+    # the summary's title (the Briefing's, naming the run's recipient) tells the runs of one
+    # notebook apart; the notebook's own heading is the fallback
+    title = summary.get("title") or notebook_title(nb) or _stem_title(stem)
     params = dict(nb.metadata.get("papermill", {}).get("parameters") or {})
     if not params and isinstance(summary.get("parameters"), Mapping):
         params = dict(summary["parameters"])
@@ -906,6 +934,7 @@ def render_page(
         title=title_html,
         title_plain=title_plain,
         summary=summary.get("summary", ""),
+        lead=" ".join(summary_lead(summary)),
         headlines=headlines,
         built_at=built_at,
         git_commit=git_commit,
@@ -925,9 +954,28 @@ def render_page(
         "title": title_html,
         "title_plain": title_plain,
         "summary": summary.get("summary", ""),
+        "lead": summary_lead(summary),
         "headlines": headlines,
     }
     return page, entry
+
+
+def summary_lead(summary: Mapping) -> list[str]:
+    """A page's lead sentences from its summary (``lead``; an older summary's ``summary`` line)."""
+    lead = summary.get("lead")
+    if isinstance(lead, list) and lead:
+        return [str(s) for s in lead if str(s).strip()]
+    return [str(summary["summary"])] if summary.get("summary") else []
+
+
+def set_lead(entries: list[dict], most: int = 5) -> list[str]:
+    """The lead of the whole set, for the index: the first sentence of each page's lead, in the
+    index's order (the ledger first; a sentence two pages share said once), then the caveat
+    every page shares, at most ``most`` sentences in all."""
+    firsts = [e["lead"][0] for e in entries if e.get("lead") and e["stem"] not in INDEX_LEAD_SKIP]
+    said = list(dict.fromkeys(firsts))[: most - 1]  # two runs of a notebook may open alike: said once
+    return said + ["Every number is recomputed from the raw data; SIPRI's register covers major conventional weapons "
+                   "only and its trend-indicator values measure military capability, not money."]
 
 
 def render_index(
@@ -949,6 +997,7 @@ def render_index(
     """
     return _template_env().get_template("index.html.j2").render(
         pages=entries,
+        lead=" ".join(set_lead(entries)) if entries else "",
         built_at=built_at,
         git_commit=git_commit,
         sipri_release=sipri_release,
@@ -983,11 +1032,28 @@ def _relative_paths(value: Any) -> Any:
     root = str(paths.ROOT) + os.sep
     if isinstance(value, str) and value.startswith(root):
         return value[len(root):]
+    if isinstance(value, str) and os.path.isabs(value) and os.sep in value:
+        return os.path.basename(value.rstrip(os.sep)) or value  # never a folder of the user's machine
     if isinstance(value, Mapping):
         return {k: _relative_paths(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_relative_paths(v) for v in value]
     return value
+
+
+def other_runs(notebooks: list[Path], summaries_dir: str | os.PathLike) -> list[Path]:
+    """Executed notebooks beside ``notebooks`` that an earlier run left for another recipient or
+    grid value of the same notebooks (stem ``<notebook>`` or ``<notebook>__<run>``), each with
+    its summary: the pages of those runs are kept in the briefings."""
+    bases = {p.stem.split(GRID_STEM_SEP)[0] for p in notebooks}
+    have = {p.stem for p in notebooks}
+    found = []
+    for folder in sorted({p.parent for p in notebooks}):
+        for nb in sorted(folder.glob("*.ipynb")):
+            if (nb.stem not in have and nb.stem.split(GRID_STEM_SEP)[0] in bases
+                    and read_summary(summaries_dir, nb.stem) is not None):
+                found.append(nb)
+    return found
 
 
 def _write_tables_package(tables, tables_dir, summaries_dir, order, common) -> None:
@@ -1026,6 +1092,7 @@ def build_briefings(
     tables_dir: str | os.PathLike | None = None,
     figures_dir: str | os.PathLike | None = None,
     pdf: bool = False,
+    keep_other_runs: bool = True,
 ) -> list[Path]:
     """Render the executed notebooks into ``briefings_dir`` (see the module docstring).
 
@@ -1044,6 +1111,10 @@ def build_briefings(
             ``downloads/figures/``. Each table and figure on a page links its files.
         pdf: also write the PDF edition ``taking-stock.pdf`` (:mod:`takingstock.pdf_edition`;
             skipped with one notice when no Chromium can be started).
+        keep_other_runs: also render the executed notebooks an earlier run left beside these
+            for another recipient or grid value of the same notebooks (``04_supply_chains__yemen``
+            beside ``04_supply_chains``; :func:`other_runs`), so a run for one recipient never
+            removes another's page.
 
     Returns:
         The pages written, in index order, then ``index.html`` (the PDF is not listed).
@@ -1056,6 +1127,8 @@ def build_briefings(
 
     final = Path(briefings_dir)
     notebooks = [Path(p) for p in notebooks]
+    if keep_other_runs:
+        notebooks += other_runs(notebooks, summaries_dir)
     stems = [p.stem for p in notebooks]
     dupes = sorted({s for s in stems if stems.count(s) > 1})
     if dupes:

@@ -35,8 +35,18 @@ once for all the kernels of a run, and of the runs after it, until the file or t
 changes.
 
 Static figures. ``static_figures`` says whether a notebook draws the SVG and PNG of its figures
-itself (by hand, the default) or leaves them to the pipeline's ``figures`` step, which draws
-every figure in one browser session (the runner passes ``False``).
+itself. A notebook run by hand does not unless asked (``static_figures = True`` in its
+parameters cell; ``from_params`` defaults to ``False``), and the pipeline's ``figures`` step draws
+every figure in one browser session (the runner passes ``False`` too).
+
+Runs by hand. The notebooks' parameters cells default ``output_dir`` to ``notebooks/.scratch``
+(:data:`takingstock.paths.SCRATCH`, git-ignored): only ``pipeline.py``, which passes
+``output_dir``, writes ``output/``.
+
+Briefing stems. :meth:`RunContext.stem` names a notebook's summary, executed notebook and page:
+the notebook's stem for the default recipient, ``<stem>__<variant>`` in a grid, and
+``<stem>__<recipient tag>`` for a run for another recipient, so such runs add pages beside the
+default ones instead of replacing them.
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import glob
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -51,7 +62,11 @@ from typing import Any, Mapping
 
 from takingstock import paths
 
-__all__ = ["RunContext", "Window", "WindowError", "load_windows_table"]
+__all__ = ["RunContext", "Window", "WindowError", "load_windows_table", "DEFAULT_RECIPIENTS"]
+
+#: The recipient a run is for when none is given (the report's subject); a run for others is
+#: told apart by its briefing stem (:meth:`RunContext.stem`).
+DEFAULT_RECIPIENTS = ("Iraq",)
 
 
 class WindowError(ValueError):
@@ -149,7 +164,7 @@ class RunContext:
     periods: Path | None = None
     sources: Path | None = None
     claims_file: Path | None = None
-    recipients: tuple[str, ...] = ("Iraq",)
+    recipients: tuple[str, ...] = DEFAULT_RECIPIENTS
     comparison: str = ""
     variant: str = ""
     static_figures: bool = True
@@ -181,7 +196,7 @@ class RunContext:
 
         ``""`` means "the default" for every path; ``recipients`` may be a name or a list.
         """
-        recipients = params.get("recipients") or ("Iraq",)
+        recipients = params.get("recipients") or DEFAULT_RECIPIENTS
         catalogues = params.get("catalogues") or ()
         return cls(
             raw_dir=_path(params.get("raw_dir"), paths.RAW),
@@ -196,7 +211,7 @@ class RunContext:
             recipients=(recipients,) if isinstance(recipients, str) else tuple(recipients),
             comparison=params.get("comparison") or "",
             variant=params.get("variant") or "",
-            static_figures=bool(params.get("static_figures", True)),
+            static_figures=bool(params.get("static_figures", False)),
         )
 
     # ------------------------------------------------------------------ folders and files
@@ -278,6 +293,22 @@ class RunContext:
 
         return load_processed(self.processed_dir, self.raw_dir)
 
+    def catalogue_title(self, catalogue: str, short: bool = False) -> str:
+        """A catalogue's name for readers: the title its raw file has in the raw folder's data
+        package (``datapackage.json``, else the committed one), up to its colon
+        ("Amnesty International, Taking Stock (2015)"); a catalogue no package describes (a
+        user's own ``catalogue_<id>.csv``) is "the catalogue" and its id in words
+        (``field_notes_2024`` -> "the catalogue field notes 2024").
+
+        ``short``: the publisher and year only ("Amnesty International (2015)"), for chart
+        titles and the index's tiles.
+        """
+        title = _catalogue_titles(self.raw_dir).get(str(catalogue))
+        if not title:
+            return "the catalogue " + " ".join(str(catalogue).replace("_", " ").split())
+        year = re.search(r"\((\d{4})\)", title)
+        return f"{title.split(',')[0].split('(')[0].strip()} ({year.group(1)})" if short and year else title
+
     def tag(self, names: tuple[str, ...] | list[str] | None = None) -> str:
         """The recipients as a file-name part (``iraq``, ``iraq_syria-rebels``)."""
         names = self.recipients if names is None else names
@@ -285,8 +316,14 @@ class RunContext:
                         for n in names)
 
     def stem(self, notebook_stem: str) -> str:
-        """A notebook's briefing stem in this run (``04_supply_chains``, or ``04_supply_chains__yemen``)."""
-        return f"{notebook_stem}__{self.variant}" if self.variant else notebook_stem
+        """A notebook's briefing stem in this run: ``04_supply_chains`` for the default recipient,
+        ``04_supply_chains__yemen`` for one run of a grid (its variant) or a run for another
+        recipient (its tag), so a run for Yemen never replaces the pages of Iraq."""
+        if self.variant:
+            return f"{notebook_stem}__{self.variant}"
+        if self.recipients != DEFAULT_RECIPIENTS:
+            return f"{notebook_stem}__{self.tag()}"
+        return notebook_stem
 
     # ------------------------------------------------------------------ the SIPRI register
 
@@ -339,10 +376,15 @@ class RunContext:
         return None if self.primary_register is None else sipri.read_release_date(self.primary_register)
 
     def missing_register(self) -> str:
-        """What a notebook says when no export is at hand."""
+        """What a notebook says when no export is at hand (the folder named relative to the
+        project, or as the raw folder's ``sipri/``: never a path of the user's machine)."""
         from takingstock import sipri
 
-        return sipri.missing_register_message(self.sipri_dir)
+        try:
+            shown = self.sipri_dir.relative_to(paths.ROOT)
+        except ValueError:
+            shown = "the sipri folder of the raw data"
+        return sipri.missing_register_message(shown)
 
     # ------------------------------------------------------------------ windows, periods
 
@@ -390,6 +432,23 @@ class RunContext:
             "figures": self.figures_dir, "tables": self.tables_dir, "summaries": self.summaries_dir,
             "notebooks": self.notebooks_dir, "briefings": self.briefings_dir,
         }
+
+
+def _catalogue_titles(raw_dir: Path) -> dict[str, str]:
+    """``{catalogue id: title}`` from the data package of ``raw_dir`` and the committed one."""
+    import json
+
+    titles: dict[str, str] = {}
+    for package in (paths.RAW / "datapackage.json", raw_dir / "datapackage.json"):
+        try:
+            resources = json.loads(package.read_text(encoding="utf-8")).get("resources") or []
+        except (OSError, ValueError):
+            continue
+        for res in resources:
+            name, title = str(res.get("name", "")), str(res.get("title") or "").strip()
+            if name.startswith("catalogue_") and title:
+                titles[name.removeprefix("catalogue_")] = title.split(":", 1)[0].strip()
+    return titles
 
 
 _CACHE: dict[tuple[str, int, int], Any] = {}

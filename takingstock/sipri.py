@@ -1376,4 +1376,4 @@ def missing_register_message(sipri_dir: str | Path = paths.SIPRI_RAW) -> str:
     return (f"No SIPRI trade register in {sipri_dir}: the SIPRI sections are skipped; the rest of "
             "the pipeline does not need them. Get the register with `python pipeline.py "
             f"fetch-sipri`, or download the trade register (CSV) from {SIPRI_URL} and place it "
-            "in data/raw/sipri/ (or pass -p sipri_register PATH).")
+            "in data/raw/sipri/ (the README says how to point a run at another file).")

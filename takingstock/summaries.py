@@ -1,9 +1,11 @@
-"""The notebooks' one-line summaries and headline numbers, for the briefings index.
+"""The notebooks' titles, leads and headline numbers, for the briefings and their index.
 
-Each analysis notebook ends with :func:`write_summary`; :mod:`takingstock.publish` reads the
-summaries back with :func:`read_summary` when it builds the index. This module is kept light
-(standard library and :mod:`takingstock.atomic` only) because every notebook kernel imports it;
-``takingstock.publish`` re-exports both functions, which is how notebooks call them.
+Each notebook ends with :func:`write_summary`, through
+:meth:`takingstock.findings.Briefing.close` (its title, lead, headlines and parameters);
+:mod:`takingstock.publish` reads the summaries back with :func:`read_summary` when it builds the
+pages and the index. This module is kept light (standard library and :mod:`takingstock.atomic`
+only) because every notebook kernel imports it; ``takingstock.publish`` re-exports both
+functions.
 
 What a notebook wrote
     :func:`record_output` is called by ``tables.save_table`` and ``figures.save_figure`` in the
@@ -23,7 +25,7 @@ from typing import Any, Iterable, Mapping
 
 from takingstock import atomic
 
-SUMMARY_KEYS = ("title", "summary", "headlines", "parameters", "tables", "figures")
+SUMMARY_KEYS = ("title", "summary", "lead", "headlines", "parameters", "tables", "figures")
 OUTPUT_KINDS = ("tables", "figures")
 
 #: What this process (one notebook kernel) saved: kind -> {name: record}, in saving order.
@@ -84,6 +86,7 @@ def write_summary(
     title: str,
     summary: str,
     headlines: Iterable[Mapping[str, Any]],
+    lead: Iterable[str] = (),
     parameters: Mapping[str, Any] | None = None,
     outputs: Mapping[str, list[Mapping[str, Any]]] | None = None,
 ) -> Path:
@@ -93,7 +96,10 @@ def write_summary(
         summaries_dir: folder of summaries (``output/summaries``), created if missing.
         stem: the notebook's file stem, e.g. ``"02_country_of_origin"``.
         title: the briefing's title (plain text; escaped when rendered).
-        summary: one sentence saying what the notebook finds.
+        summary: one sentence saying what the notebook finds (the index's line for the page).
+        lead: the page's opening sentences (:meth:`takingstock.findings.Briefing.lead`): three
+            to five sentences of its key findings; the page shows them at its top and the index
+            builds the lead of the whole set from them. Empty: the summary alone.
         headlines: the headline numbers, each ``{"label": str, "value": str}``; values
             that are not strings are converted with ``str``.
         parameters: the parameters the notebook ran with (paths become strings).
@@ -126,6 +132,7 @@ def write_summary(
         "stem": stem,
         "title": str(title).strip(),
         "summary": str(summary).strip(),
+        "lead": [str(s).strip() for s in lead if str(s).strip()] or [str(summary).strip()],
         "headlines": rows,
         "parameters": _jsonable(dict(parameters or {})),
         **{kind: [_jsonable(dict(r)) for r in items]

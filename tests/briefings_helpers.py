@@ -1,16 +1,19 @@
 """Helpers for the briefing tests: an invented fixture notebook, executed for real.
 
-The fixture holds a Markdown title and findings, a plotly figure shown through
-``takingstock.figures.show``, an escaped table through ``takingstock.tables.show``, a printed
-catalogue-like designation ``<script>alert(1)</script>``, cells tagged ``remove-cell`` and
-``remove-output``, and a summary written through ``publish.write_summary``. The first figure and
-the table are also saved (``save_figure`` / ``save_table``, as ``<stem>_designations`` and
+The fixture holds a Markdown title and findings, declared through the notebooks' publishing API
+(:class:`takingstock.findings.Briefing`): a plotly figure (``brief.figure``), a second one shown
+without being saved the same way, an escaped table (``brief.table``), a note naming a
+catalogue-like designation ``<script>alert(1)</script>``, a lead and the summary
+(``brief.lead``, ``brief.close``). It also prints that designation and emits a warning, a
+stderr line and a return value that no page may show, and has cells tagged ``remove-cell`` and
+``remove-output``. The first figure and the table are saved (as ``<stem>_designations`` and
 ``<stem>_items``), so a briefing built with ``tables_dir`` / ``figures_dir`` links their
-downloads; the second figure is only shown. All data invented.
+downloads. All data invented.
 """
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 
@@ -26,6 +29,9 @@ REMOVED_OUTPUT_MARKER = "REMOVED_OUTPUT_MARKER"
 FIGURE_COUNT = 2
 FIGURE_ALT = "Bar chart: 5 invented AK-47 rifles and 3 of a second item."
 TABLE_CAPTION = "Invented items by designation"
+NOTE = "A designation from the data: "
+#: What the kernel emits besides the declared findings: never on a page.
+UNDECLARED = ("UNDECLARED_STDOUT", "UNDECLARED_WARNING", "UNDECLARED_STDERR", "UNDECLARED_RETURN_VALUE")
 
 
 def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nbformat.NotebookNode:
@@ -36,12 +42,22 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
         "output_dir = str(paths.OUTPUT)\n"
         f"designation = {XSS!r}\n"
         "stem = 'fixture'\n"
+        f"page_title = {stem_title!r}\n"
+        "static_figures = True\n"
     )
     params.metadata["tags"] = ["parameters"]
     removed = new_code_cell(f"print('{REMOVED_CELL_MARKER}')  # {CODE_MARKER}")
     removed.metadata["tags"] = ["remove-cell"]
     quiet = new_code_cell(f"print('{REMOVED_OUTPUT_MARKER}')  # {CODE_MARKER}")
     quiet.metadata["tags"] = ["remove-output"]
+    setup_code = (
+        f"# {CODE_MARKER} setup\n"
+        "from takingstock.findings import Briefing\n"
+        "from takingstock.runcontext import RunContext\n"
+        "run = RunContext.from_params(globals())\n"
+        "brief = Briefing(run, stem, title=page_title)\n"
+        "part = stem.split('_', 1)[1]  # the names the tests expect: <stem>_designations, <stem>_items\n"
+    )
     figure_code = (
         f"# {CODE_MARKER} figure\n"
         "import plotly.graph_objects as go\n"
@@ -49,40 +65,42 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
         "fig = go.Figure(go.Bar(x=[designation, 'AK-47 (invented)'], y=[3, 5]))\n"
         "figures.finish(fig, title='Invented items by designation', x_title='Designation',\n"
         "               y_title='Items', source='Source: invented test data')\n"
-        "from pathlib import Path\n"
-        f"figures.save_figure(fig, stem + '_designations', alt={FIGURE_ALT!r},\n"
-        "                    figures_dir=Path(output_dir) / 'figures')\n"
-        f"figures.show(fig, alt={FIGURE_ALT!r})\n"
+        f"brief.figure(fig, part + '_designations', alt={FIGURE_ALT!r})\n"
     )
     line_code = (
         f"# {CODE_MARKER} second figure\n"
         "fig2 = go.Figure(go.Scatter(x=[1975, 1985, 1995], y=[1, 4, 2], mode='lines'))\n"
         "figures.finish(fig2, title='Invented items by decade', x_title='Year',\n"
         "               y_title='Items', source='Source: invented test data')\n"
-        "figures.show(fig2, alt='Line chart: items peak at 4 in 1985.')\n"
+        "brief.figure(fig2, part + '_decades', alt='Line chart: items peak at 4 in 1985.')\n"
     )
     table_code = (
         f"# {CODE_MARKER} table\n"
         "import pandas as pd\n"
-        "from takingstock import tables\n"
         "items = pd.DataFrame({'designation': [designation, 'PKM'], 'items': [3, 7]})\n"
-        f"tables.save_table(items, stem + '_items', tables_dir=Path(output_dir) / 'tables',\n"
-        f"                  caption={TABLE_CAPTION!r}, source='Source: invented test data')\n"
-        f"tables.show(items, caption={TABLE_CAPTION!r})\n"
+        f"brief.table(items, part + '_items', {TABLE_CAPTION!r}, source='Source: invented test data')\n"
+    )
+    noise_code = (
+        f"# {CODE_MARKER} what the kernel emits besides the findings\n"
+        "import sys, warnings\n"
+        f"print(designation, {UNDECLARED[0]!r})\n"
+        f"warnings.warn({UNDECLARED[1]!r})\n"
+        f"print({UNDECLARED[2]!r}, file=sys.stderr)\n"
+        f"brief.note({NOTE!r} + designation)\n"
+        f"{UNDECLARED[3]!r}\n"
     )
     summary_code = (
         f"# {CODE_MARKER} summary\n"
-        "from pathlib import Path\n"
-        "from takingstock import publish\n"
-        "publish.write_summary(Path(output_dir) / 'summaries', stem, title='Fixture summary',\n"
-        "    summary='Ten invented items, ' + designation + ' among them.',\n"
-        "    headlines=[{'label': 'invented items', 'value': '10'},\n"
-        "               {'label': 'designation', 'value': designation}],\n"
-        "    parameters={'designation': designation})\n"
+        "brief.headline('invented items', 10)\n"
+        "brief.headline('designation', designation)\n"
+        "brief.lead('Ten invented items, ' + designation + ' among them.', 'All of them are invented.',\n"
+        "           'Nothing here is real data.')\n"
+        "brief.close({'designation': designation})\n"
     )
     cells = [
         new_markdown_cell(f"# {stem_title}\n\nA small invented notebook for the tests."),
         params,
+        new_code_cell(setup_code),
         new_markdown_cell("## Most invented items are rifles"),
         new_code_cell(figure_code),
         new_markdown_cell("## Items peak in the 1980s"),
@@ -90,7 +108,7 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
         new_markdown_cell("## The items, as a table\n\n### Detail"),
         new_code_cell(table_code),
         new_markdown_cell("## A designation printed as text"),
-        new_code_cell(f"print(designation)  # {CODE_MARKER}"),
+        new_code_cell(noise_code),
         removed,
         quiet,
         new_code_cell(summary_code),
@@ -148,23 +166,28 @@ def fake_executed_notebook(title: str = "Fixture briefing: invented deals") -> n
     figures.finish(fig2, title="Invented items by decade", x_title="Year", y_title="Items",
                    source="Source: invented test data")
 
+    def marked(kind, **data):
+        return new_output("display_data", data=data, metadata={"takingstock": {"finding": kind}})
+
     def bundle(f, alt):
-        return new_output("display_data", data={
-            "application/vnd.plotly.v1+json": f.to_plotly_json(),
-            "text/html": figures.figure_html(f, alt),
-            "text/plain": f"[figure] {alt}",
-        })
+        return marked("figure", **{"application/vnd.plotly.v1+json": f.to_plotly_json(),
+                                   "text/html": figures.figure_html(f, alt), "text/plain": f"[figure] {alt}"})
 
     df = pd.DataFrame({"designation": [XSS, "PKM"], "items": [3, 7]})
+    note = NOTE + XSS
     outputs = {
-        3: [bundle(fig, "Bar chart: 5 invented AK-47 rifles and 3 of a second item.")],
-        5: [bundle(fig2, "Line chart: items peak at 4 in 1985.")],
-        7: [new_output("display_data", data={
-            "text/html": tables.to_html(df, TABLE_CAPTION, name="fixture_items"),
-            "text/plain": "table"})],
-        9: [new_output("stream", name="stdout", text=XSS + "\n")],
-        10: [new_output("stream", name="stdout", text=REMOVED_CELL_MARKER + "\n")],
-        11: [new_output("stream", name="stdout", text=REMOVED_OUTPUT_MARKER + "\n")],
+        4: [bundle(fig, "Bar chart: 5 invented AK-47 rifles and 3 of a second item.")],
+        6: [bundle(fig2, "Line chart: items peak at 4 in 1985.")],
+        8: [marked("table", **{"text/html": tables.to_html(df, TABLE_CAPTION, name="fixture_items"),
+                               "text/plain": "table"})],
+        10: [new_output("stream", name="stdout", text=f"{XSS} {UNDECLARED[0]}\n"),
+             new_output("stream", name="stderr", text=f"UserWarning: {UNDECLARED[1]}\n{UNDECLARED[2]}\n"),
+             marked("note", **{"text/html": f'<p class="ts-note">{html.escape(note)}</p>', "text/plain": note}),
+             new_output("execute_result", data={"text/plain": repr(UNDECLARED[3])}, execution_count=1),
+             new_output("error", ename="ValueError", evalue="DELIM not in msg_list",
+                        traceback=["Traceback (most recent call last):", "ValueError: DELIM not in msg_list"])],
+        11: [new_output("stream", name="stdout", text=REMOVED_CELL_MARKER + "\n")],
+        12: [new_output("stream", name="stdout", text=REMOVED_OUTPUT_MARKER + "\n")],
     }
     for index, outs in outputs.items():
         nb.cells[index].outputs = outs

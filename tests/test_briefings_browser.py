@@ -245,8 +245,9 @@ def test_fixture_pdf_edition(fixture_briefings, tmp_path):
     # the sources, credit and licence every page repeats: once, after the last briefing
     colophon = [i for i, t in enumerate(texts, 1) if "Sources, credit and licence" in t]
     assert len(colophon) == 1 and colophon[0] > fixture
-    # measured with Debian's Chromium and fonts: index 1 sheet, each briefing 2, colophon 2
-    assert (index, claims, fixture, colophon[0], len(texts)) == (1, 2, 4, 6, 7)
+    # measured with Debian's Chromium and fonts: index 1 sheet, each briefing 3 (the lead and
+    # tiles, then the first figure, kept whole, on the next sheet), colophon 2
+    assert (index, claims, fixture, colophon[0], len(texts)) == (1, 2, 5, 8, 9)
     assert "built 2026" in texts[0] and "code fixture" in texts[-1]  # the stamp on every sheet
     assert f"page {len(texts)} of {len(texts)}" in texts[-1]
     # figures are static images, not empty plotly boxes; no script text leaked

@@ -598,7 +598,7 @@ def test_notebook_01_runs_under_papermill(tmp_path):
     assert len(pd.read_parquet(tmp_path / "proc" / "catalogue.parquet")) == report["clean_rows"].sum()
     summary = json.loads((out / "summaries" / "01_clean_catalogue.json").read_text())
     heads = {h["label"]: h["value"] for h in summary["headlines"]}
-    assert heads["states of manufacture named (amnesty_2015)"] == "11"
+    assert heads["states of manufacture named (Amnesty International (2015))"] == "11"
 
 
 def test_load_processed_reads_step_01_output_or_cleans_in_memory(tmp_path, capsys):

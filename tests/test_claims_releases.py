@@ -415,9 +415,11 @@ def test_notebook_05_ledger_has_a_column_per_release(tmp_path, processed_dir, sh
     heads = {h["label"]: int(h["value"]) for h in summary["headlines"]}
     assert heads == {"reproduced": 10, "transcribed": 14, "differs": 5, "not comparable": 8, "not checkable": 18,
                      "fragile: another reasonable reading flips the verdict": 3}
-    assert ("on 2025-03-13: 10 reproduced, 14 transcribed, 5 differ, 8 not comparable, 18 not checkable"
-            in summary["summary"])
-    assert "3 verdicts flip under another reasonable reading" in summary["summary"]
+    assert summary["summary"].startswith("Of the 55 claims checked on SIPRI's release of 2026-05-18: 10 reproduced")
+    lead = " ".join(summary["lead"])
+    assert "8 not comparable (the data measures something else) and 18 not checkable" in lead
+    assert "3 verdicts flip under another reasonable reading" in lead
+    assert "5 claims moved in value or verdict" in lead
     assert "robustness" in ledger.columns
     text = (tmp_path / "out.ipynb").read_text()
     assert "SIPRI release of 2026-05-18; the whole register" in text

@@ -348,6 +348,6 @@ def test_notebook_03_shows_the_era_of_design_for_every_catalogue(tmp_path):
     text = (tmp_path / "03.ipynb").read_text(encoding="utf-8")
     assert "made *no earlier than* that year" in text
     heads = {h["label"]: h["value"] for h in json.loads((out / "summaries" / "03_eras.json").read_text())["headlines"]}
-    assert heads["amnesty_2015: era of design known"] == "33.3% of item types (16 of 48 rows)"
+    assert heads["Amnesty International (2015): era of design known"] == "33.3% of item types (16 of 48 rows)"
     spec = json.loads((out / "figures" / "03_amnesty_2015_design_decades.json").read_text())
     assert "made no earlier than that" in spec["layout"]["meta"]["alt"]

@@ -187,7 +187,10 @@ def test_accessible_structure(built):
             assert o.figures == ["Bar chart: 5 invented AK-47 rifles and 3 of a second item.",
                                  "Line chart: items peak at 4 in 1985."]
     fixture = _pages(tmp / "b")["02_fixture.html"]
-    assert "<h1>Fixture briefing: invented deals</h1>" in fixture
+    # the page is titled as its summary says (the Briefing's title, naming the run's recipient);
+    # the notebook's own heading when there is no summary
+    assert "<h1>Fixture summary</h1>" in fixture and "<h1>Fixture briefing: invented deals</h1>" not in fixture
+    assert "<h1>Supply (fixture)</h1>" in _pages(tmp / "b")["04_supply.html"]
     assert outline(fixture).headings == [1, 2, 2, 2, 2, 3, 2, 2]
 
 
@@ -203,10 +206,11 @@ def test_provenance_stamp(built):
     # the SIPRI release shows where SIPRI is used (sipri_register parameter), and on the index
     assert "2026-05-18" in pages["04_supply.html"] and "2026-05-18" in pages["index.html"]
     assert "2026-05-18" not in pages["02_fixture.html"]
-    # parameters from the papermill metadata, escaped
+    # parameters from the papermill metadata, as text, escaped; no folder of the machine
     assert "<code>designation</code>" in pages["02_fixture.html"]
-    assert json.dumps(bh.XSS).replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;") \
-        in pages["02_fixture.html"]
+    assert f"<td><code>{XSS_ESCAPED}</code></td>" in pages["02_fixture.html"]
+    assert "<td><code>x</code></td>" in pages["02_fixture.html"]  # output_dir "/tmp/x": its name only
+    assert "/tmp/x" not in pages["02_fixture.html"]
 
 
 def test_index_lists_every_page_with_headlines(built):
@@ -217,6 +221,59 @@ def test_index_lists_every_page_with_headlines(built):
     assert '<span class="value">3 of 4</span> claims supported' in index
     assert '<span class="value">10</span> invented items' in index
     assert "Ten invented items." in index and "3 of 4 claims hold." in index
+    # the index opens with the lead of the whole set: each page's first sentence, the ledger first
+    lede = re.search(r'<p class="lede">(.*?)</p>', index, re.DOTALL).group(1)
+    assert lede.startswith("3 of 4 claims hold. Ten invented items.") and "not money" in lede
+
+
+def test_a_page_shows_only_the_declared_findings_and_opens_with_its_lead(built):
+    """Stdout, stderr, warnings, return values and tracebacks never reach a page, whatever they say;
+    the declared table, figures and note do, and the lead opens the page."""
+    tmp, _ = built
+    page = _pages(tmp / "b")["02_fixture.html"]
+    for text in (*bh.UNDECLARED, "Traceback", "DELIM not in msg_list", "ValueError", bh.REMOVED_CELL_MARKER,
+                 bh.REMOVED_OUTPUT_MARKER, 'class="output_stream', 'class="output_error'):
+        assert text not in page, text
+    assert f"{bh.NOTE}{XSS_ESCAPED}" in page and bh.TABLE_CAPTION in page
+    assert page.count('class="plotly-graph-div"') == bh.FIGURE_COUNT
+    masthead = page[page.index("<header"):page.index("</header>")]
+    assert '<p class="lede">Ten invented items.</p>' in masthead
+
+
+def test_a_page_leads_with_every_sentence_of_its_lead(tmp_path):
+    nb = _write_fake(tmp_path, "03_lead", "Lead (fixture)")
+    publish.write_summary(tmp_path / "summaries", "03_lead", title="Lead: Yemen", summary="One.",
+                          lead=["One.", "Two <b>bold</b>.", "Three."], headlines=[])
+    publish.build_briefings([nb], summaries_dir=tmp_path / "summaries", briefings_dir=tmp_path / "b",
+                            raw_dir=_raw_dir(tmp_path), git_commit="x")
+    page = (tmp_path / "b" / "03_lead.html").read_text()
+    assert '<p class="lede">One. Two &lt;b&gt;bold&lt;/b&gt;. Three.</p>' in page
+    assert "<h1>Lead: Yemen</h1>" in page and "<title>Lead: Yemen | taking-stock briefing</title>" in page
+
+
+def test_a_run_for_another_recipient_keeps_the_pages_of_the_others(tmp_path):
+    """Pages of an earlier run for another recipient (their executed notebooks and summaries
+    beside this run's) stay in the briefings and the index; unrelated notebooks do not join."""
+    summaries = tmp_path / "summaries"
+    iraq = _write_fake(tmp_path, "04_supply_chains", "Supply")
+    yemen = _write_fake(tmp_path, "04_supply_chains__yemen", "Supply")
+    stray = _write_fake(tmp_path, "09_unrelated", "Unrelated")
+    for stem, title in (("04_supply_chains", "Supply chains: Iraq"), ("04_supply_chains__yemen", "Supply chains: Yemen"),
+                        ("09_unrelated", "Unrelated")):
+        publish.write_summary(summaries, stem, title=title, summary=f"{title}.", headlines=[])
+    raw = _raw_dir(tmp_path)
+    written = publish.build_briefings([yemen], summaries_dir=summaries, briefings_dir=tmp_path / "b",
+                                      raw_dir=raw, git_commit="x")
+    assert [p.name for p in written] == ["04_supply_chains.html", "04_supply_chains__yemen.html", "index.html"]
+    index = (tmp_path / "b" / "index.html").read_text()
+    assert "Supply chains: Iraq" in index and "Supply chains: Yemen" in index and "Unrelated" not in index
+    assert iraq.exists() and stray.exists()
+    # the index's lead says a sentence two runs share once
+    lede = re.search(r'<p class="lede">(.*?)</p>', index, re.DOTALL).group(1)
+    assert lede.count("Supply chains: Iraq.") == 1 and lede.count("Supply chains: Yemen.") == 1
+    only = publish.build_briefings([yemen], summaries_dir=summaries, briefings_dir=tmp_path / "c",
+                                   raw_dir=raw, git_commit="x", keep_other_runs=False)
+    assert [p.name for p in only] == ["04_supply_chains__yemen.html", "index.html"]
 
 
 def test_failed_render_keeps_old_briefings(fresh):
@@ -315,6 +372,9 @@ def test_executed_fixture_has_no_code_and_inert_xss(tmp_path):
     assert bh.REMOVED_CELL_MARKER not in html and bh.REMOVED_OUTPUT_MARKER not in html
     assert html.count(XSS_ESCAPED) >= 3
     assert html.count('class="plotly-graph-div"') == bh.FIGURE_COUNT
+    for text in (*bh.UNDECLARED, "Traceback", "UserWarning"):
+        assert text not in html, text
+    assert f"{bh.NOTE}{XSS_ESCAPED}" in html
     assert len(html.encode()) < publish.MAX_PAGE_BYTES
     summary = json.loads((tmp_path / "summaries" / "02_fixture.json").read_text())
     assert summary["headlines"][0] == {"label": "invented items", "value": "10"}
@@ -481,3 +541,17 @@ def test_pdf_without_chromium_is_skipped_and_not_linked(tmp_path, monkeypatch):
                             raw_dir=_raw_dir(tmp_path), git_commit="x", pdf=True)
     assert not (tmp_path / "b" / pdf_edition.PDF_NAME).exists()
     assert pdf_edition.PDF_NAME not in (tmp_path / "b" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_set_lead_takes_each_pages_first_sentence_once_and_ends_with_the_caveat():
+    entries = [{"stem": "05_claims", "lead": ["Of 49 claims, 8 reproduced.", "More."]},
+               {"stem": "01_clean_catalogue", "lead": ["68 of 68 rows are clean."]},
+               {"stem": "03_eras", "lead": ["The year is unknown for 87.5%.", "Iraq."]},
+               {"stem": "03_eras__yemen", "lead": ["The year is unknown for 87.5%.", "Yemen."]},
+               {"stem": "04_supply_chains", "lead": ["480 deals to Iraq."]},
+               {"stem": "06_release_changes", "lead": ["Releases compared."]},
+               {"stem": "07_more", "lead": ["Not said: four sentences are the most."]}]
+    said = publish.set_lead(entries)
+    assert said[:4] == ["Of 49 claims, 8 reproduced.", "The year is unknown for 87.5%.", "480 deals to Iraq.",
+                        "Releases compared."]
+    assert len(said) == 5 and "not money" in said[-1]

@@ -114,9 +114,6 @@ f4,mortar,M-1938,Soviet Union,Iraq,2090,2090,iraqi capture,1,item,,own,ai-pr-201
 """
 OWN_ID = "field_notes_2024"
 SIPRI_FREE = "no SIPRI export"
-XFAIL = ("Issue 21: these pages still show what the scanner reports; the notebooks, leads and page "
-         "rendering are being rewritten (branch issue-21). The output names each problem and page.")
-
 
 def _pipeline(cwd: Path, *args: str) -> None:
     proc = subprocess.run([sys.executable, str(paths.ROOT / "pipeline.py"), "--no-progress", *args],
@@ -178,7 +175,6 @@ RUNS = {
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=XFAIL)
 @pytest.mark.parametrize("run", list(RUNS))
 def test_what_a_reader_sees_is_clean(request, run):
     fixture, catalogue_ids = RUNS[run]

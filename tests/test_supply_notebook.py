@@ -17,7 +17,10 @@ def _run(tmp_path, **parameters):
 
     pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"), kernel_name="python3",
                         progress_bar=False, parameters={"output_dir": str(tmp_path), **parameters})
-    return json.loads((tmp_path / "summaries" / "04_supply_chains.json").read_text())
+    from takingstock.runcontext import RunContext
+
+    stem = RunContext(recipients=tuple(parameters.get("recipients") or ("Iraq",))).stem("04_supply_chains")
+    return json.loads((tmp_path / "summaries" / f"{stem}.json").read_text())
 
 
 @pytest.mark.slow
