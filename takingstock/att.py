@@ -46,6 +46,7 @@ from pathlib import Path
 import pandas as pd
 
 from takingstock import paths
+from takingstock.tabular import read_text_table
 
 __all__ = ["STATUSES", "AttError", "att_file", "load_att", "status_on", "status_in_year", "with_status",
            "status_table", "stale_rows", "origin_states", "ATT_FILE", "SIGNATURE_CLOSED",
@@ -99,13 +100,7 @@ def load_att(path: str | Path | None = None) -> pd.DataFrame:
             not a year, or a row of confidence ``none`` that still gives a date.
     """
     path = Path(path) if path is not None else ATT_FILE
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise AttError(f"{path}: file not found") from exc
-    missing = [c for c in _COLUMNS if c not in table.columns]
-    if missing:
-        raise AttError(f"{path}: missing column(s) {', '.join(missing)}")
+    table = read_text_table(path, _COLUMNS, AttError)
     for i, row in table.iterrows():
         where = f"{path}, row {i + 2}"
         for col in ("signature_date", "consent_date", "signature_withdrawn_date", "checked_through"):

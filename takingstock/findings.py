@@ -43,6 +43,7 @@ Caveats: text from data (designations, names) shown through :meth:`Briefing.note
 from __future__ import annotations
 
 import html
+import importlib
 from typing import Any, Mapping, Sequence, TypeVar
 
 import pandas as pd
@@ -177,7 +178,10 @@ class Briefing:
     def figure(self, fig, name: str, alt: str):
         """Save ``fig`` (HTML and JSON; SVG and PNG when the run draws static figures), show it
         with its alt text and return it."""
-        from takingstock import figures
+        # Imported by name, not by an import statement: the runner's cache reads import
+        # statements to know which steps a module's edit reruns, and only the notebooks that
+        # draw figures (and import takingstock.figures themselves) depend on the figure code.
+        figures = importlib.import_module("takingstock.figures")
 
         stem = self.name(name)
         figures.save_figure(fig, stem, alt=alt, figures_dir=self.run.figures_dir, static=self.run.static_figures)

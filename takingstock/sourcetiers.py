@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from takingstock.tabular import read_text_table
+
 __all__ = ["TIERS", "TIER_WORDS", "READ_VALUES", "SourcesError", "load_sources", "best_tier", "tier_label",
            "tier_flag"]
 
@@ -44,13 +46,7 @@ def load_sources(path: str | Path) -> pd.DataFrame:
         ``read`` value, an empty reason, or a duplicate id.
     """
     path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise SourcesError(f"{path}: file not found") from exc
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise SourcesError(f"{path}: missing column(s) {', '.join(missing)}")
+    table = read_text_table(path, COLUMNS, SourcesError)
     table = table.apply(lambda col: col.str.strip())
     for n, row in enumerate(table.itertuples(index=False), start=2):
         for column, allowed in (("tier", TIERS), ("read", READ_VALUES)):

@@ -96,10 +96,11 @@ def test_the_compact_view_puts_each_rows_detail_one_click_away():
                            "detail": [XSS, "Bulgaria, China"]})
     html = findings.compact_html(ledger, ["claim", "stated", "verdict"], "Claims", "05_claims_ledger")
     head = html[: html.index("</thead>")]
-    assert [c for c in ("claim", "stated", "verdict", "rule", "detail") if f">{c}</th>" in head] == [
-        "claim", "stated", "verdict"]
+    # headers and detail labels in words (labels.header)
+    assert [c for c in ("Claim", "Stated", "Verdict", "Rule", "Detail") if f">{c}</th>" in head] == [
+        "Claim", "Stated", "Verdict", "Detail"]
     assert html.count("<details>") == 2 and html.count('class="ts-detail-block"') == 2
-    assert "<dt>rule</dt><dd>computed &gt;= stated</dd>" in html
-    assert "<dt>rule</dt><dd></dd>" not in html  # empty cells are left out of the detail
+    assert "<dt>Rule</dt><dd>computed &gt;= stated</dd>" in html
+    assert "<dt>Rule</dt><dd></dd>" not in html  # empty cells are left out of the detail
     assert XSS not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'data-table="05_claims_ledger"' in html

@@ -201,7 +201,9 @@ def _run_notebook(tmp_path, processed_dir, **parameters):
                         kernel_name="python3", progress_bar=False, cwd=str(paths.NOTEBOOKS),
                         parameters={"output_dir": str(tmp_path), "processed_dir": str(processed_dir),
                                     "static_figures": False, **parameters})
-    summary = json.loads((tmp_path / "summaries" / f"{NOTEBOOK}.json").read_text())
+    # a run for another recipient writes its summary under its own stem (RunContext.stem)
+    (path,) = (tmp_path / "summaries").glob(f"{NOTEBOOK}*.json")
+    summary = json.loads(path.read_text())
     return summary, {h["label"]: h["value"] for h in summary["headlines"]}
 
 

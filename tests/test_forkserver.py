@@ -220,11 +220,13 @@ def test_kernel_error_lines_and_the_one_list_of_harmless_messages(monkeypatch):
     text = ("plain output\nERROR:tornado.general:Uncaught exception in ZMQStream callback\n"
             "Traceback (most recent call last):\n  File x\nValueError: DELIM not in msg_list\n"
             "[E 2026-12-07 10:00:00 Kernel] bad\nINFO:ok\n")
+    # a traceback comes with its last frame and the exception it ends with
     assert execute.error_lines(text) == [
         "ERROR:tornado.general:Uncaught exception in ZMQStream callback",
-        "Traceback (most recent call last):", "[E 2026-12-07 10:00:00 Kernel] bad"]
+        "Traceback (most recent call last):", "File x", "ValueError: DELIM not in msg_list",
+        "[E 2026-12-07 10:00:00 Kernel] bad"]
     monkeypatch.setattr(execute, "HARMLESS", (r"^\[E .* Kernel\] bad$",))
-    assert len(execute.error_lines(text)) == 2
+    assert len(execute.error_lines(text)) == 4
 
 
 def test_the_run_kernels_use_private_unix_sockets_and_send_no_heartbeat(server, tmp_path):

@@ -138,7 +138,7 @@ def test_real_tables_package_validates(built_report):
     for r in pkg["resources"]:  # each schema is what frictionless infers reading every row
         assert r["schema"]["fields"] == packages._frictionless_fields(folder / r["path"]), r["name"]
     assert res["02_amnesty_2015_manufacture"]["sipri_derived"] is False
-    assert res["02_amnesty_2015_manufacture"]["source"].startswith("Source: catalogue 'Amnesty International, Taking Stock (2015)'")
+    assert res["02_amnesty_2015_manufacture"]["source"].startswith("Source: calculations by taking-stock from Amnesty International, Taking Stock (2015)")
     if "03_sipri_iraq_by_decade" in res:  # a SIPRI register was available to the run
         dec = res["03_sipri_iraq_by_decade"]
         assert dec["sipri_derived"] is True and "calculations by taking-stock, not SIPRI" in dec["credit"]

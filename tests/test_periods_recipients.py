@@ -87,5 +87,5 @@ def test_a_run_for_yemen_writes_no_iraq_period_name(tmp_path, committed, shared_
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
         assert [label for label in iraq if label in text] == []
     # The pages say which periods they use instead.
-    page = (out / "briefings" / "03_eras.html").read_text(encoding="utf-8")
+    page = (out / "briefings" / "03_eras__yemen.html").read_text(encoding="utf-8")  # named after its recipient
     assert "defined for Iraq only; this run is for Yemen, so its periods here are calendar decades" in page

@@ -207,7 +207,7 @@ def test_provenance_stamp(built):
     assert "2026-05-18" in pages["04_supply.html"] and "2026-05-18" in pages["index.html"]
     assert "2026-05-18" not in pages["02_fixture.html"]
     # parameters from the papermill metadata, as text, escaped; no folder of the machine
-    assert "<code>designation</code>" in pages["02_fixture.html"]
+    assert '<th scope="row">Designation</th>' in pages["02_fixture.html"]  # the name in words
     assert f"<td><code>{XSS_ESCAPED}</code></td>" in pages["02_fixture.html"]
     assert "<td><code>x</code></td>" in pages["02_fixture.html"]  # output_dir "/tmp/x": its name only
     assert "/tmp/x" not in pages["02_fixture.html"]

@@ -72,6 +72,12 @@ def run_notebook(task: Task, root: Path, config: Config, kernels=None) -> None:
     with contextlib.suppress(FileNotFoundError):
         failed.unlink()
     log = Path(kernels.new_name("log-")).with_suffix(".txt")
+    ran = []  # the size of the kernel's log as each cell finished (see kernel_errors)
+
+    def cell_done(**_) -> None:  # nbclient's hook, called as each cell has run
+        with contextlib.suppress(OSError):
+            ran.append(log.stat().st_size)
+
     try:
         for attempt in range(1, START_ATTEMPTS + 1):
             try:
@@ -86,6 +92,7 @@ def run_notebook(task: Task, root: Path, config: Config, kernels=None) -> None:
                     # file in ~/.ipython, and a busy machine gets "database is locked" errors
                     extra_arguments=["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"],
                     kernel_manager_class=kernels.kernel_manager_class(log),
+                    on_cell_executed=cell_done,
                 )
                 break
             except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
@@ -96,7 +103,7 @@ def run_notebook(task: Task, root: Path, config: Config, kernels=None) -> None:
                     continue
                 raise StepFailed(failure_message(task, source, exc, _keep(tmp, failed),
                                                  PapermillExecutionError)) from exc
-        problems = kernel_errors(log, tmp)
+        problems = kernel_errors(log, tmp, until=ran[-1] if ran else None)
         if problems:
             raise StepFailed(kernel_error_message(task, problems, _keep(tmp, failed)))
     finally:
@@ -149,10 +156,25 @@ MAX_REPORTED_LINES = 8
 
 
 def error_lines(text: str) -> list[str]:
-    """The lines of ``text`` that are errors (:data:`ERROR_LINE`) and not :data:`HARMLESS`."""
+    """The lines of ``text`` that are errors (:data:`ERROR_LINE`) and not :data:`HARMLESS`; a
+    traceback also gives its last frame and the exception it ends with, so the report says what
+    went wrong and where."""
     harmless = [re.compile(h) for h in HARMLESS]
-    return [line for line in text.splitlines()
-            if ERROR_LINE.search(line) and not any(h.search(line) for h in harmless)]
+    lines, found, i = text.splitlines(), [], 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not ERROR_LINE.search(line) or any(h.search(line) for h in harmless):
+            continue
+        found.append(line)
+        if "Traceback (most recent call last)" in line:
+            end = i
+            while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
+                end += 1
+            frames = [f.strip() for f in lines[i:end] if f.strip().startswith("File ")]
+            found += frames[-1:] + lines[end:end + 1]
+            i = end + 1
+    return found
 
 
 def notebook_stderr(path: Path) -> list[tuple[int, str]]:
@@ -170,14 +192,21 @@ def notebook_stderr(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-def kernel_errors(log: Path, notebook: Path) -> list[str]:
+def kernel_errors(log: Path, notebook: Path, until: int | None = None) -> list[str]:
     """Every error line the kernel wrote: in its own output (``log``, outside any cell) and in
     the stderr of the executed ``notebook``'s cells (the kernel captures what it writes while a
-    cell runs, its log records too), each with where it was."""
+    cell runs, its log records too), each with where it was.
+
+    ``until``: the size the log had when the last cell finished; what the kernel wrote after
+    that, while it was shut down, is left out. Every output was saved by then, and a busy
+    machine sometimes shows ipykernel failing on a socket already closed at that point
+    (``ZMQError: Socket operation on non-socket`` in a ZMQStream callback).
+    """
     found = []
     with contextlib.suppress(OSError):
-        found += [f"kernel output: {line}" for line in
-                  error_lines(log.read_text(encoding="utf-8", errors="replace"))]
+        with open(log, "rb") as handle:
+            text = handle.read(until if until is not None else -1).decode("utf-8", errors="replace")
+        found += [f"kernel output: {line}" for line in error_lines(text)]
     for number, text in notebook_stderr(notebook):
         found += [f"cell {number} (of the executed notebook), stderr: {line}" for line in error_lines(text)]
     return found
