@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         serial = keep("cold -j 1", measure([sys.executable, "pipeline.py", "--jobs", "1"], copy_project(tmp / "serial"),
                                            env_for(tmp / "serial"), memory=False))
         if rep.naive:
-            rep.add(f"cold: naive nbconvert loop, 6 notebooks (median of {len(slows)})", rep.naive, slow["peak_mib"],
+            rep.add(f"cold: naive nbconvert loop, {len(list((ROOT / 'notebooks').glob('*.ipynb')))} notebooks (median of {len(slows)})", rep.naive, slow["peak_mib"],
                     "(reference)")
         speedup = rep.naive / cold["seconds"] if rep.naive else None
         pair_ratios = sorted(n["seconds"] / c["seconds"] for n, c in zip(slows, colds)) if rep.naive else []
