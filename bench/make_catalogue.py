@@ -23,7 +23,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from takingstock import atomic, paths  # noqa: E402
+from takingstock.core import atomic, paths  # noqa: E402
 
 # (name, weight) for the head of the distribution; the tail is spread over the crosswalk.
 HEAD = [

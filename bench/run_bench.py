@@ -55,8 +55,8 @@ sys.path.insert(0, str(HERE))
 
 from make_catalogue import make_catalogue  # noqa: E402
 
-from takingstock import atomic  # noqa: E402
-from takingstock.paths import SHARED_SIPRI  # noqa: E402
+from takingstock.core import atomic  # noqa: E402
+from takingstock.core.paths import SHARED_SIPRI  # noqa: E402
 
 #: Recipients of the grid runs: 1, then 5, then 10 others (disjoint, so no task is cached).
 GRID_RECIPIENTS = {
@@ -212,7 +212,7 @@ FIGURE_COSTS = r"""
 import json, sys, time
 from pathlib import Path
 import plotly.io as pio
-from takingstock import figures
+from takingstock.report import figures
 specs = sorted(Path(sys.argv[1]).glob("*.json"))
 out = Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
 t = time.perf_counter()

@@ -5,10 +5,10 @@ takingstock`` is the same. It takes every argument ``pipeline.py`` takes (``run`
 ``fetch-sipri``, ``check-claims``, ``--only``, ``-p``, ...) plus ``--project-dir DIR``: the
 project folder to build (its ``notebooks/``, ``data/raw/``, ``data/processed/``, ``output/``).
 Without it the folder comes from ``$TAKINGSTOCK_PROJECT``, else the working folder or the nearest
-project folder above it (:func:`takingstock.paths.find_root`).
+project folder above it (:func:`takingstock.core.paths.find_root`).
 
 ``--project-dir`` is taken out of the arguments and put in ``$TAKINGSTOCK_PROJECT`` before any
-other module of the package is imported, because :mod:`takingstock.paths` fixes the project
+other module of the package is imported, because :mod:`takingstock.core.paths` fixes the project
 folder at import; the kernels the run starts inherit the variable, so the notebooks' defaults
 name the same folder.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 PROJECT_OPTION = "--project-dir"
-PROJECT_ENV = "TAKINGSTOCK_PROJECT"  # as takingstock.paths.PROJECT_ENV (not imported: see the docstring)
+PROJECT_ENV = "TAKINGSTOCK_PROJECT"  # as takingstock.core.paths.PROJECT_ENV (not imported: see the docstring)
 EXIT_USAGE = 2  # as takingstock.runner.steps.EXIT_USAGE (not imported: see the docstring)
 PREFACE = """\
 usage: taking-stock [--project-dir DIR] [run | list | fetch-sipri | check-claims] [options]
@@ -70,12 +70,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if project is not None:
         os.environ[PROJECT_ENV] = str(Path(project).expanduser().resolve())
-    # imported only now: takingstock.paths reads $TAKINGSTOCK_PROJECT when first imported
-    from takingstock import paths
+    # imported only now: takingstock.core.paths reads $TAKINGSTOCK_PROJECT when first imported
+    from takingstock.core import paths
 
     if project is not None and paths.ROOT != Path(os.environ[paths.PROJECT_ENV]):
-        # takingstock.paths was imported before this call (in the same process): too late
-        print(f"error: {PROJECT_OPTION} must be given before takingstock.paths is imported "
+        # takingstock.core.paths was imported before this call (in the same process): too late
+        print(f"error: {PROJECT_OPTION} must be given before takingstock.core.paths is imported "
               f"(the project folder is already {paths.ROOT})", file=sys.stderr)
         return EXIT_USAGE
     if "-h" in argv or "--help" in argv:

@@ -4,7 +4,7 @@
 installed with the package) both run :data:`STEPS`; running them (parameter checks, cache, grid,
 threads, failure reports) is the :mod:`takingstock.runner` package's job. See docs/pipeline.md.
 
-Notebook paths are relative to the project folder (:data:`takingstock.paths.ROOT`), so an
+Notebook paths are relative to the project folder (:data:`takingstock.core.paths.ROOT`), so an
 installed package runs the notebooks of the project it is pointed at. The function steps import
 what they use inside their bodies: the runner's cache reads those imports to know which library
 modules a step depends on (:func:`takingstock.runner.cache.function_imports`).
@@ -24,13 +24,13 @@ SIPRI_REFERENCE = ("{root}/data/raw/sipri_releases.csv", "{root}/data/raw/sipri_
 
 # The page templates travel with the package (package data), wherever it is installed; a
 # template of the step's inputs, so its braces are escaped.
-TEMPLATES = (str(Path(__file__).resolve().parent / "templates").replace("{", "{{").replace("}", "}}")
+TEMPLATES = (str(Path(__file__).resolve().parent / "publish" / "templates").replace("{", "{{").replace("}", "}}")
              + "/**")
 
 
 def publish(ctx: StepContext) -> None:
     """Render the briefings, the tables' data package, the downloads folder and the PDF edition."""
-    from takingstock.publish import build_briefings
+    from takingstock.publish.pages import build_briefings
 
     run = ctx.context
     build_briefings(
@@ -47,7 +47,7 @@ def publish(ctx: StepContext) -> None:
 
 def notebook_page(ctx: StepContext) -> None:
     """Render the page body of the notebook that just ran (early: publish reuses it if still true)."""
-    from takingstock.publish import prerender_body
+    from takingstock.publish.pages import prerender_body
 
     run = ctx.context
     for notebook in ctx.executed_notebooks:
@@ -57,14 +57,14 @@ def notebook_page(ctx: StepContext) -> None:
 def start_figure_browser(ctx: StepContext) -> None:
     """Start the browser that draws the static images (and prints the PDF edition) while the
     first notebooks run."""
-    from takingstock.figures import start_browser
+    from takingstock.report.figures import start_browser
 
     start_browser()
 
 
 def static_figures(ctx: StepContext) -> None:
     """Draw the SVG and PNG of every figure still pending (normally none: see below)."""
-    from takingstock.figures import export_pending
+    from takingstock.report.figures import export_pending
 
     export_pending(ctx.context.figures_dir)
 
@@ -74,8 +74,8 @@ def notebook_figures(ctx: StepContext) -> None:
 
     The figures are those its summary lists; without a summary, every pending figure.
     """
-    from takingstock.figures import export_pending
-    from takingstock.summaries import read_summary
+    from takingstock.report.figures import export_pending
+    from takingstock.core.summaries import read_summary
 
     run = ctx.context
     summary = read_summary(run.summaries_dir, run.stem(Path(ctx.step.notebook).stem))

@@ -1,7 +1,7 @@
 """Helpers for the briefing tests: an invented fixture notebook, executed for real.
 
 The fixture holds a Markdown title and findings, declared through the notebooks' publishing API
-(:class:`takingstock.findings.Briefing`): a plotly figure (``brief.figure``), a second one shown
+(:class:`takingstock.report.findings.Briefing`): a plotly figure (``brief.figure``), a second one shown
 without being saved the same way, an escaped table (``brief.table``), a note naming a
 catalogue-like designation ``<script>alert(1)</script>``, a lead and the summary
 (``brief.lead``, ``brief.close``). It also prints that designation and emits a warning, a
@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from takingstock import paths
+from takingstock.core import paths
 
 XSS = "<script>alert(1)</script>"
 CODE_MARKER = "FIXTURE_CODE_MARKER"
@@ -52,8 +52,8 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
     quiet.metadata["tags"] = ["remove-output"]
     setup_code = (
         f"# {CODE_MARKER} setup\n"
-        "from takingstock.findings import Briefing\n"
-        "from takingstock.runcontext import RunContext\n"
+        "from takingstock.report.findings import Briefing\n"
+        "from takingstock.data.runcontext import RunContext\n"
         "run = RunContext.from_params(globals())\n"
         "brief = Briefing(run, stem, title=page_title)\n"
         "part = stem.split('_', 1)[1]  # the names the tests expect: <stem>_designations, <stem>_items\n"
@@ -155,7 +155,7 @@ def fake_executed_notebook(title: str = "Fixture briefing: invented deals") -> n
     import plotly.graph_objects as go
     from nbformat.v4 import new_output
 
-    from takingstock import figures, tables
+    from takingstock.report import figures, tables
 
     nb = fixture_notebook(title)
     fig = go.Figure(go.Bar(x=[XSS, "AK-47 (invented)"], y=[3, 5]))

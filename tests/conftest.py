@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from takingstock import paths
+from takingstock.core import paths
 
 
 # The reasons a test skips for want of real SIPRI data; pytest_terminal_summary counts them.
@@ -99,7 +99,7 @@ def built_report():
 def processed_dir(tmp_path_factory):
     """The committed catalogues cleaned into a temporary processed folder (shared by the claims
     and follow-up tests)."""
-    from takingstock import catalogue as cat
+    from takingstock.data import catalogue as cat
 
     result = cat.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
     proc = tmp_path_factory.mktemp("processed")

@@ -1,4 +1,4 @@
-"""The ATT status table (data/raw/att_status.csv) and the status rules of takingstock.att.
+"""The ATT status table (data/raw/att_status.csv) and the status rules of takingstock.data.att.
 
 The facts asserted here are ones no later edit of the table should change (each is in the UN
 depositary record or the government's own announcement, see the rows' source URLs)."""
@@ -8,8 +8,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from takingstock import att
-from takingstock.countries import load_crosswalk
+from takingstock.data import att
+from takingstock.data.countries import load_crosswalk
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of takingstock.breakdowns on the real committed catalogues and on invented rows."""
+"""Tests of takingstock.analysis.breakdowns on the real committed catalogues and on invented rows."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from takingstock import breakdowns as b
-from takingstock import paths
+from takingstock.analysis import breakdowns as b
+from takingstock.core import paths
 
 
 @pytest.fixture(scope="module")
 def processed():
     """The processed catalogue built from the committed raw catalogues (as step 01 does)."""
-    catalogue = pytest.importorskip("takingstock.catalogue")
+    catalogue = pytest.importorskip("takingstock.data.catalogue")
     return catalogue.clean_catalogues(str(paths.RAW / "catalogue_*.csv")).clean
 
 
@@ -101,7 +101,7 @@ def test_fold_successors_merges_soviet_union_into_russia(processed):
 
 
 def test_eras_and_year_filter(processed):
-    from takingstock import eras
+    from takingstock.analysis import eras
 
     ai = b.select_catalogue(processed, "amnesty_2015")
     dec = b.by_decade(ai)
@@ -207,7 +207,7 @@ def test_notebook_02_with_a_year_range_skips_catalogues_left_empty(tmp_path, mon
     assert made == ["02_amnesty_2015_manufacture.csv"]
     kept = pd.read_csv(out / "tables" / "02_amnesty_2015_manufacture.csv")
     dated = b.filter_years(b.select_catalogue(
-        pytest.importorskip("takingstock.catalogue").clean_catalogues(str(paths.RAW / "catalogue_*.csv")).clean,
+        pytest.importorskip("takingstock.data.catalogue").clean_catalogues(str(paths.RAW / "catalogue_*.csv")).clean,
         "amnesty_2015"), 1990, 2020)
     assert kept["count"].sum() == dated["count"].sum() > 0
 

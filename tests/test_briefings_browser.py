@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 import briefings_helpers as bh
-from takingstock import atomic, paths, publish
+from takingstock.core import atomic, paths
+from takingstock.publish import pages as publish
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

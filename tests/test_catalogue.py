@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from takingstock import catalogue, countries, eras, paths
-from takingstock.catalogue import CatalogueFileError
+from takingstock.data import catalogue, countries
+from takingstock.analysis import eras
+from takingstock.core import paths
+from takingstock.data.catalogue import CatalogueFileError
 
 FIX = Path(__file__).parent / "fixtures" / "catalogue"
 
@@ -265,7 +267,7 @@ def test_huge_numbers_file_keeps_its_good_rows_with_exact_counts(cw, periods):
 
 
 def test_two_rows_of_5e18_cannot_make_a_negative_share(cw, periods):
-    from takingstock import breakdowns
+    from takingstock.analysis import breakdowns
     r = _clean("catalogue_huge_numbers.csv", cw, periods)
     made = breakdowns.by_country(r.clean, "manufacture").set_index("state")
     assert made["count"].sum() == 10**9 + 4
@@ -276,7 +278,7 @@ def test_two_rows_of_5e18_cannot_make_a_negative_share(cw, periods):
 
 def test_largest_quantity_over_many_rows_gives_exact_totals_and_shares(cw, periods, tmp_path):
     """200,000 rows of the largest accepted quantity: totals exact, shares 75% and 25%."""
-    from takingstock import breakdowns
+    from takingstock.analysis import breakdowns
     n = 200_000
     lines = (FIX / "catalogue_huge_numbers.csv").read_text(encoding="utf-8").splitlines()
     header, q_max = lines[0], next(line for line in lines if line.startswith("q-max,"))
@@ -602,7 +604,7 @@ def test_notebook_01_runs_under_papermill(tmp_path):
 
 
 def test_load_processed_reads_step_01_output_or_cleans_in_memory(tmp_path, capsys):
-    from takingstock.catalogue import clean_catalogues, load_processed, write_outputs
+    from takingstock.data.catalogue import clean_catalogues, load_processed, write_outputs
 
     in_memory = load_processed(tmp_path, paths.RAW)
     assert "not found: cleaning" in capsys.readouterr().out
@@ -613,7 +615,7 @@ def test_load_processed_reads_step_01_output_or_cleans_in_memory(tmp_path, capsy
 
 
 def test_processed_catalogue_is_read_with_categorical_text_and_the_same_values(tmp_path):
-    from takingstock.catalogue import clean_catalogues, read_processed, write_outputs
+    from takingstock.data.catalogue import clean_catalogues, read_processed, write_outputs
 
     write_outputs(clean_catalogues(str(paths.RAW / "catalogue_*.csv")), tmp_path)
     plain = pd.read_parquet(tmp_path / "catalogue.parquet")

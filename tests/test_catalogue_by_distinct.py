@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from takingstock import catalogue, countries, eras, paths
+from takingstock.data import catalogue, countries
+from takingstock.analysis import eras
+from takingstock.core import paths
 
 FIX = paths.ROOT / "tests" / "fixtures" / "catalogue"
 

@@ -1,4 +1,4 @@
-"""Chart labels never collide (issue 21): the layout rules of takingstock.figures, then the
+"""Chart labels never collide (issue 21): the layout rules of takingstock.report.figures, then the
 charts drawn in headless Chromium with every text's box measured (tests/chart_text.py).
 
 The charts are built the way the notebooks build them: the year charts with the historical
@@ -17,7 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from takingstock import figures, paths
+from takingstock.report import figures
+from takingstock.core import paths
 from test_briefings_browser import browser  # noqa: F401  (the module's headless Chromium)
 
 SOURCE = "Source: SIPRI Arms Transfers Database; calculations by taking-stock, not SIPRI."

@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from takingstock import claims, paths
-from takingstock.coverage import Coverage
-from takingstock.runcontext import RunContext
+from takingstock.analysis import claims
+from takingstock.core import paths
+from takingstock.data.coverage import Coverage
+from takingstock.data.runcontext import RunContext
 
 REGISTER_NAME = "sipri_trade_register_all_2026-05-18_alexarui.csv"
 
@@ -178,7 +179,7 @@ def test_windows_and_groups_are_resolved_from_data():
     assert loaded["iraq-suppliers-decade-30"].params["years"] == [2005, 2014]
     members = loaded["iraq-p5-suppliers-decade"].params["group_members"]
     assert members["SUN"] == members["RUS"] == "Russia" and len(set(members.values())) == 5
-    from takingstock import breakdowns
+    from takingstock.analysis import breakdowns
     eu = loaded["car2017-eu-third"].params["group_members"]
     assert tuple(eu) == breakdowns.EU_MEMBERS_2017_ISO  # notebook 02's EU and the ledger's agree
 
@@ -259,7 +260,7 @@ def test_supplier_counts_follow_the_delivery_rule(deals):
     none = claims.compute(claims.load_claims()[7], claims.ClaimContext())
     assert none.value is None and none.missing == "no SIPRI register in this run"
     # The ledger uses supply.window_suppliers (notebook 04's function) and states its rule.
-    from takingstock import supply
+    from takingstock.analysis import supply
     detail = claims.count_common_suppliers(ctx, p).detail
     assert detail.startswith(supply.window_rule("delivery", 1980, 1988))
     assert detail.endswith("Both sides: Borduria")
@@ -456,7 +457,7 @@ def test_guard_recomputes_from_data_and_catches_a_moved_verdict(tmp_path, catalo
 
 
 def test_ledger_origin_and_eu_counts_are_the_breakdowns_counts(catalogue):
-    from takingstock import breakdowns
+    from takingstock.analysis import breakdowns
 
     ctx = claims.ClaimContext(catalogue=catalogue)
     amnesty = catalogue[catalogue["catalogue"] == "amnesty_2015"]

@@ -16,9 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from takingstock import claims, paths
-from takingstock.claims.readings import alternatives, robustness
-from takingstock.runcontext import RunContext
+from takingstock.analysis import claims
+from takingstock.core import paths
+from takingstock.analysis.claims.readings import alternatives, robustness
+from takingstock.data.runcontext import RunContext
 
 R26 = "sipri_trade_register_all_2026-05-18_alexarui.csv"
 
@@ -30,7 +31,7 @@ def all_claims():
 
 @pytest.fixture(scope="module")
 def real_ctx(tmp_path_factory):
-    from takingstock import catalogue as cat
+    from takingstock.data import catalogue as cat
 
     if not paths.SHARED_SIPRI.is_dir():
         pytest.skip(f"real SIPRI exports not found at {paths.SHARED_SIPRI}")
@@ -256,7 +257,7 @@ def test_the_ledger_shows_the_threshold_record(all_claims):
 
 
 def test_every_stated_figure_shows_the_best_tier_behind_it(all_claims):
-    from takingstock import sourcetiers
+    from takingstock.data import sourcetiers
 
     sources = sourcetiers.load_sources(paths.RAW / "sources.csv")
     assert set(sources["tier"]) == set(sourcetiers.TIERS)
@@ -296,7 +297,7 @@ def test_a_fact_resting_only_on_breitbart_is_flagged(tmp_path):
 
 
 def test_a_bad_tier_names_file_row_and_column(tmp_path):
-    from takingstock import sourcetiers
+    from takingstock.data import sourcetiers
 
     table = pd.read_csv(paths.RAW / "sources.csv", dtype=str, keep_default_na=False)
     table.loc[3, "tier"] = "gospel"
@@ -307,7 +308,7 @@ def test_a_bad_tier_names_file_row_and_column(tmp_path):
 
 
 def test_every_party_reading_counts_named_non_state_suppliers_only():
-    from takingstock.coverage import Coverage
+    from takingstock.data.coverage import Coverage
 
     rows = [{"deal_id": f"d{i}", "recipient": "Iraq", "recipient_state": "Iraq", "recipient_kind": "state",
              "supplier": s, "supplier_state": s, "supplier_kind": k, "order_year": 2001,

@@ -16,9 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from takingstock import claims, paths, sipri
-from takingstock.coverage import Coverage
-from takingstock.runcontext import RunContext
+from takingstock.analysis import claims
+from takingstock.core import paths
+from takingstock.data import sipri
+from takingstock.data.coverage import Coverage
+from takingstock.data.runcontext import RunContext
 
 pytestmark = pytest.mark.sipri
 
@@ -36,7 +38,7 @@ BOTH_SIDES = {"iraq-iran-common-suppliers-1980-88", "both-sides-sipri-1987"}
 @pytest.fixture(scope="module")
 def processed_dir(tmp_path_factory):
     """The committed catalogues cleaned into a temporary processed folder."""
-    from takingstock import catalogue as cat
+    from takingstock.data import catalogue as cat
 
     result = cat.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
     proc = tmp_path_factory.mktemp("claims_processed")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from takingstock import breakdowns, paths, supply
+from takingstock.analysis import breakdowns, supply
+from takingstock.core import paths
 
 
 def test_cars_combined_soviet_russian_count_is_labelled_as_combined():
-    from takingstock import catalogue as cat
+    from takingstock.data import catalogue as cat
 
     result = cat.clean_catalogues(str(paths.RAW / "catalogue_car_2014_ammunition.csv"),
                                   sources=paths.RAW / "sources.csv")

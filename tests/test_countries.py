@@ -7,8 +7,9 @@ import glob
 import pandas as pd
 import pytest
 
-from takingstock import countries, paths
-from takingstock.countries import UnknownCountryError, load_crosswalk
+from takingstock.data import countries
+from takingstock.core import paths
+from takingstock.data.countries import UnknownCountryError, load_crosswalk
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""takingstock.designs and data/raw/weapon_types.csv: the era of design and the state-of-design fill.
+"""takingstock.analysis.designs and data/raw/weapon_types.csv: the era of design and the state-of-design fill.
 
 Real values come from the committed reference and catalogues; broken inputs are altered copies
 written to tmp_path.
@@ -13,7 +13,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from takingstock import catalogue, countries, designs, eras, paths
+from takingstock.data import catalogue, countries
+from takingstock.analysis import designs, eras
+from takingstock.core import paths
 
 
 @pytest.fixture(scope="module")

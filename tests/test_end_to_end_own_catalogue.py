@@ -14,7 +14,7 @@ import sys
 import pandas as pd
 import pytest
 
-from takingstock import paths
+from takingstock.core import paths
 
 OWN_CATALOGUE = """\
 record_id,category,designation,country_of_design,country_of_manufacture,year_from,year_to,acquisition,quantity,count_basis,share_published,confidence,source_ids,notes

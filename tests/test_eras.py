@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from takingstock import eras, paths
+from takingstock.analysis import eras
+from takingstock.core import paths
 
 FIX = Path(__file__).parent / "fixtures" / "catalogue"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from takingstock import fetch, sipri
-from takingstock.fetch import FetchError, fetch_register
+from takingstock.data import fetch, sipri
+from takingstock.data.fetch import FetchError, fetch_register
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
 GOOD = FIXTURE.read_bytes()

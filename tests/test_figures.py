@@ -1,4 +1,4 @@
-"""Tests of the house figure machinery (takingstock.figures)."""
+"""Tests of the house figure machinery (takingstock.report.figures)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from takingstock import browser, figures
+from takingstock.report import browser, figures
 
 XSS = "<script>alert(1)</script>"
 BREAKOUT = "</script><script>alert(2)</script>"

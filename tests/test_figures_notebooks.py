@@ -8,7 +8,7 @@ import os
 import pandas as pd
 import pytest
 
-from takingstock import paths
+from takingstock.core import paths
 
 pytestmark = pytest.mark.slow
 

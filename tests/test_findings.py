@@ -1,4 +1,4 @@
-"""The notebooks' publishing API (takingstock.findings): each call saves, shows with its marker and
+"""The notebooks' publishing API (takingstock.report.findings): each call saves, shows with its marker and
 returns what it was given; a briefing without a lead is refused; the ledger's compact view."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from takingstock import figures, findings
-from takingstock.findings import Briefing, LeadMissingError
-from takingstock.runcontext import RunContext
+from takingstock.report import figures, findings
+from takingstock.report.findings import Briefing, LeadMissingError
+from takingstock.data.runcontext import RunContext
 
 XSS = "<script>alert(1)</script>"
 

@@ -1,4 +1,4 @@
-"""takingstock.followup: the register after the report, on invented deal-years and, when
+"""takingstock.analysis.followup: the register after the report, on invented deal-years and, when
 present, on the real SIPRI exports (whole releases and the Iraq subset)."""
 
 from __future__ import annotations
@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from takingstock import att, followup
-from takingstock.coverage import Coverage
-from takingstock.sipri import read_register
+from takingstock.data import att
+from takingstock.analysis import followup
+from takingstock.data.coverage import Coverage
+from takingstock.data.sipri import read_register
 
 REAL_2026 = "sipri_trade_register_all_2026-05-18_alexarui.csv"
 REAL_2025 = "sipri_trade_register_all_2025-03-13_colasdroin.csv"
@@ -136,14 +137,14 @@ FOLLOWUP_CLAIMS = ("origin-states-outside-att-2015", "iraq-arms-kept-flowing", "
 
 @pytest.fixture(scope="module")
 def followup_claims():
-    from takingstock.claims import load_claims
+    from takingstock.analysis.claims import load_claims
 
     return [c for c in load_claims() if c.id in FOLLOWUP_CLAIMS]
 
 
 def _ledger(claims, deals, cov, processed=None):
-    from takingstock.catalogue import read_processed
-    from takingstock.claims import ClaimContext, evaluate
+    from takingstock.data.catalogue import read_processed
+    from takingstock.analysis.claims import ClaimContext, evaluate
 
     catalogue = read_processed(processed / "catalogue.parquet") if processed is not None else None
     return evaluate(claims, ClaimContext(catalogue=catalogue, deals=deals, coverage=cov)).set_index("id")
@@ -195,7 +196,7 @@ def _run_notebook(tmp_path, processed_dir, **parameters):
 
     import papermill as pm
 
-    from takingstock import paths
+    from takingstock.core import paths
 
     pm.execute_notebook(str(paths.NOTEBOOKS / f"{NOTEBOOK}.ipynb"), str(tmp_path / "out.ipynb"),
                         kernel_name="python3", progress_bar=False, cwd=str(paths.NOTEBOOKS),

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture()
 def server():
-    srv = forkserver.ForkServer(ROOT, ["takingstock.findings"])
+    srv = forkserver.ForkServer(ROOT, ["takingstock.report.findings"])
     yield srv
     srv.stop()
 
@@ -60,7 +60,7 @@ def test_a_forked_kernel_has_the_imports_the_directory_and_the_environment(serve
             out = _text(await _run(kc, (
                 "import os, sys, json\n"
                 "print(json.dumps({'pid': os.getpid(), 'cwd': os.getcwd(), 'env': os.environ.get('TS_FORK_TEST'),"
-                " 'preloaded': 'pandas' in sys.modules and 'takingstock.findings' in sys.modules}))")))
+                " 'preloaded': 'pandas' in sys.modules and 'takingstock.report.findings' in sys.modules}))")))
         finally:
             await km.shutdown_kernel()
         return json.loads(out), km

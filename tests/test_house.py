@@ -16,8 +16,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from takingstock import paths
-from takingstock.runcontext import RunContext, WindowError
+from takingstock.core import paths
+from takingstock.data.runcontext import RunContext, WindowError
 
 ANALYSIS = ["02_country_of_origin", "03_eras", "04_supply_chains", "05_claims", "06_release_changes", "07_after_the_report"]
 NOTEBOOKS = ["01_clean_catalogue", *ANALYSIS]
@@ -201,7 +201,8 @@ def _run(stem: str, out, **params):
 @pytest.mark.slow
 @pytest.mark.sipri
 def test_a_run_for_yemen_writes_nothing_named_after_iraq(tmp_path, shared_sipri_dir):
-    from takingstock import sipri, supply
+    from takingstock.data import sipri
+    from takingstock.analysis import supply
 
     register = str(shared_sipri_dir / R26)
     text = _run("04_supply_chains", tmp_path, recipients=["Yemen"], comparison="", trail_recipients=["Yemen"],

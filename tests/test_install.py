@@ -1,6 +1,6 @@
 """The package installs like a library and runs the notebooks of a project folder.
 
-Fast: how the project folder is found (:func:`takingstock.paths.find_root`) and the
+Fast: how the project folder is found (:func:`takingstock.core.paths.find_root`) and the
 ``taking-stock`` command's own option and errors. Slow: a wheel built from the package's files,
 installed into a fresh virtual environment (no network: the shared environment's packages are
 reached through a ``.pth`` file, added after the install), then ``taking-stock --help``, ``list``
@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from takingstock import command, paths
+from takingstock import command
+from takingstock.core import paths
 
 # What setuptools builds the wheel from (pyproject.toml and the files it names).
 BUILD_FILES = ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in", "requirements-runtime.txt")
@@ -130,7 +131,7 @@ def test_the_wheel_installs_every_module_and_runs_a_project(tmp_path):
             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
     assert ours - names == set()  # every module of every subpackage, and every template
     assert {f"takingstock/{sub}/__init__.py" for sub in ("runner", "claims")} <= names
-    assert any(n.startswith("takingstock/templates/") for n in names)
+    assert any(n.startswith("takingstock/publish/templates/") for n in names)
     meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
     requires = [line.split(": ", 1)[1] for line in zipfile.ZipFile(wheel).read(meta).decode().splitlines()
                 if line.startswith("Requires-Dist: ")]

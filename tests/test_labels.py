@@ -1,11 +1,11 @@
-"""Tests of takingstock.labels and of the reader's formatting of tables (issue 21)."""
+"""Tests of takingstock.report.labels and of the reader's formatting of tables (issue 21)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from takingstock import labels, tables
+from takingstock.report import labels, tables
 
 
 def test_headers_are_words_not_ids():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from takingstock.tables import is_share_column
+from takingstock.report.tables import is_share_column
 
 
 @pytest.mark.slow

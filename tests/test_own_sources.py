@@ -12,9 +12,9 @@ import shutil
 
 import pandas as pd
 
-from takingstock import catalogue as cat
-from takingstock import paths
-from takingstock.runcontext import RunContext
+from takingstock.data import catalogue as cat
+from takingstock.core import paths
+from takingstock.data.runcontext import RunContext
 
 OWN_ID = "my-field-notes-2024"
 

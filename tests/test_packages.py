@@ -1,4 +1,4 @@
-"""takingstock.packages: the output tables' Frictionless Data Package.
+"""takingstock.data.packages: the output tables' Frictionless Data Package.
 
 Invented tables in tmp_path for the rules; the real package of a pipeline run (slow)."""
 
@@ -9,8 +9,11 @@ import json
 import pandas as pd
 import pytest
 
-from takingstock import atomic, packages, publish, summaries, tables
-from takingstock.sipri import SIPRI_SOURCE_LINE, SIPRI_URL
+from takingstock.core import atomic, summaries
+from takingstock.data import packages
+from takingstock.publish import pages as publish
+from takingstock.report import tables
+from takingstock.data.sipri import SIPRI_SOURCE_LINE, SIPRI_URL
 
 RUN = {"built_at": "2026-11-27T12:00:00+00:00", "git_commit": "abc123", "sipri_release": "2026-05-18",
        "raw_data": [{"file": "periods.csv", "sha256": "0" * 64}], "parameters": {}}
@@ -154,7 +157,7 @@ def test_citation_file_is_complete_cff():
 
     import yaml
 
-    from takingstock import paths
+    from takingstock.core import paths
 
     cff = yaml.safe_load((paths.ROOT / "CITATION.cff").read_text(encoding="utf-8"))
     assert cff["cff-version"] == "1.2.0"

@@ -1,4 +1,4 @@
-"""takingstock.pdf_edition without a browser: the print document, and the skip without Chromium.
+"""takingstock.publish.pdf_edition without a browser: the print document, and the skip without Chromium.
 
 The PDF itself is printed and checked with poppler in tests/test_briefings_browser.py (slow)."""
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 import briefings_helpers as bh
-from takingstock import figures, pdf_edition, publish
+from takingstock.report import figures
+from takingstock.publish import pdf_edition, pages as publish
 
 
 FOOTER = '<footer class="colophon"><h2>Sources, credit and licence</h2></footer>'

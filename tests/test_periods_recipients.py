@@ -10,7 +10,8 @@ import sys
 import pandas as pd
 import pytest
 
-from takingstock import eras, paths
+from takingstock.analysis import eras
+from takingstock.core import paths
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from takingstock import paths, pipeline_steps, runner
+from takingstock.core import paths
+from takingstock import pipeline_steps, runner
 
 sys.path.insert(0, str(paths.ROOT))
 import pipeline  # noqa: E402
@@ -186,8 +187,9 @@ def test_claims_hashes_the_claims_file_it_is_given(tmp_path):
 
 
 def test_publish_takes_the_release_of_the_run_contexts_primary_register(tmp_path, monkeypatch):
-    from takingstock import publish, sipri
-    from takingstock.runcontext import RunContext
+    from takingstock.publish import pages as publish
+    from takingstock.data import sipri
+    from takingstock.data.runcontext import RunContext
 
     raw = tmp_path / "raw"
     (raw / "sipri").mkdir(parents=True)
@@ -212,7 +214,7 @@ def test_every_file_a_step_reads_or_writes_is_named_by_its_run_context(tmp_path)
     (root / "data" / "raw" / "sipri").mkdir(exist_ok=True)
     shutil.copy(paths.ROOT / "tests" / "fixtures" / "sipri" / "invented_register.csv", root / "data" / "raw" / "sipri")
     pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root))
-    code = paths.PACKAGE_DIR / "templates"  # the page templates are the publisher's code (this process's)
+    code = paths.PACKAGE_DIR / "publish" / "templates"  # the page templates are the publisher's code (this process's)
     for task in pipe.plan.tasks:
         named = task.context.files()
         files = {str(v) for v in named.values() if isinstance(v, Path)}
@@ -288,10 +290,10 @@ def _used_by(root: Path, step: str) -> set[str]:
 def test_which_library_modules_each_step_uses(tmp_path):
     root = _copy_project(tmp_path)
     figures = {n for n in ("clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures", "publish")
-               if "takingstock/figures.py" in _used_by(root, n)}
+               if "takingstock/report/figures.py" in _used_by(root, n)}
     assert figures == {"origin", "eras", "supply", "releases", "followup", "figures", "publish"}
-    assert "takingstock/templates/briefing.html.j2" not in _used_by(root, "publish")  # an input, not code
-    assert {"takingstock/publish.py", "takingstock/runcontext.py", "takingstock/__init__.py"} <= _used_by(root, "publish")
+    assert "takingstock/publish/templates/briefing.html.j2" not in _used_by(root, "publish")  # an input, not code
+    assert {"takingstock/publish/pages.py", "takingstock/data/runcontext.py", "takingstock/__init__.py"} <= _used_by(root, "publish")
     assert not any(p.startswith("takingstock/runner/") for p in _used_by(root, "clean"))
 
 

@@ -156,7 +156,7 @@ def test_takingstock_uses_no_private_attribute_of_its_browser_and_notebook_packa
     assert problems == []
 
 
-# What takingstock/figures.py did before it used public interfaces only (abridged from its history).
+# What takingstock/report/figures.py did before it used public interfaces only (abridged from its history).
 OLD_FIGURES = '''
 import kaleido
 import plotly.io as pio

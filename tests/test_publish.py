@@ -20,7 +20,8 @@ import plotly.io as pio
 import pytest
 
 import briefings_helpers as bh
-from takingstock import atomic, publish
+from takingstock.core import atomic
+from takingstock.publish import pages as publish
 
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
@@ -405,12 +406,12 @@ def test_importing_publish_does_not_load_nbconvert():
     import subprocess
     import sys
 
-    probe = ("import sys\nfrom takingstock.publish import read_summary, write_summary\n"
+    probe = ("import sys\nfrom takingstock.publish.pages import read_summary, write_summary\n"
              "print(sorted(m for m in sys.modules if m.split('.')[0] == 'nbconvert'))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          timeout=60, check=True, cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "[]"
-    from takingstock import summaries
+    from takingstock.core import summaries
 
     assert publish.write_summary is summaries.write_summary
     assert issubclass(publish.BriefingPreprocessor, __import__("nbconvert").preprocessors.Preprocessor)
@@ -513,7 +514,8 @@ def test_figure_without_static_image_offers_only_what_exists(tmp_path):
 
 
 def test_summary_lists_what_the_process_saved(tmp_path):
-    from takingstock import summaries, tables
+    from takingstock.core import summaries
+    from takingstock.report import tables
 
     summaries.forget_outputs()
     tables.save_table(pd.DataFrame({"a": [1]}), "02_x_first", tables_dir=tmp_path, caption="First",
@@ -533,7 +535,7 @@ def test_summary_lists_what_the_process_saved(tmp_path):
 
 
 def test_pdf_without_chromium_is_skipped_and_not_linked(tmp_path, monkeypatch):
-    from takingstock import pdf_edition
+    from takingstock.publish import pdf_edition
 
     monkeypatch.setattr(pdf_edition, "find_chromium", lambda: None)
     nb = _write_fake(tmp_path, "02_fixture", "Fixture briefing: invented deals")

@@ -7,7 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from takingstock import atomic, paths, provenance
+from takingstock.core import atomic, paths
+from takingstock.data import provenance
 
 CATALOGUES = (
     "catalogue_amnesty_2015.csv",
@@ -59,7 +60,7 @@ def test_own_raw_file_is_completely_described_in_the_package(name):
 def test_every_raw_file_is_a_complete_resource(path):
     """Every committed raw file (whoever owns it) is described and pinned by datapackage.json."""
     assert path.name in RESOURCES, (
-        f"`python -m takingstock.provenance --add data/raw/{path.name}` adds it (docs/CONTRACTS.md)")
+        f"`python -m takingstock.data.provenance --add data/raw/{path.name}` adds it (docs/CONTRACTS.md)")
     assert provenance.resource_problems(RESOURCES[path.name]) == []
 
 
@@ -110,7 +111,7 @@ def test_every_source_id_is_in_sources_with_a_url():
             used.update(parts)
     known = set(sources["source_id"])
     assert used - known == set()
-    from takingstock import claims
+    from takingstock.analysis import claims
     used.update(i for c in claims.load_claims() for i in c.source_ids)   # the claims' sources too
     assert known - used == set(), "sources.csv lists ids that no catalogue or claim uses"
     assert len(known) == 56   # 41 behind the catalogues, 15 more behind the claims only
@@ -202,7 +203,7 @@ def test_car_2017_quantities_sum_to_the_documented_total():
 def test_periods_are_contiguous_and_do_not_overlap():
     df = read("periods.csv")
     assert list(df.columns) == ["period_id", "label", "start", "end", "recipients"]
-    assert (df["recipients"] == "Iraq").all()   # Iraq's history (takingstock.eras.periods_for)
+    assert (df["recipients"] == "Iraq").all()   # Iraq's history (takingstock.analysis.eras.periods_for)
     assert df["period_id"].is_unique
     assert df["start"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
     start = pd.to_datetime(df["start"], format="%Y-%m-%d")

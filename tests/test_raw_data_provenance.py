@@ -1,4 +1,4 @@
-"""takingstock.provenance: the raw data's Frictionless Data Package, on invented files in tmp_path
+"""takingstock.data.provenance: the raw data's Frictionless Data Package, on invented files in tmp_path
 and on the committed data/raw/ (a copy whose hash is broken must fail)."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from takingstock import claims, atomic, paths, provenance
+from takingstock.analysis import claims
+from takingstock.core import atomic, paths
+from takingstock.data import provenance
 
 SIDECAR = """\
 # an old-format sidecar, as other branches may still add them

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import reader_text as rt
-from takingstock import paths
+from takingstock.core import paths
 
 IDS = ["amnesty_2015", "car_2014_ammunition", "car_2017_weapons"]
 CHECKOUT = "/home/analyst/taking-stock"

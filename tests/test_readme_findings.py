@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from takingstock import claims, paths
+from takingstock.analysis import claims
+from takingstock.core import paths
 
 pytestmark = pytest.mark.sipri
 
@@ -190,7 +191,7 @@ def unchecked_numbers(section: str, phrases: list[str]) -> set[str]:
 
 
 def _iraq_subset_counts() -> dict[str, int]:
-    from takingstock.runcontext import RunContext
+    from takingstock.data.runcontext import RunContext
 
     run = RunContext(raw_dir=paths.SHARED_SIPRI / "none", processed_dir=paths.PROCESSED,
                      sipri_register=paths.SHARED_SIPRI / "sipri_trade_register_iraq.csv")

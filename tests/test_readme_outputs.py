@@ -7,8 +7,9 @@ import re
 import pandas as pd
 import pytest
 
-from takingstock import paths, releases
-from takingstock.runcontext import RunContext
+from takingstock.core import paths
+from takingstock.analysis import releases
+from takingstock.data.runcontext import RunContext
 
 # Written for some catalogues only, so one is enough: published shares exist for CAR 2017 only,
 # notebook 03 shows one catalogue (its `catalogue` parameter, default amnesty_2015), and draws

@@ -1,4 +1,4 @@
-"""What changed between two SIPRI releases (takingstock.releases, notebook 06).
+"""What changed between two SIPRI releases (takingstock.analysis.releases, notebook 06).
 
 Invented fixture: ``tests/fixtures/sipri/invented_register.csv`` and an altered copy built in
 tmp_path (one deal re-dated and re-valued, one re-designated within its key, one description
@@ -15,8 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from takingstock.runcontext import RunContext
-from takingstock import claims, eras, paths, releases, sipri
+from takingstock.data.runcontext import RunContext
+from takingstock.analysis import claims, eras, releases
+from takingstock.core import paths
+from takingstock.data import sipri
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
 OLD_2025 = "sipri_trade_register_all_2025-03-13_colasdroin.csv"

@@ -168,12 +168,12 @@ def test_main_exits_2_on_a_bad_parameter(project, capsys):
 
 
 def test_subcommands_hand_over_to_their_module(monkeypatch):
-    import takingstock.claims
-    import takingstock.fetch
+    import takingstock.analysis.claims
+    import takingstock.data.fetch
 
     seen = []
-    monkeypatch.setattr(takingstock.claims, "check_main", lambda argv: seen.append(("claims", argv)) or 1)
-    monkeypatch.setattr(takingstock.fetch, "main", lambda argv: seen.append(("fetch", argv)) or 0)
+    monkeypatch.setattr(takingstock.analysis.claims, "check_main", lambda argv: seen.append(("claims", argv)) or 1)
+    monkeypatch.setattr(takingstock.data.fetch, "main", lambda argv: seen.append(("fetch", argv)) or 0)
     assert runner.main(["check-claims", "--strict"], [A]) == 1
     assert runner.main(["fetch-sipri", "--out", "x"], [A]) == 0
     assert seen == [("claims", ["--strict"]), ("fetch", ["--out", "x"])]
@@ -397,7 +397,7 @@ def test_templates_are_filled_from_the_run_context(project):
 
 
 def test_file_hasher_matches_sha256_file_and_memoises(tmp_path):
-    from takingstock.atomic import sha256_file
+    from takingstock.core.atomic import sha256_file
 
     target = tmp_path / "f.txt"
     target.write_text("hello\n")
@@ -475,7 +475,7 @@ def test_name_checks_of_a_single_name():
 
 
 def test_recipient_names_also_come_from_the_crosswalk_states(project):
-    from takingstock import paths
+    from takingstock.core import paths
 
     shutil.copy(paths.RAW / "country_crosswalk.csv", project / "data" / "raw" / "country_crosswalk.csv")
     config = runner.parse_run_args(["-p", "e.recipients", "[Yemen]"], [E], root=project)
@@ -578,7 +578,7 @@ def grid_report(project, shared_sipri_dir):
     then the real publish step; returns the output folder."""
     import importlib.util
 
-    from takingstock import paths
+    from takingstock.core import paths
 
     spec = importlib.util.spec_from_file_location("_pipeline_for_runner_tests", paths.ROOT / "pipeline.py")
     module = importlib.util.module_from_spec(spec)
@@ -614,7 +614,7 @@ def test_a_grid_run_writes_a_notebook_summary_and_briefing_per_value(grid_report
 
 
 def test_the_light_register_reader_agrees_with_the_sipri_module_on_the_header():
-    from takingstock import sipri
+    from takingstock.data import sipri
     from takingstock.runner import names
 
     assert names.HEADER_START == sipri.HEADER_START
@@ -624,7 +624,7 @@ def test_the_light_register_reader_agrees_with_the_sipri_module_on_the_header():
 @pytest.mark.slow
 @pytest.mark.parametrize("export", ["sipri_trade_register_all_2026-05-18_alexarui.csv", "sipri_trade_register_iraq.csv"])
 def test_the_light_register_reader_finds_every_recipient_sipri_reads(shared_sipri_dir, export):
-    from takingstock import sipri
+    from takingstock.data import sipri
     from takingstock.runner import names
 
     light = names.register_recipients(shared_sipri_dir / export)

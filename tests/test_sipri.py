@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from takingstock import countries, sipri
-from takingstock.sipri import SipriFormatError, deal_years, read_register
+from takingstock.data import countries, sipri
+from takingstock.data.sipri import SipriFormatError, deal_years, read_register
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
 

@@ -1,4 +1,4 @@
-"""Tests of takingstock.supply on the invented fixture and, when present, the real registers."""
+"""Tests of takingstock.analysis.supply on the invented fixture and, when present, the real registers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from takingstock import supply
-from takingstock.eras import periods_from_frame
-from takingstock.sipri import read_register
+from takingstock.analysis import supply
+from takingstock.analysis.eras import periods_from_frame
+from takingstock.data.sipri import read_register
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
 REAL_2026 = "sipri_trade_register_all_2026-05-18_alexarui.csv"
@@ -53,7 +53,7 @@ def test_imports_by_year_bases(deals):
 def _either_by_groupby(deals):
     """The former ``yearly_records(basis="either")``: every order row added, then merged with
     a groupby ``first`` (the reference the faster version must match)."""
-    from takingstock.sipri import deal_years
+    from takingstock.data.sipri import deal_years
 
     orders = deals[deals["order_year"].notna()].drop(columns=["delivery_years"]).copy()
     orders["year"] = orders["order_year"].astype("int64")
@@ -83,8 +83,8 @@ def test_imports_by_decade_and_period(deals, periods):
     dec = supply.imports_by_decade(deals, "Iraq")
     assert list(dec["decade"]) == ["1980s", "2010s"]
     assert list(dec["deals"]) == [2, 2] and list(dec["tiv"]) == pytest.approx([402, 680])
-    # the decade labels are takingstock.eras.decade's, the same as the catalogue's
-    from takingstock.eras import decade
+    # the decade labels are takingstock.analysis.eras.decade's, the same as the catalogue's
+    from takingstock.analysis.eras import decade
     years = supply.yearly_records(deals, "order")["year"]
     labels = supply.imports_by_decade(deals, ["Iraq", "Iran"], "order")["decade"]
     assert set(labels) == set(decade(years)) == {"1980s", "2000s", "2010s"}
@@ -343,8 +343,8 @@ def test_real_iraq_deliveries_by_year_decade_period(real):
 
 
 def _real_periods():
-    from takingstock import paths
-    from takingstock.eras import load_periods
+    from takingstock.core import paths
+    from takingstock.analysis.eras import load_periods
 
     return load_periods(paths.RAW / "periods.csv")
 

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from takingstock import paths
+from takingstock.core import paths
 
 NOTEBOOK = paths.NOTEBOOKS / "04_supply_chains.ipynb"
 
@@ -17,7 +17,7 @@ def _run(tmp_path, **parameters):
 
     pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"), kernel_name="python3",
                         progress_bar=False, parameters={"output_dir": str(tmp_path), **parameters})
-    from takingstock.runcontext import RunContext
+    from takingstock.data.runcontext import RunContext
 
     stem = RunContext(recipients=tuple(parameters.get("recipients") or ("Iraq",))).stem("04_supply_chains")
     return json.loads((tmp_path / "summaries" / f"{stem}.json").read_text())
@@ -50,7 +50,7 @@ def test_notebook_on_real_register(tmp_path, shared_sipri_dir):
     before = {t["name"]: t["y"][0] for t in blocs["data"]}
     assert round(before["Warsaw Pact states of 1990 and Soviet successors"]) == 72 and max(before.values()) <= 100
     by_year = json.loads((tmp_path / "figures" / "04_iraq_imports_by_year.json").read_text())
-    from takingstock.supply import TIV_LABEL
+    from takingstock.analysis.supply import TIV_LABEL
     # (figures.fit_y_title wraps a long axis title; the words are the label's)
     assert by_year["layout"]["yaxis"]["title"]["text"].replace("<br>", " ") == TIV_LABEL
 
@@ -89,7 +89,7 @@ def test_notebook_for_other_recipients(tmp_path, shared_sipri_dir, recipients, b
     assert (tmp_path / "tables" / f"04_{tag}_imports_by_decade.csv").is_file() == (basis != "delivery")
     assert (tmp_path / "tables" / f"04_{tag}_imports_by_period.csv").is_file() == (basis != "delivery")
     # the largest supplier of the first period, from this recipient's own deals; the periods are
-    # calendar decades, Iraq's history being Iraq's (takingstock.eras.periods_for)
+    # calendar decades, Iraq's history being Iraq's (takingstock.analysis.eras.periods_for)
     top = pd.read_csv(tmp_path / "tables" / f"04_{tag}_top_suppliers_by_period.csv")
     first = top[top["rank"] == 1].iloc[0]
     assert (first["period"], first["supplier"], round(first["share"], 1)) == (period, supplier, share)

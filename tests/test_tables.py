@@ -1,11 +1,11 @@
-"""Tests of takingstock.tables: CSV + Markdown output, HTML display, escaping, formatting."""
+"""Tests of takingstock.report.tables: CSV + Markdown output, HTML display, escaping, formatting."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from takingstock import tables
+from takingstock.report import tables
 
 XSS = "<script>alert(1)</script>"
 
@@ -61,7 +61,7 @@ def test_show_escapes_every_cell_and_header(monkeypatch):
 
 
 def test_show_caps_long_tables_and_says_so():
-    from takingstock.tables import shown_part
+    from takingstock.report.tables import shown_part
 
     big = pd.DataFrame({"state": [f"s{i}" for i in range(250)], "count": range(250)})
     part, caption = shown_part(big, "Items by state", max_rows=100)
@@ -130,7 +130,8 @@ def test_markup_in_a_catalogue_reaches_markdown_tables_as_text(tmp_path):
     import re
     from pathlib import Path
 
-    from takingstock import breakdowns, catalogue
+    from takingstock.analysis import breakdowns
+    from takingstock.data import catalogue
     fix = Path(__file__).parent / "fixtures" / "catalogue"
     result = catalogue.clean_catalogues(fix / "catalogue_markup.csv", sources=fix / "sources.csv")
     rep = result.report.iloc[0]

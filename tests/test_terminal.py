@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from takingstock import paths
+from takingstock.core import paths
 
 CONFTEST = Path(__file__).with_name("conftest.py")
 

@@ -10,10 +10,10 @@ cells import (for a function step: those its function's body imports, the run co
 handed, the file that defines the function, and the same for its ``early`` and ``prepare``
 functions), with
 their own imports inside the package, transitively, and the ``__init__`` of every package on
-the way (importing ``takingstock.claims.spec`` runs
-``takingstock/__init__.py`` and ``takingstock/claims/__init__.py``). Editing
-``takingstock/figures.py`` therefore reruns only the steps that import it, directly or not.
-Data files a module reads (``takingstock/templates/``) are inputs of the step that uses them.
+the way (importing ``takingstock.analysis.claims.spec`` runs
+``takingstock/__init__.py`` and ``takingstock/analysis/claims/__init__.py``). Editing
+``takingstock/report/figures.py`` therefore reruns only the steps that import it, directly or not.
+Data files a module reads (``takingstock/publish/templates/``) are inputs of the step that uses them.
 
 A task is fresh when its key equals the key of its last successful run, and its executed
 notebook and the outputs recorded then still exist with the content they had then (SHA-256,
@@ -44,11 +44,11 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from takingstock.atomic import sha256_file, write_text
+from takingstock.core.atomic import sha256_file, write_text
 from takingstock.runner.params import cell_source
 
 PACKAGE = "takingstock"
-RUN_CONTEXT = "takingstock.runcontext"
+RUN_CONTEXT = "takingstock.data.runcontext"
 # the pins (requirements.txt reads the runtime ones from requirements-runtime.txt)
 REQUIREMENTS = ("requirements.txt", "requirements-runtime.txt")
 
@@ -109,7 +109,7 @@ class FileHasher(Memo):
 def imported_names(tree: ast.AST, current: str = "", is_package: bool = False) -> set[str]:
     """Dotted names a module or cell imports: ``takingstock.x`` and ``takingstock.x.y`` candidates.
 
-    ``from takingstock import figures`` gives ``takingstock`` and ``takingstock.figures`` (which
+    ``from takingstock import figures`` gives ``takingstock`` and ``takingstock.report.figures`` (which
     of them are modules :class:`ModuleIndex` decides); relative imports are resolved against
     ``current`` (the importing module's dotted name).
     """

@@ -2,7 +2,7 @@
 
 ``pipeline.py [run] [options]`` runs the stale steps; ``list`` prints the steps and every
 notebook's parameters; ``fetch-sipri`` and ``check-claims`` hand over to
-:func:`takingstock.fetch.main` and :func:`takingstock.claims.check_main`. Exit codes: 0 done,
+:func:`takingstock.data.fetch.main` and :func:`takingstock.analysis.claims.check_main`. Exit codes: 0 done,
 1 a step failed, 2 bad parameters or usage (nothing was run), 130 interrupted.
 
 Values: ``-p NAME VALUE`` (VALUE read as YAML: ``true``, ``3``, ``[Iraq, Syria]``; a relative
@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
-from takingstock import paths
+from takingstock.core import paths
 from takingstock.runner.grid import parse_grid_option
 from takingstock.runner.params import describe, load_yaml, notebook_parameters
 from takingstock.runner.steps import (DEFAULT_CELL_TIMEOUT, DEFAULT_JOBS, DEFAULT_LARGE_FILE_MB, DEFAULT_START_TIMEOUT,
@@ -34,8 +34,8 @@ from takingstock.runner.steps import (DEFAULT_CELL_TIMEOUT, DEFAULT_JOBS, DEFAUL
 SUBCOMMANDS = {
     "run": "run the steps (the default when no subcommand is given)",
     "list": "list the steps, their notebooks, inputs, outputs and parameters",
-    "fetch-sipri": "download a SIPRI trade register export (takingstock.fetch)",
-    "check-claims": "check the claims ledger against the accepted verdicts (takingstock.claims)",
+    "fetch-sipri": "download a SIPRI trade register export (takingstock.data.fetch)",
+    "check-claims": "check the claims ledger against the accepted verdicts (takingstock.analysis.claims)",
 }
 GRID_KEY = "grid"  # the --params key holding the grid
 
@@ -229,11 +229,11 @@ def main(argv: Sequence[str] | None, steps: Sequence[Step], root: Path = paths.R
             return EXIT_USAGE
         return EXIT_OK
     if command == "fetch-sipri":
-        from takingstock.fetch import main as fetch_main
+        from takingstock.data.fetch import main as fetch_main
 
         return int(fetch_main(list(rest)) or 0)
     if command == "check-claims":
-        from takingstock.claims import check_main
+        from takingstock.analysis.claims import check_main
 
         return int(check_main(list(rest)) or 0)
     from takingstock.runner.lock import LockHeld

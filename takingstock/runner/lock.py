@@ -14,7 +14,7 @@ Why
 
 Temporaries
     A run killed outright (``SIGKILL``, a power cut) leaves its temporaries: ``.briefings.tmp-*``
-    folders of the pages being built, ``.<name>.*.tmp`` files of :mod:`takingstock.atomic`,
+    folders of the pages being built, ``.<name>.*.tmp`` files of :mod:`takingstock.core.atomic`,
     ``notebooks/.*.running.ipynb`` of a notebook being executed, figures' ``.<name>.tmp<pid>.*``.
     Holding the lock, no other run can be writing them, so :func:`sweep` removes them when a
     run starts (``SIGTERM`` and Ctrl-C are handled: such a run removes its own).
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
-from takingstock.atomic import write_text
+from takingstock.core.atomic import write_text
 
 LOCK_NAME = ".run.lock"
 HOLDER_NAME = ".run.lock.json"

@@ -3,7 +3,7 @@
 :class:`Plan` is built once, before anything runs, from the steps and the :class:`Config`:
 it reads each notebook, checks the parameters (:mod:`takingstock.runner.params`), expands the
 grid (:mod:`takingstock.runner.grid`), builds each task's
-:class:`~takingstock.runcontext.RunContext` and checks its recipient names
+:class:`~takingstock.data.runcontext.RunContext` and checks its recipient names
 (:mod:`takingstock.runner.names`). Any problem raises :class:`ParameterError` listing all of
 them (exit 2): no kernel has started.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from takingstock.runcontext import RunContext
+from takingstock.data.runcontext import RunContext
 from takingstock.runner import grid as gridmod
 from takingstock.runner.names import name_problems
 from takingstock.runner.params import (Param, check_values, convert, notebook_parameters, read_notebook,

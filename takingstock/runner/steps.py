@@ -14,10 +14,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from takingstock import paths
+from takingstock.core import paths
 
 if TYPE_CHECKING:  # pragma: no cover
-    from takingstock.runcontext import RunContext
+    from takingstock.data.runcontext import RunContext
 
 DEFAULT_JOBS = 2
 #: A step whose ``holds`` files weigh more than this (MB on disk) runs while no other step
@@ -48,7 +48,7 @@ def cut(text: str, limit: int) -> str:
 
 
 def default_dirs(root: str | os.PathLike) -> dict[str, str]:
-    """The shared folders under ``root``, laid out as :mod:`takingstock.paths` lays them out."""
+    """The shared folders under ``root``, laid out as :mod:`takingstock.core.paths` lays them out."""
     root = Path(root)
     return {
         "raw_dir": str(root / paths.RAW.relative_to(paths.ROOT)),

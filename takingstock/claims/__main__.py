@@ -1,7 +1,0 @@
-"""``python -m takingstock.claims``: the claims guard (same as ``pipeline.py check-claims``)."""
-
-import sys
-
-from .guard import check_main
-
-sys.exit(check_main())

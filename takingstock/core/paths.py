@@ -1,0 +1,73 @@
+"""Every folder of the project, derived from one root: the project folder.
+
+Nothing else in the package or the notebooks builds a path from ``..`` or the working
+directory: notebooks receive absolute paths as parameters, and their defaults come from here,
+so a notebook opened by hand in Jupyter and one run by ``pipeline.py`` read and write the same
+places.
+
+The project folder (its ``notebooks/``, ``data/raw/``, ``output/``) is found once, at import
+(:func:`find_root`): the folder named by the ``TAKINGSTOCK_PROJECT`` environment variable (the
+``taking-stock`` command's ``--project-dir`` sets it, and every kernel it starts inherits it);
+else the working folder or the nearest folder above it that is a project; else, in a checkout,
+the package's parent folder. Never the package's own folder when it is installed: that is
+``site-packages``, which holds code, not data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The environment variable naming the project folder (set by ``taking-stock --project-dir``).
+PROJECT_ENV = "TAKINGSTOCK_PROJECT"
+#: The folder of the ``takingstock`` package itself (this module sits in its ``core/``).
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def is_project(folder: Path) -> bool:
+    """True when ``folder`` holds a project: its ``notebooks/`` and ``data/raw/`` folders."""
+    return (folder / "notebooks").is_dir() and (folder / "data" / "raw").is_dir()
+
+
+def find_root(environ: os._Environ | dict[str, str] = os.environ, cwd: Path | None = None) -> Path:
+    """The project folder: ``$TAKINGSTOCK_PROJECT``; else the working folder or the nearest
+    project above it; else a checkout's root (the package's parent, when it is a project); else
+    the working folder (whose missing notebooks the runner then reports)."""
+    given = environ.get(PROJECT_ENV)
+    if given:
+        return Path(given).expanduser().resolve()
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if is_project(folder):
+            return folder
+    return PACKAGE_DIR.parent if is_project(PACKAGE_DIR.parent) else here
+
+
+ROOT = find_root()
+NOTEBOOKS = ROOT / "notebooks"
+DATA = ROOT / "data"
+RAW = DATA / "raw"
+SIPRI_RAW = RAW / "sipri"
+PROCESSED = DATA / "processed"
+OUTPUT = ROOT / "output"
+# Where a notebook run by hand (Jupyter, or papermill with its defaults) writes: git-ignored.
+# Only pipeline.py writes OUTPUT (it passes output_dir to every notebook).
+SCRATCH = NOTEBOOKS / ".scratch"
+OUTPUT_NOTEBOOKS = OUTPUT / "notebooks"
+FIGURES = OUTPUT / "figures"
+TABLES = OUTPUT / "tables"
+SUMMARIES = OUTPUT / "summaries"
+BRIEFINGS = OUTPUT / "briefings"
+SCREENSHOTS = OUTPUT / "screenshots"
+CACHE = OUTPUT / ".cache"
+
+
+def sources_beside(catalogue: str | os.PathLike) -> Path:
+    """The ``sources.csv`` beside a catalogue file: a user's own sources, read with the
+    committed ``data/raw/sources.csv`` when the catalogue's source ids are checked (it may not
+    exist; the committed file stays untouched)."""
+    return Path(catalogue).with_name("sources.csv")
+
+
+# Real SIPRI exports shared beside the project (tests and benchmarks only, never committed).
+SHARED_SIPRI = ROOT.parent / "shared" / "data" / "sipri"
