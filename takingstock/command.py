@@ -70,7 +70,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if project is not None:
         os.environ[PROJECT_ENV] = str(Path(project).expanduser().resolve())
-    # imported only now: takingstock.core.paths reads $TAKINGSTOCK_PROJECT when first imported
+    # lazy: takingstock.core.paths reads $TAKINGSTOCK_PROJECT when first imported, which this sets
     from takingstock.core import paths
 
     if project is not None and paths.ROOT != Path(os.environ[paths.PROJECT_ENV]):
@@ -86,8 +86,9 @@ def run(argv: Sequence[str] | None = None) -> int:
               f"data/raw/): run taking-stock in one, or name it with {PROJECT_OPTION} DIR or "
               f"${PROJECT_ENV}", file=sys.stderr)
         return EXIT_USAGE
+    # lazy: every module below reads the project folder through takingstock.core.paths (see above)
     from takingstock.pipeline_steps import STEPS
-    from takingstock.runner import main
+    from takingstock.runner import main  # lazy: as above
 
     return main(argv, STEPS, paths.ROOT)
 
@@ -95,7 +96,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 def main() -> None:
     """The console script: run, then end the process as ``pipeline.py`` does."""
     code = run()
-    from takingstock.runner import exit_process
+    from takingstock.runner import exit_process  # lazy: as above, after the project folder is set
 
     exit_process(code)
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from takingstock.analysis import claims
+from takingstock.analysis.claims import computations
 from takingstock.core import paths
 from takingstock.data.coverage import Coverage
 from takingstock.data.runcontext import RunContext
@@ -252,53 +253,53 @@ def test_supplier_counts_follow_the_delivery_rule(deals):
     ctx = _ctx(deals)
     p = {"recipient": "Iraq", "other": "Iran", "years": [1980, 1988]}
     # Atlantis and Borduria delivered to Iraq in the window; the rebel group is not a state.
-    assert claims.count_suppliers(ctx, p).value == 2
+    assert computations.count_suppliers(ctx, p).value == 2
     # Only Borduria delivered to Iran inside 1980-88 (Atlantis's Iran deal came in 1990).
-    assert claims.count_common_suppliers(ctx, p).value == 1
+    assert computations.count_common_suppliers(ctx, p).value == 1
     # By order year only Borduria (1985) counts: Atlantis's Iraq deal was ordered in 1979.
-    assert claims.count_suppliers(ctx, {**p, "basis": "order"}).value == 1
+    assert computations.count_suppliers(ctx, {**p, "basis": "order"}).value == 1
     none = claims.compute(claims.load_claims()[7], claims.ClaimContext())
     assert none.value is None and none.missing == "no SIPRI register in this run"
     # The ledger uses supply.window_suppliers (notebook 04's function) and states its rule.
     from takingstock.analysis import supply
-    detail = claims.count_common_suppliers(ctx, p).detail
+    detail = computations.count_common_suppliers(ctx, p).detail
     assert detail.startswith(supply.window_rule("delivery", 1980, 1988))
     assert detail.endswith("Both sides: Borduria")
 
 
 def test_world_share_uses_every_recipient(deals):
     ctx = _ctx(deals)
-    share = claims.recipient_world_share(ctx, {"recipient": "Iraq", "years": [1980, 1989]})
+    share = computations.recipient_world_share(ctx, {"recipient": "Iraq", "years": [1980, 1989]})
     # Iraq 100 + 50 + 5 = 155; Iran 20; Ruritania 800 -> 155 / 975.
     assert share.value == pytest.approx(100 * 155 / 975)
 
 
 def test_tiv_shares_and_periods(deals):
     ctx = _ctx(deals)
-    wp = claims.supplier_tiv_share(ctx, {"recipient": "Iraq", "years": [1980, 1988], "bloc": "Warsaw Pact"})
+    wp = computations.supplier_tiv_share(ctx, {"recipient": "Iraq", "years": [1980, 1988], "bloc": "Warsaw Pact"})
     assert wp.value == pytest.approx(100 * 100 / 155)
-    total = claims.recipient_tiv_total(ctx, {"recipient": "Iraq", "years": [1980, 1988]})
+    total = computations.recipient_tiv_total(ctx, {"recipient": "Iraq", "years": [1980, 1988]})
     assert total.value == pytest.approx(155)
-    cut = claims.period_tiv_share(ctx, {"recipient": "Iraq", "years": [1991, 2002], "baseline": [1980, 1989]})
+    cut = computations.period_tiv_share(ctx, {"recipient": "Iraq", "years": [1991, 2002], "baseline": [1980, 1989]})
     assert cut.value == 0
     # After 2003: 40 + 30 + 10 = 80 TIV over 2003-2014 (12 years) vs 155 over the 1980s (10).
-    flood = claims.period_tiv_share(ctx, {"recipient": "Iraq", "years": [2003, 2014], "baseline": [1980, 1989]})
+    flood = computations.period_tiv_share(ctx, {"recipient": "Iraq", "years": [2003, 2014], "baseline": [1980, 1989]})
     assert flood.value == pytest.approx(100 * (80 / 12) / (155 / 10))
 
 
 def test_units_ordered_reports_orders_outside_the_window(deals):
     ctx = _ctx(deals)
     p = {"recipient": "Iraq", "supplier": "Atlantis", "years": [2011, 2013]}
-    abrams = claims.units_ordered(ctx, {**p, "designation": "Abrams", "category": "armoured vehicles"})
+    abrams = computations.units_ordered(ctx, {**p, "designation": "Abrams", "category": "armoured vehicles"})
     assert abrams.value == 0 and "140 ordered 2008" in abrams.detail
-    assert claims.units_ordered(ctx, {**p, "designation": "Stinger", "category": "missiles"}).value == 200
+    assert computations.units_ordered(ctx, {**p, "designation": "Stinger", "category": "missiles"}).value == 200
     # A release that rewords the description (portable SAM) keeps the category: same count.
     reworded = deals.assign(description=deals["description"].replace(
         "portable surface-to-air missile", "portable SAM"))
-    assert claims.units_ordered(_ctx(reworded), {**p, "designation": "Stinger", "category": "missiles"}).value == 200
+    assert computations.units_ordered(_ctx(reworded), {**p, "designation": "Stinger", "category": "missiles"}).value == 200
     # A description the category mapping lacks is not guessed: not checkable, naming it.
     unmapped = deals.assign(category=deals["category"].where(deals["deal_id"] != "d8", "unmapped"))
-    got = claims.units_ordered(_ctx(unmapped), {**p, "designation": "Stinger", "category": "missiles"})
+    got = computations.units_ordered(_ctx(unmapped), {**p, "designation": "Stinger", "category": "missiles"})
     assert got.value is None and "mapping lacks" in got.missing
 
 
@@ -316,14 +317,14 @@ def test_units_ordered_does_not_count_a_black_hawk_as_a_hawk(deals):
     ctx = _ctx(both)
     hawk = {"recipient": "Iraq", "supplier": "Atlantis", "years": [2011, 2013],
             "designation": r"\bHawk\b", "category": ["missiles", "air defence systems"]}
-    got = claims.units_ordered(ctx, hawk)
+    got = computations.units_ordered(ctx, hawk)
     assert got.value == 50 and "Black Hawk" not in got.detail
     # Without the missile I-Hawk deal there is no Hawk at all, whatever the helicopter is called.
     ctx = _ctx(both[both["deal_id"] != "d22"])
-    assert claims.units_ordered(ctx, hawk).value == 0
+    assert computations.units_ordered(ctx, hawk).value == 0
     # The committed claim's params leave the helicopter out too.
     committed = {c.id: c for c in claims.load_claims()}["us-hawk-2011-13"].params
-    assert claims.units_ordered(ctx, {**committed, "supplier": "Atlantis"}).value == 0
+    assert computations.units_ordered(ctx, {**committed, "supplier": "Atlantis"}).value == 0
 
 
 def test_units_ordered_selects_recipients_like_supply(deals):
@@ -334,29 +335,29 @@ def test_units_ordered_selects_recipients_like_supply(deals):
     ctx = _ctx(odd)
     p = {"recipient": "iraq", "supplier": "Atlantis", "years": [2011, 2013],
          "designation": r"\bStinger\b", "category": "missiles"}
-    assert claims.units_ordered(ctx, p).value == 200
+    assert computations.units_ordered(ctx, p).value == 200
 
 
 def test_catalogue_computations(catalogue):
     ctx = claims.ClaimContext(catalogue=catalogue)
-    assert claims.catalogue_total(ctx, {"catalogue": "car_2014_ammunition"}).value == 100
-    assert claims.catalogue_share(ctx, {"catalogue": "car_2014_ammunition", "isos": ["SUN", "RUS"]}).value == 30
+    assert computations.catalogue_total(ctx, {"catalogue": "car_2014_ammunition"}).value == 100
+    assert computations.catalogue_share(ctx, {"catalogue": "car_2014_ammunition", "isos": ["SUN", "RUS"]}).value == 30
     # require_all: a state with no row makes the claim not checkable rather than zero.
-    missing = claims.catalogue_share(ctx, {"catalogue": "car_2014_ammunition", "isos": ["CHN", "SRB"],
+    missing = computations.catalogue_share(ctx, {"catalogue": "car_2014_ammunition", "isos": ["CHN", "SRB"],
                                            "require_all": True})
     assert missing.value is None and "SRB" in missing.missing
-    eu = claims.catalogue_share(ctx, {"catalogue": "car_2017_weapons",
+    eu = computations.catalogue_share(ctx, {"catalogue": "car_2017_weapons",
                                       "group_members": claims.load_groups()["eu-2017"]})
     assert eu.value == 25
     # X-codes (non-state) are not origin states.
-    assert claims.count_origin_states(ctx, {"catalogue": "amnesty_2015"}).value == 3
-    assert claims.count_origin_states(ctx, {"catalogue": "car_2014_ammunition",
+    assert computations.count_origin_states(ctx, {"catalogue": "amnesty_2015"}).value == 3
+    assert computations.count_origin_states(ctx, {"catalogue": "car_2014_ammunition",
                                             "role": "manufacture"}).value == 2
-    assert claims.earliest_year(ctx, {"catalogue": "amnesty_2015"}).value == 1914
-    bulk = claims.share_made_between(ctx, {"catalogue": "amnesty_2015", "years": [1970, 1999],
+    assert computations.earliest_year(ctx, {"catalogue": "amnesty_2015"}).value == 1914
+    bulk = computations.share_made_between(ctx, {"catalogue": "amnesty_2015", "years": [1970, 1999],
                                            "exclude": ["improvised"], "min_dated": 3})
     assert bulk.value == pytest.approx(100 * 2 / 3)
-    few = claims.share_made_between(ctx, {"catalogue": "amnesty_2015", "years": [1970, 1999],
+    few = computations.share_made_between(ctx, {"catalogue": "amnesty_2015", "years": [1970, 1999],
                                           "min_dated": 10})
     assert few.value is None
 
@@ -461,10 +462,10 @@ def test_ledger_origin_and_eu_counts_are_the_breakdowns_counts(catalogue):
 
     ctx = claims.ClaimContext(catalogue=catalogue)
     amnesty = catalogue[catalogue["catalogue"] == "amnesty_2015"]
-    assert (claims.count_origin_states(ctx, {"catalogue": "amnesty_2015"}).value
+    assert (computations.count_origin_states(ctx, {"catalogue": "amnesty_2015"}).value
             == breakdowns.distinct_countries_any(amnesty)["n"] == 3)
     car17 = catalogue[catalogue["catalogue"] == "car_2017_weapons"]
-    eu = claims.catalogue_share(ctx, {"catalogue": "car_2017_weapons",
+    eu = computations.catalogue_share(ctx, {"catalogue": "car_2017_weapons",
                                       "group_members": claims.load_groups()["eu-2017"]})
     assert eu.value == breakdowns.eu_share(car17)["share"] == 25
     assert "Germany, Romania" in eu.detail

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from takingstock.analysis import claims
+from takingstock.analysis.claims import computations
 from takingstock.core import paths
 from takingstock.analysis.claims.readings import alternatives, robustness
 from takingstock.data.runcontext import RunContext
@@ -318,6 +319,6 @@ def test_every_party_reading_counts_named_non_state_suppliers_only():
     deals = pd.DataFrame(rows)
     ctx = claims.ClaimContext(deals=deals, coverage=Coverage.whole(deals), label="invented")
     p = {"recipient": "Iraq", "years": [2000, 2003], "basis": "delivery"}
-    assert claims.count_suppliers(ctx, p).value == 1
-    got = claims.count_suppliers(ctx, {**p, "parties": "all"})
+    assert computations.count_suppliers(ctx, p).value == 1
+    got = computations.count_suppliers(ctx, {**p, "parties": "all"})
     assert got.value == 3 and "Rebels*, United Nations**" in got.detail

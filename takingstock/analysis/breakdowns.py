@@ -54,6 +54,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from takingstock.data.countries import Crosswalk, load_crosswalk
 
 UNKNOWN = "unknown"
 OTHER = "other"
@@ -231,7 +232,6 @@ def fold_successors(df: pd.DataFrame, crosswalk=None) -> pd.DataFrame:
     both roles (each distinct name resolved once). ``crosswalk``: a ``Crosswalk``, a path to
     one, or None for the committed ``data/raw/country_crosswalk.csv``.
     """
-    from takingstock.data.countries import Crosswalk, load_crosswalk
 
     if not isinstance(crosswalk, Crosswalk):
         crosswalk = load_crosswalk(crosswalk)

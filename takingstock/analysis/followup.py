@@ -40,6 +40,7 @@ from __future__ import annotations
 import pandas as pd
 
 from takingstock.analysis import supply
+from takingstock.data import att
 
 __all__ = ["BEFORE", "AFTER", "clip", "lacks", "why_not", "deal_years", "in_window", "period_totals",
            "yearly_series", "suppliers_ranked", "supplier_changes", "by_category",
@@ -194,7 +195,6 @@ def by_att_status(years: pd.DataFrame, att_table: pd.DataFrame) -> pd.DataFrame:
     """Deliveries split by the supplier's ATT status in the year of each delivery:
     ``att_status, suppliers, deals, tiv, share`` (one row per status of
     :data:`takingstock.data.att.STATUSES` met; ``suppliers`` names them)."""
-    from takingstock.data import att
 
     marked = att.with_status(years.assign(supplier_iso=years["supplier_iso"].astype(str)), att_table)
     total = float(marked["tiv"].sum())

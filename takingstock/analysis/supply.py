@@ -47,8 +47,10 @@ import numpy as np
 import pandas as pd
 
 from takingstock.core import paths
-from takingstock.analysis.eras import decade
+from takingstock.analysis.eras import decade, period_of_year
 from takingstock.data.sipri import deal_years
+from takingstock.analysis.breakdowns import line_codes
+from takingstock.analysis import breakdowns
 
 __all__ = [
     "BASES",
@@ -206,8 +208,6 @@ def imports_by_decade(deals: pd.DataFrame, recipients, basis: str = "delivery") 
 
 
 def _with_period(rec: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
-    from takingstock.analysis.eras import period_of_year  # owned by the catalogue-code engineer
-
     got = period_of_year(rec["year"], periods)
     rec = rec.copy()
     rec["period_id"] = got["period_id"].astype(str).to_numpy()
@@ -548,7 +548,6 @@ def _trail(items: pd.DataFrame, deals: pd.DataFrame, aliases: pd.DataFrame,
     item_aliases = _item_aliases(items["item"], aliases)
     alias_deals = _alias_deals(select_recipients(deals, recipients), aliases)
     item_deals = item_aliases.merge(alias_deals, on="alias_id")[["item", *TRAIL_DEAL_COLUMNS]]
-    from takingstock.analysis.breakdowns import line_codes
 
     left = items.loc[~items["item"].isin(item_deals["item"]), ["item", "category"]]
     code, first = line_codes(left, ["item", "category"])
@@ -608,7 +607,6 @@ def paper_trail_summary(catalogue: pd.DataFrame, deals: pd.DataFrame, aliases: p
         :func:`paper_trail`'s lists is counted in exactly one line of ``unmatched``, or in
         every line of ``matches`` of its designation.
     """
-    from takingstock.analysis import breakdowns
     listed = listed or breakdowns.LISTED_IDS
     items = trail_items(catalogue, compact=True)
     item_deals, reason = _trail(items, deals, aliases, recipients)

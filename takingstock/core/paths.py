@@ -45,22 +45,46 @@ def find_root(environ: os._Environ | dict[str, str] = os.environ, cwd: Path | No
 
 ROOT = find_root()
 NOTEBOOKS = ROOT / "notebooks"
-DATA = ROOT / "data"
-RAW = DATA / "raw"
+RAW = ROOT / "data" / "raw"
 SIPRI_RAW = RAW / "sipri"
-PROCESSED = DATA / "processed"
+PROCESSED = ROOT / "data" / "processed"
 OUTPUT = ROOT / "output"
 # Where a notebook run by hand (Jupyter, or papermill with its defaults) writes: git-ignored.
 # Only pipeline.py writes OUTPUT (it passes output_dir to every notebook).
 SCRATCH = NOTEBOOKS / ".scratch"
-OUTPUT_NOTEBOOKS = OUTPUT / "notebooks"
-FIGURES = OUTPUT / "figures"
-TABLES = OUTPUT / "tables"
-SUMMARIES = OUTPUT / "summaries"
-BRIEFINGS = OUTPUT / "briefings"
-SCREENSHOTS = OUTPUT / "screenshots"
-CACHE = OUTPUT / ".cache"
 
+#: The layout of an output folder, written here and nowhere else: the run context, the runner
+#: and the step declarations build every output path from it (kind -> folder name).
+OUTPUT_LAYOUT = {
+    "notebooks": "notebooks",      # the executed notebooks
+    "figures": "figures",          # each figure's JSON, SVG and PNG
+    "tables": "tables",            # each table's CSV and Markdown, and their data package
+    "summaries": "summaries",      # what each notebook recorded for its page (JSON)
+    "briefings": "briefings",      # the site and the PDF edition
+    "screenshots": "screenshots",  # pictures of the pages, when asked for
+    "cache": ".cache",             # the runner's memos and the parsed registers (data only)
+}
+#: The files a run writes in its processed-data folder (kind -> file name).
+PROCESSED_LAYOUT = {"catalogue": "catalogue.parquet", "ledger": "claims_ledger.csv"}
+
+
+def output_folder(output_dir: str | os.PathLike, kind: str) -> Path:
+    """The folder of one kind of output (a key of :data:`OUTPUT_LAYOUT`) in an output folder."""
+    return Path(output_dir) / OUTPUT_LAYOUT[kind]
+
+
+def output_pattern(kind: str, pattern: str, root: str = "{output_dir}") -> str:
+    """A step's input or output template for one kind of output: ``{output_dir}/figures/*.svg``."""
+    return f"{root}/{OUTPUT_LAYOUT[kind]}/{pattern}"
+
+
+def processed_file(processed_dir: str | os.PathLike, kind: str) -> Path:
+    """One of the run's processed files (a key of :data:`PROCESSED_LAYOUT`)."""
+    return Path(processed_dir) / PROCESSED_LAYOUT[kind]
+
+
+OUTPUT_NOTEBOOKS = output_folder(OUTPUT, "notebooks")
+SCREENSHOTS = output_folder(OUTPUT, "screenshots")
 
 def sources_beside(catalogue: str | os.PathLike) -> Path:
     """The ``sources.csv`` beside a catalogue file: a user's own sources, read with the

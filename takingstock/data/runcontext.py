@@ -223,32 +223,32 @@ class RunContext:
 
     @property
     def figures_dir(self) -> Path:
-        return self.output_dir / "figures"
+        return paths.output_folder(self.output_dir, "figures")
 
     @property
     def tables_dir(self) -> Path:
-        return self.output_dir / "tables"
+        return paths.output_folder(self.output_dir, "tables")
 
     @property
     def summaries_dir(self) -> Path:
-        return self.output_dir / "summaries"
+        return paths.output_folder(self.output_dir, "summaries")
 
     @property
     def notebooks_dir(self) -> Path:
-        return self.output_dir / "notebooks"
+        return paths.output_folder(self.output_dir, "notebooks")
 
     @property
     def briefings_dir(self) -> Path:
-        return self.output_dir / "briefings"
+        return paths.output_folder(self.output_dir, "briefings")
 
     @property
     def catalogue_file(self) -> Path:
         """The processed catalogue (``processed_dir/catalogue.parquet``)."""
-        return self.processed_dir / "catalogue.parquet"
+        return paths.processed_file(self.processed_dir, "catalogue")
 
     @property
     def ledger_file(self) -> Path:
-        return self.processed_dir / "claims_ledger.csv"
+        return paths.processed_file(self.processed_dir, "ledger")
 
     @property
     def windows_file(self) -> Path:
@@ -352,7 +352,7 @@ class RunContext:
     @property
     def cache_dir(self) -> Path:
         """The run's local state (``output_dir/.cache``: the runner's step cache and memos)."""
-        return self.output_dir / ".cache"
+        return paths.output_folder(self.output_dir, "cache")
 
     @property
     def register_cache_dir(self) -> Path:

@@ -44,6 +44,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from takingstock.core import paths
 from takingstock.core.atomic import sha256_file, write_text
 from takingstock.runner.params import cell_source
 
@@ -260,7 +261,7 @@ class StepCache:
 
     def __init__(self, root: Path, output_dir: Path):
         self.root = Path(root)
-        folder = Path(output_dir) / ".cache"
+        folder = paths.output_folder(output_dir, "cache")
         self.state_path = folder / "steps.json"
         self.hasher = FileHasher(folder / "files.json")
         self.modules = ModuleIndex(package_root(self.root), Memo(folder / "imports.json"))

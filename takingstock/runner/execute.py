@@ -31,6 +31,11 @@ from typing import Sequence
 
 from takingstock.runner.params import source_cell_number
 from takingstock.runner.steps import Config, StepContext, StepFailed, Task, cut
+import logging
+import errno
+import zmq
+import psutil
+from takingstock.runner import forkserver
 
 
 def prepare_environment(root: Path) -> None:
@@ -50,12 +55,11 @@ def run_notebook(task: Task, root: Path, config: Config, kernels=None) -> None:
     taken, or dead before it answered) is started again, up to :data:`START_ATTEMPTS` times.
     Whatever the kernel writes that reads as an error (:func:`kernel_errors`) fails the task.
     """
-    import logging
 
+    # lazy: papermill costs ~1 s to import; the runner's module is loaded by `--help` and `--list` too
     import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
+    from papermill.exceptions import PapermillExecutionError  # lazy: as papermill above
 
-    from takingstock.runner import forkserver
 
     # papermill re-reads the parameters cell with a regex that trips over quotes in a trailing
     # comment ("Unable to parse line ..."); our ast reader already checked it.
@@ -121,9 +125,7 @@ START_ATTEMPTS = 3
 def _start_failure(exc: BaseException) -> bool:
     """Whether ``exc`` is a kernel that never started: its address taken (``EADDRINUSE``), or
     dead or silent before its first answer. No cell ran, so starting another is safe."""
-    import errno
 
-    import zmq
 
     if isinstance(exc, zmq.ZMQError):
         return exc.errno == errno.EADDRINUSE
@@ -282,7 +284,6 @@ def timed(func, *args) -> float:
 
 def stop_child_processes(grace: float = 3.0) -> None:
     """Terminate every process this one started (kernels, kaleido's browser); kill stragglers."""
-    import psutil
 
     children = psutil.Process().children(recursive=True)
     for child in children:

@@ -84,6 +84,10 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Iterable
+import traitlets
+import time
+from queue import Empty
+import traceback
 
 #: Imported by the server before any kernel forks (besides the run's own ``takingstock`` modules).
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython",
@@ -225,7 +229,7 @@ class ForkServer(Kernels):
 
 
 def _manager_class(kernels: Kernels, log: str | None):
-    import traitlets
+    # lazy: jupyter_client costs ~0.5 s to import and only a run that starts kernels needs it
     from jupyter_client import AsyncKernelManager
 
     forked = isinstance(kernels, ForkServer)
@@ -266,6 +270,7 @@ def _manager_class(kernels: Kernels, log: str | None):
 def _client_class(forked: bool):
     """The run's kernel client: no heartbeat (see *Sockets* in the module docstring); for a
     forked kernel, the quicker wait for it to be ready (:func:`_ready_client_class`)."""
+    # lazy: as jupyter_client above (only a run that starts kernels needs it)
     from jupyter_client.asynchronous import AsyncKernelClient
 
     base = _ready_client_class() if forked else AsyncKernelClient
@@ -279,9 +284,8 @@ def _client_class(forked: bool):
 
 @functools.lru_cache(maxsize=1)
 def _ready_client_class():
-    import time
-    from queue import Empty
 
+    # lazy: as jupyter_client above (only a run that starts kernels needs it)
     from jupyter_client.asynchronous import AsyncKernelClient
 
     class ReadyClient(AsyncKernelClient):
@@ -351,6 +355,7 @@ def _become_kernel(request: dict, parent: int, fds: list[int]) -> None:
         if sys.path and sys.path[0] in ("", os.getcwd()):
             del sys.path[0]
         sys.argv = ["ipykernel_launcher", *request["argv"]]
+        # lazy: imported in the forked child, after sys.argv is the kernel's (it reads it)
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
@@ -360,7 +365,6 @@ def _become_kernel(request: dict, parent: int, fds: list[int]) -> None:
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:  # noqa: BLE001 - a kernel that fails to start says why on stderr
-        import traceback
 
         traceback.print_exc()
     finally:

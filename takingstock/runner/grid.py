@@ -29,6 +29,7 @@ from typing import Any, Mapping, Sequence
 
 from takingstock.runner.params import Param, load_yaml, shown
 from takingstock.runner.steps import ParameterError, Step
+import yaml
 
 
 def is_run_name(text: Any) -> bool:
@@ -45,7 +46,6 @@ def slug(value: Any) -> str:
 
 def parse_grid_values(text: str) -> list[Any]:
     """``Iraq,Syria`` -> ``["Iraq", "Syria"]``; ``[a, b]`` is read as a YAML list; items as YAML scalars."""
-    import yaml
 
     text = text.strip()
     if text.startswith("["):

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Iterable
 
 from takingstock.core.atomic import write_text
+from filelock import FileLock, Timeout
 
 LOCK_NAME = ".run.lock"
 HOLDER_NAME = ".run.lock.json"
@@ -71,7 +72,6 @@ class RunLock:
 
     def acquire(self) -> None:
         """Take every lock, or raise :class:`LockHeld` (``OSError`` when a folder cannot be written)."""
-        from filelock import FileLock, Timeout
 
         for folder in self.folders:
             folder.mkdir(parents=True, exist_ok=True)

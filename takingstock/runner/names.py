@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from takingstock.runner.params import shown
+import difflib
+from takingstock.runner.steps import ParameterError
 
 #: The first fields of a SIPRI trade-register header (``takingstock.data.sipri.HEADER_START``; a test
 #: checks they agree); repeated here so that checking names never imports pandas.
@@ -64,7 +66,6 @@ def _crosswalk_states(path: str, _stamp: tuple[int, int]) -> frozenset[str]:
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         if "state" not in (reader.fieldnames or []):
-            from takingstock.runner.steps import ParameterError
 
             raise ParameterError(f"{path}, line 1: the crosswalk has no column 'state'")
         return frozenset(row["state"].strip() for row in reader if (row.get("state") or "").strip())
@@ -78,7 +79,6 @@ def crosswalk_states(path: str | Path) -> frozenset[str]:
 
 def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     """Up to ``n`` known names closest to ``name`` (case-insensitive), best first."""
-    import difflib
 
     by_fold: dict[str, str] = {}
     for k in sorted(known):

@@ -51,6 +51,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from takingstock.runner.steps import SHARED_DIRS, Config, ParameterError, Step, cut, default_dirs
+import yaml
+import reprlib
 
 _TYPE_NAMES = {"bool", "int", "float", "str", "list", "dict"}
 _NO_VALUE = object()
@@ -467,7 +469,6 @@ def describe(params: Mapping[str, Param]) -> str:
 def _no_alias_loader():
     """A safe YAML loader that refuses aliases (``*name``): a few hundred bytes of nested
     aliases expand to gigabytes (a "billion laughs"), and no parameter needs one."""
-    import yaml
 
     class NoAliasLoader(yaml.SafeLoader):
         def compose_node(self, parent, index):
@@ -482,7 +483,6 @@ def _no_alias_loader():
 
 def load_yaml(text: str) -> Any:
     """``text`` read as YAML, safely and without aliases (:func:`_no_alias_loader`)."""
-    import yaml
 
     return yaml.load(text, Loader=_no_alias_loader())  # noqa: S506 - a SafeLoader subclass
 
@@ -496,7 +496,6 @@ MAX_PROBLEM_CHARS = 400
 def shown(value: Any, limit: int = 120) -> str:
     """``repr(value)`` for a message: nested values cut short (``reprlib``), the text cut to
     ``limit`` characters. A value of any size costs nothing to show."""
-    import reprlib
 
     short = reprlib.Repr()
     short.maxlevel, short.maxstring, short.maxother = 3, limit, limit

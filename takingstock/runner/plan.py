@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from takingstock.core import paths
 from takingstock.data.runcontext import RunContext
 from takingstock.runner import grid as gridmod
 from takingstock.runner.names import name_problems
@@ -183,8 +184,8 @@ class Plan:
                 problems += wrong
                 continue
             stem = context.stem(Path(step.notebook).stem)
-            executed = self.output_dir / "notebooks" / f"{stem}.ipynb"
-            if executed.resolve().parent != (self.output_dir / "notebooks").resolve():  # checked names only
+            executed = paths.output_folder(self.output_dir, "notebooks") / f"{stem}.ipynb"
+            if executed.resolve().parent != paths.output_folder(self.output_dir, "notebooks").resolve():  # checked names only
                 problems.append(f"step {step.name!r}: run name {shown(stem)} would put its notebook outside "
                                 f"{self.output_dir / 'notebooks'}")
                 continue

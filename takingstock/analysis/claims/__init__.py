@@ -54,16 +54,10 @@ from .verdicts import (LEDGER_COLUMNS, VERDICTS, bound_settles, class_counts_tex
 from takingstock.core import atomic as _atomic
 from takingstock.core import paths as _paths
 
-LEDGER_FILE = _paths.PROCESSED / "claims_ledger.csv"
+LEDGER_FILE = _paths.processed_file(_paths.PROCESSED, "ledger")
 
 
 def write_ledger(ledger, path=LEDGER_FILE):
     """Write the ledger CSV atomically (the per-release columns included)."""
     return _atomic.write_text(path, ledger.to_csv(index=False))
 
-
-def __getattr__(name):
-    """Computations by name (``claims.count_suppliers``), for tests and notebooks."""
-    if name in COMPUTATIONS:
-        return COMPUTATIONS[name].func
-    raise AttributeError(f"module 'takingstock.analysis.claims' has no attribute {name!r}")

@@ -17,8 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from takingstock.core import paths
 from takingstock.data.coverage import Coverage
 from takingstock.data.runcontext import RunContext
+from takingstock.data.sipri import deal_years
+from takingstock.analysis.supply import select_recipients
+from takingstock.data.catalogue import read_processed
+from takingstock.analysis import designs
 
 __all__ = ["ClaimContext", "build_context", "build_contexts"]
 
@@ -50,7 +55,6 @@ class ClaimContext:
     @cached_property
     def deal_years(self) -> pd.DataFrame:
         """:func:`takingstock.data.sipri.deal_years` of ``deals``, spread once for every computation."""
-        from takingstock.data.sipri import deal_years
 
         return deal_years(self.deals)
 
@@ -58,7 +62,6 @@ class ClaimContext:
         """The deals (with ``years``: the deal-years, :attr:`deal_years`) to ``recipients``
         (:func:`takingstock.analysis.supply.select_recipients`), selected once per context and recipient
         list: most claims name the same recipient. Shared between computations: never changed."""
-        from takingstock.analysis.supply import select_recipients
 
         key = (years, recipients if isinstance(recipients, str) else tuple(recipients))
         if key not in self._deals_to:
@@ -79,9 +82,7 @@ class ClaimContext:
 
 
 def _load_catalogue(processed_dir: str | Path) -> pd.DataFrame | None:
-    from takingstock.data.catalogue import read_processed
-
-    cat_path = Path(processed_dir) / "catalogue.parquet"
+    cat_path = paths.processed_file(processed_dir, "catalogue")
     # text columns as categoricals, as the notebooks read it (at 10^6 rows ~120 MB, not ~700 MB)
     return read_processed(cat_path) if cat_path.exists() else None
 
@@ -106,7 +107,6 @@ def build_contexts(run: RunContext, use_register: bool = True) -> list[ClaimCont
     Raises:
         takingstock.data.sipri.SipriFormatError: an export is damaged or not a SIPRI export.
     """
-    from takingstock.analysis import designs
 
     catalogue = _load_catalogue(run.processed_dir)
     refs = {"weapon_types": designs.load_weapon_types(run.weapon_types_file), "periods": run.period_table()}

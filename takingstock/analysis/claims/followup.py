@@ -25,6 +25,7 @@ from takingstock.analysis import followup
 
 from .computations import Computed, computation
 from .context import ClaimContext
+from takingstock.data.countries import load_crosswalk
 
 __all__ = ["att_origins_not_party", "followup_tiv_ratio", "followup_supplier_count"]
 
@@ -32,7 +33,6 @@ __all__ = ["att_origins_not_party", "followup_tiv_ratio", "followup_supplier_cou
 @computation("catalogues", "date")
 def att_origins_not_party(ctx: ClaimContext, params: dict) -> Computed:
     """States of origin of ``catalogues`` (a catalogue id, or ``all``) not ATT parties on ``date``."""
-    from takingstock.data.countries import load_crosswalk
 
     if ctx.catalogue is None:
         return Computed(None, missing="no processed catalogue in this run (run step 01 first)")

@@ -31,6 +31,7 @@ from takingstock.data.runcontext import RunContext
 from .context import build_context
 from .spec import CLAIMS_FILE, ClaimsError, load_claims
 from .verdicts import VERDICTS, class_counts_text, evaluate, verdict_counts
+from takingstock.data import provenance
 
 __all__ = ["ACCEPTED_FILE", "ACCEPTED_COLUMNS", "read_accepted", "read_accepted_rows", "accepted_text",
            "accept_ledger", "compare_verdicts", "compare_computed", "check_main", "ledger_report"]
@@ -80,7 +81,6 @@ def accept_ledger(ledger: pd.DataFrame, accepted_path: str | Path, register_labe
     ``hash``, ``bytes`` and ``rows`` are refreshed (``takingstock.data.provenance``) and its
     ``accepted_against`` property records which SIPRI release the verdicts came from.
     """
-    from takingstock.data import provenance
 
     path = atomic.write_text(accepted_path, accepted_text(ledger))
     if provenance.package_path(Path(path).parent).is_file():

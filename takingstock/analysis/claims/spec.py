@@ -40,6 +40,8 @@ import yaml
 
 from takingstock.core import paths
 from takingstock.data import sourcetiers
+from takingstock.data.runcontext import WindowError, load_windows_table
+from .computations import COMPUTATIONS
 
 __all__ = [
     "ClaimsError", "Tolerance", "Claim", "Threshold", "load_claims", "load_windows", "load_groups",
@@ -180,7 +182,6 @@ def _read_rows(path: Path, needed: tuple[str, ...]) -> list[dict[str, str]]:
 
 def load_windows(path: str | Path = WINDOWS_FILE) -> dict[str, tuple[int, int]]:
     """``{window_id: (first, last)}`` from the windows file (``takingstock.data.runcontext``'s reader)."""
-    from takingstock.data.runcontext import WindowError, load_windows_table
 
     try:
         return {wid: (w.first, w.last) for wid, w in load_windows_table(path).items()}
@@ -282,7 +283,6 @@ def _check_mapping(raw: dict, cid: str, path: Path) -> None:
 def _parse_claim(raw: Any, index: int, path: Path, windows: dict, groups: dict,
                  partial: dict[str, str], sources) -> Claim:
     """Validate one YAML mapping and turn it into a :class:`Claim`."""
-    from .computations import COMPUTATIONS  # the registry names the allowed computations
 
     if not isinstance(raw, dict):
         raise ClaimsError(f"{path}: entry {index + 1} is not a mapping")
