@@ -188,16 +188,17 @@ def test_claims_hashes_the_claims_file_it_is_given(tmp_path):
 
 def test_publish_takes_the_release_of_the_run_contexts_primary_register(tmp_path, monkeypatch):
     from takingstock.publish import pages as publish
-    from takingstock.data import sipri
+    from takingstock.data import sipri, sipri_cache, sipri_format
     from takingstock.data.runcontext import RunContext
 
     raw = tmp_path / "raw"
     (raw / "sipri").mkdir(parents=True)
     for name, date in (("older.csv", "13 Mar 2025"), ("newer.csv", "18 May 2026")):
-        (raw / "sipri" / name).write_text(f"Data generated: {date} 2:29:20 PM\n{sipri.HEADER_START},Rest\n")
+        (raw / "sipri" / name).write_text(f"Data generated: {date} 2:29:20 PM\n{sipri_format.HEADER_START},Rest\n")
     seen = {}
     monkeypatch.setattr(publish, "build_briefings", lambda notebooks, **kw: seen.update(kw))
-    monkeypatch.setattr(sipri, "read_register", lambda *a, **k: pytest.fail("deals were parsed"))
+    for reader in (sipri, sipri_cache):
+        monkeypatch.setattr(reader, "read_register", lambda *a, **k: pytest.fail("deals were parsed"))
     run = RunContext(raw_dir=raw, output_dir=tmp_path / "out")
     step = next(s for s in pipeline.STEPS if s.name == "publish")
     pipeline_steps.publish(runner.StepContext(step, {}, run.output_dir, [], run))
