@@ -136,7 +136,7 @@ class Register:
 
 
 def read_register(path: str | Path) -> Register:
-    """Read a SIPRI trade-register export (any variant listed in the module docstring).
+    """Read a SIPRI trade-register export (any variant :mod:`takingstock.data.sipri_format` accepts).
 
     Args:
         path: the CSV file.
@@ -146,7 +146,7 @@ def read_register(path: str | Path) -> Register:
 
     Raises:
         FileNotFoundError: the file does not exist.
-        SipriFormatError: not a SIPRI export; a damaged, cut, pasted-together, quoted or
+        takingstock.data.sipri_format.SipriFormatError: not a SIPRI export; a damaged, cut, pasted-together, quoted or
             altered export; a bad value; a name the country crosswalk lacks; an export with
             a header but no deals; a file that does not match its fetch sidecar. The message
             names the file and, where there is one, the line (and column).

@@ -59,7 +59,7 @@ REGISTER_CACHE_VERSION = "2"
 
 
 def register_cache_key(path: str | Path) -> str:
-    """The key of ``path``'s cached read (see "Parsed-register cache" in the module docstring)."""
+    """The key of ``path``'s cached read (what it covers: the module docstring)."""
     path = Path(path)
     digest = hashlib.sha256(f"register-cache {REGISTER_CACHE_VERSION}\0".encode())
     digest.update(" ".join([platform.python_version(), *_library_versions()]).encode())
