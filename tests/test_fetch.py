@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from takingstock.data import fetch, sipri
+from takingstock.data import fetch, sipri, sipri_format, sipri_terms
 from takingstock.data.fetch import FetchError, fetch_register
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
@@ -189,7 +189,7 @@ def test_main_cli(server, tmp_path, capsys):
     assert fetch.main(["--dest", str(tmp_path), "--url", server + "/500", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "HTTP 500" in err
-    assert f"by hand from {sipri.SIPRI_URL} and place it in {tmp_path}" in err
+    assert f"by hand from {sipri_terms.SIPRI_URL} and place it in {tmp_path}" in err
     assert "armstrade" not in err
 
 
@@ -222,7 +222,7 @@ def test_a_utf16_export_is_refused_naming_the_encoding(server, tmp_path):
         fetch_register(tmp_path, url=server + "/utf16", timeout=5, progress=False, min_deals=5)
     path = tmp_path / "export.csv"
     path.write_bytes(GOOD.decode("latin-1").encode("utf-16-be"))  # no byte order mark
-    with pytest.raises(sipri.SipriFormatError, match=rf"{path}: the file is UTF-16 \(big-endian\) text"):
+    with pytest.raises(sipri_format.SipriFormatError, match=rf"{path}: the file is UTF-16 \(big-endian\) text"):
         sipri.read_register(path)
 
 
@@ -240,5 +240,5 @@ def test_a_recipient_with_an_accent_keeps_the_alphabetical_order_check(tmp_path)
     assert list(dict.fromkeys(reg.deals["recipient"])) == ["Congo", "Côte d'Ivoire", "Croatia", "Syria rebels*"]
     # a real disorder is still caught
     path.write_text("".join(out[:12] + out[14:17] + out[12:14] + out[17:]), encoding="utf-8")
-    with pytest.raises(sipri.SipriFormatError, match="'Congo' comes after \"Côte d'Ivoire\", out of alphabetical order"):
+    with pytest.raises(sipri_format.SipriFormatError, match="'Congo' comes after \"Côte d'Ivoire\", out of alphabetical order"):
         sipri.read_register(path)

@@ -13,7 +13,7 @@ from takingstock.core import atomic, summaries
 from takingstock.data import packages
 from takingstock.publish import pages as publish
 from takingstock.report import tables
-from takingstock.data.sipri import SIPRI_SOURCE_LINE, SIPRI_URL
+from takingstock.data.sipri_terms import SIPRI_SOURCE_LINE, SIPRI_URL
 
 RUN = {"built_at": "2026-11-27T12:00:00+00:00", "git_commit": "abc123", "sipri_release": "2026-05-18",
        "raw_data": [{"file": "periods.csv", "sha256": "0" * 64}], "parameters": {}}

@@ -188,16 +188,17 @@ def test_claims_hashes_the_claims_file_it_is_given(tmp_path):
 
 def test_publish_takes_the_release_of_the_run_contexts_primary_register(tmp_path, monkeypatch):
     from takingstock.publish import pages as publish
-    from takingstock.data import sipri
+    from takingstock.data import sipri, sipri_cache, sipri_format
     from takingstock.data.runcontext import RunContext
 
     raw = tmp_path / "raw"
     (raw / "sipri").mkdir(parents=True)
     for name, date in (("older.csv", "13 Mar 2025"), ("newer.csv", "18 May 2026")):
-        (raw / "sipri" / name).write_text(f"Data generated: {date} 2:29:20 PM\n{sipri.HEADER_START},Rest\n")
+        (raw / "sipri" / name).write_text(f"Data generated: {date} 2:29:20 PM\n{sipri_format.HEADER_START},Rest\n")
     seen = {}
     monkeypatch.setattr(publish, "build_briefings", lambda notebooks, **kw: seen.update(kw))
-    monkeypatch.setattr(sipri, "read_register", lambda *a, **k: pytest.fail("deals were parsed"))
+    for reader in (sipri, sipri_cache):
+        monkeypatch.setattr(reader, "read_register", lambda *a, **k: pytest.fail("deals were parsed"))
     run = RunContext(raw_dir=raw, output_dir=tmp_path / "out")
     step = next(s for s in pipeline.STEPS if s.name == "publish")
     pipeline_steps.publish(runner.StepContext(step, {}, run.output_dir, [], run))
@@ -268,14 +269,16 @@ def test_a_library_edit_reruns_only_the_steps_that_import_that_module(tmp_path):
 
     # the figure code: the notebooks that draw figures, the figures step and publish (which prints
     # the PDF edition in the figures' browser), not clean or claims
-    assert edit("figures.py") == {"origin", "eras", "supply", "releases", "followup", "figures", "publish"}
+    assert edit("report/figures.py") == {"origin", "eras", "supply", "releases", "followup", "figures", "publish"}
     # the SIPRI reader: every step, through the run context (notebook 01 publishes through a
     # Briefing made from the run context too, whose register methods import the reader; the
     # cache reads imports, not which methods a notebook calls, so it reruns to be safe)
-    assert edit("sipri.py") == {"clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures",
-                                "publish"}
+    every_step = {"clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures", "publish"}
+    assert edit("data/sipri.py") == every_step
+    # and so is each part of it (the weapon categories, reached through the parsed-register cache)
+    assert edit("data/sipri_weapons.py") == every_step
     # a module no step imports (the fetcher), and a new module: nothing reruns
-    assert edit("fetch.py") == set()
+    assert edit("data/fetch.py") == set()
     (root / "takingstock" / "scratch.py").write_text("x = 1\n", encoding="utf-8")
     assert edit("scratch.py") == set()
 

@@ -614,10 +614,10 @@ def test_a_grid_run_writes_a_notebook_summary_and_briefing_per_value(grid_report
 
 
 def test_the_light_register_reader_agrees_with_the_sipri_module_on_the_header():
-    from takingstock.data import sipri
+    from takingstock.data import sipri_format
     from takingstock.runner import names
 
-    assert names.HEADER_START == sipri.HEADER_START
+    assert names.HEADER_START == sipri_format.HEADER_START
     assert names.register_recipients(REGISTER) == {"Iran", "Iraq", "Syria rebels*"}
 
 

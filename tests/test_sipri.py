@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from takingstock.data import countries, sipri
-from takingstock.data.sipri import SipriFormatError, deal_years, read_register
+from takingstock.data import countries, sipri_columns, sipri_format, sipri_releases, sipri_terms, sipri_weapons
+from takingstock.data.sipri import deal_years, read_register
+from takingstock.data.sipri_format import SipriFormatError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
 
@@ -68,8 +69,8 @@ def test_name_conventions_map_to_kind():
     rebels = d[d["recipient"] == "Syria rebels*"].iloc[0]
     assert rebels["recipient_kind"] == "non-state"
     assert rebels["supplier_kind"] == "unknown"
-    assert sipri.name_kind("United Nations**") == "organisation"
-    assert sipri.name_kind("Soviet Union") == "state"
+    assert sipri_columns.name_kind("United Nations**") == "organisation"
+    assert sipri_columns.name_kind("Soviet Union") == "state"
 
 
 def test_names_go_through_the_crosswalk():
@@ -143,28 +144,28 @@ def test_deal_ids_are_stable_and_unique():
 
 
 def test_read_release_date_from_the_preamble_only(tmp_path):
-    assert sipri.read_release_date(FIXTURE) == dt.date(2024, 2, 2)
+    assert sipri_format.read_release_date(FIXTURE) == dt.date(2024, 2, 2)
     # no preamble: no date
     bare = _write(tmp_path, "bare.csv", _body(_text()).encode("latin-1"))
-    assert sipri.read_release_date(bare) is None
+    assert sipri_format.read_release_date(bare) is None
     # UTF-8 with BOM and CRLF line ends
     bom = _write(tmp_path, "bom.csv",
                  b"\xef\xbb\xbf" + _text().replace("\n", "\r\n").encode("utf-8"))
-    assert sipri.read_release_date(bom) == dt.date(2024, 2, 2)
+    assert sipri_format.read_release_date(bom) == dt.date(2024, 2, 2)
     # the deals are never read: damaged deals do not matter (read_register refuses them)
     damaged = _write(tmp_path, "damaged.csv",
                      _text().replace("Iraq,France,1983,", "Iraq,France,19x3,").encode("latin-1"))
     with pytest.raises(SipriFormatError):
         read_register(damaged)
-    assert sipri.read_release_date(damaged) == dt.date(2024, 2, 2)
+    assert sipri_format.read_release_date(damaged) == dt.date(2024, 2, 2)
     # a `Data generated:` text inside a deal is not a release date
     late = _write(tmp_path, "late.csv",
                   (_body(_text()) + "Data generated: 1 Jan 2030\n").encode("latin-1"))
-    assert sipri.read_release_date(late) is None
+    assert sipri_format.read_release_date(late) is None
     # not a SIPRI export
     other = _write(tmp_path, "other.csv", b"name,value\nfoo,1\n")
     with pytest.raises(SipriFormatError, match="Recipient,Supplier,Year of order"):
-        sipri.read_release_date(other)
+        sipri_format.read_release_date(other)
 
 
 # ------------------------------------------------------------------ format variants
@@ -330,8 +331,8 @@ def test_real_subset_matches_full_file(shared_sipri_dir):
 def test_the_missing_register_message_says_how_to_get_one(tmp_path):
     # which export a run uses is the run context's choice (tests/test_house.py); without one
     # the notebooks print this
-    assert "pipeline.py fetch-sipri" in sipri.missing_register_message(tmp_path)
-    assert str(tmp_path) in sipri.missing_register_message(tmp_path)
+    assert "pipeline.py fetch-sipri" in sipri_terms.missing_register_message(tmp_path)
+    assert str(tmp_path) in sipri_terms.missing_register_message(tmp_path)
 
 
 # ------------------------------------------------------------------ scope, releases, sidecars
@@ -340,19 +341,19 @@ def test_the_missing_register_message_says_how_to_get_one(tmp_path):
 def test_declared_scope_parses_the_first_preamble_line():
     line = ("Transfers of major conventional arms from All countries  to Iraq . Deals with "
             "deliveries made for the year range 'Not specified' to 'Not specified' ")
-    assert sipri.declared_scope([line, "Data generated: 1 Jan 2026"]) == (
+    assert sipri_format.declared_scope([line, "Data generated: 1 Jan 2026"]) == (
         "All countries", "Iraq", None)
     ranged = line.replace("'Not specified' to 'Not specified'", "'2003' to '2013'")
-    assert sipri.declared_scope([ranged]) == ("All countries", "Iraq", (2003, 2013))
+    assert sipri_format.declared_scope([ranged]) == ("All countries", "Iraq", (2003, 2013))
     both = ("Transfers of major conventional arms from United States  to All countries . "
             "Deals with deliveries made for the year range '1980' to 'Not specified'")
-    assert sipri.declared_scope([both]) == ("United States", "All countries", None)
-    assert sipri.declared_scope([]) == (None, None, None)
-    assert sipri.declared_scope(["Some other title", ""]) == (None, None, None)
+    assert sipri_format.declared_scope([both]) == ("United States", "All countries", None)
+    assert sipri_format.declared_scope([]) == (None, None, None)
+    assert sipri_format.declared_scope(["Some other title", ""]) == (None, None, None)
     reg = read_register(FIXTURE)
     assert reg.preamble[0].startswith("Transfers of major conventional arms from All countries")
     assert len(reg.preamble) == 11 and reg.preamble[8] == ""
-    assert sipri.declared_scope(reg.preamble)[:2] == ("All countries", "All countries")
+    assert sipri_format.declared_scope(reg.preamble)[:2] == ("All countries", "All countries")
     # an invented release older than every known one: read, not a known release
     assert reg.known_release is None
 
@@ -375,7 +376,7 @@ def test_content_checksum_ignores_preamble_encoding_line_ends_padding_and_order(
 
 
 def test_known_releases_table():
-    known = sipri.load_known_releases()
+    known = sipri_releases.load_known_releases()
     assert [k.release_date for k in known] == [dt.date(2025, 3, 13), dt.date(2026, 5, 18)]
     k26 = known[-1]
     assert (k26.n_deals, k26.n_recipients, k26.n_suppliers, k26.last_recipient) == (
@@ -386,15 +387,15 @@ def test_known_releases_table():
 
 
 def test_a_bad_known_releases_table_names_line_and_column(tmp_path):
-    good = sipri.RELEASES_PATH.read_text(encoding="utf-8").splitlines()
+    good = sipri_releases.RELEASES_PATH.read_text(encoding="utf-8").splitlines()
     bad = tmp_path / "releases.csv"
     bad.write_text("\n".join([good[0], good[1].replace(",29515,", ",many,")]) + "\n",
                    encoding="utf-8")
     with pytest.raises(SipriFormatError, match=r"releases.csv, line 2, column 'n_deals': 'many'"):
-        sipri.load_known_releases(bad)
+        sipri_releases.load_known_releases(bad)
     bad.write_text("release_date,n_deals\n", encoding="utf-8")
     with pytest.raises(SipriFormatError, match=r"line 1: missing column\(s\)"):
-        sipri.load_known_releases(bad)
+        sipri_releases.load_known_releases(bad)
 
 
 def _sidecar(path: Path, **meta) -> None:
@@ -503,7 +504,7 @@ def test_an_unknown_description_is_listed_not_guessed(tmp_path):
     reg = read_register(_write(tmp_path, "plasma.csv", text.encode("latin-1")))
     assert reg.unmapped_descriptions == ["plasma cannon"]
     row = reg.deals[reg.deals["designation"] == "Hammer-2"].iloc[0]
-    assert row["category"] == sipri.UNMAPPED
+    assert row["category"] == sipri_weapons.UNMAPPED
     assert read_register(FIXTURE).unmapped_descriptions == []
     assert dict(zip(read_register(FIXTURE).deals["designation"], read_register(FIXTURE).deals["category"])) == {
         "Lancer-3": "missiles", "Hammer-2": "artillery", "Testhawk-7": "aircraft",
@@ -516,14 +517,14 @@ def test_weapon_category_mapping_is_validated(tmp_path):
     bad.write_text("description,category,note\ntank,armoured vehicles,x\nTank,tanks,x\n",
                    encoding="utf-8")
     with pytest.raises(SipriFormatError, match=r"cats.csv, line 3, column 'category': 'tanks'"):
-        sipri.load_weapon_categories(bad)
+        sipri_weapons.load_weapon_categories(bad)
     bad.write_text("description,category,note\ntank,armoured vehicles,x\nTank,artillery,x\n",
                    encoding="utf-8")
     with pytest.raises(SipriFormatError, match=r"line 3, column 'category': 'Tank' is 'artillery' "
                        r"here but 'armoured vehicles' on line 2"):
-        sipri.load_weapon_categories(bad)
-    cats = sipri.load_weapon_categories()
-    assert set(cats.values()) == set(sipri.WEAPON_CATEGORIES)
+        sipri_weapons.load_weapon_categories(bad)
+    cats = sipri_weapons.load_weapon_categories()
+    assert set(cats.values()) == set(sipri_weapons.WEAPON_CATEGORIES)
     assert cats["fga aircraft"] == cats["fighter/ground-attack aircraft"] == "aircraft"
     assert cats["portable sam"] == cats["portable surface-to-air missile"] == "missiles"
 
@@ -536,7 +537,7 @@ def test_weapon_category_mapping_is_validated(tmp_path):
     ("M-777 155mm", "m777 155mm"),
 ])
 def test_normalise_designation(text, key):
-    assert sipri.normalise_designation(text) == key
+    assert sipri_weapons.normalise_designation(text) == key
 
 
 # ------------------------------------------------------------------ damaged real releases
@@ -815,7 +816,7 @@ def test_real_releases_every_description_maps_and_wordings_agree(real):
     r26, r25 = real[REAL_2026][1], real[REAL_2025][1]
     for reg in (r26, r25):
         assert reg.unmapped_descriptions == []
-        assert (reg.deals["category"] == sipri.UNMAPPED).sum() == 0
+        assert (reg.deals["category"] == sipri_weapons.UNMAPPED).sum() == 0
     d26, d25 = r26.deals, r25.deals
 
     def iraq(d, designation):
@@ -839,119 +840,3 @@ def test_real_releases_every_description_maps_and_wordings_agree(real):
     c26, c25 = d26["category"].value_counts(), d25["category"].value_counts()
     assert (c26["aircraft"], c25["aircraft"]) == (10118, 10100)
     assert (c26["missiles"], c25["missiles"]) == (5057, 4917)
-
-
-# ----------------------------------------------------------------------------- parsed-register cache
-
-
-def test_a_cached_read_is_the_read_itself_and_needs_no_parse_the_second_time(shared_sipri_dir, tmp_path, monkeypatch):
-    import dataclasses
-
-    import pandas as pd
-
-    export = tmp_path / "raw" / REAL_2026
-    export.parent.mkdir()
-    export.write_bytes((shared_sipri_dir / REAL_2026).read_bytes())
-    cache = tmp_path / "cache"
-    first = sipri.read_register_cached(export, cache)
-    assert len(list(cache.glob("sipri-*.arrow"))) == len(list(cache.glob("sipri-*.json"))) == 1
-    direct = read_register(export)
-
-    def no_parse(path):
-        raise AssertionError("parsed again")
-
-    monkeypatch.setattr(sipri, "read_register", no_parse)
-    again = sipri.read_register_cached(export, cache)
-    assert again is not first  # a new object each call: a caller may change its frame
-    pd.testing.assert_frame_equal(again.deals, direct.deals)
-    for f in dataclasses.fields(direct):
-        if f.name != "deals":
-            assert getattr(again, f.name) == getattr(direct, f.name), f.name
-    assert len(again.deals) == 29916 and str(again.release_date) == "2026-05-18"
-    # the same bytes under another name: the cached read, with the path asked for
-    other = tmp_path / "raw" / "renamed.csv"
-    other.write_bytes(export.read_bytes())
-    assert sipri.read_register_cached(other, cache).path == other
-
-
-def test_the_cache_key_follows_the_export_the_reference_files_and_the_code(tmp_path, monkeypatch):
-    export = tmp_path / "invented.csv"
-    export.write_bytes((Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv").read_bytes())
-    key = sipri.register_cache_key(export)
-    assert sipri.register_cache_key(export) == key
-    crosswalk = tmp_path / "country_crosswalk.csv"
-    crosswalk.write_bytes(countries.CROSSWALK_PATH.read_bytes() + b"Narnia,Narnia,NRN,Narnia,non-aligned/other,state\n")
-    monkeypatch.setattr(countries, "CROSSWALK_PATH", crosswalk)
-    assert sipri.register_cache_key(export) != key
-    monkeypatch.undo()
-    (tmp_path / "invented.csv.meta.yml").write_text("sha256: x\n")  # a fetch sidecar is read too
-    assert sipri.register_cache_key(export) != key
-    (tmp_path / "invented.csv.meta.yml").unlink()
-    monkeypatch.setattr(sipri, "REGISTER_CACHE_VERSION", "test")  # a change of the reader's format
-    assert sipri.register_cache_key(export) != key
-    monkeypatch.undo()
-    export.write_bytes(export.read_bytes().replace(b"Iraq", b"Iran", 1))
-    assert sipri.register_cache_key(export) != key
-
-
-def test_a_broken_cache_file_is_read_again_and_a_bad_export_is_not_cached(tmp_path):
-    export = tmp_path / "invented.csv"
-    export.write_bytes((Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv").read_bytes())
-    cache = tmp_path / "cache"
-    good = sipri.read_register_cached(export, cache)
-    for damage in ("sipri-*.arrow", "sipri-*.json"):
-        (cached,) = cache.glob(damage)
-        cached.write_bytes(b"not ours")
-        again = sipri.read_register_cached(export, cache)
-        assert len(again.deals) == len(good.deals) and cached.read_bytes() != b"not ours"
-    (fields,) = cache.glob("sipri-*.json")
-    fields.write_text('{"sha256": 1}')  # valid JSON, not a register's fields
-    assert sipri.read_register_cached(export, cache).sha256 == good.sha256
-    bad = tmp_path / "bad.csv"
-    bad.write_bytes(b"not,a,register\n1,2,3\n")
-    with pytest.raises(SipriFormatError, match="bad.csv"):
-        sipri.read_register_cached(bad, cache)
-    assert len(list(cache.glob("sipri-*.arrow"))) == 1
-
-
-class _WritesAFile:
-    """Unpickling this writes the file named: what a planted pickle could do."""
-
-    def __init__(self, target):
-        self.target = str(target)
-
-    def __reduce__(self):
-        return (Path(self.target).write_text, ("executed",))
-
-
-def test_a_pickle_planted_in_the_cache_is_neither_loaded_nor_executed(tmp_path):
-    """A pickle that writes a file when loaded, planted under every name a cached read of the
-    export could be looked up by (the pickle the cache used to write, and the data files it
-    writes now): the read ignores it, parses the export, and gives the export's register."""
-    import dataclasses
-    import pickle
-
-    import pandas as pd
-
-    export = tmp_path / "invented.csv"
-    export.write_bytes((Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv").read_bytes())
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    marker = tmp_path / "pwned.txt"
-    planted = pickle.dumps(_WritesAFile(marker))
-    pickle.loads(planted)  # the bait works: loading it writes the marker
-    assert marker.read_text() == "executed"
-    marker.unlink()
-    stem = f"sipri-{sipri.register_cache_key(export)[:40]}"
-    for suffix in (".pickle", ".arrow", ".json"):
-        (cache / f"{stem}{suffix}").write_bytes(planted)
-    got = sipri.read_register_cached(export, cache)
-    assert not marker.exists()
-    direct = read_register(export)
-    pd.testing.assert_frame_equal(got.deals, direct.deals)
-    for f in dataclasses.fields(direct):
-        if f.name != "deals":
-            assert getattr(got, f.name) == getattr(direct, f.name), f.name
-    assert (cache / f"{stem}.arrow").read_bytes()[:6] == b"ARROW1"  # rewritten as data
-    assert (cache / f"{stem}.pickle").read_bytes() == planted  # left alone, never opened
-    assert sipri.read_register_cached(export, cache).sha256 == direct.sha256 and not marker.exists()

@@ -11,8 +11,8 @@ deals that the levels before it left unpaired:
    as written, order year, numbers, designation, description, delivery years, status,
    comments, the three TIVs and the ``?`` flags).
 2. ``same key`` - same recipient and supplier (the crosswalk's states, so a re-spelt name still
-   matches), order year, designation key (``sipri.normalise_designation``: ``F-16C Block-50/52``
-   = ``F-16C Block-50``), number ordered and SIPRI weapon category (``sipri.weapon_category``,
+   matches), order year, designation key (``sipri_weapons.normalise_designation``: ``F-16C Block-50/52``
+   = ``F-16C Block-50``), number ordered and SIPRI weapon category (``sipri_weapons.weapon_category``,
    stable across rewordings such as ``portable SAM`` -> ``portable surface-to-air missile``).
    Anything else (delivery years, TIV, status, description wording, comments) may differ.
 3. ``number revised`` - as 2 without the number ordered.
@@ -74,6 +74,7 @@ import pandas as pd
 
 from takingstock.core import paths
 from takingstock.data import sipri
+from takingstock.data.sipri_format import read_release_date
 from takingstock.analysis import supply
 from takingstock.analysis.eras import decade
 
@@ -180,13 +181,13 @@ def choose_releases(registers: Sequence[str | Path], old_file: str | Path = "",
         folder: where the exports are looked for, named in the sentence when there are too few.
 
     Default: among ``registers`` whose preamble states a release date
-    (``sipri.read_release_date``, the preamble only), the two newest distinct dates; for one
+    (``sipri_format.read_release_date``, the preamble only), the two newest distinct dates; for one
     date with several exports, the largest file (the whole register before a subset). A file
     given fills its side; the other side is the newest (or second newest) other release.
 
     Raises:
         FileNotFoundError: a file given is not there.
-        takingstock.data.sipri.SipriFormatError: a file is not a SIPRI export.
+        takingstock.data.sipri_format.SipriFormatError: a file is not a SIPRI export.
     """
     for given in (old_file, new_file):
         if str(given) and not Path(given).is_file():
@@ -194,7 +195,7 @@ def choose_releases(registers: Sequence[str | Path], old_file: str | Path = "",
     files = [Path(p) for p in registers]
     folder = folder or (files[0].parent if files else "the SIPRI folder")
     given = [Path(p) for p in (old_file, new_file) if str(p)]
-    at_hand = [(p, sipri.read_release_date(p)) for p in dict.fromkeys([*given, *files])]
+    at_hand = [(p, read_release_date(p)) for p in dict.fromkeys([*given, *files])]
     dated = sorted(((d, p.stat().st_size, p) for p, d in at_hand if d is not None), reverse=True)
     best: dict = {}
     for d, _, p in dated:
@@ -306,7 +307,7 @@ _TOKEN_SPLIT_RE = re.compile(r"[^0-9a-z]+")
 
 
 def designations_alike(a: str, b: str) -> bool:
-    """Whether two designation keys (``sipri.normalise_designation``) plausibly name one weapon:
+    """Whether two designation keys (``sipri_weapons.normalise_designation``) plausibly name one weapon:
     they share a word of at least 3 characters holding a letter (``sa316b alouette3`` and
     ``sa316 alouette3``; ``96k9 pantsyr-s1`` and ``pantsyr-s1``), or, with every separator
     removed, start with the same 4 characters (``swiftships35`` and ``swiftships35m``)."""

@@ -11,7 +11,7 @@ Iraq and Iran" needs both; a count of Iraq's suppliers needs every supplier of I
 
 :class:`Coverage` states what one export holds, from two kinds of evidence:
 
-* **declared** - the preamble's first line (``takingstock.data.sipri.declared_scope``) names the suppliers and recipients the export was
+* **declared** - the preamble's first line (``takingstock.data.sipri_format.declared_scope``) names the suppliers and recipients the export was
   made for and the delivery-year range it was limited to ('Not specified' = no limit), and the
   ``Data generated:`` line gives the release. A file whose content matches a release listed in
   ``data/raw/sipri_releases.csv`` is *recognised* as that release (and takes its declared scope)
@@ -28,7 +28,8 @@ year range, is not covered. Without a release date the last year any row shows i
 Each ``lacks_*`` method answers one need and returns ``None`` when the export covers it, or
 the reason in words ("this export holds deals to Iraq and Kurdistan Regional Government
 (Iraq)* only; a share of the world needs every recipient's deals"), which the claims ledger
-and the notebooks publish as *not checkable*.
+and the notebooks publish as *not checkable* (notebooks 03 and 04 through
+:func:`takingstock.analysis.sipri_deals.recipient_deals`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from typing import Any
 
 import pandas as pd
 
-from takingstock.data.sipri import declared_scope
+from takingstock.data.sipri_format import declared_scope
 
 __all__ = ["Coverage", "ALL"]
 
@@ -241,97 +242,3 @@ class Coverage:
                    if self.release_date else f"the latest year in this export is {end}")
             return f"{why}; the claim needs {first}-{last}"
         return None
-
-
-# ---------------------------------------------------------------------------------------------
-# The recipients' deals, gated: what notebooks 03 and 04 share
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class RecipientDeals:
-    """The run's recipients' deals in its primary export, or the sentence saying why there are none.
-
-    Attributes:
-        register: the primary export, read (``None`` when none is at hand).
-        coverage: what it holds (``None`` without an export).
-        deals: one row per deal to the recipients (``takingstock.data.sipri`` columns); empty when
-            :attr:`why` is set.
-        everyone: every deal of the export (the comparison recipient's too).
-        who: the recipients as text (``Iraq``, ``Iraq, Syria``).
-        source: the source line of every table and figure made from the export.
-        why: ``""`` when the export holds every deal of the recipients, else why a SIPRI
-            section is left out (no export; the export does not hold the recipients; no deal).
-    """
-
-    run: Any
-    register: Any
-    coverage: "Coverage | None"
-    deals: pd.DataFrame
-    everyone: pd.DataFrame
-    who: str
-    source: str
-    why: str
-
-    def describe(self) -> str:
-        """What the export is and holds, in one sentence (or why there is none)."""
-        return self.why if self.coverage is None else self.coverage.describe()
-
-    def lacks(self, names) -> str:
-        """Why the export does not hold every deal of ``names`` (``""`` when it does)."""
-        if self.coverage is None:
-            return self.why
-        return self.coverage.lacks_recipients(names) or ""
-
-    def gate(self, window_id: str, comparison: str | None = None):
-        """``(window, "")`` when a section can run (the deals are there and the window is defined
-        for the recipients), else ``(None, the sentence saying why not)``.
-
-        With ``comparison`` (a recipient compared with the run's), the window must apply to it
-        too and the export must hold its deals.
-        """
-        if self.why:
-            return None, self.why
-        if comparison is not None and (not comparison or comparison in self.run.recipients):
-            return None, ("No other recipient to compare with is set (parameter comparison), so the section "
-                          "is left out.")
-        win, why = self.run.window_for(window_id)
-        if win is None or comparison is None:
-            return win, why
-        if not win.applies_to([comparison]):
-            return None, f"The window {win.label!r} is not defined for {comparison}; the section is left out."
-        if (lacks := self.lacks([*self.run.recipients, comparison])):
-            return None, f"Not checkable: {lacks}; the comparison needs the deals of {self.who} and {comparison}."
-        return win, ""
-
-
-def recipient_deals(run: Any) -> RecipientDeals:
-    """The run's recipients' deals in its primary export (:class:`RecipientDeals`), gated.
-
-    A recipient with no deal at all in a covering export gets the closest names the export
-    knows (``did you mean 'Iraq'?``).
-    """
-    import difflib
-
-    from takingstock.data import sipri
-    from takingstock.analysis import supply
-
-    who = ", ".join(run.recipients)
-    register = run.register()
-    empty = pd.DataFrame()
-    if register is None:
-        return RecipientDeals(run, None, None, empty, empty, who, "", run.missing_register())
-    cov = Coverage.from_register(register)
-    source = f"{sipri.SIPRI_SOURCE_LINE} {register.release_label}."
-    everyone = register.deals
-    if (lacks := cov.lacks_recipients(run.recipients)):
-        return RecipientDeals(run, register, cov, empty, everyone, who, source,
-                              f"Not checkable: {lacks}. The sections on SIPRI's deals are left out.")
-    deals = supply.select_recipients(everyone, run.recipients)
-    why = ""
-    if deals.empty:
-        names = sorted(set(everyone["recipient"]) | set(everyone["recipient_state"].dropna()))
-        close = [m for r in run.recipients for m in difflib.get_close_matches(r, names, n=3)]
-        why = (f"SIPRI records no deals to {who} in this export"
-               + (f" (did you mean {', '.join(map(repr, close))}?)" if close else "") + ".")
-    return RecipientDeals(run, register, cov, deals, everyone, who, source, why)

@@ -25,7 +25,7 @@ Caveats
 * The file is named after SIPRI's release date from the export's preamble
   (``sipri_trade_register_<YYYY-MM-DD>.csv``), or today's date when the preamble lacks one;
   a sidecar ``.meta.yml`` records URL, request body, fetch time, release date, sha256 of the
-  bytes, :func:`takingstock.data.sipri.content_sha256` of the deals, deal count and SIPRI's terms.
+  bytes, :func:`takingstock.data.sipri_releases.content_sha256` of the deals, deal count and SIPRI's terms.
   :func:`takingstock.data.sipri.read_register` verifies the sha256 and the deal count of a file
   against this sidecar whenever it is present, so a fetched file cut or edited afterwards is
   refused.
@@ -40,6 +40,7 @@ import argparse
 import base64
 import binascii
 import datetime as _dt
+import http.client
 import io
 import json
 import socket
@@ -53,8 +54,9 @@ import yaml
 
 from takingstock.core import paths
 from takingstock.core.atomic import atomic_path, write_text
-from takingstock.data import sipri
-from takingstock.data.sipri import SIPRI_TERMS, SipriFormatError, read_register
+from takingstock.data.sipri import read_register
+from takingstock.data.sipri_format import SipriFormatError, release_date_in
+from takingstock.data.sipri_terms import SIPRI_TERMS, SIPRI_URL
 
 __all__ = ["DEFAULT_API", "FetchError", "request_body", "fetch_register", "main"]
 
@@ -108,8 +110,6 @@ def _download(url: str, body: dict, timeout: float, progress: bool, *,
     reading, or as soon as more has come). An answer shorter than its ``Content-Length``, or
     whose chunked encoding ends early, is "cut short".
     """
-    import http.client
-
     data = json.dumps(body).encode("utf-8")
     req = urllib.request.Request(
         url, data=data, method="POST",
@@ -228,7 +228,7 @@ def fetch_register(
     csv_bytes = _decode_answer(raw, url)
     try:
         # the file is named after the release date, read from the preamble of the answer
-        release = sipri._release_date_in(io.BytesIO(csv_bytes), url)
+        release = release_date_in(io.BytesIO(csv_bytes), url)
     except SipriFormatError as exc:
         raise FetchError(f"{url}: the answer is not a usable SIPRI register: {exc}") from exc
     stamp = (release or _dt.date.today()).isoformat()
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
                        deadline=args.deadline, max_bytes=int(args.max_mb * 1e6))
     except FetchError as exc:
         print(f"fetch-sipri failed: {exc}", file=sys.stderr)
-        print(f"You can also download the trade register (CSV) by hand from {sipri.SIPRI_URL} "
+        print(f"You can also download the trade register (CSV) by hand from {SIPRI_URL} "
               f"and place it in {args.dest} (or pass -p sipri_register PATH).",
               file=sys.stderr)
         return 1

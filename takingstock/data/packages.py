@@ -25,7 +25,7 @@ Each resource (one per CSV) carries
   from SIPRI's register, SIPRI's database;
 * the project's own properties: ``caption``, ``source`` (the line as stated),
   ``markdown`` (the ``.md`` twin), ``notebook`` (which briefing wrote it), ``sipri_derived``
-  and, for those, ``credit``: ``sipri.SIPRI_CREDIT`` (which says the calculations are ours,
+  and, for those, ``credit``: ``sipri_terms.SIPRI_CREDIT`` (which says the calculations are ours,
   not SIPRI's) and what TIV is.
 
 The package itself states the licence, SIPRI's terms and, under ``run``, the run's provenance:
@@ -54,7 +54,7 @@ from typing import Any, Iterable, Mapping
 
 from takingstock.core import atomic
 from takingstock.data.provenance import CC_BY, count_rows, frictionless_problems
-from takingstock.data.sipri import SIPRI_CREDIT, SIPRI_URL
+from takingstock.data.sipri_terms import SIPRI_CREDIT, SIPRI_URL
 from takingstock.core.summaries import read_summary
 
 PACKAGE_FILE = "datapackage.json"

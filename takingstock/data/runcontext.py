@@ -29,7 +29,7 @@ does not apply to the run's recipient is left out with a sentence saying so
 (:meth:`RunContext.window_for`). Historical periods (``periods.csv``) are read the same way.
 
 Parsed registers. :meth:`RunContext.read_register` and :meth:`RunContext.register` read exports
-through :func:`takingstock.data.sipri.read_register_cached`, whose cache lives in
+through :func:`takingstock.data.sipri_cache.read_register_cached`, whose cache lives in
 ``output_dir/.cache/registers`` (:attr:`RunContext.register_cache_dir`): each export is parsed
 once for all the kernels of a run, and of the runs after it, until the file or the reader
 changes.
@@ -54,6 +54,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import glob
+import json
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -61,6 +62,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from takingstock.core import paths
+from takingstock.data.sipri_format import SipriFormatError, read_release_date
+from takingstock.data.sipri_terms import missing_register_message
 
 __all__ = ["RunContext", "Window", "WindowError", "load_windows_table", "DEFAULT_RECIPIENTS"]
 
@@ -129,11 +132,9 @@ def _path(value: Any, default: Path) -> Path:
 
 
 def _release_key(path: Path) -> tuple:
-    from takingstock.data import sipri
-
     try:
-        date = sipri.read_release_date(path)
-    except (sipri.SipriFormatError, OSError):
+        date = read_release_date(path)
+    except (SipriFormatError, OSError):
         date = None
     return (date or _dt.date.min, path.stat().st_size, path.name)
 
@@ -356,14 +357,15 @@ class RunContext:
 
     @property
     def register_cache_dir(self) -> Path:
-        """Where parsed exports are cached (``cache_dir/registers``; see :mod:`takingstock.data.sipri`)."""
+        """Where parsed exports are cached (``cache_dir/registers``; see :mod:`takingstock.data.sipri_cache`)."""
         return self.cache_dir / "registers"
 
     def read_register(self, path: str | Path):
         """Any export, read through the parsed-register cache (a new ``Register`` each call)."""
-        from takingstock.data import sipri
+        # lazy: the reader loads pandas and pyarrow, measured +1.6-2.9 s (see _read_register)
+        from takingstock.data.sipri_cache import read_register_cached
 
-        return sipri.read_register_cached(path, self.register_cache_dir)
+        return read_register_cached(path, self.register_cache_dir)
 
     def register(self):
         """The primary export, read (:class:`takingstock.data.sipri.Register`), or ``None``."""
@@ -371,20 +373,16 @@ class RunContext:
 
     def release_date(self) -> _dt.date | None:
         """The primary export's release date, from its preamble only (cheap)."""
-        from takingstock.data import sipri
-
-        return None if self.primary_register is None else sipri.read_release_date(self.primary_register)
+        return None if self.primary_register is None else read_release_date(self.primary_register)
 
     def missing_register(self) -> str:
         """What a notebook says when no export is at hand (the folder named relative to the
         project, or as the raw folder's ``sipri/``: never a path of the user's machine)."""
-        from takingstock.data import sipri
-
         try:
             shown = self.sipri_dir.relative_to(paths.ROOT)
         except ValueError:
             shown = "the sipri folder of the raw data"
-        return sipri.missing_register_message(shown)
+        return missing_register_message(shown)
 
     # ------------------------------------------------------------------ windows, periods
 
@@ -436,8 +434,6 @@ class RunContext:
 
 def _catalogue_titles(raw_dir: Path) -> dict[str, str]:
     """``{catalogue id: title}`` from the data package of ``raw_dir`` and the committed one."""
-    import json
-
     titles: dict[str, str] = {}
     for package in (paths.RAW / "datapackage.json", raw_dir / "datapackage.json"):
         try:
@@ -456,12 +452,19 @@ _CACHE: dict[tuple[str, int, int], Any] = {}
 
 def _read_register(path: Path, cache_dir: Path):
     """Read an export once per process (keyed by path, size and modification time), through
-    the parsed-register cache."""
-    from takingstock.data import sipri
+    the parsed-register cache.
+
+    The reader is imported here, not at the top: it loads pandas and pyarrow, which every
+    ``pipeline.py`` command would then pay for through the runner's import of this module,
+    although only the kernels read registers. Measured on the shared 2-core machine (5 runs
+    each): importing ``takingstock.runner.plan`` takes 0.6-0.9 s, and 2.3-3.9 s with the reader.
+    """
+    # lazy: the reader loads pandas and pyarrow, measured +1.6-2.9 s (see the docstring)
+    from takingstock.data.sipri_cache import read_register_cached
 
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _CACHE:
         _CACHE.clear()
-        _CACHE[key] = sipri.read_register_cached(path, cache_dir)
+        _CACHE[key] = read_register_cached(path, cache_dir)
     return _CACHE[key]

@@ -75,7 +75,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from takingstock.core import atomic
-from takingstock.data.sipri import SIPRI_CREDIT
+from takingstock.data.sipri_terms import SIPRI_CREDIT
 # Notebooks call publish.write_summary: these come from a light module, and nbconvert is only
 # imported when a page is rendered, so a kernel that writes its summary never loads it.
 from takingstock.core.summaries import (  # noqa: F401 - re-exported, see docs/CONTRACTS.md

@@ -10,9 +10,9 @@ Only what is needed is read, and only when such a parameter is given: the regist
 column (its recipients) with the standard library, never the deals with pandas, and the
 crosswalk's ``state`` column. The register is the task's primary one
 (:attr:`takingstock.data.runcontext.RunContext.primary_register`); without a register at hand the
-crosswalk alone decides. Caveat: with several exports at hand and no ``sipri_register`` given,
-choosing the primary one reads their preambles through :mod:`takingstock.data.sipri`, which loads
-pandas (about half a second); a run that gives no ``(recipient)`` value never does.
+crosswalk alone decides. With several exports at hand and no ``sipri_register`` given, choosing
+the primary one reads their preambles (:mod:`takingstock.data.sipri_format`, the standard library
+only).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from takingstock.runner.params import shown
 import difflib
 from takingstock.runner.steps import ParameterError
 
-#: The first fields of a SIPRI trade-register header (``takingstock.data.sipri.HEADER_START``; a test
+#: The first fields of a SIPRI trade-register header (``takingstock.data.sipri_format.HEADER_START``; a test
 #: checks they agree); repeated here so that checking names never imports pandas.
 HEADER_START = "Recipient,Supplier,Year of order"
 _MIN_FIELDS = 16  # a deal line has 16 fields; a comment carried over a line break has fewer

@@ -317,7 +317,7 @@ def units_ordered(ctx: ClaimContext, params: dict) -> Computed:
 
     The weapon is named by ``designation``, a regex searched in SIPRI's designation (write
     word boundaries, e.g. ``\\bHawk\\b``, so "Skyhawk" does not count), and ``category``, one
-    of SIPRI's weapon categories (``takingstock.data.sipri``'s stable mapping of every release's
+    of SIPRI's weapon categories (``takingstock.data.sipri_weapons``' stable mapping of every release's
     descriptions), so a "UH-60M Black Hawk" helicopter is not counted as a Hawk missile and a
     release that rewords "portable SAM" still counts its Stingers. ``category`` may be a list.
     A deal of the weapon whose description the mapping lacks makes the claim not checkable.

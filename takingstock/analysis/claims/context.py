@@ -105,7 +105,7 @@ def build_contexts(run: RunContext, use_register: bool = True) -> list[ClaimCont
         use_register: ``False`` computes without any register (every SIPRI claim not checkable).
 
     Raises:
-        takingstock.data.sipri.SipriFormatError: an export is damaged or not a SIPRI export.
+        takingstock.data.sipri_format.SipriFormatError: an export is damaged or not a SIPRI export.
     """
 
     catalogue = _load_catalogue(run.processed_dir)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from takingstock.core import paths
 from takingstock.core import atomic
-from takingstock.data.sipri import SipriFormatError
+from takingstock.data.sipri_format import SipriFormatError
 
 from takingstock.data.runcontext import RunContext
 
