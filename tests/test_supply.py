@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from takingstock.analysis import supply
+from takingstock.analysis import paper_trail, supply
 from takingstock.analysis.eras import periods_from_frame
 from takingstock.data.sipri import read_register
 
@@ -201,7 +201,7 @@ def test_paper_trail_on_fixture(deals):
         "category": ["armoured vehicle", "rifle", "guided anti-tank missile", "artillery"],
         "designation": ["M1A1 Abrams tank", "AK rifle", "TOW anti-tank guided missile", "Howitzer X"],
     })
-    matches, unmatched = supply.paper_trail(catalogue, deals, supply.load_aliases())
+    matches, unmatched = paper_trail.paper_trail(catalogue, deals, paper_trail.load_aliases())
     assert list(matches["record_id"]) == ["a"]
     assert matches.iloc[0]["order_year"] == 2009 and matches.iloc[0]["number_ordered"] == 120
     reasons = dict(zip(unmatched["record_id"], unmatched["reason"]))
@@ -218,7 +218,7 @@ def test_paper_trail_summary_has_one_line_per_designation(deals):
         "designation": ["M1A1 Abrams tank"] * n + ["AK rifle"] * n + ["TOW anti-tank guided missile", "Howitzer X",
                                                                       "repeated id"],
         "count": [1] * n + [5] * n + [2, 3, 9]})
-    matches, unmatched = supply.paper_trail_summary(catalogue, deals, supply.load_aliases())
+    matches, unmatched = paper_trail.paper_trail_summary(catalogue, deals, paper_trail.load_aliases())
     assert list(matches.columns[:4]) == ["item", "rows", "count", "record_ids"]
     # the fixture's one Abrams deal to Iraq, for the 30 items of that designation (t0 counted once)
     assert len(matches) == 1
@@ -231,7 +231,7 @@ def test_paper_trail_summary_has_one_line_per_designation(deals):
                    "TOW anti-tank guided missile": (1, 2, "alias tow: no SIPRI deal"),
                    "Howitzer X": (1, 3, "no alias in sipri_aliase")}
     # the same items as the item-by-item trail, each in one line
-    by_item, left = supply.paper_trail(catalogue, deals, supply.load_aliases())
+    by_item, left = paper_trail.paper_trail(catalogue, deals, paper_trail.load_aliases())
     assert by_item["record_id"].nunique() == matches["rows"].sum() == 30
     assert len(left) == unmatched["rows"].sum() == 32
 
@@ -240,8 +240,8 @@ def test_alias_table_errors(tmp_path):
     bad = tmp_path / "aliases.csv"
     bad.write_text("alias_id,catalogue_pattern,sipri_designation,sipri_description,notes\n"
                    "x,Abrams,M-1A1 (Abrams,,broken\n")
-    with pytest.raises(supply.AliasError, match=r"row 1, column 'sipri_designation'"):
-        supply.load_aliases(bad)
+    with pytest.raises(paper_trail.AliasError, match=r"row 1, column 'sipri_designation'"):
+        paper_trail.load_aliases(bad)
 
 
 # ------------------------------------------------------------------ real releases
@@ -283,7 +283,7 @@ def test_real_iran_iraq_window_is_stable(real, release):
 def test_real_abrams_paper_trail(real):
     catalogue = pd.DataFrame({"record_id": ["ai15-abrams"], "category": ["armoured vehicle"],
                               "designation": ["M1A1 Abrams tank"]})
-    matches, unmatched = supply.paper_trail(catalogue, real[REAL_2026], supply.load_aliases())
+    matches, unmatched = paper_trail.paper_trail(catalogue, real[REAL_2026], paper_trail.load_aliases())
     assert unmatched.empty
     got = list(zip(matches["recipient"], matches["supplier"], matches["order_year"],
                    matches["number_ordered"], matches["delivery_years"]))
