@@ -38,7 +38,7 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
     """The source notebook (unexecuted), with a parameters cell of working defaults."""
     params = new_code_cell(
         f"# {CODE_MARKER} parameters\n"
-        "from takingstock import paths\n"
+        "from takingstock.core import paths\n"
         "output_dir = str(paths.OUTPUT)\n"
         f"designation = {XSS!r}\n"
         "stem = 'fixture'\n"
@@ -61,7 +61,7 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
     figure_code = (
         f"# {CODE_MARKER} figure\n"
         "import plotly.graph_objects as go\n"
-        "from takingstock import figures\n"
+        "from takingstock.report import figures\n"
         "fig = go.Figure(go.Bar(x=[designation, 'AK-47 (invented)'], y=[3, 5]))\n"
         "figures.finish(fig, title='Invented items by designation', x_title='Designation',\n"
         "               y_title='Items', source='Source: invented test data')\n"
