@@ -64,7 +64,11 @@ def test_wrong_type_for_a_real_notebook_parameter_stops_before_running(capsys):
     assert runner.main(["-p", f"origin.{int_param}", "ten"], pipeline.STEPS) == 2
     err = capsys.readouterr().err
     assert f"parameter '{int_param}' of step 'origin': expected int" in err
-    assert "valid parameters:" in err and "notebooks/02_country_of_origin.ipynb" in err
+    # then the parameters of that one step, in words; no other step's
+    listed = [line for line in err.splitlines() if line.startswith("parameters of step")]
+    assert listed == ["parameters of step origin (notebooks/02_country_of_origin.ipynb):"]
+    assert "    top_n (a whole number, at least 1; default 10) - countries shown before" in err
+    assert "supply" not in err and "paths.RAW" not in err
     assert {p: p.stat().st_mtime_ns for p in paths.OUTPUT_NOTEBOOKS.glob("*.ipynb")} == before
 
 

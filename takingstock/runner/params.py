@@ -44,13 +44,17 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import difflib
 import json
 import os
 import re
+import reprlib
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
-from takingstock.runner.steps import SHARED_DIRS, Config, ParameterError, Step, cut, default_dirs
+from takingstock.core import paths
+from takingstock.runner.steps import (DEFAULT_COMMAND, SHARED_DIRS, Config, ParameterError, Step, cut, default_dirs,
+                                      shown_path)
 
 _TYPE_NAMES = {"bool", "int", "float", "str", "list", "dict"}
 _NO_VALUE = object()
@@ -112,6 +116,24 @@ class Param:
 
 def _number_text(n: float) -> str:
     return str(int(n)) if float(n).is_integer() else str(n)
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the parameters given, and what the message lists after it.
+
+    Attributes:
+        text: the error line.
+        steps: the step(s) the value was meant for: each one's parameters are listed.
+        unknown: a name no notebook declares: the names close to it are listed.
+        shared: the name of a parameter whose value, given for every step that declares it
+            (``-p NAME``), a step refused: that parameter is listed, not all of the step's.
+    """
+
+    text: str
+    steps: tuple[str, ...] = ()
+    unknown: str = ""
+    shared: str = ""
 
 
 # ------------------------------------------------------------------------- reading
@@ -361,12 +383,14 @@ def pair_problems(step: str, params: Mapping[str, Param], values: Mapping[str, A
     return problems
 
 
-def check_values(step: str, params: Mapping[str, Param], values: Mapping[str, Any], given: set[str]) -> list[str]:
-    """Every marker and pair problem of the ``given`` names of one task's values."""
-    problems = [f"parameter {name!r} of step {step!r}: {p}"
+def check_values(step: str, params: Mapping[str, Param], values: Mapping[str, Any], given: set[str],
+                 shared: Collection[str] = ()) -> list[Problem]:
+    """Every marker and pair problem of the ``given`` names of one task's values; ``shared``
+    are the names whose value was given for every step (``-p NAME``), not for this one."""
+    problems = [Problem(f"parameter {name!r} of step {step!r}: {p}", (step,), shared=name if name in shared else "")
                 for name in sorted(given) for p in value_problems(params[name], values[name])
                 if name in values]
-    return problems + pair_problems(step, params, values, given)
+    return problems + [Problem(p, (step,)) for p in pair_problems(step, params, values, given)]
 
 
 # ----------------------------------------------------------------------- resolving
@@ -381,24 +405,26 @@ def runner_values(root: Path) -> dict[str, Any]:
     return {**default_dirs(root), "static_figures": False}
 
 
-def unknown_names(steps: Sequence[Step], config: Config, declared: Mapping[str, Mapping[str, Param]]) -> list[str]:
+def unknown_names(steps: Sequence[Step], config: Config, declared: Mapping[str, Mapping[str, Param]]) -> list[Problem]:
     """Names and steps the user gave that no notebook (or not that step's) declares."""
     names = [s.name for s in steps]
-    problems = [f"unknown step {shown(name.split('.')[0])} in {shown(name)} (steps: {', '.join(names)})" if "." in name
-                else f"unknown parameter {shown(name)}: no notebook declares it"
+    problems = [Problem(f"unknown step {shown(name.split('.')[0])} in {shown(name)} (steps: {', '.join(names)})")
+                if "." in name else Problem(f"unknown parameter {shown(name)}: no notebook declares it", unknown=name)
                 for name in config.params if not any(name in d for d in declared.values())]
     for step, values in config.step_params.items():
         if step not in names:
-            problems.append(f"unknown step {shown(step)} in a step parameter (steps: {', '.join(names)})")
+            problems.append(Problem(f"unknown step {shown(step)} in a step parameter (steps: {', '.join(names)})"))
         elif step not in declared:
-            problems.append(f"step {step!r} has no notebook to take parameters")
+            problems.append(Problem(f"step {step!r} has no notebook to take parameters (steps that take "
+                                    f"parameters: {', '.join(declared)})"))
         else:
-            problems += [f"unknown parameter {step}.{cut(str(name), 80)}: {step}'s notebook does not declare it"
-                         for name in values if name not in declared[step]]
+            problems += [Problem(f"unknown parameter {step}.{cut(str(name), 80)}: {step}'s notebook does not "
+                                 "declare it", (step,)) for name in values if name not in declared[step]]
     return problems
 
 
-def step_values(step: str, params: Mapping[str, Param], config: Config) -> tuple[dict[str, Any], set[str], list[str]]:
+def step_values(step: str, params: Mapping[str, Param],
+                config: Config) -> tuple[dict[str, Any], set[str], list[Problem]]:
     """One notebook step's values: (values to pass, names the user gave, problems).
 
     The most specific scope wins: a value for this step beats a value for every notebook, and
@@ -415,7 +441,8 @@ def step_values(step: str, params: Mapping[str, Param], config: Config) -> tuple
         converted, problem = convert(params[name], value, text=config.cli_strings.get(scope, {}).get(name),
                                      base=config.bases.get(scope, {}).get(name))
         if problem:
-            problems.append(f"parameter {name!r} of step {step!r}: {problem}")
+            problems.append(Problem(f"parameter {name!r} of step {step!r}: {problem}", (step,),
+                                    shared=name if scope == "*" else ""))
         else:
             values[name] = converted
     names = set(given) & set(params)
@@ -436,32 +463,98 @@ def resolve_parameters(
         step name -> {name: value} to pass to papermill (only names the notebook declares).
 
     Raises:
-        ParameterError: listing every problem and each notebook's valid parameters.
+        ParameterError: listing every problem, then what the user needs to put it right
+            (:func:`report`).
     """
     problems = unknown_names(steps, config, declared)
     resolved = {}
     for step, params in declared.items():
         values, given, wrong = step_values(step, params, config)
-        problems += wrong or check_values(step, params, values, given)
+        shared = set(config.params) - set(config.step_params.get(step, {}))
+        problems += wrong or check_values(step, params, values, given, shared)
         resolved[step] = values
     if problems:
-        raise ParameterError(report(problems, steps, declared))
+        raise ParameterError(report(problems, steps, declared, config.root, config.command))
     return resolved
 
 
-def describe(params: Mapping[str, Param]) -> str:
-    """The parameters, one per line: ``name (type, constraints) = default  # help``."""
+#: The types of a parameter, in words.
+TYPE_WORDS = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "text",
+              "list": "a list", "dict": "a mapping", None: "any value"}
+
+
+def plain_value(value: Any) -> str:
+    """A value as it is typed after ``-p NAME`` (YAML): ``true``, ``10``, ``all``, ``""``,
+    ``[Iraq, Syria]``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value if value else '""'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(plain_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{plain_value(k)}: {plain_value(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _path_value(node: ast.AST) -> Path | None:
+    """The path a default like ``str(paths.RAW / "catalogue_*.csv")`` names (:mod:`takingstock.core.paths`'
+    folders joined with text), read without running it; None for any other expression."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" and len(node.args) == 1:
+        return _path_value(node.args[0])
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "paths":
+        found = getattr(paths, node.attr, None)
+        return found if isinstance(found, Path) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left = _path_value(node.left)
+        right = node.right.value if isinstance(node.right, ast.Constant) else None
+        return left / right if left is not None and isinstance(right, str) else None
+    return None
+
+
+def plain_default(param: Param, root: Path) -> str:
+    """A parameter's default in words: the value the runner passes (the shared folders, shown
+    under ``root``), the literal, the project path an expression names, else "set by the notebook"."""
+    passed = runner_values(root)
+    if param.name in passed:
+        value = passed[param.name]
+        return f"{shown_path(value, root) if param.is_path else plain_value(value)} (passed by the runner)"
+    value = param.default_value()
+    if value is not _NO_VALUE:
+        return plain_value(value)
+    try:
+        path = _path_value(ast.parse(param.default, mode="eval").body)
+    except SyntaxError:
+        path = None
+    return shown_path(path, paths.ROOT) if path is not None else "set by the notebook"
+
+
+def plain_type(param: Param) -> str:
+    """A parameter's type and allowed values in words: ``a whole number, at least 1``."""
+    if param.kind == "paths":
+        parts = ["a path, a glob or a list of them"]
+    elif param.kind == "path":
+        parts = ["a path"]
+    else:
+        parts = [TYPE_WORDS.get(param.type, "any value")]
+    if param.choices:
+        parts.append("one of: " + ", ".join(param.choices))
+    parts += [f"{'at least' if kind == 'min' else 'at most'} {_number_text(n)}" for kind, n in param.bounds]
+    if param.exempt is not None:
+        parts.append(f"or {plain_value(param.exempt)}")
+    if param.recipient:
+        parts.append("recipient names")
+    return ", ".join(parts)
+
+
+def describe(params: Mapping[str, Param], root: Path = paths.ROOT) -> str:
+    """The parameters, one per line, in words: ``name (type and allowed values; default D) - help``."""
     if not params:
         return "    (no parameters cell)"
-
-    def kind(p: Param) -> str:
-        several = p.kind == "paths" and p.type == "str"
-        base = "str or list of str" if several else p.type or "any"
-        extra = p.constraints().removeprefix("paths").lstrip(", ") if several else p.constraints()
-        return f"{base}, {extra}" if extra else base
-
-    return "\n".join(f"    {p.name} ({kind(p)}) = {p.default}" + (f"  # {p.help}" if p.help else "")
-                     for p in params.values())
+    return "\n".join(f"    {p.name} ({plain_type(p)}; default {plain_default(p, root)})"
+                     + (f" - {p.help}" if p.help else "") for p in params.values())
 
 
 def _no_alias_loader():
@@ -496,21 +589,63 @@ MAX_PROBLEM_CHARS = 400
 def shown(value: Any, limit: int = 120) -> str:
     """``repr(value)`` for a message: nested values cut short (``reprlib``), the text cut to
     ``limit`` characters. A value of any size costs nothing to show."""
-    import reprlib
-
     short = reprlib.Repr()
     short.maxlevel, short.maxstring, short.maxother = 3, limit, limit
     return cut(short.repr(value), limit)
 
 
-def report(problems: Sequence[str], steps: Sequence[Step], declared: Mapping[str, Mapping[str, Param]]) -> str:
-    """The exit-2 message: every problem, then each notebook's valid parameters."""
+def report(problems: Sequence[Problem], steps: Sequence[Step], declared: Mapping[str, Mapping[str, Param]],
+           root: Path = paths.ROOT, command: str = DEFAULT_COMMAND) -> str:
+    """The exit-2 message: every problem, then what puts it right, not every step's parameters:
+    the parameters of a step a value was given for (``STEP.NAME``) or whose check failed; the
+    parameter itself for a value given to every step (``-p NAME``); the names close to an
+    unknown one and the command listing them all; the step names for an unknown step (in the
+    problem's own line)."""
     lines = ["parameter check failed (nothing was run):"]
-    lines += [f"  - {cut(p, MAX_PROBLEM_CHARS)}" for p in problems[:MAX_PROBLEMS]]
+    lines += [f"  - {cut(p.text, MAX_PROBLEM_CHARS)}" for p in problems[:MAX_PROBLEMS]]
     if len(problems) > MAX_PROBLEMS:
         lines.append(f"  ... and {len(problems) - MAX_PROBLEMS:,} more problems")
-    lines.append("valid parameters:")
+    problems = problems[:MAX_PROBLEMS]  # what follows is for the problems shown
     notebooks = {s.name: s.notebook for s in steps}
-    for step, params in declared.items():
-        lines += [f"  {step} ({notebooks.get(step)}):", describe(params)]
+    whole = {step for p in problems if not p.shared for step in p.steps}
+    for step in (s for s in declared if s in whole):
+        lines += [f"parameters of step {step} ({notebooks.get(step)}):", describe(declared[step], root)]
+    for name in dict.fromkeys(p.shared for p in problems if p.shared):
+        refused = [step for p in problems if p.shared == name for step in p.steps]
+        lines.append(f"{name}, as the steps that refused the value declare it:")
+        lines += param_lines(name, {step: declared[step][name] for step in dict.fromkeys(refused)}, root)
+    unknown = list(dict.fromkeys(p.unknown for p in problems if p.unknown))
+    found = {name: close_names(name, declared, root) for name in unknown}
+    for name, close in found.items():
+        if close:
+            lines += [f"close to {shown(name)}:", *close]
+    far = [shown(name) for name, close in found.items() if not close]
+    if far:
+        lines.append(f"no parameter has a name close to {', '.join(far)}")
+    if unknown:
+        lines.append(f"every step's parameters: {command} list")
     return "\n".join(lines)
+
+
+def param_lines(name: str, where: Mapping[str, Param], root: Path) -> list[str]:
+    """One line per way the steps in ``where`` (step -> its :class:`Param` called ``name``)
+    declare it: ``name (type; default D; steps a, b) - help``."""
+    ways: dict[tuple[str, str], list[str]] = {}
+    for step, param in where.items():
+        ways.setdefault((plain_type(param), plain_default(param, root)), []).append(step)
+    lines = []
+    for (kind, default), named in ways.items():
+        helps = [where[step].help for step in named if where[step].help]
+        lines.append(f"    {name} ({kind}; default {default}; step{'s' if len(named) > 1 else ''} {', '.join(named)})"
+                     + (f" - {helps[0]}" if helps else ""))
+    return lines
+
+
+def close_names(name: str, declared: Mapping[str, Mapping[str, Param]], root: Path) -> list[str]:
+    """The parameters whose names are close to ``name``, one line each with the steps that
+    declare it ([] when none is)."""
+    known = list(dict.fromkeys(n for params in declared.values() for n in params))
+    lines: list[str] = []
+    for found in difflib.get_close_matches(str(name), known, n=3, cutoff=0.6):
+        lines += param_lines(found, {step: params[found] for step, params in declared.items() if found in params}, root)
+    return lines
