@@ -444,7 +444,7 @@ def _refused(project, argv, steps=(E,)):
 
 @pytest.mark.parametrize("argv, expected", [
     (["-p", "e.basis", "deliveries"], "parameter 'basis' of step 'e': 'deliveries' is not one of: delivery, order, either"),
-    (["-p", "top_n", "0"], "parameter 'top_n' of step 'e': 0 is below the minimum 1 (allowed: min 1)"),
+    (["-p", "top_n", "0"], "parameter 'top_n' of step 'e': 0 is below the minimum 1 (allowed: a whole number, at least 1)"),
     (["-p", "year_to", "2200"], "parameter 'year_to' of step 'e': 2200 is above the maximum 2100"),
     (["-p", "e.year_from", "2000", "-p", "e.year_to", "1990"],
      "parameters year_from and year_to of step 'e': year_from 2000 is after year_to 1990"),
@@ -730,12 +730,12 @@ def test_parameter_defaults_keep_their_exact_source_text(source):
     """Each default's text is what ast.get_source_segment gives (non-ASCII, CR, CRLF, several lines)."""
     import ast
 
-    from takingstock.runner import params
+    from takingstock.runner import cells
 
-    lines = params._CODE_LINE.findall(source)
+    lines = cells._CODE_LINE.findall(source)
     nodes = [n for n in ast.walk(ast.parse(source)) if getattr(n, "end_col_offset", None) is not None]
     assert nodes
-    assert [params._segment(lines, n) for n in nodes] == [ast.get_source_segment(source, n) for n in nodes]
+    assert [cells._segment(lines, n) for n in nodes] == [ast.get_source_segment(source, n) for n in nodes]
 
 
 def _together(n):
@@ -912,7 +912,7 @@ def test_a_bad_value_for_every_step_lists_that_parameter_only(project, capsys):
     err = capsys.readouterr().err
     assert code == runner.EXIT_USAGE
     assert err.splitlines()[1:] == [
-        "  - parameter 'year_from' of step 'e': 1800 is below the minimum 1900 (allowed: min 1900, or 0)",
+        "  - parameter 'year_from' of step 'e': 1800 is below the minimum 1900 (allowed: a whole number, at least 1900, or 0)",
         "year_from, as the steps that refused the value declare it:",
         "    year_from (a whole number, at least 1900, or 0; default 1950; step e) - first year of order",
     ]

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from takingstock.core.atomic import sha256_file, write_text
-from takingstock.runner.params import cell_source
+from takingstock.runner.cells import cell_source
 
 PACKAGE = "takingstock"
 RUN_CONTEXT = "takingstock.data.runcontext"

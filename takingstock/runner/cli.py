@@ -29,7 +29,8 @@ from typing import Any, Sequence
 from takingstock.core import paths
 from takingstock.runner.grid import parse_grid_option
 from takingstock.runner.lock import LockHeld
-from takingstock.runner.params import describe, load_yaml, notebook_parameters
+from takingstock.runner.cells import notebook_parameters
+from takingstock.runner.params import describe, load_yaml
 from takingstock.runner.schedule import Pipeline
 from takingstock.runner.steps import (DEFAULT_CELL_TIMEOUT, DEFAULT_COMMAND, DEFAULT_JOBS, DEFAULT_LARGE_FILE_MB,
                                       DEFAULT_START_TIMEOUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED,

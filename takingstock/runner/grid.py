@@ -27,7 +27,8 @@ import re
 import unicodedata
 from typing import Any, Mapping, Sequence
 
-from takingstock.runner.params import Param, Problem, load_yaml, shown
+from takingstock.runner.cells import Param
+from takingstock.runner.params import Problem, load_yaml, shown
 from takingstock.runner.steps import ParameterError, Step
 
 

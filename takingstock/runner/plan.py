@@ -19,8 +19,9 @@ from typing import Any, Iterable, Mapping, Sequence
 from takingstock.data.runcontext import RunContext
 from takingstock.runner import grid as gridmod
 from takingstock.runner.names import name_problems
-from takingstock.runner.params import (Param, Problem, check_values, convert, notebook_parameters, read_notebook,
-                                       report, resolve_parameters, runner_values, shown)
+from takingstock.runner.cells import Param, notebook_parameters, read_notebook
+from takingstock.runner.params import (Problem, check_values, convert, report, resolve_parameters, runner_values,
+                                       shown)
 from takingstock.runner.steps import Config, ParameterError, Step, Task
 
 
