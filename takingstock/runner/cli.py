@@ -101,7 +101,7 @@ MAX_VALUE_CHARS = 100_000
 
 
 def _yaml_value(text: str) -> Any:
-    import yaml  # here: ~10 ms (python -X importtime) that a run without -p or --params never pays
+    import yaml  # here: 10-40 ms (python -X importtime) that a run without -p or --params never pays
 
     if len(text) > MAX_VALUE_CHARS:
         raise ParameterError(f"-p: a value of {len(text):,} characters; at most {MAX_VALUE_CHARS:,}")
@@ -150,7 +150,7 @@ def _grid_from_file(config: Config, steps: set[str], grid: Any, file: str) -> No
 
 def read_params_file(config: Config, steps: set[str], file: str) -> None:
     """Add one ``--params`` YAML file's values (and grid) to ``config``."""
-    import yaml  # here: ~10 ms (python -X importtime) that a run without -p or --params never pays
+    import yaml  # here: 10-40 ms (python -X importtime) that a run without -p or --params never pays
 
     path = Path(file)
     try:
