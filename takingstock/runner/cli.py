@@ -26,6 +26,8 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
+import yaml
+
 from takingstock.core import paths
 from takingstock.runner.grid import parse_grid_option
 from takingstock.runner.lock import LockHeld
@@ -101,8 +103,6 @@ MAX_VALUE_CHARS = 100_000
 
 
 def _yaml_value(text: str) -> Any:
-    import yaml  # here: 10-40 ms (python -X importtime) that a run without -p or --params never pays
-
     if len(text) > MAX_VALUE_CHARS:
         raise ParameterError(f"-p: a value of {len(text):,} characters; at most {MAX_VALUE_CHARS:,}")
     try:
@@ -150,8 +150,6 @@ def _grid_from_file(config: Config, steps: set[str], grid: Any, file: str) -> No
 
 def read_params_file(config: Config, steps: set[str], file: str) -> None:
     """Add one ``--params`` YAML file's values (and grid) to ``config``."""
-    import yaml  # here: 10-40 ms (python -X importtime) that a run without -p or --params never pays
-
     path = Path(file)
     try:
         size = path.stat().st_size
@@ -238,13 +236,12 @@ def main(argv: Sequence[str] | None, steps: Sequence[Step], root: Path = paths.R
             return EXIT_USAGE
         return EXIT_OK
     if subcommand == "fetch-sipri":
-        # imported here: it loads pandas (through takingstock.data.sipri), ~0.6 s measured with
-        # python -X importtime, which a run with nothing to do must not pay
+        # lazy: it loads pandas (through takingstock.data.sipri), ~0.6 s (python -X importtime) a run must not pay
         from takingstock.data.fetch import main as fetch_main
 
         return int(fetch_main(list(rest)) or 0)
     if subcommand == "check-claims":
-        # imported here: it loads pandas, ~1.4 s measured with python -X importtime
+        # lazy: it loads pandas, ~1.4 s (python -X importtime) a run must not pay
         from takingstock.analysis.claims import check_main
 
         return int(check_main(list(rest)) or 0)

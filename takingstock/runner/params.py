@@ -31,6 +31,8 @@ import reprlib
 from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
 
+import yaml
+
 from takingstock.core import paths
 from takingstock.runner.cells import NO_VALUE, Param
 from takingstock.runner.steps import (DEFAULT_COMMAND, Config, ParameterError, Step, cut, default_dirs,
@@ -334,8 +336,6 @@ def describe(params: Mapping[str, Param], root: Path = paths.ROOT) -> str:
 def _no_alias_loader():
     """A safe YAML loader that refuses aliases (``*name``): a few hundred bytes of nested
     aliases expand to gigabytes (a "billion laughs"), and no parameter needs one."""
-    import yaml  # here: 10-40 ms (python -X importtime) that a run without -p or --params never pays
-
     class NoAliasLoader(yaml.SafeLoader):
         def compose_node(self, parent, index):
             if self.check_event(yaml.AliasEvent):
@@ -349,8 +349,6 @@ def _no_alias_loader():
 
 def load_yaml(text: str) -> Any:
     """``text`` read as YAML, safely and without aliases (:func:`_no_alias_loader`)."""
-    import yaml  # here: 10-40 ms (python -X importtime) that a run without -p or --params never pays
-
     return yaml.load(text, Loader=_no_alias_loader())  # noqa: S506 - a SafeLoader subclass
 
 
