@@ -296,7 +296,7 @@ def plain_default(param: Param, root: Path) -> str:
     passed = runner_values(root)
     if param.name in passed:
         value = passed[param.name]
-        return f"{shown_path(value, root) if param.is_path else plain_value(value)} (passed by the runner)"
+        return f"{shown_path(value, root) if param.is_path else plain_value(value)}, passed by the runner"
     value = param.default_value()
     if value is not NO_VALUE:
         return plain_value(value)
