@@ -16,10 +16,12 @@ name the same folder.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Sequence
 
+COMMAND = "taking-stock"
 PROJECT_OPTION = "--project-dir"
 PROJECT_ENV = "TAKINGSTOCK_PROJECT"  # as takingstock.core.paths.PROJECT_ENV (not imported: see the docstring)
 EXIT_USAGE = 2  # as takingstock.runner.steps.EXIT_USAGE (not imported: see the docstring)
@@ -90,7 +92,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     from takingstock.pipeline_steps import STEPS
     from takingstock.runner import main  # lazy: as above
 
-    return main(argv, STEPS, paths.ROOT)
+    # messages name the command as the user typed it (`taking-stock fetch-sipri`, `taking-stock list`)
+    command = COMMAND if project is None else f"{COMMAND} {PROJECT_OPTION} {shlex.quote(project)}"
+    return main(argv, STEPS, paths.ROOT, command=command)
 
 
 def main() -> None:

@@ -12,13 +12,20 @@ modules a step depends on (:func:`takingstock.runner.cache.function_imports`).
 
 from __future__ import annotations
 
+import csv
+import shlex
 from pathlib import Path
 
+from takingstock.core import paths
+from takingstock.core.summaries import read_summary
 from takingstock.runner import Step, StepContext
 
 # The processed catalogue. The steps that hold all of it in memory say so (`holds`): with a
 # large one (over `Config.large_file_mb` on disk) they run one at a time, not side by side.
 CATALOGUE = "{processed_dir}/catalogue.parquet"
+# The notebooks whose pages the end-of-run notices name (a notice may serve another step too).
+CLEAN_NOTEBOOK = "notebooks/01_clean_catalogue.ipynb"
+RELEASES_NOTEBOOK = "notebooks/06_release_changes.ipynb"
 # What the SIPRI reader itself reads: the releases we know and the weapon-category mapping.
 SIPRI_REFERENCE = ("{root}/data/raw/sipri_releases.csv", "{root}/data/raw/sipri_weapon_categories.csv")
 
@@ -30,7 +37,7 @@ TEMPLATES = (str(Path(__file__).resolve().parent / "publish" / "templates").repl
 
 def publish(ctx: StepContext) -> None:
     """Render the briefings, the tables' data package, the downloads folder and the PDF edition."""
-    from takingstock.publish.pages import build_briefings
+    from takingstock.publish.pages import build_briefings  # lazy: ~0.7 s (pandas, nbconvert); no-op runs skip it
 
     run = ctx.context
     build_briefings(
@@ -47,7 +54,7 @@ def publish(ctx: StepContext) -> None:
 
 def notebook_page(ctx: StepContext) -> None:
     """Render the page body of the notebook that just ran (early: publish reuses it if still true)."""
-    from takingstock.publish.pages import prerender_body
+    from takingstock.publish.pages import prerender_body  # lazy: ~0.7 s (pandas, nbconvert); no-op runs skip it
 
     run = ctx.context
     for notebook in ctx.executed_notebooks:
@@ -57,14 +64,14 @@ def notebook_page(ctx: StepContext) -> None:
 def start_figure_browser(ctx: StepContext) -> None:
     """Start the browser that draws the static images (and prints the PDF edition) while the
     first notebooks run."""
-    from takingstock.report.figures import start_browser
+    from takingstock.report.figures import start_browser  # lazy: ~0.65 s (pandas, plotly); no-op runs skip it
 
     start_browser()
 
 
 def static_figures(ctx: StepContext) -> None:
     """Draw the SVG and PNG of every figure still pending (normally none: see below)."""
-    from takingstock.report.figures import export_pending
+    from takingstock.report.figures import export_pending  # lazy: ~0.65 s (pandas, plotly); no-op runs skip it
 
     export_pending(ctx.context.figures_dir)
 
@@ -74,8 +81,7 @@ def notebook_figures(ctx: StepContext) -> None:
 
     The figures are those its summary lists; without a summary, every pending figure.
     """
-    from takingstock.report.figures import export_pending
-    from takingstock.core.summaries import read_summary
+    from takingstock.report.figures import export_pending  # lazy: ~0.65 s (pandas, plotly); no-op runs skip it
 
     run = ctx.context
     summary = read_summary(run.summaries_dir, run.stem(Path(ctx.step.notebook).stem))
@@ -83,22 +89,89 @@ def notebook_figures(ctx: StepContext) -> None:
     export_pending(run.figures_dir, names)
 
 
+def cleaning_counts(processed_dir: Path) -> dict[str, int]:
+    """Step 01's row counts over every catalogue file (``raw_rows``, ``clean_rows``,
+    ``rejected_rows``), from the cleaning report it wrote in ``processed_dir``."""
+    with open(processed_dir / "cleaning_report.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return {column: sum(int(r[column] or 0) for r in rows) for column in ("raw_rows", "clean_rows", "rejected_rows")}
+
+
 def some_rows_clean(ctx: StepContext) -> str | None:
     """The cleaning step's check: a catalogue whose every row was rejected stops the run here
     (else every page would read "Counts and shares ... for ;"). From its cleaning report."""
-    import csv
-
     run = ctx.context
-    report = run.processed_dir / "cleaning_report.csv"
-    with open(report, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    raw = sum(int(r["raw_rows"] or 0) for r in rows)
-    clean = sum(int(r["clean_rows"] or 0) for r in rows)
-    if clean:
+    counts = cleaning_counts(run.processed_dir)
+    if counts["clean_rows"]:
         return None
-    return (f"step {ctx.step.name!r}: none of the {raw:,} catalogue rows is clean (all rejected); the reason "
-            f"for each is in {run.processed_dir / 'rejected.csv'} (per file: {report}). Fix the catalogue, "
-            f"or pass --accept {ctx.step.name} to publish pages without items")
+    return (f"step {ctx.step.name!r}: none of the {counts['raw_rows']:,} catalogue rows is clean (all rejected); "
+            f"the reason for each is in {run.processed_dir / 'rejected.csv'} (per file: "
+            f"{run.processed_dir / 'cleaning_report.csv'}). Fix the catalogue, or pass --accept {ctx.step.name} "
+            "to publish pages without items")
+
+
+# ---- end-of-run notices (Step.notice): one line each, from what the steps recorded
+
+
+def _page(ctx: StepContext, notebook: str) -> str:
+    """`` and on the page PATH`` for a notebook's briefing page, when it has been published."""
+    run = ctx.context
+    page = run.briefings_dir / f"{run.stem(Path(notebook).stem)}.html"
+    return f" and on the page {ctx.shown(page)}" if page.is_file() else ""
+
+
+def rows_rejected(ctx: StepContext) -> str | None:
+    """Step 01's notice: how many catalogue rows it rejected, and where each one's reason is."""
+    run = ctx.context
+    counts = cleaning_counts(run.processed_dir)
+    if not counts["rejected_rows"]:
+        return None
+    return (f"{counts['rejected_rows']:,} of {counts['raw_rows']:,} catalogue rows rejected: the reason for each "
+            f"is in {ctx.shown(run.processed_dir / 'rejected.csv')}{_page(ctx, CLEAN_NOTEBOOK)}")
+
+
+#: What the claims ledger's ``reason`` says of a claim it could not check for want of an export
+#: (:func:`takingstock.analysis.claims.computations.missing_data`; a test holds the two together).
+NO_REGISTER_REASON = "no SIPRI register in this run"
+
+
+def claims_without_register(ledger: Path) -> tuple[int, int]:
+    """(claims not checkable for want of a SIPRI export, claims) in the ledger step 05 wrote;
+    (0, 0) when there is no ledger."""
+    if not ledger.is_file():
+        return 0, 0
+    with open(ledger, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    lacking = sum(r["verdict"] == "not checkable" and r["reason"].startswith(NO_REGISTER_REASON) for r in rows)
+    return lacking, len(rows)
+
+
+def no_sipri_export(ctx: StepContext) -> str | None:
+    """The SIPRI steps' notice: no export at hand, what that leaves unchecked, how to get one."""
+    run = ctx.context
+    if run.register_files():
+        return None
+    folder = ctx.shown(run.sipri_dir)
+    lacking, total = claims_without_register(run.ledger_file)
+    unchecked = f"{lacking} of {total} claims are not checkable and " if lacking else ""
+    default = Path(ctx.root).resolve() / paths.SIPRI_RAW.relative_to(paths.ROOT)  # where fetch-sipri writes
+    dest = "" if run.sipri_dir == default else f" --dest {shlex.quote(str(run.sipri_dir))}"
+    fetch = f"{ctx.command} fetch-sipri{dest}"
+    readme = next((p for p in (run.sipri_dir / "README.md", default / "README.md") if p.is_file()), None)
+    return (f"no SIPRI export in {folder}/: {unchecked}the supply-chain pages leave out SIPRI's deals; get one "
+            f"with `{fetch}`, or put a trade register downloaded from SIPRI in {folder}/"
+            + (f" (see {ctx.shown(readme)})" if readme else ""))
+
+
+def comparison_skipped(ctx: StepContext) -> str | None:
+    """Step 06's notice: the release comparison was skipped, and why (its summary says)."""
+    run = ctx.context
+    summary = read_summary(run.summaries_dir, run.stem(Path(RELEASES_NOTEBOOK).stem))
+    headlines = {h.get("label"): h.get("value") for h in (summary or {}).get("headlines", [])}
+    if headlines.get("SIPRI releases at hand") != "fewer than two":
+        return None
+    why = summary["summary"]
+    return f"release comparison skipped (step {ctx.step.name}): {why[:1].lower()}{why[1:]}"
 
 
 # Templates are filled from each run's context (takingstock.runner.plan.template_values):
@@ -108,11 +181,11 @@ def some_rows_clean(ctx: StepContext) -> str | None:
 # {stem} is the run's briefing stem (04_supply_chains, or 04_supply_chains__yemen in a grid).
 STEPS = [
     Step(
-        "clean", "notebooks/01_clean_catalogue.ipynb",
+        "clean", CLEAN_NOTEBOOK,
         inputs=("{catalogues}", "{crosswalk}", "{periods}", "{sources}", "{own_sources}", "{weapon_types}"),
         outputs=(CATALOGUE, "{processed_dir}/rejected.csv", "{processed_dir}/cleaning_report.csv"),
         description="validate every raw catalogue row; clean rows to parquet, the rest to rejected.csv",
-        check=some_rows_clean,
+        check=some_rows_clean, notice=rows_rejected,
     ),
     Step(
         "origin", "notebooks/02_country_of_origin.ipynb", needs=("clean",),
@@ -134,6 +207,7 @@ STEPS = [
         outputs=("{output_dir}/summaries/{stem}.json",),
         description="SIPRI transfers to the recipient(s) by supplier and era; item-to-transfer links",
         holds=(CATALOGUE,),
+        notice=no_sipri_export,
     ),
     Step(
         # the ledger computes every claim itself from the processed catalogue and the exports
@@ -145,14 +219,16 @@ STEPS = [
         outputs=("{output_dir}/summaries/{stem}.json", "{processed_dir}/claims_ledger.csv"),
         description="check each claim of the report against the rebuilt evidence",
         holds=(CATALOGUE,),
+        notice=no_sipri_export,
     ),
     Step(
-        "releases", "notebooks/06_release_changes.ipynb",
+        "releases", RELEASES_NOTEBOOK,
         # the exports given, else those at hand (the run context's; the two newest releases are used)
         inputs=("{old_release_file}", "{new_release_file}", "{sipri}", "{claims_path}", "{periods}",
                 "{windows}", "{country_groups}", "{crosswalk}", "{sources}", *SIPRI_REFERENCE),
         outputs=("{output_dir}/summaries/{stem}.json",),
         description="what changed between two SIPRI releases: deals matched, added, dropped, revised; claims that moved",
+        notice=comparison_skipped,
     ),
     Step(
         "followup", "notebooks/07_after_the_report.ipynb", needs=("clean",),

@@ -497,7 +497,8 @@ def test_catalogues_refuses_an_empty_or_non_text_list(value):
     from takingstock import runner
     with pytest.raises(runner.ParameterError, match="catalogues.*expected a path, a glob or a non-empty list") as info:
         _clean_params(["-p", "catalogues", value])
-    assert "catalogues (str or list of str) = " in str(info.value)  # the valid parameters listed
+    assert "catalogues (a path, a glob or a list of them; default data/raw/catalogue_*.csv; step clean)" in str(
+        info.value)  # the parameter's valid values listed
 
 
 def test_catalogues_list_in_a_params_file_is_relative_to_the_file(tmp_path):

@@ -45,6 +45,7 @@ def own_run(tmp_path_factory):
         cwd=work, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (work / "stdout.txt").write_text(proc.stdout, encoding="utf-8")
     return work / "my-run"
 
 
@@ -57,6 +58,15 @@ def test_every_row_is_clean_or_rejected_with_its_reason(own_run):
     by_row = problems.groupby("source_row")["reason"].apply(" | ".join)
     assert "Soviet Union" in by_row["4"]  # 'Sovjet Union' is refused with the closest name
     assert "2090" in " ".join(problems.loc[problems["source_row"] == "5", "value"])
+
+
+@pytest.mark.slow
+def test_the_run_ends_saying_how_many_rows_were_rejected_and_where_the_reasons_are(own_run):
+    notes = [line for line in (own_run.parent / "stdout.txt").read_text(encoding="utf-8").splitlines()
+             if line.startswith("note: ")]
+    assert ("note: 2 of 5 catalogue rows rejected: the reason for each is in my-run/processed/rejected.csv and on "
+            "the page my-run/output/briefings/01_clean_catalogue.html") in notes
+    assert len(pd.read_csv(own_run / "processed" / "rejected.csv")) == 2
 
 
 @pytest.mark.slow

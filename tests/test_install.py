@@ -130,7 +130,7 @@ def test_the_wheel_installs_every_module_and_runs_a_project(tmp_path):
     ours = {str(p.relative_to(package.parent)) for p in package.rglob("*")
             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
     assert ours - names == set()  # every module of every subpackage, and every template
-    assert {f"takingstock/{sub}/__init__.py" for sub in ("runner", "claims")} <= names
+    assert {f"takingstock/{sub}/__init__.py" for sub in ("runner", "analysis/claims")} <= names
     assert any(n.startswith("takingstock/publish/templates/") for n in names)
     meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
     requires = [line.split(": ", 1)[1] for line in zipfile.ZipFile(wheel).read(meta).decode().splitlines()
@@ -154,6 +154,10 @@ def test_the_wheel_installs_every_module_and_runs_a_project(tmp_path):
                             text=True, timeout=120)
     assert listed.returncode == 0, listed.stderr
     assert "clean: validate every raw catalogue row" in listed.stdout  # found from notebooks/, one up
+
+    wrong = subprocess.run([str(exe), "-p", "top_m", "3"], cwd=project, env=_env(), capture_output=True, text=True,
+                           timeout=120)
+    assert wrong.returncode == 2 and wrong.stderr.splitlines()[-1] == "every step's parameters: taking-stock list"
 
     run = subprocess.run([str(exe), "--only", "clean", "--no-progress"], cwd=project, env=_env(),
                          capture_output=True, text=True, timeout=600)

@@ -64,7 +64,11 @@ def test_wrong_type_for_a_real_notebook_parameter_stops_before_running(capsys):
     assert runner.main(["-p", f"origin.{int_param}", "ten"], pipeline.STEPS) == 2
     err = capsys.readouterr().err
     assert f"parameter '{int_param}' of step 'origin': expected int" in err
-    assert "valid parameters:" in err and "notebooks/02_country_of_origin.ipynb" in err
+    # then the parameters of that one step, in words; no other step's
+    listed = [line for line in err.splitlines() if line.startswith("parameters of step")]
+    assert listed == ["parameters of step origin (notebooks/02_country_of_origin.ipynb):"]
+    assert "    top_n (a whole number, at least 1; default 10) - countries shown before" in err
+    assert "supply" not in err and "paths.RAW" not in err
     assert {p: p.stat().st_mtime_ns for p in paths.OUTPUT_NOTEBOOKS.glob("*.ipynb")} == before
 
 
@@ -92,10 +96,11 @@ def _run(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
 
 
 def _states(stdout: str) -> dict[str, str]:
-    """Task -> state, from the summary table under its line of dashes (wider for a grid's names)."""
-    lines = stdout.strip().splitlines()
+    """Task -> state, from the summary table under its line of dashes (wider for a grid's names),
+    down to the blank line before the run's notes, if any."""
+    lines = stdout.strip().splitlines() + [""]
     rule = max(i for i, line in enumerate(lines) if line and set(line) == {"-"})
-    return dict(line.split()[:2] for line in lines[rule + 1:])
+    return dict(line.split()[:2] for line in lines[rule + 1:lines.index("", rule)])
 
 
 @pytest.mark.slow
@@ -105,6 +110,10 @@ def test_real_pipeline_cold_then_warm_then_one_raw_change(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     names = [s.name for s in pipeline.STEPS]
     assert _states(proc.stdout) == dict.fromkeys(names, "ran")
+    # no SIPRI export in the copy: the run ends saying so, with what it leaves unchecked (from the
+    # ledger the claims step wrote) and the comparison notebook 06 skipped (from its summary)
+    notes = _notes(proc.stdout, root)
+    assert notes == [line for line in notes if "rejected" not in line]  # the committed catalogues: none
     for step in pipeline.STEPS:
         if step.notebook:
             assert (root / "output" / "notebooks" / Path(step.notebook).name).exists()
@@ -114,6 +123,7 @@ def test_real_pipeline_cold_then_warm_then_one_raw_change(tmp_path):
     proc, _ = _run(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _states(proc.stdout) == dict.fromkeys(names, "skipped")
+    assert _notes(proc.stdout, root) == notes  # said again when nothing ran
 
     # the no-op path loads none of the heavy libraries
     # (the script's own exit skips the interpreter's teardown with os._exit, so the probe
@@ -140,6 +150,38 @@ def test_real_pipeline_cold_then_warm_then_one_raw_change(tmp_path):
     assert _states(proc.stdout) == {"clean": "skipped", "origin": "skipped", "eras": "skipped",
                                     "supply": "ran", "claims": "skipped", "releases": "skipped",
                                     "followup": "skipped", "figures": "ran", "publish": "ran"}
+
+
+def _notes(stdout: str, root: Path) -> list[str]:
+    """The lines that end a run of the real pipeline in a copy without SIPRI exports, checked
+    against the ledger and the summary the real notebooks wrote."""
+    import pandas as pd
+
+    notes = [line for line in stdout.splitlines() if line.startswith("note: ")]
+    ledger = pd.read_csv(root / "data" / "processed" / "claims_ledger.csv", dtype=str)
+    lacking = (ledger["verdict"].eq("not checkable") & ledger["reason"].str.startswith("no SIPRI register")).sum()
+    assert 0 < lacking < len(ledger)
+    assert (f"note: no SIPRI export in data/raw/sipri/: {lacking} of {len(ledger)} claims are not checkable and the "
+            "supply-chain pages leave out SIPRI's deals; get one with `python pipeline.py fetch-sipri`, or put a "
+            "trade register downloaded from SIPRI in data/raw/sipri/") in notes
+    summary = json.loads((root / "output" / "summaries" / "06_release_changes.json").read_text(encoding="utf-8"))
+    assert summary["summary"].startswith("Fewer than two SIPRI releases at hand")
+    assert f"note: release comparison skipped (step releases): f{summary['summary'][1:]}" in notes
+    return notes
+
+
+@pytest.mark.slow
+def test_a_single_release_skips_the_comparison_and_the_run_says_why(tmp_path):
+    root = _copy_project(tmp_path)
+    shutil.copy(Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv",
+                root / "data" / "raw" / "sipri" / "invented_register.csv")
+    proc, _ = _run(root, "--only", "releases")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    notes = [line for line in proc.stdout.splitlines() if line.startswith("note: ")]
+    assert notes == ["note: release comparison skipped (step releases): fewer than two SIPRI releases at hand in "
+                     "sipri (releases found: 2024-02-02 (invented_register.csv)): "
+                     "there is nothing to compare, so this step is skipped. Place a second release's export in that "
+                     "folder, or pass -p releases.old_release_file PATH."]
 
 
 def _with_notebooks(root: Path) -> Path:

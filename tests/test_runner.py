@@ -102,8 +102,10 @@ def test_unknown_parameter_is_refused_before_any_notebook_runs(project):
         run(project, [A, B, C], params={"factr": 3})
     text = str(err.value)
     assert "unknown parameter 'factr'" in text
-    assert "factor (int) = 2" in text  # the valid parameters are listed
-    assert "fold_successors (bool) = False" in text
+    # the close name, in words, and where every parameter is listed; not every step's parameters
+    assert text.splitlines()[2:] == ["close to 'factr':", "    factor (a whole number; default 2; step a)",
+                                     "every step's parameters: python pipeline.py list"]
+    assert "fold_successors" not in text
     assert not (project / "output" / "notebooks").exists()
     assert not (project / "data" / "processed" / "total.txt").exists()
 
@@ -442,7 +444,7 @@ def _refused(project, argv, steps=(E,)):
 
 @pytest.mark.parametrize("argv, expected", [
     (["-p", "e.basis", "deliveries"], "parameter 'basis' of step 'e': 'deliveries' is not one of: delivery, order, either"),
-    (["-p", "top_n", "0"], "parameter 'top_n' of step 'e': 0 is below the minimum 1 (allowed: min 1)"),
+    (["-p", "top_n", "0"], "parameter 'top_n' of step 'e': 0 is below the minimum 1 (allowed: a whole number, at least 1)"),
     (["-p", "year_to", "2200"], "parameter 'year_to' of step 'e': 2200 is above the maximum 2100"),
     (["-p", "e.year_from", "2000", "-p", "e.year_to", "1990"],
      "parameters year_from and year_to of step 'e': year_from 2000 is after year_to 1990"),
@@ -728,12 +730,12 @@ def test_parameter_defaults_keep_their_exact_source_text(source):
     """Each default's text is what ast.get_source_segment gives (non-ASCII, CR, CRLF, several lines)."""
     import ast
 
-    from takingstock.runner import params
+    from takingstock.runner import cells
 
-    lines = params._CODE_LINE.findall(source)
+    lines = cells._CODE_LINE.findall(source)
     nodes = [n for n in ast.walk(ast.parse(source)) if getattr(n, "end_col_offset", None) is not None]
     assert nodes
-    assert [params._segment(lines, n) for n in nodes] == [ast.get_source_segment(source, n) for n in nodes]
+    assert [cells._segment(lines, n) for n in nodes] == [ast.get_source_segment(source, n) for n in nodes]
 
 
 def _together(n):
@@ -886,6 +888,53 @@ def test_a_yaml_alias_bomb_is_refused_at_once_with_a_short_message(project, tmp_
     code, out, err = _main(project, ["-p", "a.factor", "[&a [1, 2], *a, *a]"], capsys)
     assert code == runner.EXIT_USAGE
     assert "aliases (*name) are not accepted" in err and len(err) < 1000
+
+
+def test_a_bad_value_for_one_step_lists_that_steps_parameters_in_words(project, capsys):
+    code, out, err = _main(project, ["-p", "a.factor", "ten"], capsys)
+    assert code == runner.EXIT_USAGE and out == ""
+    assert err.splitlines() == [
+        "error: parameter check failed (nothing was run):",
+        "  - parameter 'factor' of step 'a': expected int like the default 2, got str 'ten'",
+        "parameters of step a (notebooks/a_total.ipynb):",
+        "    raw_dir (text; default data/raw, passed by the runner) - folder with numbers.csv",
+        "    processed_dir (text; default data/processed, passed by the runner)",
+        "    factor (a whole number; default 2)",
+        "    ratio (a number; default 0.5)",
+        "    label (text; default total)",
+        "    columns (a list; default [n])",
+        "    note (any value; default none)",
+    ]  # step b's parameters are not listed; defaults are values, not Python source
+
+
+def test_a_bad_value_for_every_step_lists_that_parameter_only(project, capsys):
+    code = runner.main(["--no-progress", "-p", "year_from", "1800"], [A, B, C, E], root=project)
+    err = capsys.readouterr().err
+    assert code == runner.EXIT_USAGE
+    assert err.splitlines()[1:] == [
+        "  - parameter 'year_from' of step 'e': 1800 is below the minimum 1900 (allowed: a whole number, at least 1900, or 0)",
+        "year_from, as the steps that refused the value declare it:",
+        "    year_from (a whole number, at least 1900, or 0; default 1950; step e) - first year of order",
+    ]
+
+
+def test_an_unknown_name_lists_the_close_names_and_the_listing_command(project, capsys):
+    code = runner.main(["-p", "facter", "3", "-p", "zzz", "1"], [A, B, C], root=project, command="taking-stock")
+    err = capsys.readouterr().err
+    assert code == runner.EXIT_USAGE
+    assert err.splitlines()[3:] == [
+        "close to 'facter':",
+        "    factor (a whole number; default 2; step a)",
+        "no parameter has a name close to 'zzz'",
+        "every step's parameters: taking-stock list",
+    ]
+
+
+def test_an_unknown_step_lists_the_step_names_only(project, capsys):
+    code, out, err = _main(project, ["-p", "z.factor", "3"], capsys)
+    assert code == runner.EXIT_USAGE
+    assert err.splitlines() == ["error: parameter check failed (nothing was run):",
+                                "  - unknown step 'z' in 'z.factor' (steps: a, b)"]
 
 
 def test_parameter_messages_are_cut_to_a_sane_length(project, capsys):

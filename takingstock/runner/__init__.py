@@ -6,9 +6,10 @@ split by job; each module's docstring is the reference for its rules:
 
 * :mod:`~takingstock.runner.steps`: the vocabulary (steps, tasks, results, the run's
   configuration, errors, exit codes);
-* :mod:`~takingstock.runner.params`: reading a ``parameters`` cell and its markers
-  (``(path)``, ``(one of: ...)``, ``(>= 1)``, ``(recipient)``...), converting and checking
-  values;
+* :mod:`~takingstock.runner.cells`: reading a ``parameters`` cell and its markers
+  (``(path)``, ``(one of: ...)``, ``(min 1)``, ``(recipient)``...);
+* :mod:`~takingstock.runner.params`: converting and checking the values given, and the
+  messages that list parameters in words;
 * :mod:`~takingstock.runner.names`: recipient names checked against the register and the
   crosswalk;
 * :mod:`~takingstock.runner.grid`: a step run once per value of a parameter;
@@ -27,7 +28,8 @@ A run with nothing to do imports neither papermill nor pandas (the warm path is 
 
 from takingstock.runner.cli import build_parser, exit_process, list_steps, main, parse_run_args
 from takingstock.runner.plan import Plan
-from takingstock.runner.params import Param, notebook_parameters, resolve_parameters, source_cell_number
+from takingstock.runner.cells import Param, notebook_parameters, source_cell_number
+from takingstock.runner.params import resolve_parameters
 from takingstock.runner.schedule import Pipeline, summary_table
 from takingstock.runner.steps import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, Config, ParameterError,
                                       Result, Step, StepContext, StepFailed, Task, default_dirs)

@@ -46,7 +46,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from takingstock.core import paths
 from takingstock.core.atomic import sha256_file, write_text
-from takingstock.runner.params import cell_source
+from takingstock.runner.cells import cell_source
 
 PACKAGE = "takingstock"
 RUN_CONTEXT = "takingstock.data.runcontext"

@@ -16,7 +16,9 @@ always beats a value for all.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -24,12 +26,17 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
+import yaml
+
 from takingstock.core import paths
 from takingstock.runner.grid import parse_grid_option
-from takingstock.runner.params import describe, load_yaml, notebook_parameters
-from takingstock.runner.steps import (DEFAULT_CELL_TIMEOUT, DEFAULT_JOBS, DEFAULT_LARGE_FILE_MB, DEFAULT_START_TIMEOUT,
-                                      EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, Config,
-                                      ParameterError, Step, cut)
+from takingstock.runner.lock import LockHeld
+from takingstock.runner.cells import notebook_parameters
+from takingstock.runner.params import describe, load_yaml
+from takingstock.runner.schedule import Pipeline
+from takingstock.runner.steps import (DEFAULT_CELL_TIMEOUT, DEFAULT_COMMAND, DEFAULT_JOBS, DEFAULT_LARGE_FILE_MB,
+                                      DEFAULT_START_TIMEOUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED,
+                                      EXIT_USAGE, Config, ParameterError, Step, cut)
 
 SUBCOMMANDS = {
     "run": "run the steps (the default when no subcommand is given)",
@@ -96,8 +103,6 @@ MAX_VALUE_CHARS = 100_000
 
 
 def _yaml_value(text: str) -> Any:
-    import yaml
-
     if len(text) > MAX_VALUE_CHARS:
         raise ParameterError(f"-p: a value of {len(text):,} characters; at most {MAX_VALUE_CHARS:,}")
     try:
@@ -145,8 +150,6 @@ def _grid_from_file(config: Config, steps: set[str], grid: Any, file: str) -> No
 
 def read_params_file(config: Config, steps: set[str], file: str) -> None:
     """Add one ``--params`` YAML file's values (and grid) to ``config``."""
-    import yaml
-
     path = Path(file)
     try:
         size = path.stat().st_size
@@ -175,11 +178,13 @@ def read_params_file(config: Config, steps: set[str], file: str) -> None:
             put(config, steps, key, value, base, None)
 
 
-def parse_run_args(argv: Sequence[str], steps: Sequence[Step], root: Path = paths.ROOT) -> Config:
-    """Turn ``run`` arguments into a :class:`Config` (values are checked by the plan)."""
+def parse_run_args(argv: Sequence[str], steps: Sequence[Step], root: Path = paths.ROOT,
+                   command: str = DEFAULT_COMMAND) -> Config:
+    """Turn ``run`` arguments into a :class:`Config` (values are checked by the plan); ``command``
+    is how messages name the pipeline's command."""
     args = build_parser(steps).parse_args(list(argv))
     names = {s.name for s in steps}
-    config = Config(root=Path(root), jobs=args.jobs, force=args.force, only=tuple(args.only),
+    config = Config(root=Path(root), command=command, jobs=args.jobs, force=args.force, only=tuple(args.only),
                     keep_going=args.keep_going, execution_timeout=args.timeout,
                     start_timeout=args.start_timeout, fork_kernels=not args.fresh_kernels,
                     large_file_mb=args.large_file_mb, lock_wait=args.wait, accept=tuple(args.accept))
@@ -210,16 +215,18 @@ def list_steps(steps: Sequence[Step], root: Path = paths.ROOT, out=None) -> None
         print(f"  writes:   {', '.join(s.outputs) or '-'}", file=out)
         if path is not None and path.exists():
             print("  parameters:", file=out)
-            print(describe(notebook_parameters(path)), file=out)
+            print(describe(notebook_parameters(path), root), file=out)
         print(file=out)
 
 
-def main(argv: Sequence[str] | None, steps: Sequence[Step], root: Path = paths.ROOT) -> int:
-    """Entry point of ``pipeline.py``; returns the exit code."""
+def main(argv: Sequence[str] | None, steps: Sequence[Step], root: Path = paths.ROOT,
+         command: str = DEFAULT_COMMAND) -> int:
+    """Entry point of ``pipeline.py`` (and of ``taking-stock``, which passes its ``command``
+    name for the messages); returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv[0] if argv and argv[0] in SUBCOMMANDS else "run"
+    subcommand = argv[0] if argv and argv[0] in SUBCOMMANDS else "run"
     rest = argv[1:] if argv and argv[0] in SUBCOMMANDS else argv
-    if command == "list":
+    if subcommand == "list":
         try:
             list_steps(steps, root)
         except BrokenPipeError:  # `pipeline.py list | head`
@@ -228,20 +235,19 @@ def main(argv: Sequence[str] | None, steps: Sequence[Step], root: Path = paths.R
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         return EXIT_OK
-    if command == "fetch-sipri":
+    if subcommand == "fetch-sipri":
+        # lazy: it loads pandas (through takingstock.data.sipri), ~0.6 s (python -X importtime) a run must not pay
         from takingstock.data.fetch import main as fetch_main
 
         return int(fetch_main(list(rest)) or 0)
-    if command == "check-claims":
+    if subcommand == "check-claims":
+        # lazy: it loads pandas, ~1.4 s (python -X importtime) a run must not pay
         from takingstock.analysis.claims import check_main
 
         return int(check_main(list(rest)) or 0)
-    from takingstock.runner.lock import LockHeld
-    from takingstock.runner.schedule import Pipeline
-
     try:
         with sigterm_as_interrupt():
-            config = parse_run_args(rest, steps, root)
+            config = parse_run_args(rest, steps, root, command)
             results = Pipeline(steps, config).run()
     except (ParameterError, LockHeld) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -280,8 +286,6 @@ def sigterm_as_interrupt():
 
 def os_error_text(exc: OSError) -> str:
     """One line for a file system error: what could not be done, where, and the likely cause."""
-    import errno
-
     where = f" {exc.filename}" if exc.filename else ""
     hint = {errno.EROFS: " (the folder is on a read-only file system)",
             errno.EACCES: " (no permission to write there)",
@@ -299,9 +303,6 @@ def exit_process(code: int) -> None:
     handlers (the browser's close among them), flush both streams, then ``os._exit``. Only the
     script calls this; :func:`main` itself returns, for tests and other callers.
     """
-    import atexit
-    import threading
-
     for thread in threading.enumerate():
         if thread is not threading.main_thread() and not thread.daemon:
             thread.join()

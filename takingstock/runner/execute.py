@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from takingstock.runner.params import source_cell_number
+from takingstock.runner.cells import source_cell_number
 from takingstock.runner.steps import Config, StepContext, StepFailed, Task, cut
 import logging
 import errno

@@ -27,9 +27,11 @@ import re
 import unicodedata
 from typing import Any, Mapping, Sequence
 
-from takingstock.runner.params import Param, load_yaml, shown
-from takingstock.runner.steps import ParameterError, Step
 import yaml
+
+from takingstock.runner.cells import Param
+from takingstock.runner.params import Problem, load_yaml, shown
+from takingstock.runner.steps import ParameterError, Step
 
 
 def is_run_name(text: Any) -> bool:
@@ -46,7 +48,6 @@ def slug(value: Any) -> str:
 
 def parse_grid_values(text: str) -> list[Any]:
     """``Iraq,Syria`` -> ``["Iraq", "Syria"]``; ``[a, b]`` is read as a YAML list; items as YAML scalars."""
-
     text = text.strip()
     if text.startswith("["):
         try:
@@ -106,17 +107,18 @@ def runs(name: str, values: Sequence[Any], param: Param) -> list[tuple[str, Any]
 
 
 def unknown_grid_scopes(grid: Mapping[tuple[str, str], Any], steps: Sequence[Step],
-                        declared: Mapping[str, Mapping[str, Param]]) -> list[str]:
+                        declared: Mapping[str, Mapping[str, Param]]) -> list[Problem]:
     """Grid entries naming no step, or a name no notebook declares."""
     names = [s.name for s in steps]
     problems = []
     for scope, name in grid:
         if scope != "*" and scope not in names:
-            problems.append(f"--grid {scope}.{name}: no step {scope!r} (steps: {', '.join(names)})")
+            problems.append(Problem(f"--grid {scope}.{name}: no step {scope!r} (steps: {', '.join(names)})"))
         elif scope != "*" and scope not in declared:
-            problems.append(f"--grid {scope}.{name}: step {scope!r} has no notebook")
+            problems.append(Problem(f"--grid {scope}.{name}: step {scope!r} has no notebook (steps that take "
+                                    f"parameters: {', '.join(declared)})"))
         elif scope == "*" and "." in name:
-            problems.append(f"--grid {name}: no step {name.split('.')[0]!r} (steps: {', '.join(names)})")
+            problems.append(Problem(f"--grid {name}: no step {name.split('.')[0]!r} (steps: {', '.join(names)})"))
         elif scope == "*" and not any(name in d for d in declared.values()):
-            problems.append(f"--grid {name}: no notebook declares {name!r}")
+            problems.append(Problem(f"--grid {name}: no notebook declares {name!r}", unknown=name))
     return problems

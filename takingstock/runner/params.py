@@ -1,35 +1,7 @@
-"""Notebook parameters: read a ``parameters`` cell, convert and check the values given for it.
+"""Notebook parameters: convert and check the values given for them; the messages that list them.
 
-Reading
-    The cell tagged ``parameters`` is read with Python's ``ast`` (same rules as
-    ``papermill.inspect_notebook``; a test checks they agree), so a no-change run never
-    imports papermill. Each top-level ``name = value`` or ``name: type = value`` line is a
-    parameter; its type is the default's (bool, int, float, str, list, dict; ``None`` or an
-    expression whose type cannot be read means any), or the annotation's. The ``# comment``
-    after the value on the same line is its help text (a ``#`` inside the value, as in
-    ``colour = "#0b4f8a"``, is not a comment).
-
-Declaring what a value may be
-    A comment may start with markers in parentheses, read before the help text::
-
-        catalogues = str(paths.RAW / "catalogue_*.csv")  # (paths) a path, a glob or a list
-        sipri_register = ""  # (path) one SIPRI export ("" = the newest in raw_dir/sipri)
-        basis = "delivery"  # (one of: delivery, order, either) counting rule
-        top_n = 10  # (min 1) countries shown before "other"
-        year_from = 0  # (min 1800, max 2100) (0 means no bound) first year kept
-        recipients = ["Iraq"]  # (recipient) SIPRI recipient(s)
-
-    ``(path)``: a file or folder; a non-empty value is made absolute. ``(paths)``: a path, a
-    glob or a non-empty list of them, each made absolute. ``(one of: a, b, c)``: the value
-    (each item of a list) must be one of these. ``(min N)``, ``(max N)``, or both separated by
-    a comma: inclusive bounds of a number (each item of a list). ``(V means ...)``: the value
-    ``V`` is also accepted and skips the bounds and the pair check (``0`` meaning "no bound").
-    Markers use no ``=``: papermill's own reader gives up on a line with two. ``(recipient)``: names that must be recipients of the run's SIPRI register
-    or states of its crosswalk (:mod:`takingstock.runner.names`). A comment that starts with
-    any other parenthesised text is refused, naming the notebook and line, so a typo in a
-    marker does not silently turn a check off. The shared folders ``raw_dir``,
-    ``processed_dir`` and ``output_dir`` are paths without a marker: the runner itself passes
-    them.
+What a notebook declares (its ``parameters`` cell, the markers) is read by
+:mod:`takingstock.runner.cells`.
 
 Checking
     A value given for a name the notebook declares must have the default's type (an int is
@@ -38,232 +10,56 @@ Checking
     pairs declared by one notebook must have first <= last (unless one is its ``(V means ...)``
     value). Only given values are checked (defaults are the notebook author's), and a pair is
     checked as soon as one of its two values is given.
+
+Messages
+    Every problem is a :class:`Problem`: its line, and what it asks to be listed after the
+    lines (:func:`report`): the parameters of the step a value was given for, or only the
+    parameter itself when the value was given for every step, or the names close to an unknown
+    one with the command that lists them all. A parameter is shown in words, as ``list`` shows
+    it too (:func:`describe`): ``top_n (a whole number, at least 1; default 10) - help``; a
+    default is the value the runner passes (the shared folders), the literal as it would be
+    typed after ``-p``, the project path a ``paths`` expression names, never Python source.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
-import json
+import difflib
 import os
-import re
-from pathlib import Path
-from typing import Any, Mapping, Sequence
-
-from takingstock.runner.steps import SHARED_DIRS, Config, ParameterError, Step, cut, default_dirs
-import yaml
 import reprlib
+from pathlib import Path
+from typing import Any, Collection, Mapping, Sequence
 
-_TYPE_NAMES = {"bool", "int", "float", "str", "list", "dict"}
-_NO_VALUE = object()
-_BOUND_RE = re.compile(r"^(min|max)\s+(-?\d+(?:\.\d+)?)$")
-_EXEMPT_RE = re.compile(r"^(.+?)\s+means\s+\S.*$")
-KNOWN_MARKERS = "(path), (paths), (recipient), (one of: a, b), (min N), (max N), (min N, max M), (V means ...)"
+import yaml
+
+from takingstock.core import paths
+from takingstock.runner.cells import NO_VALUE, Param
+from takingstock.runner.steps import (DEFAULT_COMMAND, Config, ParameterError, Step, cut, default_dirs,
+                                      shown_path)
 
 
 @dataclasses.dataclass(frozen=True)
-class Param:
-    """A parameter declared in a notebook's ``parameters`` cell (see the module docstring).
+class Problem:
+    """One thing wrong with the parameters given, and what the message lists after it.
 
     Attributes:
-        default: the default's source text.
-        type: bool, int, float, str, list, dict, or None (any).
-        help: the comment after the markers.
-        kind: ``"path"``, ``"paths"`` or ``""``.
-        choices: the allowed values of ``(one of: ...)``.
-        bounds: ``("min" or "max", number)`` pairs.
-        exempt: the value of ``(V means ...)``, or ``None``.
-        recipient: checked against the register's recipients and the crosswalk's states.
+        text: the error line.
+        steps: the step(s) the value was meant for: each one's parameters are listed.
+        unknown: a name no notebook declares: the names close to it are listed.
+        shared: the name of a parameter whose value, given for every step that declares it
+            (``-p NAME``), a step refused: that parameter is listed, not all of the step's.
     """
 
-    name: str
-    default: str
-    type: str | None
-    help: str = ""
-    kind: str = ""
-    choices: tuple[str, ...] = ()
-    bounds: tuple[tuple[str, float], ...] = ()
-    exempt: Any = None
-    recipient: bool = False
-
-    @property
-    def is_path(self) -> bool:
-        return bool(self.kind) or self.name in SHARED_DIRS
-
-    def default_value(self) -> Any:
-        """The default as a Python value, or a sentinel when it is not a literal."""
-        try:
-            return ast.literal_eval(self.default)
-        except (ValueError, SyntaxError, TypeError):
-            return _NO_VALUE
-
-    def constraints(self) -> str:
-        """The markers in words, for ``list`` and error messages."""
-        parts = []
-        if self.kind:
-            parts.append(self.kind)
-        if self.choices:
-            parts.append("one of: " + ", ".join(self.choices))
-        parts += [f"{kind} {_number_text(n)}" for kind, n in self.bounds]
-        if self.exempt is not None:
-            parts.append(f"or {self.exempt!r}")
-        if self.recipient:
-            parts.append("recipient names")
-        return ", ".join(parts)
+    text: str
+    steps: tuple[str, ...] = ()
+    unknown: str = ""
+    shared: str = ""
 
 
 def _number_text(n: float) -> str:
+    """A bound as the user typed it: ``1`` not ``1.0``."""
     return str(int(n)) if float(n).is_integer() else str(n)
-
-
-# ------------------------------------------------------------------------- reading
-
-
-def read_notebook(path: str | os.PathLike) -> dict:
-    """Read a notebook file as plain JSON (no nbformat import)."""
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
-
-
-def cell_source(cell: Mapping) -> str:
-    """A cell's source as one string."""
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
-def parameters_cell(nb: Mapping) -> tuple[int, str] | None:
-    """Return (index, source) of the first code cell tagged ``parameters``, or None."""
-    for index, cell in enumerate(nb.get("cells", [])):
-        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            return index, cell_source(cell)
-    return None
-
-
-def _literal_type(node: ast.AST) -> str | None:
-    if isinstance(node, ast.JoinedStr):
-        return "str"
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _TYPE_NAMES:
-        return node.func.id
-    try:
-        value = ast.literal_eval(node)
-    except (ValueError, SyntaxError, TypeError):
-        return None
-    if value is None:
-        return None
-    if isinstance(value, tuple):
-        return "list"
-    name = type(value).__name__
-    return name if name in _TYPE_NAMES else None
-
-
-def _marker(inner: str, where: str) -> dict[str, Any]:
-    """One parenthesised marker as :class:`Param` fields; :class:`ParameterError` if unknown."""
-    text = inner.strip()
-    if text in ("path", "paths"):
-        return {"kind": text}
-    if text == "recipient":
-        return {"recipient": True}
-    if text.startswith("one of:"):
-        choices = tuple(c.strip().strip("\"'") for c in text[len("one of:"):].split(","))
-        if all(choices):
-            return {"choices": choices}
-    bounds = [_BOUND_RE.match(part.strip()) for part in text.split(",")]
-    if all(bounds):
-        return {"bounds": tuple((m.group(1), float(m.group(2))) for m in bounds)}
-    exempt = _EXEMPT_RE.match(text)
-    if exempt:
-        try:
-            return {"exempt": ast.literal_eval(exempt.group(1).strip())}
-        except (ValueError, SyntaxError):
-            pass
-    raise ParameterError(f"{where}: unknown marker ({inner}) in the comment; known markers: {KNOWN_MARKERS}")
-
-
-def parse_comment(comment: str, where: str) -> dict[str, Any]:
-    """Split a parameter's comment into markers (as :class:`Param` fields) and its help text."""
-    fields: dict[str, Any] = {}
-    text = comment.strip()
-    while text.startswith("("):
-        end = text.find(")")
-        if end < 0:
-            raise ParameterError(f"{where}: unclosed marker {text!r} in the comment")
-        for key, value in _marker(text[1:end], where).items():
-            fields[key] = fields.get(key, ()) + value if key == "bounds" else value
-        text = text[end + 1:].strip()
-    fields["help"] = text
-    return fields
-
-
-_CODE_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
-def _segment(lines: list[str], node: ast.AST) -> str:
-    """The source text of ``node`` in ``lines`` (the source's lines with their ends): what
-    ``ast.get_source_segment`` gives, without splitting the source again for every node. The
-    column offsets are UTF-8 byte offsets, as ast gives them."""
-    first, last = node.lineno - 1, node.end_lineno - 1
-    if first == last:
-        return lines[first].encode()[node.col_offset:node.end_col_offset].decode()
-    parts = [lines[first].encode()[node.col_offset:].decode(), *lines[first + 1:last],
-             lines[last].encode()[:node.end_col_offset].decode()]
-    return "".join(parts)
-
-
-def notebook_parameters(path: str | os.PathLike | Mapping, nb: Mapping | None = None) -> dict[str, Param]:
-    """Parameters declared by a notebook: name -> :class:`Param`, in cell order.
-
-    Args:
-        path: the notebook file (named in error messages), or the parsed notebook itself.
-        nb: the notebook already parsed from ``path`` (it is then not read again).
-
-    Raises:
-        ParameterError: the cell is not valid Python, or a comment has an unknown marker.
-    """
-    if isinstance(path, Mapping):
-        path, nb = "<notebook>", path
-    found = parameters_cell(nb if nb is not None else read_notebook(path))
-    if found is None:
-        return {}
-    source = found[1]
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        raise ParameterError(f"{path}: the parameters cell is not valid Python: {exc}") from exc
-    lines = source.splitlines()
-    code_lines = _CODE_LINE.findall(source)  # by ast's own line ends (a form feed is not one), kept
-    out: dict[str, Param] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name, value, annotation = node.targets[0].id, node.value, None
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            name, value, annotation = node.target.id, node.value, node.annotation
-        else:
-            continue
-        kind = _literal_type(value)
-        if annotation is not None and isinstance(annotation, ast.Name) and annotation.id in _TYPE_NAMES:
-            kind = annotation.id
-        line = lines[node.end_lineno - 1] if node.end_lineno else ""
-        # end_col_offset counts UTF-8 bytes: what follows the value on its last line
-        after = line.encode("utf-8")[node.end_col_offset or 0:].decode("utf-8", "replace")
-        comment = after.split("#", 1)[1] if "#" in after else ""
-        fields = parse_comment(comment, f"{path}: parameters cell, line {node.end_lineno} ({name})")
-        out[name] = Param(name, _segment(code_lines, value), kind, **fields)
-    return out
-
-
-def source_cell_number(notebook: Path, cell_index: int, injected: bool) -> int:
-    """1-based number, in the source notebook, of cell ``cell_index`` of its parameterised copy.
-
-    papermill inserts its ``injected-parameters`` cell right after the ``parameters`` cell (or
-    first when there is none) whenever parameters are passed; 0 means that injected cell.
-    """
-    if not injected:
-        return cell_index + 1
-    found = parameters_cell(read_notebook(notebook))
-    injected_at = found[0] + 1 if found else 0
-    if cell_index == injected_at:
-        return 0
-    return cell_index + 1 if cell_index < injected_at else cell_index
 
 
 # ---------------------------------------------------------------------- converting
@@ -338,7 +134,7 @@ def value_problems(param: Param, value: Any) -> list[str]:
             for kind, limit in param.bounds:
                 if not _bound_ok(item, kind, limit):
                     word = "below the minimum" if kind == "min" else "above the maximum"
-                    problems.append(f"{shown(item)} is {word} {_number_text(limit)} (allowed: {param.constraints()})")
+                    problems.append(f"{shown(item)} is {word} {_number_text(limit)} (allowed: {plain_type(param)})")
     return problems
 
 
@@ -363,12 +159,14 @@ def pair_problems(step: str, params: Mapping[str, Param], values: Mapping[str, A
     return problems
 
 
-def check_values(step: str, params: Mapping[str, Param], values: Mapping[str, Any], given: set[str]) -> list[str]:
-    """Every marker and pair problem of the ``given`` names of one task's values."""
-    problems = [f"parameter {name!r} of step {step!r}: {p}"
+def check_values(step: str, params: Mapping[str, Param], values: Mapping[str, Any], given: set[str],
+                 shared: Collection[str] = ()) -> list[Problem]:
+    """Every marker and pair problem of the ``given`` names of one task's values; ``shared``
+    are the names whose value was given for every step (``-p NAME``), not for this one."""
+    problems = [Problem(f"parameter {name!r} of step {step!r}: {p}", (step,), shared=name if name in shared else "")
                 for name in sorted(given) for p in value_problems(params[name], values[name])
                 if name in values]
-    return problems + pair_problems(step, params, values, given)
+    return problems + [Problem(p, (step,)) for p in pair_problems(step, params, values, given)]
 
 
 # ----------------------------------------------------------------------- resolving
@@ -383,24 +181,26 @@ def runner_values(root: Path) -> dict[str, Any]:
     return {**default_dirs(root), "static_figures": False}
 
 
-def unknown_names(steps: Sequence[Step], config: Config, declared: Mapping[str, Mapping[str, Param]]) -> list[str]:
+def unknown_names(steps: Sequence[Step], config: Config, declared: Mapping[str, Mapping[str, Param]]) -> list[Problem]:
     """Names and steps the user gave that no notebook (or not that step's) declares."""
     names = [s.name for s in steps]
-    problems = [f"unknown step {shown(name.split('.')[0])} in {shown(name)} (steps: {', '.join(names)})" if "." in name
-                else f"unknown parameter {shown(name)}: no notebook declares it"
+    problems = [Problem(f"unknown step {shown(name.split('.')[0])} in {shown(name)} (steps: {', '.join(names)})")
+                if "." in name else Problem(f"unknown parameter {shown(name)}: no notebook declares it", unknown=name)
                 for name in config.params if not any(name in d for d in declared.values())]
     for step, values in config.step_params.items():
         if step not in names:
-            problems.append(f"unknown step {shown(step)} in a step parameter (steps: {', '.join(names)})")
+            problems.append(Problem(f"unknown step {shown(step)} in a step parameter (steps: {', '.join(names)})"))
         elif step not in declared:
-            problems.append(f"step {step!r} has no notebook to take parameters")
+            problems.append(Problem(f"step {step!r} has no notebook to take parameters (steps that take "
+                                    f"parameters: {', '.join(declared)})"))
         else:
-            problems += [f"unknown parameter {step}.{cut(str(name), 80)}: {step}'s notebook does not declare it"
-                         for name in values if name not in declared[step]]
+            problems += [Problem(f"unknown parameter {step}.{cut(str(name), 80)}: {step}'s notebook does not "
+                                 "declare it", (step,)) for name in values if name not in declared[step]]
     return problems
 
 
-def step_values(step: str, params: Mapping[str, Param], config: Config) -> tuple[dict[str, Any], set[str], list[str]]:
+def step_values(step: str, params: Mapping[str, Param],
+                config: Config) -> tuple[dict[str, Any], set[str], list[Problem]]:
     """One notebook step's values: (values to pass, names the user gave, problems).
 
     The most specific scope wins: a value for this step beats a value for every notebook, and
@@ -417,7 +217,8 @@ def step_values(step: str, params: Mapping[str, Param], config: Config) -> tuple
         converted, problem = convert(params[name], value, text=config.cli_strings.get(scope, {}).get(name),
                                      base=config.bases.get(scope, {}).get(name))
         if problem:
-            problems.append(f"parameter {name!r} of step {step!r}: {problem}")
+            problems.append(Problem(f"parameter {name!r} of step {step!r}: {problem}", (step,),
+                                    shared=name if scope == "*" else ""))
         else:
             values[name] = converted
     names = set(given) & set(params)
@@ -438,38 +239,103 @@ def resolve_parameters(
         step name -> {name: value} to pass to papermill (only names the notebook declares).
 
     Raises:
-        ParameterError: listing every problem and each notebook's valid parameters.
+        ParameterError: listing every problem, then what the user needs to put it right
+            (:func:`report`).
     """
     problems = unknown_names(steps, config, declared)
     resolved = {}
     for step, params in declared.items():
         values, given, wrong = step_values(step, params, config)
-        problems += wrong or check_values(step, params, values, given)
+        shared = set(config.params) - set(config.step_params.get(step, {}))
+        problems += wrong or check_values(step, params, values, given, shared)
         resolved[step] = values
     if problems:
-        raise ParameterError(report(problems, steps, declared))
+        raise ParameterError(report(problems, steps, declared, config.root, config.command))
     return resolved
 
 
-def describe(params: Mapping[str, Param]) -> str:
-    """The parameters, one per line: ``name (type, constraints) = default  # help``."""
+#: The types of a parameter, in words.
+TYPE_WORDS = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "text",
+              "list": "a list", "dict": "a mapping", None: "any value"}
+
+
+def plain_value(value: Any) -> str:
+    """A value as it is typed after ``-p NAME`` (YAML): ``true``, ``10``, ``all``, ``""``,
+    ``[Iraq, Syria]``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value if value else '""'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(plain_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{plain_value(k)}: {plain_value(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _path_value(node: ast.AST) -> Path | None:
+    """The path a default like ``str(paths.RAW / "catalogue_*.csv")`` names (:mod:`takingstock.core.paths`'
+    folders joined with text), read without running it; None for any other expression."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" and len(node.args) == 1:
+        return _path_value(node.args[0])
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "paths":
+        found = getattr(paths, node.attr, None)
+        return found if isinstance(found, Path) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left = _path_value(node.left)
+        right = node.right.value if isinstance(node.right, ast.Constant) else None
+        return left / right if left is not None and isinstance(right, str) else None
+    return None
+
+
+def plain_default(param: Param, root: Path) -> str:
+    """A parameter's default in words: the value the runner passes (the shared folders, shown
+    under ``root``), the literal, the project path an expression names, else "set by the notebook"."""
+    passed = runner_values(root)
+    if param.name in passed:
+        value = passed[param.name]
+        return f"{shown_path(value, root) if param.is_path else plain_value(value)}, passed by the runner"
+    value = param.default_value()
+    if value is not NO_VALUE:
+        return plain_value(value)
+    try:
+        path = _path_value(ast.parse(param.default, mode="eval").body)
+    except SyntaxError:
+        path = None
+    return shown_path(path, paths.ROOT) if path is not None else "set by the notebook"
+
+
+def plain_type(param: Param) -> str:
+    """A parameter's type and allowed values in words: ``a whole number, at least 1``."""
+    if param.kind == "paths":
+        parts = ["a path, a glob or a list of them"]
+    elif param.kind == "path":
+        parts = ["a path"]
+    else:
+        parts = [TYPE_WORDS.get(param.type, "any value")]
+    if param.choices:
+        parts.append("one of: " + ", ".join(param.choices))
+    parts += [f"{'at least' if kind == 'min' else 'at most'} {_number_text(n)}" for kind, n in param.bounds]
+    if param.exempt is not None:
+        parts.append(f"or {plain_value(param.exempt)}")
+    if param.recipient:
+        parts.append("recipient names")
+    return ", ".join(parts)
+
+
+def describe(params: Mapping[str, Param], root: Path = paths.ROOT) -> str:
+    """The parameters, one per line, in words: ``name (type and allowed values; default D) - help``."""
     if not params:
         return "    (no parameters cell)"
-
-    def kind(p: Param) -> str:
-        several = p.kind == "paths" and p.type == "str"
-        base = "str or list of str" if several else p.type or "any"
-        extra = p.constraints().removeprefix("paths").lstrip(", ") if several else p.constraints()
-        return f"{base}, {extra}" if extra else base
-
-    return "\n".join(f"    {p.name} ({kind(p)}) = {p.default}" + (f"  # {p.help}" if p.help else "")
-                     for p in params.values())
+    return "\n".join(f"    {p.name} ({plain_type(p)}; default {plain_default(p, root)})"
+                     + (f" - {p.help}" if p.help else "") for p in params.values())
 
 
 def _no_alias_loader():
     """A safe YAML loader that refuses aliases (``*name``): a few hundred bytes of nested
     aliases expand to gigabytes (a "billion laughs"), and no parameter needs one."""
-
     class NoAliasLoader(yaml.SafeLoader):
         def compose_node(self, parent, index):
             if self.check_event(yaml.AliasEvent):
@@ -483,7 +349,6 @@ def _no_alias_loader():
 
 def load_yaml(text: str) -> Any:
     """``text`` read as YAML, safely and without aliases (:func:`_no_alias_loader`)."""
-
     return yaml.load(text, Loader=_no_alias_loader())  # noqa: S506 - a SafeLoader subclass
 
 
@@ -496,20 +361,63 @@ MAX_PROBLEM_CHARS = 400
 def shown(value: Any, limit: int = 120) -> str:
     """``repr(value)`` for a message: nested values cut short (``reprlib``), the text cut to
     ``limit`` characters. A value of any size costs nothing to show."""
-
     short = reprlib.Repr()
     short.maxlevel, short.maxstring, short.maxother = 3, limit, limit
     return cut(short.repr(value), limit)
 
 
-def report(problems: Sequence[str], steps: Sequence[Step], declared: Mapping[str, Mapping[str, Param]]) -> str:
-    """The exit-2 message: every problem, then each notebook's valid parameters."""
+def report(problems: Sequence[Problem], steps: Sequence[Step], declared: Mapping[str, Mapping[str, Param]],
+           root: Path = paths.ROOT, command: str = DEFAULT_COMMAND) -> str:
+    """The exit-2 message: every problem, then what puts it right, not every step's parameters:
+    the parameters of a step a value was given for (``STEP.NAME``) or whose check failed; the
+    parameter itself for a value given to every step (``-p NAME``); the names close to an
+    unknown one and the command listing them all; the step names for an unknown step (in the
+    problem's own line)."""
     lines = ["parameter check failed (nothing was run):"]
-    lines += [f"  - {cut(p, MAX_PROBLEM_CHARS)}" for p in problems[:MAX_PROBLEMS]]
+    lines += [f"  - {cut(p.text, MAX_PROBLEM_CHARS)}" for p in problems[:MAX_PROBLEMS]]
     if len(problems) > MAX_PROBLEMS:
         lines.append(f"  ... and {len(problems) - MAX_PROBLEMS:,} more problems")
-    lines.append("valid parameters:")
+    problems = problems[:MAX_PROBLEMS]  # what follows is for the problems shown
     notebooks = {s.name: s.notebook for s in steps}
-    for step, params in declared.items():
-        lines += [f"  {step} ({notebooks.get(step)}):", describe(params)]
+    whole = {step for p in problems if not p.shared for step in p.steps}
+    for step in (s for s in declared if s in whole):
+        lines += [f"parameters of step {step} ({notebooks.get(step)}):", describe(declared[step], root)]
+    for name in dict.fromkeys(p.shared for p in problems if p.shared):
+        refused = [step for p in problems if p.shared == name for step in p.steps]
+        lines.append(f"{name}, as the steps that refused the value declare it:")
+        lines += param_lines(name, {step: declared[step][name] for step in dict.fromkeys(refused)}, root)
+    unknown = list(dict.fromkeys(p.unknown for p in problems if p.unknown))
+    found = {name: close_names(name, declared, root) for name in unknown}
+    for name, close in found.items():
+        if close:
+            lines += [f"close to {shown(name)}:", *close]
+    far = [shown(name) for name, close in found.items() if not close]
+    if far:
+        lines.append(f"no parameter has a name close to {', '.join(far)}")
+    if unknown:
+        lines.append(f"every step's parameters: {command} list")
     return "\n".join(lines)
+
+
+def param_lines(name: str, where: Mapping[str, Param], root: Path) -> list[str]:
+    """One line per way the steps in ``where`` (step -> its :class:`Param` called ``name``)
+    declare it: ``name (type; default D; steps a, b) - help``."""
+    ways: dict[tuple[str, str], list[str]] = {}
+    for step, param in where.items():
+        ways.setdefault((plain_type(param), plain_default(param, root)), []).append(step)
+    lines = []
+    for (kind, default), named in ways.items():
+        helps = [where[step].help for step in named if where[step].help]
+        lines.append(f"    {name} ({kind}; default {default}; step{'s' if len(named) > 1 else ''} {', '.join(named)})"
+                     + (f" - {helps[0]}" if helps else ""))
+    return lines
+
+
+def close_names(name: str, declared: Mapping[str, Mapping[str, Param]], root: Path) -> list[str]:
+    """The parameters whose names are close to ``name``, one line each with the steps that
+    declare it ([] when none is)."""
+    known = list(dict.fromkeys(n for params in declared.values() for n in params))
+    lines: list[str] = []
+    for found in difflib.get_close_matches(str(name), known, n=3, cutoff=0.6):
+        lines += param_lines(found, {step: params[found] for step, params in declared.items() if found in params}, root)
+    return lines

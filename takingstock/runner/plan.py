@@ -20,8 +20,9 @@ from takingstock.core import paths
 from takingstock.data.runcontext import RunContext
 from takingstock.runner import grid as gridmod
 from takingstock.runner.names import name_problems
-from takingstock.runner.params import (Param, check_values, convert, notebook_parameters, read_notebook,
-                                       report, resolve_parameters, runner_values, shown)
+from takingstock.runner.cells import Param, notebook_parameters, read_notebook
+from takingstock.runner.params import (Problem, check_values, convert, report, resolve_parameters, runner_values,
+                                       shown)
 from takingstock.runner.steps import Config, ParameterError, Step, Task
 
 
@@ -50,11 +51,11 @@ def template_values(context: RunContext, root: Path, params: Mapping[str, Any], 
     return values
 
 
-def _context(step: str, params: Mapping[str, Any]) -> tuple[RunContext | None, str]:
+def _context(step: str, params: Mapping[str, Any]) -> tuple[RunContext | None, Problem | None]:
     try:
-        return RunContext.from_params(params), ""
+        return RunContext.from_params(params), None
     except FileNotFoundError as exc:
-        return None, f"step {step!r}: {exc}"
+        return None, Problem(f"step {step!r}: {exc}", (step,))
 
 
 class Plan:
@@ -83,7 +84,7 @@ class Plan:
         resolved = resolve_parameters(self.all_steps, config, self.declared)
         problems = gridmod.unknown_grid_scopes(config.grid, self.all_steps, self.declared)
         if problems:
-            raise ParameterError(report(problems, self.all_steps, self.declared))
+            raise ParameterError(self.report(problems))
         self.output_dir = Path(self._function_params(resolved)["output_dir"])
         self.tasks: list[Task] = []
         problems = []
@@ -92,7 +93,7 @@ class Plan:
             self.tasks += made
             problems += wrong
         if problems:
-            raise ParameterError(report(problems, self.all_steps, self.declared))
+            raise ParameterError(self.report(problems))
         self.by_step = {s.name: [t for t in self.tasks if t.step.name == s.name] for s in self.steps}
 
     # ------------------------------------------------------------ the declaration
@@ -143,7 +144,11 @@ class Plan:
             out[name] = next((r[name] for r in resolved.values() if name in r), value)
         return out
 
-    def _tasks(self, step: Step, resolved: Mapping[str, Mapping[str, Any]]) -> tuple[list[Task], list[str]]:
+    def report(self, problems: Sequence[Problem]) -> str:
+        """The exit-2 message for ``problems`` (:func:`takingstock.runner.params.report`)."""
+        return report(problems, self.all_steps, self.declared, self.root, self.config.command)
+
+    def _tasks(self, step: Step, resolved: Mapping[str, Mapping[str, Any]]) -> tuple[list[Task], list[Problem]]:
         if step.notebook is None:
             params = self._function_params(resolved)
             context, problem = _context(step.name, params)
@@ -157,21 +162,21 @@ class Plan:
         given &= set(declared)
         spec = gridmod.grid_for_step(step, declared, self.config.grid)
         variants: list[tuple[str, dict[str, Any]]] = [("", base)]
-        problems: list[str] = []
+        problems: list[Problem] = []
         if spec is not None:
             name, values = spec
             variants = []
             for variant, value in gridmod.runs(name, values, declared[name]):
                 converted, problem = convert(declared[name], value)
                 if problem:
-                    problems.append(f"--grid {step.name}.{name}: {problem}")
+                    problems.append(Problem(f"--grid {step.name}.{name}: {problem}", (step.name,)))
                     continue
                 variants.append((variant, {**base, name: converted, "variant": variant}))
             given = given | {name}
         if spec is None and "variant" in given and not gridmod.is_run_name(base.get("variant")):
-            return [], [f"parameter 'variant' of step {step.name!r}: {shown(base.get('variant'))} is not a run "
-                        "name: lower-case ASCII letters, digits and '-' only, as a grid value becomes "
-                        "(e.g. 'yemen'); it names the run's files"]
+            return [], [Problem(f"parameter 'variant' of step {step.name!r}: {shown(base.get('variant'))} is not "
+                                "a run name: lower-case ASCII letters, digits and '-' only, as a grid value "
+                                "becomes (e.g. 'yemen'); it names the run's files", (step.name,))]
         tasks = []
         for variant, params in variants:
             wrong = check_values(step.name, declared, params, given) if spec else []
@@ -186,21 +191,21 @@ class Plan:
             stem = context.stem(Path(step.notebook).stem)
             executed = paths.output_folder(self.output_dir, "notebooks") / f"{stem}.ipynb"
             if executed.resolve().parent != paths.output_folder(self.output_dir, "notebooks").resolve():  # checked names only
-                problems.append(f"step {step.name!r}: run name {shown(stem)} would put its notebook outside "
-                                f"{self.output_dir / 'notebooks'}")
+                problems.append(Problem(f"step {step.name!r}: run name {shown(stem)} would put its notebook "
+                                        f"outside {paths.output_folder(self.output_dir, 'notebooks')}", (step.name,)))
                 continue
             fmt = template_values(context, self.root, params, stem)
             tasks.append(Task(step, variant, params, context, fmt, executed))
         return tasks, problems
 
     def _name_problems(self, step: Step, declared: Mapping[str, Param], params: Mapping[str, Any],
-                       given: set[str], context: RunContext) -> list[str]:
+                       given: set[str], context: RunContext) -> list[Problem]:
         """Recipient names given for ``(recipient)`` parameters, checked against the task's data."""
         marked = [n for n in sorted(given) if declared[n].recipient and n in params]
         if not marked:
             return []
         register = context.primary_register
-        return [f"parameter {name!r} of step {step.name!r}: {p}"
+        return [Problem(f"parameter {name!r} of step {step.name!r}: {p}", (step.name,))
                 for name in marked for p in name_problems(params[name], register, context.crosswalk)]
 
     # ------------------------------------------------------------ queries

@@ -37,6 +37,11 @@ to its end (:mod:`takingstock.runner.lock`), and removes the temporaries a kille
 Checks. A task that ran is checked by its step's ``check`` (:class:`~takingstock.runner.steps.Step`)
 before it is recorded; a refusal fails it, unless ``--accept STEP``.
 
+The end. After the step table, one ``note:`` line per thing the user must know, from each
+step's ``notice`` (:class:`~takingstock.runner.steps.Step`) for the tasks that ran or were up to
+date: what the steps recorded (no SIPRI export at hand, catalogue rows rejected, a release
+comparison skipped), read from their files, never computed again. Nothing to say, no line.
+
 Ctrl-C (and SIGTERM, which :func:`takingstock.runner.cli.main` turns into the same) closes the
 run's kernels to new starts and terminates the kernels (and any browser) the run started, again
 every second until the worker threads have ended; started tasks are ``interrupted``, the others
@@ -326,16 +331,37 @@ class Pipeline:
         """The problem the step's check finds in what the task made (None: none, or accepted)."""
         if task.step.check is None:
             return None
-        ctx = StepContext(task.step, dict(task.params), self.plan.output_dir,
-                          [task.executed] if task.executed is not None else [], task.context)
         try:
-            problem = task.step.check(ctx)
+            problem = task.step.check(self.step_context(task))
         except Exception as exc:  # noqa: BLE001 - a check that cannot decide fails the task
             problem = f"step {task.name!r}: its check failed: {type(exc).__name__}: {exc}"
         if problem and task.step.name in self.config.accept:
             self.say(f"[warn ] {problem} (accepted: --accept {task.step.name})")
             return None
         return problem
+
+    def step_context(self, task: Task) -> StepContext:
+        """What a step's ``check`` and ``notice`` receive for ``task``."""
+        return StepContext(task.step, dict(task.params), self.plan.output_dir,
+                           [task.executed] if task.executed is not None else [], task.context,
+                           root=self.plan.root, command=self.config.command)
+
+    def notices(self) -> list[str]:
+        """What the user must know when the run ends: the line of each step's ``notice``
+        (:class:`~takingstock.runner.steps.Step`) for every task that ran or was up to date,
+        each line once, in task order. A notice that cannot be computed says so in its line."""
+        lines: list[str] = []
+        for task in self.plan.tasks:
+            result = self.results.get(task.name)
+            if task.step.notice is None or result is None or result.state not in ("ran", "skipped"):
+                continue
+            try:
+                line = task.step.notice(self.step_context(task))
+            except Exception as exc:  # noqa: BLE001 - a notice never fails a finished run
+                line = f"{task.name}: what it recorded could not be read ({type(exc).__name__}: {exc})"
+            if line and f"note: {line}" not in lines:
+                lines.append(f"note: {line}")
+        return lines
 
     def stop_pending(self, state: str, message: str) -> None:
         for task in self.pending:
@@ -402,6 +428,9 @@ class Pipeline:
         self._stop_early()
         self.cache.save_memos()
         self.say(summary_table(self.ordered()))
+        notes = self.notices()
+        if notes:
+            self.say("\n" + "\n".join(notes))
         return self.ordered()
 
     def _abandon(self, pool: cf.ThreadPoolExecutor) -> None:

@@ -28,6 +28,9 @@ DEFAULT_START_TIMEOUT = 60
 #: The folders every notebook that declares them receives, always as absolute paths.
 SHARED_DIRS = ("raw_dir", "processed_dir", "output_dir")
 
+#: How messages name the pipeline's command (``taking-stock`` says ``taking-stock``: :attr:`Config.command`).
+DEFAULT_COMMAND = "python pipeline.py"
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
 EXIT_TERMINATED = 143  # ... and by SIGTERM (128 + 15)
@@ -45,6 +48,16 @@ def cut(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, saying how much was left out."""
     text = str(text)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+
+
+def shown_path(path: str | os.PathLike, root: str | os.PathLike) -> str:
+    """``path`` relative to ``root`` when inside it, else to the working folder when inside
+    that, else absolute (as a message shows a file to the user)."""
+    path = Path(path).resolve()
+    for base in (Path(root).resolve(), Path.cwd().resolve()):
+        if path.is_relative_to(base):
+            return str(path.relative_to(base))
+    return str(path)
 
 
 def default_dirs(root: str | os.PathLike) -> dict[str, str]:
@@ -96,6 +109,10 @@ class Step:
             ``None`` when its outputs can be used, else a message saying why not (the cleaning
             step: every catalogue row was rejected). The task then fails with that message,
             unless the user accepts it (``--accept STEP``, :attr:`Config.accept`).
+        notice: a callable taking a task's :class:`StepContext` when the run ends, for each task
+            that ran or was up to date, returning one line the user must know from what the
+            task recorded (no SIPRI export at hand, catalogue rows rejected, a comparison
+            skipped), or ``None``. The lines are printed under the step table, each once.
     """
 
     name: str
@@ -109,6 +126,7 @@ class Step:
     prepare: Callable[["StepContext"], Any] | None = None
     holds: tuple[str, ...] = ()
     check: Callable[["StepContext"], str | None] | None = None
+    notice: Callable[["StepContext"], str | None] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,13 +156,25 @@ class Task:
 
 @dataclasses.dataclass
 class StepContext:
-    """What a function step receives."""
+    """What a function step (and a step's ``check`` and ``notice``) receives.
+
+    ``root`` is the project folder and ``command`` the command the user runs the pipeline
+    with (``python pipeline.py`` or ``taking-stock``), for messages that name a path or a
+    command.
+    """
 
     step: Step
     params: dict[str, Any]
     output_dir: Path
     executed_notebooks: list[Path]
     context: "RunContext | None" = None
+    root: Path = paths.ROOT
+    command: str = DEFAULT_COMMAND
+
+    def shown(self, path: str | os.PathLike) -> str:
+        """``path`` as a message names it: relative to the project folder when inside it,
+        else to the working folder when inside that, else absolute."""
+        return shown_path(path, self.root)
 
 
 @dataclasses.dataclass
@@ -187,3 +217,5 @@ class Config:
     lock_wait: float = 0.0
     #: steps whose check (:attr:`Step.check`) the user accepts: the run goes on, with a warning
     accept: tuple[str, ...] = ()
+    #: the command the user runs (named in messages: ``python pipeline.py fetch-sipri``)
+    command: str = DEFAULT_COMMAND
