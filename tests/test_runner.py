@@ -774,12 +774,15 @@ def test_steps_holding_a_large_file_run_one_at_a_time_and_small_ones_side_by_sid
 def test_a_head_start_waits_while_a_step_upstream_still_runs(project):
     """A function step's early (and prepare) calls for a finished task wait while a step that
     its other needs need is still running (a slow step 01 before a large catalogue's notebooks)."""
-    import time
+    import threading
 
     calls, note = _recorder()
+    early_p_called = threading.Event()
 
     def slow(ctx):
-        time.sleep(0.5)
+        # u runs until P's head start for x has happened (or 20 s): no sleep to race a loaded
+        # machine; a scheduler that held P's call while u runs makes this wait time out
+        early_p_called.wait(timeout=20)
         note("u done")
 
     def early(ctx):
@@ -793,6 +796,7 @@ def test_a_head_start_waits_while_a_step_upstream_still_runs(project):
     Y = Step("y", None, needs=("u",), func=lambda ctx: note("y done"))
     def early_p(ctx):
         note("early p", ctx.step.name)
+        early_p_called.set()
 
     F = Step("f", None, needs=("x", "y"), func=lambda ctx: note("f done"), early=early, prepare=prepare)
     # P needs u itself: u running is no reason to hold P's call for x
