@@ -55,6 +55,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from takingstock.data.countries import Crosswalk, is_state_code, load_crosswalk
+
 UNKNOWN = "unknown"
 OTHER = "other"
 ROLES = ("manufacture", "design")
@@ -160,7 +162,7 @@ def select_catalogue(df: pd.DataFrame, catalogue: str) -> pd.DataFrame:
 
 
 def _text_categorical(values: pd.Series) -> bool:
-    """Whether ``values`` is a categorical of text (as :func:`takingstock.data.catalogue.read_processed` reads)."""
+    """Whether ``values`` is a categorical of text (as :func:`takingstock.data.cleaning.read_processed` reads)."""
     return isinstance(values.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(values.cat.categories)
 
 
@@ -231,8 +233,6 @@ def fold_successors(df: pd.DataFrame, crosswalk=None) -> pd.DataFrame:
     both roles (each distinct name resolved once). ``crosswalk``: a ``Crosswalk``, a path to
     one, or None for the committed ``data/raw/country_crosswalk.csv``.
     """
-    from takingstock.data.countries import Crosswalk, load_crosswalk
-
     if not isinstance(crosswalk, Crosswalk):
         crosswalk = load_crosswalk(crosswalk)
     out = df.copy()
@@ -355,16 +355,6 @@ def counted_as(df: pd.DataFrame, role: str = "manufacture") -> dict[str, str]:
         out[str(name)] = (f"{together} (combined in the source's count)" if len(part["raw"].unique()) == len(combined)
                           else f"{name} (with {together}, combined in the source's count)")
     return out
-
-
-def is_state_code(iso) -> pd.Series:
-    """True where ``iso`` is a real ISO 3166 alpha-3 code (current or former state).
-
-    Our own ``X..`` codes (non-state actors, organisations, unknown, joint designs) and empty
-    values are not states. Vectorised: takes any sequence, returns a boolean Series.
-    """
-    codes = pd.Series(iso, dtype="string").fillna("")
-    return (codes.str.len() == 3) & codes.str.isalpha() & ~codes.str.upper().str.startswith("X")
 
 
 def distinct_countries(df: pd.DataFrame, role: str = "manufacture") -> dict:

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from takingstock.core import paths
-from takingstock.analysis.eras import decade
+from takingstock.data.periods import decade, period_of_year
 from takingstock.data.sipri import deal_years
 
 __all__ = [
@@ -206,8 +206,6 @@ def imports_by_decade(deals: pd.DataFrame, recipients, basis: str = "delivery") 
 
 
 def _with_period(rec: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
-    from takingstock.analysis.eras import period_of_year  # owned by the catalogue-code engineer
-
     got = period_of_year(rec["year"], periods)
     rec = rec.copy()
     rec["period_id"] = got["period_id"].astype(str).to_numpy()
@@ -217,7 +215,7 @@ def _with_period(rec: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
 
 def imports_by_period(deals: pd.DataFrame, recipients, periods: pd.DataFrame,
                       basis: str = "delivery", rates: bool = False) -> pd.DataFrame:
-    """Imports per historical period (``periods`` from ``takingstock.analysis.eras.load_periods``):
+    """Imports per historical period (``periods`` from ``takingstock.data.periods.load_periods``):
     ``period_id, period, deals, items, tiv`` in the periods' order (empty periods shown as 0).
 
     With ``rates``, three columns are added: ``years`` (calendar years of the period inside

@@ -244,6 +244,18 @@ def iso_problems(crosswalk: Crosswalk) -> list[str]:
     return problems
 
 
+def is_state_code(iso) -> pd.Series:
+    """True where ``iso`` is a real ISO 3166 alpha-3 code (current or former state).
+
+    Our own ``X..`` codes (non-state actors, organisations, unknown, joint designs: the module
+    docstring's "Kinds and made-up codes") and empty values are not states. A rule of the
+    crosswalk's codes, so it lives here, where the data layer (:mod:`takingstock.data.att`) and
+    the analyses can both use it. Vectorised: takes any sequence, returns a boolean Series.
+    """
+    codes = pd.Series(iso, dtype="string").fillna("")
+    return (codes.str.len() == 3) & codes.str.isalpha() & ~codes.str.upper().str.startswith("X")
+
+
 def load_crosswalk(path: str | Path | None = None) -> Crosswalk:
     """Read and check the crosswalk CSV (default ``data/raw/country_crosswalk.csv``)."""
     path = Path(path) if path is not None else CROSSWALK_PATH

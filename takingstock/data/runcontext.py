@@ -61,6 +61,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from takingstock.core import paths
+from takingstock.data.catalogue_files import catalogue_titles
+from takingstock.data.cleaning import load_processed
+from takingstock.data.periods import load_periods
 
 __all__ = ["RunContext", "Window", "WindowError", "load_windows_table", "DEFAULT_RECIPIENTS"]
 
@@ -288,9 +291,7 @@ class RunContext:
         return sorted({own for own in map(paths.sources_beside, self.catalogue_files()) if own.is_file()})
 
     def catalogue(self):
-        """The processed catalogue (``takingstock.data.catalogue.load_processed`` on the run's folders)."""
-        from takingstock.data.catalogue import load_processed
-
+        """The processed catalogue (:func:`takingstock.data.cleaning.load_processed` on the run's folders)."""
         return load_processed(self.processed_dir, self.raw_dir)
 
     def catalogue_title(self, catalogue: str, short: bool = False) -> str:
@@ -303,7 +304,7 @@ class RunContext:
         ``short``: the publisher and year only ("Amnesty International (2015)"), for chart
         titles and the index's tiles.
         """
-        title = _catalogue_titles(self.raw_dir).get(str(catalogue))
+        title = catalogue_titles(paths.RAW / "datapackage.json", self.raw_dir / "datapackage.json").get(str(catalogue))
         if not title:
             return "the catalogue " + " ".join(str(catalogue).replace("_", " ").split())
         year = re.search(r"\((\d{4})\)", title)
@@ -410,9 +411,7 @@ class RunContext:
                       f"({self.windows_file.name}); this run is for {', '.join(names)}, so the section is left out.")
 
     def period_table(self):
-        """The historical periods (``takingstock.analysis.eras.load_periods``)."""
-        from takingstock.analysis.eras import load_periods
-
+        """The historical periods (:func:`takingstock.data.periods.load_periods`)."""
         return load_periods(self.periods)
 
     # ------------------------------------------------------------------ everything, for a reader
@@ -432,23 +431,6 @@ class RunContext:
             "figures": self.figures_dir, "tables": self.tables_dir, "summaries": self.summaries_dir,
             "notebooks": self.notebooks_dir, "briefings": self.briefings_dir,
         }
-
-
-def _catalogue_titles(raw_dir: Path) -> dict[str, str]:
-    """``{catalogue id: title}`` from the data package of ``raw_dir`` and the committed one."""
-    import json
-
-    titles: dict[str, str] = {}
-    for package in (paths.RAW / "datapackage.json", raw_dir / "datapackage.json"):
-        try:
-            resources = json.loads(package.read_text(encoding="utf-8")).get("resources") or []
-        except (OSError, ValueError):
-            continue
-        for res in resources:
-            name, title = str(res.get("name", "")), str(res.get("title") or "").strip()
-            if name.startswith("catalogue_") and title:
-                titles[name.removeprefix("catalogue_")] = title.split(":", 1)[0].strip()
-    return titles
 
 
 _CACHE: dict[tuple[str, int, int], Any] = {}

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from takingstock.data.cleaning import read_processed
 from takingstock.data.coverage import Coverage
 from takingstock.data.runcontext import RunContext
+from takingstock.data.weapon_types import load_weapon_types
 
 __all__ = ["ClaimContext", "build_context", "build_contexts"]
 
@@ -79,8 +81,6 @@ class ClaimContext:
 
 
 def _load_catalogue(processed_dir: str | Path) -> pd.DataFrame | None:
-    from takingstock.data.catalogue import read_processed
-
     cat_path = Path(processed_dir) / "catalogue.parquet"
     # text columns as categoricals, as the notebooks read it (at 10^6 rows ~120 MB, not ~700 MB)
     return read_processed(cat_path) if cat_path.exists() else None
@@ -106,10 +106,8 @@ def build_contexts(run: RunContext, use_register: bool = True) -> list[ClaimCont
     Raises:
         takingstock.data.sipri.SipriFormatError: an export is damaged or not a SIPRI export.
     """
-    from takingstock.analysis import designs
-
     catalogue = _load_catalogue(run.processed_dir)
-    refs = {"weapon_types": designs.load_weapon_types(run.weapon_types_file), "periods": run.period_table()}
+    refs = {"weapon_types": load_weapon_types(run.weapon_types_file), "periods": run.period_table()}
     found = []
     for path in (run.registers if use_register else ()):
         register = run.read_register(path)
