@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from takingstock.data.catalogue_files import catalogue_titles
+from takingstock.data.catalogue_names import catalogue_titles
 from takingstock.data.runcontext import RunContext
 from takingstock.report import labels, tables
 

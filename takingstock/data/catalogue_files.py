@@ -2,8 +2,7 @@
 
 A *catalogue* is a CSV in the catalogue schema (``docs/CONTRACTS.md``, ``docs/cleaning.md``).
 This module is the first step of cleaning one (:mod:`takingstock.data.cleaning`); the checks of
-the cells are :mod:`takingstock.data.catalogue_checks`. It also names catalogues: the id of a
-file (:func:`catalogue_id`) and the titles the data packages give them (:func:`catalogue_titles`).
+the cells are :mod:`takingstock.data.catalogue_checks`.
 
 Method
 ------
@@ -44,10 +43,8 @@ are checked to give what the csv module and pandas give on the decoded text.
 from __future__ import annotations
 
 import csv as _csv
-import functools
 import glob as _glob
 import io
-import json
 import re
 from pathlib import Path
 from typing import Iterable
@@ -58,7 +55,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from takingstock.core import paths
 
 REQUIRED_COLUMNS = ("record_id", "category", "designation", "count_basis", "confidence",
                     "source_ids")
@@ -73,51 +69,6 @@ _LATIN1_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 class CatalogueFileError(ValueError):
     """A catalogue file that cannot be used at all; the message names the file and why."""
-
-
-def catalogue_id(path: str | Path) -> str:
-    """``catalogue_amnesty_2015.csv`` -> ``amnesty_2015``; any other file -> its stem."""
-    stem = Path(path).stem
-    return stem[len("catalogue_"):] if stem.startswith("catalogue_") and len(stem) > 10 else stem
-
-
-def catalogue_titles(*packages: str | Path) -> dict[str, str]:
-    """``{catalogue id: title}`` from data packages (``datapackage.json``).
-
-    A resource named ``catalogue_<id>`` with a title gives ``<id>`` that title up to its colon
-    ("Amnesty International, Taking Stock (2015)"). Packages are read in the order given, a
-    later one's title replacing an earlier one's; with none given, the committed
-    ``data/raw/datapackage.json``. A package that is missing or not JSON gives no titles.
-    The one reader of catalogue titles: the run context's (:meth:`RunContext.catalogue_title
-    <takingstock.data.runcontext.RunContext.catalogue_title>`) and the labels' of tables and
-    pages (:func:`takingstock.report.labels.catalogue_title`) both read them here.
-    """
-    titles: dict[str, str] = {}
-    for package in packages or (paths.RAW / "datapackage.json",):
-        path = Path(package)
-        try:
-            st = path.stat()
-        except OSError:
-            continue
-        titles.update(_package_titles(str(path), st.st_mtime_ns, st.st_size))
-    return titles
-
-
-@functools.lru_cache(maxsize=8)
-def _package_titles(path: str, mtime_ns: int, size: int) -> dict[str, str]:
-    """The catalogue titles of one package file, read once per version of the file (its
-    modification time and size are part of the key)."""
-    try:
-        package = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    resources = (package.get("resources") if isinstance(package, dict) else None) or []
-    titles = {}
-    for res in resources:
-        name, title = str(res.get("name", "")), str(res.get("title") or "").strip()
-        if name.startswith("catalogue_") and title:
-            titles[name.removeprefix("catalogue_")] = title.split(":", 1)[0].strip()
-    return titles
 
 
 def resolve_paths(catalogues: str | Path | Iterable[str | Path]) -> list[Path]:

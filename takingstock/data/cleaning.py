@@ -59,8 +59,9 @@ from takingstock.data.catalogue_checks import (
     cross_field_problems, known_source_ids, load_source_ids, schema_problems, source_problems,
 )
 from takingstock.data.catalogue_files import (
-    CatalogueFileError, catalogue_id, read_catalogue, release_memory, resolve_paths,
+    CatalogueFileError, read_catalogue, release_memory, resolve_paths,
 )
+from takingstock.data.catalogue_names import catalogue_id
 from takingstock.data.design_era import add_design_columns
 from takingstock.data.periods import add_eras, load_periods
 

@@ -19,7 +19,7 @@ Method
   and keeps the headers distinct (``period_id`` beside ``period`` reads "Period code").
 * :func:`catalogue_title` turns a catalogue id into its short title (the part of its title in
   ``data/raw/datapackage.json`` before the colon, as
-  :func:`takingstock.data.catalogue_files.catalogue_titles` reads it: ``amnesty_2015`` ->
+  :func:`takingstock.data.catalogue_names.catalogue_titles` reads it: ``amnesty_2015`` ->
   "Amnesty International, Taking Stock (2015)", ``car_2014_ammunition`` -> "Conflict Armament
   Research (2014)": the part up to the year when that is distinct); a catalogue of the user's own that the data
   package does not list reads as its id in words (``my_items`` -> "My items").
@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from takingstock.core import paths
-from takingstock.data.catalogue_files import catalogue_titles
+from takingstock.data.catalogue_names import catalogue_titles
 
 #: The en dash a reader sees for a missing value (never "nan" or "None").
 MISSING = "\u2013"
@@ -171,7 +171,7 @@ def catalogue_title(catalogue_id: object, datapackage: str | Path | None = None)
     """A catalogue id as a reader's title: ``amnesty_2015`` -> "Amnesty International, Taking
     Stock (2015)"; an id the data package does not list reads as its words (``my_items`` -> "My
     items"). ``datapackage``: the data package to read titles from (default: the project's),
-    through :func:`takingstock.data.catalogue_files.catalogue_titles`."""
+    through :func:`takingstock.data.catalogue_names.catalogue_titles`."""
     cid = str(catalogue_id)
     titles = _short_titles(tuple(catalogue_titles(datapackage or paths.RAW / "datapackage.json").items()))
     if cid in titles:
