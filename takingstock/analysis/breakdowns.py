@@ -553,19 +553,3 @@ def unknown_share(table: pd.DataFrame, label: str) -> float:
     row = table[table[label].astype(str) == UNKNOWN]
     return float(row["share"].sum()) if len(row) else 0.0
 
-
-def source_line(df: pd.DataFrame, catalogue: str) -> str:
-    """Figure source line for a catalogue: its title (``labels.catalogue_title``, not its id), its
-    source ids (in order of first appearance) and who calculated. Each distinct ``source_ids``
-    cell is split once (a catalogue of 10^6 rows has few)."""
-    from takingstock.report.labels import catalogue_title
-
-    ids: list[str] = []
-    if "source_ids" in df:
-        for cell in pd.unique(df["source_ids"].dropna().astype(str).to_numpy(dtype=object)):
-            ids += [s.strip() for s in cell.split(";") if s.strip()]
-    first = list(dict.fromkeys(ids))[:4]
-    more = f" and {len(set(ids)) - len(first)} more" if len(set(ids)) > len(first) else ""
-    return (f"Source: catalogue '{catalogue_title(catalogue)}' ({', '.join(first)}{more}; see data/raw/sources.csv); "
-            "calculations by taking-stock")
-

@@ -166,12 +166,6 @@ def designs_of_state_before(frame: pd.DataFrame, states: Iterable[str] | None, u
             "rows": list(dict.fromkeys(placed.loc[hit, "designation"].astype(str)))}
 
 
-def design_source_line(frame: pd.DataFrame, catalogue: str) -> str:
-    """Figure source line for an era-of-design figure: the catalogue's, plus the reference."""
-    return (f"{breakdowns.source_line(frame, catalogue)}; years of design from "
-            "data/raw/weapon_types.csv (the pages it names)")
-
-
 def reference_table(types: pd.DataFrame) -> pd.DataFrame:
     """The reference as a reader's table: each type, its state and year of design, and sources."""
     t = types

@@ -227,7 +227,7 @@ def iso_problems(crosswalk: Crosswalk) -> list[str]:
     Returns:
         One message per problem (empty when every code checks out).
     """
-    import pycountry  # only the maintainers' check needs it
+    import pycountry  # lazy: only the maintainers' check needs it
 
     problems = []
     for row in crosswalk.table.drop_duplicates("state").itertuples(index=False):

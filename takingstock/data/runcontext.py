@@ -296,7 +296,7 @@ class RunContext:
 
     def catalogue(self):
         """The processed catalogue (:func:`takingstock.data.cleaning.load_processed` on the run's folders)."""
-        from takingstock.data.cleaning import load_processed  # not at the top: see the note there
+        from takingstock.data.cleaning import load_processed  # lazy: pandas and pyarrow (see the note at the imports)
 
         return load_processed(self.processed_dir, self.raw_dir)
 
@@ -418,7 +418,7 @@ class RunContext:
 
     def period_table(self):
         """The historical periods (:func:`takingstock.data.periods.load_periods`)."""
-        from takingstock.data.periods import load_periods  # not at the top: see the note there
+        from takingstock.data.periods import load_periods  # lazy: pandas and pyarrow (see the note at the imports)
 
         return load_periods(self.periods)
 
