@@ -99,9 +99,9 @@ def built_report():
 def processed_dir(tmp_path_factory):
     """The committed catalogues cleaned into a temporary processed folder (shared by the claims
     and follow-up tests)."""
-    from takingstock.data import catalogue as cat
+    from takingstock.data import cleaning
 
-    result = cat.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
+    result = cleaning.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
     proc = tmp_path_factory.mktemp("processed")
-    cat.write_outputs(result, proc)
+    cleaning.write_outputs(result, proc)
     return proc

@@ -14,8 +14,8 @@ from takingstock.core import paths
 @pytest.fixture(scope="module")
 def processed():
     """The processed catalogue built from the committed raw catalogues (as step 01 does)."""
-    catalogue = pytest.importorskip("takingstock.data.catalogue")
-    return catalogue.clean_catalogues(str(paths.RAW / "catalogue_*.csv")).clean
+    cleaning = pytest.importorskip("takingstock.data.cleaning")
+    return cleaning.clean_catalogues(str(paths.RAW / "catalogue_*.csv")).clean
 
 
 def _share(table, state):
@@ -101,13 +101,13 @@ def test_fold_successors_merges_soviet_union_into_russia(processed):
 
 
 def test_eras_and_year_filter(processed):
-    from takingstock.analysis import eras
+    from takingstock.data.periods import load_periods
 
     ai = b.select_catalogue(processed, "amnesty_2015")
     dec = b.by_decade(ai)
     assert dec.iloc[-1]["decade"] == "unknown"
     assert round(b.unknown_share(dec, "decade"), 1) == round(42 / 48 * 100, 1)
-    per = b.by_period(ai, eras.load_periods())
+    per = b.by_period(ai, load_periods())
     assert len(per) == 8 and per["count"].sum() == 48 and per["count"].dtype == "int64"
     f = b.filter_years(ai, 1970, 1990)
     assert len(f) == 4 and f.attrs["year_filter"]["rows_unknown_year"] == 42
@@ -207,7 +207,7 @@ def test_notebook_02_with_a_year_range_skips_catalogues_left_empty(tmp_path, mon
     assert made == ["02_amnesty_2015_manufacture.csv"]
     kept = pd.read_csv(out / "tables" / "02_amnesty_2015_manufacture.csv")
     dated = b.filter_years(b.select_catalogue(
-        pytest.importorskip("takingstock.data.catalogue").clean_catalogues(str(paths.RAW / "catalogue_*.csv")).clean,
+        pytest.importorskip("takingstock.data.cleaning").clean_catalogues(str(paths.RAW / "catalogue_*.csv")).clean,
         "amnesty_2015"), 1990, 2020)
     assert kept["count"].sum() == dated["count"].sum() > 0
 

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from takingstock.data import catalogue, countries
-from takingstock.analysis import eras
+from takingstock.data import catalogue_checks, catalogue_files, cleaning, countries
+from takingstock.data.periods import load_periods
 from takingstock.core import paths
-from takingstock.data.catalogue import CatalogueFileError
+from takingstock.data.catalogue_files import CatalogueFileError
 
 FIX = Path(__file__).parent / "fixtures" / "catalogue"
 
@@ -25,12 +25,12 @@ def cw():
 
 @pytest.fixture(scope="module")
 def periods():
-    return eras.load_periods(FIX / "periods.csv")
+    return load_periods(FIX / "periods.csv")
 
 
 @pytest.fixture(scope="module")
 def broken(cw, periods):
-    return catalogue.clean_catalogues(FIX / "catalogue_broken.csv", cw, periods,
+    return cleaning.clean_catalogues(FIX / "catalogue_broken.csv", cw, periods,
                                       sources=FIX / "sources.csv")
 
 
@@ -98,7 +98,7 @@ def test_processed_columns(broken):
 
 
 def test_folding_successors(cw, periods):
-    r = catalogue.clean_catalogues(FIX / "catalogue_broken.csv", cw, periods, fold_successors=True)
+    r = cleaning.clean_catalogues(FIX / "catalogue_broken.csv", cw, periods, fold_successors=True)
     states = r.clean.set_index("record_id")["manufacture_state"]
     assert (states["ok-1"], states["ok-3"]) == ("Russia", "Germany")
 
@@ -106,7 +106,7 @@ def test_folding_successors(cw, periods):
 def test_unknown_source_ids_rejected(cw, periods, tmp_path):
     f = tmp_path / "catalogue_src.csv"
     f.write_text((FIX / "catalogue_broken.csv").read_text().replace("src-b,folding", "src-zz,folding"))
-    r = catalogue.clean_catalogues(f, cw, periods, sources={"src-a", "src-b"})
+    r = cleaning.clean_catalogues(f, cw, periods, sources={"src-a", "src-b"})
     assert "src-zz" in _reasons(r, "ok-3")["reason"]
 
 
@@ -117,11 +117,11 @@ def test_unknown_source_ids_rejected(cw, periods, tmp_path):
 ])
 def test_unusable_files_stop_with_the_file_named(cw, periods, name, match):
     with pytest.raises(CatalogueFileError, match=match) as info:
-        catalogue.clean_catalogues(FIX / name, cw, periods)
+        cleaning.clean_catalogues(FIX / name, cw, periods)
     assert name in str(info.value)
 
 
-HEADER = ",".join(catalogue.RAW_COLUMNS)
+HEADER = ",".join(catalogue_files.RAW_COLUMNS)
 
 
 def _row(record_id, extra=""):
@@ -132,7 +132,7 @@ def test_duplicated_column_header_stops_with_file_and_column(cw, periods, tmp_pa
     f = tmp_path / "catalogue_dupe.csv"
     f.write_text(HEADER + ",quantity\n" + _row("r-1", ",5") + "\n")
     with pytest.raises(CatalogueFileError, match="appear twice in the header: quantity") as info:
-        catalogue.clean_catalogues(f, cw, periods)
+        cleaning.clean_catalogues(f, cw, periods)
     assert "catalogue_dupe.csv" in str(info.value)
 
 
@@ -140,7 +140,7 @@ def test_blank_lines_are_rows_rejected_as_empty(cw, periods, tmp_path):
     f = tmp_path / "catalogue_blank.csv"
     lines = [HEADER, _row("r-1"), "", _row("r-3"), ",,,,,,,,,,,,,", _row("r-5").replace("1975,1975", "1975,1900"), ""]
     f.write_text("\n".join(lines) + "\n")
-    r = catalogue.clean_catalogues(f, cw, periods)
+    r = cleaning.clean_catalogues(f, cw, periods)
     rep = r.report.iloc[0]
     assert (rep.raw_rows, rep.clean_rows, rep.rejected_rows) == (6, 2, 4)
     assert dict(zip(r.clean["record_id"], r.clean["source_row"])) == {"r-1": 1, "r-3": 3}
@@ -154,20 +154,20 @@ def test_trailing_comma_on_data_rows_stops_naming_the_rows(cw, periods, tmp_path
     f = tmp_path / "catalogue_trailing.csv"
     f.write_text("\n".join([HEADER, _row("r-1"), _row("r-2", ","), _row("r-3", ",")]) + "\n")
     with pytest.raises(CatalogueFileError, match=r"2 data row\(s\) have more fields.*row 2 has 15.*rows 2, 3"):
-        catalogue.clean_catalogues(f, cw, periods)
+        cleaning.clean_catalogues(f, cw, periods)
     every = tmp_path / "catalogue_every.csv"  # a trailing comma on every data row, not the header
     every.write_text("\n".join([HEADER, _row("r-1", ","), _row("r-2", ",")]) + "\n")
     with pytest.raises(CatalogueFileError, match="catalogue_every.csv: 2 data row"):
-        catalogue.clean_catalogues(every, cw, periods)
+        cleaning.clean_catalogues(every, cw, periods)
 
 
 def test_glob_matching_nothing_is_an_error(cw, periods, tmp_path):
     with pytest.raises(CatalogueFileError, match="no catalogue file matches"):
-        catalogue.clean_catalogues(str(tmp_path / "catalogue_*.csv"), cw, periods)
+        cleaning.clean_catalogues(str(tmp_path / "catalogue_*.csv"), cw, periods)
 
 
 def test_latin1_and_bom_files(cw, periods):
-    r = catalogue.clean_catalogues([FIX / "catalogue_latin1.csv", FIX / "catalogue_bom.csv"], cw, periods)
+    r = cleaning.clean_catalogues([FIX / "catalogue_latin1.csv", FIX / "catalogue_bom.csv"], cw, periods)
     assert dict(zip(r.report["source_file"], r.report["encoding"])) == {
         "catalogue_latin1.csv": "latin-1", "catalogue_bom.csv": "utf-8-sig"}
     by_id = r.clean.set_index("record_id")
@@ -177,7 +177,7 @@ def test_latin1_and_bom_files(cw, periods):
 
 
 def test_write_outputs(broken, tmp_path):
-    written = catalogue.write_outputs(broken, tmp_path)
+    written = cleaning.write_outputs(broken, tmp_path)
     clean = pd.read_parquet(written["catalogue"])
     rejected = pd.read_csv(written["rejected"], dtype=str, keep_default_na=False)
     report = pd.read_csv(written["cleaning_report"])
@@ -190,7 +190,7 @@ def test_write_outputs(broken, tmp_path):
 def test_check_accounting_catches_a_lost_row():
     bad = pd.DataFrame([{"source_file": "x.csv", "raw_rows": 5, "clean_rows": 3, "rejected_rows": 1}])
     with pytest.raises(AssertionError, match="rows lost"):
-        catalogue.check_accounting(bad)
+        cleaning.check_accounting(bad)
 
 
 @pytest.mark.slow
@@ -208,11 +208,11 @@ def test_million_rows_clean_with_every_rejection_counted(cw, periods, tmp_path):
         "confidence": "own", "source_ids": "src-a", "notes": ""})
     f = tmp_path / "catalogue_big.csv"
     frame.to_csv(f, index=False)
-    r = catalogue.clean_catalogues(f, cw, periods)
+    r = cleaning.clean_catalogues(f, cw, periods)
     rep = r.report.iloc[0]
     assert rep.raw_rows == n == rep.clean_rows + rep.rejected_rows
     narnia = frame["country_of_manufacture"] == "Narnia"
-    in_range = frame["year_from"].between(catalogue.YEAR_MIN, catalogue.YEAR_MAX)
+    in_range = frame["year_from"].between(catalogue_checks.YEAR_MIN, catalogue_checks.YEAR_MAX)
     assert rep.clean_rows == (~narnia & in_range).sum()
     assert (r.problems["column"] == "country_of_manufacture").sum() == narnia.sum()
     assert (r.problems["column"] == "year_from").sum() == (~in_range).sum()
@@ -223,7 +223,7 @@ def test_million_rows_clean_with_every_rejection_counted(cw, periods, tmp_path):
 
 def _clean(name, cw, periods, **kw):
     """Clean one fixture file; assert raw = clean + rejected; return the result."""
-    r = catalogue.clean_catalogues(FIX / name if isinstance(name, str) else name, cw, periods, **kw)
+    r = cleaning.clean_catalogues(FIX / name if isinstance(name, str) else name, cw, periods, **kw)
     rep = r.report.iloc[0]
     assert rep.raw_rows == rep.clean_rows + rep.rejected_rows == len(r.clean) + len(r.rejected)
     return r
@@ -260,7 +260,7 @@ def test_huge_numbers_file_keeps_its_good_rows_with_exact_counts(cw, periods):
     r = _clean("catalogue_huge_numbers.csv", cw, periods)
     assert (r.report.iloc[0].raw_rows, len(r.clean), len(r.rejected)) == (10, 4, 6)
     by_id = r.clean.set_index("record_id")
-    assert by_id.at["q-max", "count"] == catalogue.MAX_QUANTITY == 10**9
+    assert by_id.at["q-max", "count"] == catalogue_checks.MAX_QUANTITY == 10**9
     assert by_id.at["q-zero", "count"] == 0
     assert by_id.at["y-digits", "year_to"] == 1975  # leading zeros are not digits of the number
     assert r.clean["count"].sum() == 10**9 + 0 + 1 + 3
@@ -289,7 +289,7 @@ def test_largest_quantity_over_many_rows_gives_exact_totals_and_shares(cw, perio
     f.write_text("\n".join([header] + rows) + "\n", encoding="utf-8")
     r = _clean(f, cw, periods)
     assert len(r.clean) == n and r.clean["count"].dtype == "int64"
-    assert int(r.clean["count"].sum()) == sum([catalogue.MAX_QUANTITY] * n) == 2 * 10**14
+    assert int(r.clean["count"].sum()) == sum([catalogue_checks.MAX_QUANTITY] * n) == 2 * 10**14
     made = breakdowns.by_country(r.clean, "manufacture").set_index("state")
     assert made.at["United States", "count"] == 150_000 * 10**9
     assert made.at["Soviet Union", "count"] == 50_000 * 10**9
@@ -300,17 +300,17 @@ def test_largest_quantity_over_many_rows_gives_exact_totals_and_shares(cw, perio
 
 def test_the_quantity_bound_keeps_every_sum_exact():
     """The argument of ``check_total``, in numbers: no realistic file can overflow."""
-    rows_before_int64_overflow = (2**63 - 1) // catalogue.MAX_QUANTITY
+    rows_before_int64_overflow = (2**63 - 1) // catalogue_checks.MAX_QUANTITY
     assert rows_before_int64_overflow > 9 * 10**9  # > 9 billion rows, far beyond memory
-    assert catalogue.MAX_TOTAL // catalogue.MAX_QUANTITY > 9 * 10**6  # 9 million rows at 10^9
-    assert float(catalogue.MAX_TOTAL) == catalogue.MAX_TOTAL  # 2^53: exact as a float too
+    assert catalogue_checks.MAX_TOTAL // catalogue_checks.MAX_QUANTITY > 9 * 10**6  # 9 million rows at 10^9
+    assert float(catalogue_checks.MAX_TOTAL) == catalogue_checks.MAX_TOTAL  # 2^53: exact as a float too
 
 
 def test_a_total_beyond_the_exact_limit_stops_naming_the_file(cw, periods, monkeypatch):
-    monkeypatch.setattr(catalogue, "MAX_TOTAL", 10**9)  # the fixture's clean rows hold 10^9 + 4
+    monkeypatch.setattr(catalogue_checks, "MAX_TOTAL", 10**9)  # the fixture's clean rows hold 10^9 + 4
     with pytest.raises(CatalogueFileError, match=r"catalogue_huge_numbers.csv: the quantities .* "
                        r"add up to 1,000,000,004, more than 1,000,000,000"):
-        catalogue.clean_catalogues(FIX / "catalogue_huge_numbers.csv", cw, periods)
+        cleaning.clean_catalogues(FIX / "catalogue_huge_numbers.csv", cw, periods)
 
 
 @pytest.mark.parametrize("record_id,row,column,value,reason", [
@@ -388,7 +388,7 @@ def test_semicolon_file_with_an_unquoted_source_list_names_the_row(cw, periods, 
                  .replace('"src-a;src-b"', "src-a;src-b"), encoding="utf-8")
     with pytest.raises(CatalogueFileError, match=r"catalogue_semi_unquoted.csv: 1 data row\(s\) have "
                        r"more fields than the header's 14 \(row 2 has 15.*;-separated: a cell holding ';'"):
-        catalogue.clean_catalogues(f, cw, periods)
+        cleaning.clean_catalogues(f, cw, periods)
 
 
 def test_a_semicolon_file_missing_a_column_says_how_it_was_read(cw, periods, tmp_path):
@@ -396,7 +396,7 @@ def test_a_semicolon_file_missing_a_column_says_how_it_was_read(cw, periods, tmp
     f.write_text("record_id;category;designation;count_basis;confidence\nx;rifle;X;item;own\n")
     with pytest.raises(CatalogueFileError, match=r"catalogue_semi_missing.csv: missing required "
                        r"column\(s\): source_ids .*read as ;-separated"):
-        catalogue.clean_catalogues(f, cw, periods)
+        cleaning.clean_catalogues(f, cw, periods)
 
 
 def test_cr_only_line_ends_are_read(cw, periods):
@@ -423,7 +423,7 @@ def test_crlf_and_mixed_line_ends_are_read_alike(cw, periods, tmp_path):
 def test_header_only_file_stops_at_once(cw, periods):
     with pytest.raises(CatalogueFileError, match=r"catalogue_header_only.csv: the file has a header "
                        r"but no data rows$"):
-        catalogue.clean_catalogues([FIX / "catalogue_broken.csv", FIX / "catalogue_header_only.csv"],
+        cleaning.clean_catalogues([FIX / "catalogue_broken.csv", FIX / "catalogue_header_only.csv"],
                                    cw, periods)
 
 
@@ -432,7 +432,7 @@ def test_header_and_blank_lines_only_stops_saying_so(cw, periods, tmp_path):
     f.write_text((FIX / "catalogue_header_only.csv").read_text() + "\n\n")
     with pytest.raises(CatalogueFileError, match=r"catalogue_blank_only.csv: the file has a header "
                        r"but no data rows \(only 2 blank line\(s\) after it\)"):
-        catalogue.clean_catalogues(f, cw, periods)
+        cleaning.clean_catalogues(f, cw, periods)
 
 
 def test_large_field_rejects_its_row_only(cw, periods):
@@ -482,7 +482,7 @@ def test_catalogues_takes_a_list_of_paths_and_globs(tmp_path, monkeypatch):
     inputs = expand(clean.step.inputs, clean.fmt)
     cats = sorted(p.name for p in inputs if p.name.startswith("catalogue_"))
     assert cats == ["catalogue_a.csv", "catalogue_b.csv", "catalogue_c.csv"]  # not data/raw's
-    assert catalogue.resolve_paths(params["catalogues"]) == [
+    assert catalogue_files.resolve_paths(params["catalogues"]) == [
         tmp_path / "catalogue_a.csv", tmp_path / "more" / "catalogue_b.csv", tmp_path / "more" / "catalogue_c.csv"]
 
 
@@ -537,7 +537,7 @@ def real(cw):
     files = sorted(paths.RAW.glob("catalogue_*.csv"))
     if len(files) < 3 or not (paths.RAW / "periods.csv").exists():
         pytest.skip("raw catalogues not committed yet")
-    return catalogue.clean_catalogues(files, cw, eras.load_periods(),
+    return cleaning.clean_catalogues(files, cw, load_periods(),
                                       sources=paths.RAW / "sources.csv")
 
 
@@ -566,8 +566,8 @@ def test_real_car_2014_soviet_figure_kept_apart_then_folded(real, cw):
     assert c["count"].sum() == 1730
     assert c.loc[c["manufacture_state"] == "Soviet Union", "count"].sum() == 492
     assert c.loc[c["manufacture_successor"] == "Russia", "count"].sum() == 492
-    folded = catalogue.clean_catalogues(paths.RAW / "catalogue_car_2014_ammunition.csv", cw,
-                                        eras.load_periods(), fold_successors=True).clean
+    folded = cleaning.clean_catalogues(paths.RAW / "catalogue_car_2014_ammunition.csv", cw,
+                                        load_periods(), fold_successors=True).clean
     assert folded["count"].sum() == 1730
     assert folded.loc[folded["manufacture_state"] == "Russia", "count"].sum() == 492
     assert "Soviet Union" not in set(folded["manufacture_state"])
@@ -582,7 +582,7 @@ def test_load_processed_fallback_uses_raw_dirs_reference_tables(tmp_path, capsys
     # raw_dir's own crosswalk puts the Soviet Union in another bloc than the committed one.
     (raw / "country_crosswalk.csv").write_text(text.replace("SUN,Russia,Warsaw Pact", "SUN,Russia,NATO"),
                                                encoding="utf-8")
-    got = catalogue.load_processed(tmp_path / "nothing_here", raw)
+    got = cleaning.load_processed(tmp_path / "nothing_here", raw)
     assert "not found: cleaning" in capsys.readouterr().out
     assert set(got.loc[got["manufacture_state"] == "Soviet Union", "manufacture_bloc"]) == {"NATO"}
 
@@ -605,7 +605,7 @@ def test_notebook_01_runs_under_papermill(tmp_path):
 
 
 def test_load_processed_reads_step_01_output_or_cleans_in_memory(tmp_path, capsys):
-    from takingstock.data.catalogue import clean_catalogues, load_processed, write_outputs
+    from takingstock.data.cleaning import clean_catalogues, load_processed, write_outputs
 
     in_memory = load_processed(tmp_path, paths.RAW)
     assert "not found: cleaning" in capsys.readouterr().out
@@ -616,7 +616,7 @@ def test_load_processed_reads_step_01_output_or_cleans_in_memory(tmp_path, capsy
 
 
 def test_processed_catalogue_is_read_with_categorical_text_and_the_same_values(tmp_path):
-    from takingstock.data.catalogue import clean_catalogues, read_processed, write_outputs
+    from takingstock.data.cleaning import clean_catalogues, read_processed, write_outputs
 
     write_outputs(clean_catalogues(str(paths.RAW / "catalogue_*.csv")), tmp_path)
     plain = pd.read_parquet(tmp_path / "catalogue.parquet")

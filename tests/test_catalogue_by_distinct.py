@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from takingstock.data import catalogue, countries
-from takingstock.analysis import eras
+from takingstock.data import catalogue_checks, catalogue_files, cleaning, countries
+from takingstock.data.periods import add_eras, load_periods
 from takingstock.core import paths
 
 FIX = paths.ROOT / "tests" / "fixtures" / "catalogue"
@@ -18,7 +18,7 @@ FIX = paths.ROOT / "tests" / "fixtures" / "catalogue"
 
 @pytest.fixture(scope="module")
 def periods():
-    return eras.load_periods(FIX / "periods.csv")
+    return load_periods(FIX / "periods.csv")
 
 
 def _typed(n: int = 3000, seed: int = 14) -> pd.DataFrame:
@@ -49,15 +49,15 @@ def _sorted(problems: pd.DataFrame) -> list[tuple]:
 
 
 def test_schema_checks_on_distinct_values_find_what_pandera_finds_on_the_rows():
-    typed, _ = catalogue.coerce_types(_typed())
-    got = catalogue.schema_problems(typed)
+    typed, _ = catalogue_checks.coerce_types(_typed())
+    got = catalogue_checks.schema_problems(typed)
     import pandera.errors
 
     with pytest.raises(pandera.errors.SchemaErrors) as err:
-        catalogue.SCHEMA.validate(typed[list(catalogue.RAW_COLUMNS)], lazy=True)
+        catalogue_checks.catalogue_schema().validate(typed[list(catalogue_files.RAW_COLUMNS)], lazy=True)
     fc = err.value.failure_cases
     fc = fc[fc["index"].notna()]
-    expected = sorted(zip(fc["index"].astype(int), fc["column"], fc["column"].map(catalogue.SCHEMA_REASONS)))
+    expected = sorted(zip(fc["index"].astype(int), fc["column"], fc["column"].map(catalogue_checks.SCHEMA_REASONS)))
     assert _sorted(got) == expected
     # e.g. the category column: every row holding "rifles" or "" fails, and no other
     bad_category = int(typed["category"].isin(["rifles", ""]).sum())
@@ -66,8 +66,8 @@ def test_schema_checks_on_distinct_values_find_what_pandera_finds_on_the_rows():
 
 def test_numbers_parsed_once_per_distinct_text_as_on_the_rows():
     text = _typed()["year_from"]
-    values, reason = catalogue.by_distinct_value(text, lambda t: catalogue.parse_whole_numbers(t, "year_from"))
-    row_values, row_reason = catalogue.parse_whole_numbers(text, "year_from")
+    values, reason = catalogue_checks.by_distinct_value(text, lambda t: catalogue_checks.parse_whole_numbers(t, "year_from"))
+    row_values, row_reason = catalogue_checks.parse_whole_numbers(text, "year_from")
     assert values.dtype == row_values.dtype == "Int64"
     assert values.equals(row_values) and (reason.to_numpy() == row_reason.to_numpy()).all()
     assert int(values.sum()) == int((text == "1970").sum()) * 1970 + int((text == "1700").sum()) * 1700 \
@@ -75,14 +75,14 @@ def test_numbers_parsed_once_per_distinct_text_as_on_the_rows():
 
 
 def test_distinct_values_declines_a_column_of_mostly_distinct_values():
-    assert catalogue.distinct_values(pd.Series([f"r-{i}" for i in range(10)], dtype="str")) is None
-    codes, distinct = catalogue.distinct_values(pd.Series(["a", "b", "a", "a"], dtype="str"))
+    assert catalogue_checks.distinct_values(pd.Series([f"r-{i}" for i in range(10)], dtype="str")) is None
+    codes, distinct = catalogue_checks.distinct_values(pd.Series(["a", "b", "a", "a"], dtype="str"))
     assert list(codes) == [0, 1, 0, 0] and list(distinct) == ["a", "b"]
 
 
 def test_source_ids_checked_once_per_distinct_cell():
     typed = _typed()
-    got = catalogue.source_problems(typed, {"src-a", "src-b"})
+    got = catalogue_checks.source_problems(typed, {"src-a", "src-b"})
     ids = typed["source_ids"].str.split(";").explode().str.strip()  # the same rule on the rows
     unknown = ids[(ids != "") & ~ids.isin({"src-a", "src-b"})].groupby(level=0).agg(", ".join)
     assert list(got["row"]) == list(unknown.index)
@@ -93,7 +93,7 @@ def test_source_ids_checked_once_per_distinct_cell():
 def test_country_lookups_per_distinct_name_match_the_crosswalk_on_the_rows():
     typed = _typed()
     crosswalk = countries.load_crosswalk()
-    problems, lookups = catalogue.country_problems(typed, crosswalk)
+    problems, lookups = catalogue_checks.country_problems(typed, crosswalk)
     on_rows = crosswalk.lookup(typed["country_of_manufacture"], errors="mark")
     assert lookups["country_of_manufacture"].equals(on_rows)
     unknown = typed["country_of_manufacture"] == "Atlantis"
@@ -105,8 +105,8 @@ def test_eras_per_distinct_pair_of_years_are_add_eras_on_the_rows(periods):
     years = pd.DataFrame({"year_from": pd.array(rng.choice([1970, 1985, 2014, None], 500), dtype="Int64"),
                           "year_to": pd.array(rng.choice([1980, 1990, None], 500), dtype="Int64")},
                          index=np.arange(500) * 2)  # an index other than 0..n-1, as clean rows have
-    got = catalogue.add_eras_by_distinct_years(years, periods)
-    expected = eras.add_eras(years, periods)
+    got = cleaning.add_eras_by_distinct_years(years, periods)
+    expected = add_eras(years, periods)
     assert got.equals(expected) and got.dtypes.equals(expected.dtypes)
     assert (got["period_id"] == "iran_iraq_war").sum() == expected["period_id"].eq("iran_iraq_war").sum() > 0
 
@@ -115,9 +115,9 @@ def test_eras_per_distinct_pair_of_years_are_add_eras_on_the_rows(periods):
                                   "catalogue_car_2017_weapons.csv"])
 def test_committed_catalogues_take_the_fast_reader_and_read_as_pandas_does(name, monkeypatch):
     path = paths.RAW / name
-    fast, _ = catalogue.read_catalogue(path)
-    monkeypatch.setattr(catalogue, "_parse_with_arrow", _pandas_on_bytes)
-    slow, _ = catalogue.read_catalogue(path)
+    fast, _ = catalogue_files.read_catalogue(path)
+    monkeypatch.setattr(catalogue_files, "_parse_with_arrow", _pandas_on_bytes)
+    slow, _ = catalogue_files.read_catalogue(path)
     assert fast.equals(slow) and fast.dtypes.equals(slow.dtypes) and len(fast) > 0
 
 
@@ -152,12 +152,12 @@ def test_processed_parquet_is_the_same_file_whichever_reader_read_the_catalogue(
         "notes": rng.choice(["", 'said "new"', "two\nlines"], n)})
     f = tmp_path / "catalogue_big.csv"
     frame.to_csv(f, index=False)
-    fast = catalogue.clean_catalogues(f, periods=periods)
-    catalogue.write_outputs(fast, tmp_path / "fast")
-    monkeypatch.setattr(catalogue, "_parse_with_arrow", _pandas_on_bytes)
-    catalogue.write_outputs(catalogue.clean_catalogues(f, periods=periods), tmp_path / "slow")
-    monkeypatch.setattr(catalogue, "read_catalogue", _read_as_pandas_reads_text)
-    catalogue.write_outputs(catalogue.clean_catalogues(f, periods=periods), tmp_path / "text")
+    fast = cleaning.clean_catalogues(f, periods=periods)
+    cleaning.write_outputs(fast, tmp_path / "fast")
+    monkeypatch.setattr(catalogue_files, "_parse_with_arrow", _pandas_on_bytes)
+    cleaning.write_outputs(cleaning.clean_catalogues(f, periods=periods), tmp_path / "slow")
+    monkeypatch.setattr(cleaning, "read_catalogue", _read_as_pandas_reads_text)
+    cleaning.write_outputs(cleaning.clean_catalogues(f, periods=periods), tmp_path / "text")
     for name in ("catalogue.parquet", "rejected.csv", "problems.csv", "cleaning_report.csv"):
         assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "slow" / name).read_bytes(), name
         assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "text" / name).read_bytes(), name

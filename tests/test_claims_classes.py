@@ -32,13 +32,13 @@ def all_claims():
 
 @pytest.fixture(scope="module")
 def real_ctx(tmp_path_factory):
-    from takingstock.data import catalogue as cat
+    from takingstock.data import cleaning
 
     if not paths.SHARED_SIPRI.is_dir():
         pytest.skip(f"real SIPRI exports not found at {paths.SHARED_SIPRI}")
-    result = cat.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
+    result = cleaning.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
     proc = tmp_path_factory.mktemp("classes_processed")
-    cat.write_outputs(result, proc)
+    cleaning.write_outputs(result, proc)
     run = RunContext(raw_dir=paths.SHARED_SIPRI / "none", processed_dir=proc,
                      sipri_register=paths.SHARED_SIPRI / R26)
     return claims.build_context(run)

@@ -38,11 +38,11 @@ BOTH_SIDES = {"iraq-iran-common-suppliers-1980-88", "both-sides-sipri-1987"}
 @pytest.fixture(scope="module")
 def processed_dir(tmp_path_factory):
     """The committed catalogues cleaned into a temporary processed folder."""
-    from takingstock.data import catalogue as cat
+    from takingstock.data import cleaning
 
-    result = cat.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
+    result = cleaning.clean_catalogues(str(paths.RAW / "catalogue_*.csv"), sources=paths.RAW / "sources.csv")
     proc = tmp_path_factory.mktemp("claims_processed")
-    cat.write_outputs(result, proc)
+    cleaning.write_outputs(result, proc)
     return proc
 
 

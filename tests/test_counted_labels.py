@@ -9,9 +9,9 @@ from takingstock.core import paths
 
 
 def test_cars_combined_soviet_russian_count_is_labelled_as_combined():
-    from takingstock.data import catalogue as cat
+    from takingstock.data import cleaning
 
-    result = cat.clean_catalogues(str(paths.RAW / "catalogue_car_2014_ammunition.csv"),
+    result = cleaning.clean_catalogues(str(paths.RAW / "catalogue_car_2014_ammunition.csv"),
                                   sources=paths.RAW / "sources.csv")
     rows = result.clean
     assert breakdowns.by_country(rows).iloc[0]["state"] == "Soviet Union"   # the crosswalk's filing

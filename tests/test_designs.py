@@ -13,8 +13,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from takingstock.data import catalogue, countries
-from takingstock.analysis import designs, eras
+from takingstock.data import catalogue_files, cleaning, countries, design_era, weapon_types
+from takingstock.data.periods import load_periods
+from takingstock.analysis import designs
 from takingstock.core import paths
 
 
@@ -25,18 +26,18 @@ def crosswalk():
 
 @pytest.fixture(scope="module")
 def periods():
-    return eras.load_periods(paths.RAW / "periods.csv")
+    return load_periods(paths.RAW / "periods.csv")
 
 
 @pytest.fixture(scope="module")
 def types(crosswalk):
-    return designs.load_weapon_types(paths.RAW / "weapon_types.csv", crosswalk)
+    return weapon_types.load_weapon_types(paths.RAW / "weapon_types.csv", crosswalk)
 
 
 @pytest.fixture(scope="module")
 def processed():
     """The committed catalogues cleaned as step 01 cleans them (with the design columns)."""
-    return catalogue.clean_catalogues(str(paths.RAW / "catalogue_*.csv"),
+    return cleaning.clean_catalogues(str(paths.RAW / "catalogue_*.csv"),
                                       sources=paths.RAW / "sources.csv").clean
 
 
@@ -60,12 +61,12 @@ def test_reference_gives_the_state_and_year_of_well_known_types(types, type_id, 
 def test_no_fact_of_the_reference_lacks_a_source(types):
     checked = 0
     for _, row in types.iterrows():
-        for fact, (values, url_col, conf_col) in designs.FACTS.items():
+        for fact, (values, url_col, conf_col) in weapon_types.FACTS.items():
             given = any(pd.notna(row[v]) and str(row[v]) != "" for v in values)
             if given:
-                urls = designs.split_urls(row[url_col])
+                urls = weapon_types.split_urls(row[url_col])
                 assert urls and all(re.match(r"https?://\S+$", u) for u in urls), (row["type_id"], fact)
-                assert row[conf_col] in designs.CONFIDENCES, (row["type_id"], fact)
+                assert row[conf_col] in weapon_types.CONFIDENCES, (row["type_id"], fact)
                 checked += 1
             else:
                 assert row[url_col] == "" and row[conf_col] == "", (row["type_id"], fact)
@@ -81,7 +82,7 @@ def test_reference_leaves_unknown_years_empty_and_says_so(types):
 
 
 def test_every_state_of_design_is_a_crosswalk_name(types, crosswalk):
-    names = [n for cell in types["design_state"] for n in designs.split_list(cell)]
+    names = [n for cell in types["design_state"] for n in weapon_types.split_list(cell)]
     assert {crosswalk.resolve(n).state for n in names} == {
         "Soviet Union", "Yugoslavia", "United States", "Germany", "Belgium", "Russia", "China", "France"}
 
@@ -157,7 +158,7 @@ def test_empty_state_of_design_is_filled_and_marked(processed):
 
 
 def _catalogue(tmp_path, rows):
-    header = ",".join(catalogue.RAW_COLUMNS)
+    header = ",".join(catalogue_files.RAW_COLUMNS)
     lines = [header] + [",".join(r) for r in rows]
     path = tmp_path / "catalogue_mine.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -171,14 +172,14 @@ def _row(rid, designation, design="", category="rifle"):
 def test_a_state_the_row_gives_is_kept_and_a_disagreement_listed(tmp_path):
     path = _catalogue(tmp_path, [_row("a", "AK-47", "China"), _row("b", "MILAN", "", "guided anti-tank missile"),
                                  _row("c", "Tabuk"), _row("d", "ak47 rifle", "USSR")])
-    clean = catalogue.clean_catalogues(path).clean.set_index("record_id")
+    clean = cleaning.clean_catalogues(path).clean.set_index("record_id")
     assert (clean.at["a", "design_state"], clean.at["a", "design_state_agrees"]) == ("China", "no")
     dis = designs.design_state_disagreements(clean.reset_index())
     assert list(dis["record_id"]) == ["a"] and dis.at[0, "design_state_reference"] == "Soviet Union"
     assert clean.at["d", "design_state_agrees"] == "yes"  # USSR is the Soviet Union
     # a joint design fills with the crosswalk's joint entry
     assert (clean.at["b", "design_state"], clean.at["b", "design_iso"]) == ("France/Germany (joint)", "XFG")
-    folded = catalogue.clean_catalogues(path, fold_successors=True).clean.set_index("record_id")
+    folded = cleaning.clean_catalogues(path, fold_successors=True).clean.set_index("record_id")
     assert (folded.at["c", "design_state"], folded.at["c", "design_iso"]) == ("Serbia", "SRB")
 
 
@@ -206,7 +207,7 @@ def test_many_unplaced_rows_of_one_designation_make_one_line(tmp_path):
     mg = "Russian machine guns (models not given)"
     rows = [_row(f"mg-{i}", mg, "Russia", "machine gun") for i in range(1, 1201)]
     rows += [_row("ak", "AK-47", "Soviet Union"), _row("x", "Chinese machine guns", "", "machine gun")]
-    clean = catalogue.clean_catalogues(_catalogue(tmp_path, rows)).clean
+    clean = cleaning.clean_catalogues(_catalogue(tmp_path, rows)).clean
     lines = designs.unplaced_summary(clean).set_index("designation")
     assert list(lines.index) == [mg, "Chinese machine guns"]  # the AK-47 is placed
     line = lines.loc[mg]
@@ -218,15 +219,15 @@ def test_many_unplaced_rows_of_one_designation_make_one_line(tmp_path):
 # --- matching ----------------------------------------------------------------------------------
 
 def test_normalise_splits_letters_from_digits_and_drops_accents_and_punctuation():
-    assert designs.normalise("AK-47") == designs.normalise("ak47") == designs.normalise("AK 47") == ("ak", "47")
-    assert designs.normalise("M-1A1 Abrams") == ("m", "1", "a", "1", "abrams")
-    assert designs.normalise("Fusil Automatique Léger") == ("fusil", "automatique", "leger")
-    assert designs.normalise("Heckler & Koch") == ("heckler", "koch")
-    assert designs.normalise(None) == ()
+    assert weapon_types.normalise("AK-47") == weapon_types.normalise("ak47") == weapon_types.normalise("AK 47") == ("ak", "47")
+    assert weapon_types.normalise("M-1A1 Abrams") == ("m", "1", "a", "1", "abrams")
+    assert weapon_types.normalise("Fusil Automatique Léger") == ("fusil", "automatique", "leger")
+    assert weapon_types.normalise("Heckler & Koch") == ("heckler", "koch")
+    assert weapon_types.normalise(None) == ()
 
 
 def test_matching_is_on_whole_tokens_and_prefers_the_longer_name(types):
-    got = designs.match_designations(pd.Series([
+    got = weapon_types.match_designations(pd.Series([
         "HOT anti-tank missile", "a shot in the dark", "G36 rifle", "HK G3", "M1A1 Abrams tank",
         "Abrams", "Red Arrow-8E", "Bushmaster M4 or AR-15", "<script>alert(1)</script>", ""]), types)
     assert list(got["weapon_type"]) == ["hot", "", "g36", "g3", "m1a1", "m1", "hj8", "", "", ""]
@@ -236,16 +237,16 @@ def test_matching_is_on_whole_tokens_and_prefers_the_longer_name(types):
 
 
 def test_unmatched_reasons():
-    assert designs.unmatched_reason("pistols (generic)", "item", "pistol") == "model not given in the sources"
-    assert designs.unmatched_reason("weapons made in Iraq", "derived", "other").startswith("a count over many")
-    assert designs.unmatched_reason("IEDs", "item", "improvised").startswith("improvised weapon")
-    assert designs.unmatched_reason("cluster munitions", "item", "other", "improvised").startswith("improvised")
-    assert designs.unmatched_reason("PKM machine gun", "item", "machine gun").startswith(
+    assert design_era.unmatched_reason("pistols (generic)", "item", "pistol") == "model not given in the sources"
+    assert design_era.unmatched_reason("weapons made in Iraq", "derived", "other").startswith("a count over many")
+    assert design_era.unmatched_reason("IEDs", "item", "improvised").startswith("improvised weapon")
+    assert design_era.unmatched_reason("cluster munitions", "item", "other", "improvised").startswith("improvised")
+    assert design_era.unmatched_reason("PKM machine gun", "item", "machine gun").startswith(
         "no weapon type of weapon_types.csv")
 
 
 def test_a_decade_inside_one_period_gets_that_period(periods):
-    got = designs.design_eras(pd.Series([1970, 1980, 1985, None], dtype="Int64"),
+    got = design_era.design_eras(pd.Series([1970, 1980, 1985, None], dtype="Int64"),
                               pd.Series(["decade", "decade", "year", ""]), periods)
     assert list(got["design_era_decade"]) == ["1970s", "1980s", "1980s", "unknown"]
     assert list(got["design_era_period_id"]) == ["pre-1980", "unknown", "iran-iraq-war", "unknown"]
@@ -258,7 +259,7 @@ def test_many_rows_with_few_designations(types, crosswalk, periods):
                           "design_state": ["Soviet Union", "unknown", "unknown"] * 50_000,
                           "design_iso": ["SUN", "XUN", "XUN"] * 50_000, "design_bloc": "x"})
     before = frame.copy()
-    out = designs.add_design_columns(frame, types, crosswalk, periods)
+    out = design_era.add_design_columns(frame, types, crosswalk, periods)
     assert int(out["design_era_placed"].sum()) == 100_000
     assert (out.loc[1::3, "design_state"] == "Yugoslavia").all()
     assert (out.loc[2::3, "design_state_from"] == "unknown").all()
@@ -266,21 +267,21 @@ def test_many_rows_with_few_designations(types, crosswalk, periods):
 
 
 def test_an_empty_catalogue_gets_the_columns(processed, types, crosswalk, periods):
-    empty = designs.add_design_columns(processed.iloc[:0].drop(columns=list(designs.ADDED_COLUMNS)),
+    empty = design_era.add_design_columns(processed.iloc[:0].drop(columns=list(design_era.ADDED_COLUMNS)),
                                        types, crosswalk, periods)
-    assert len(empty) == 0 and all(c in empty.columns for c in designs.ADDED_COLUMNS)
+    assert len(empty) == 0 and all(c in empty.columns for c in design_era.ADDED_COLUMNS)
     assert designs.placement_summary(empty).empty
 
 
 def test_processed_catalogue_written_by_step_01_has_the_columns(tmp_path, processed):
-    written = catalogue.write_outputs(catalogue.CleaningResult(processed, pd.DataFrame(), pd.DataFrame(),
+    written = cleaning.write_outputs(cleaning.CleaningResult(processed, pd.DataFrame(), pd.DataFrame(),
                                                                pd.DataFrame()), tmp_path)
     back = pd.read_parquet(written["catalogue"])
-    assert all(c in back.columns for c in designs.ADDED_COLUMNS)
+    assert all(c in back.columns for c in design_era.ADDED_COLUMNS)
     assert back["design_era_year"].dtype == "Int64"
-    assert designs.with_design_columns(back) is back
-    older = back.drop(columns=list(designs.ADDED_COLUMNS))
-    again = designs.with_design_columns(older)
+    assert design_era.with_design_columns(back) is back
+    older = back.drop(columns=list(design_era.ADDED_COLUMNS))
+    again = design_era.with_design_columns(older)
     assert list(again["design_era_decade"]) == list(back["design_era_decade"])
 
 
@@ -312,13 +313,13 @@ def _altered(tmp_path, edit):
 ])
 def test_a_broken_reference_is_refused_naming_line_and_column(tmp_path, crosswalk, edit, message):
     path = _altered(tmp_path, edit)
-    with pytest.raises(designs.WeaponTypesError, match=message):
-        designs.load_weapon_types(path, crosswalk)
+    with pytest.raises(weapon_types.WeaponTypesError, match=message):
+        weapon_types.load_weapon_types(path, crosswalk)
 
 
 def test_a_missing_reference_is_named(tmp_path):
-    with pytest.raises(designs.WeaponTypesError, match="weapon-type reference not found"):
-        designs.load_weapon_types(tmp_path / "weapon_types.csv")
+    with pytest.raises(weapon_types.WeaponTypesError, match="weapon-type reference not found"):
+        weapon_types.load_weapon_types(tmp_path / "weapon_types.csv")
 
 
 # --- notebook 03 ---------------------------------------------------------------------------------

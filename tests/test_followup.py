@@ -143,7 +143,7 @@ def followup_claims():
 
 
 def _ledger(claims, deals, cov, processed=None):
-    from takingstock.data.catalogue import read_processed
+    from takingstock.data.cleaning import read_processed
     from takingstock.analysis.claims import ClaimContext, evaluate
 
     catalogue = read_processed(processed / "catalogue.parquet") if processed is not None else None

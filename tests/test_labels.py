@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from takingstock.data.catalogue_names import catalogue_titles
+from takingstock.data.runcontext import RunContext
 from takingstock.report import labels, tables
 
 
@@ -34,6 +36,23 @@ def test_catalogue_ids_read_as_titles(tmp_path):
                    '{"name": "catalogue_b_2020", "title": "Us (2020), two: y"}]}')
     # two titles that would shorten to the same words keep their longer form
     assert labels.catalogue_title("a_2020", pkg) == "Us (2020), one"
+
+
+def test_one_reader_of_catalogue_titles_sees_a_changed_package(tmp_path):
+    """Labels and the run context read titles through catalogue_titles, once per version of the
+    package file: a package rewritten in the same process gives its new titles to both."""
+    pkg = tmp_path / "datapackage.json"
+    pkg.write_text('{"resources": [{"name": "catalogue_a_2020", "title": "Us (2020), one: x"}]}')
+    assert labels.catalogue_title("a_2020", pkg) == "Us (2020)"
+    pkg.write_text('{"resources": [{"name": "catalogue_a_2020", "title": "Them all (2021), two: yz"},'
+                   '{"name": "sources", "title": "not a catalogue"}]}')
+    assert catalogue_titles(pkg) == {"a_2020": "Them all (2021), two"}
+    assert labels.catalogue_title("a_2020", pkg) == "Them all (2021)"
+    run = RunContext(raw_dir=tmp_path)  # the committed package first, then the raw folder's
+    assert run.catalogue_title("a_2020") == "Them all (2021), two"
+    assert run.catalogue_title("a_2020", short=True) == "Them all (2021)"
+    assert run.catalogue_title("amnesty_2015") == "Amnesty International, Taking Stock (2015)"
+    assert catalogue_titles(tmp_path / "missing.json") == {}
 
 
 def test_lists_and_years_read_as_text():

@@ -12,7 +12,7 @@ import shutil
 
 import pandas as pd
 
-from takingstock.data import catalogue as cat
+from takingstock.data import cleaning
 from takingstock.core import paths
 from takingstock.data.runcontext import RunContext
 
@@ -42,7 +42,7 @@ def test_a_source_listed_only_beside_the_catalogue_is_known(tmp_path):
     path = _own_catalogue(tmp_path)
     _own_sources(tmp_path)
     committed = (paths.RAW / "sources.csv").read_bytes()
-    result = cat.clean_catalogues(str(path), sources=paths.RAW / "sources.csv")
+    result = cleaning.clean_catalogues(str(path), sources=paths.RAW / "sources.csv")
     assert list(result.clean["record_id"]) == ["mine-1", "mine-2"]
     assert result.rejected.empty
     assert (paths.RAW / "sources.csv").read_bytes() == committed
@@ -50,7 +50,7 @@ def test_a_source_listed_only_beside_the_catalogue_is_known(tmp_path):
 
 def test_without_its_sources_file_the_row_is_rejected_with_the_reason(tmp_path):
     path = _own_catalogue(tmp_path)
-    result = cat.clean_catalogues(str(path), sources=paths.RAW / "sources.csv")
+    result = cleaning.clean_catalogues(str(path), sources=paths.RAW / "sources.csv")
     assert list(result.clean["record_id"]) == ["mine-1"]
     rejected = result.rejected.set_index("record_id")
     assert list(rejected.index) == ["mine-2"]
@@ -65,7 +65,7 @@ def test_own_sources_apply_to_the_catalogues_of_their_folder_only(tmp_path):
     _own_catalogue(mine)
     shutil.copy(_own_catalogue(other), other / "catalogue_theirs.csv")
     (other / "catalogue_mine.csv").unlink()
-    result = cat.clean_catalogues([str(mine / "catalogue_*.csv"), str(other / "catalogue_*.csv")], sources=paths.RAW / "sources.csv")
+    result = cleaning.clean_catalogues([str(mine / "catalogue_*.csv"), str(other / "catalogue_*.csv")], sources=paths.RAW / "sources.csv")
     assert sorted(result.clean["record_id"]) == ["mine-1", "mine-1", "mine-2"]
     assert list(result.rejected["source_file"]) == ["catalogue_theirs.csv"]
 

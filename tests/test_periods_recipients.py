@@ -11,12 +11,13 @@ import pandas as pd
 import pytest
 
 from takingstock.analysis import eras
+from takingstock.data.periods import load_periods, period_of_year, periods_from_frame
 from takingstock.core import paths
 
 
 @pytest.fixture(scope="module")
 def committed():
-    return eras.load_periods(paths.RAW / "periods.csv")
+    return load_periods(paths.RAW / "periods.csv")
 
 
 def test_iraq_gets_the_committed_periods_and_the_page_says_whose(committed):
@@ -33,7 +34,7 @@ def test_another_recipient_gets_calendar_decades(committed):
     note = eras.periods_note(got)
     assert "defined for Iraq only" in note and "this run is for Yemen" in note and "calendar decades" in note
     # Every year falls in one decade: 1949 before, 1984 in the 1980s, 2031 in the open last one.
-    per = eras.period_of_year(pd.Series([1949, 1984, 2031]), got)
+    per = period_of_year(pd.Series([1949, 1984, 2031]), got)
     assert list(per["period"]) == ["Before 1950", "1980s", "2020s"]
 
 
@@ -43,7 +44,7 @@ def test_periods_a_user_defines_for_a_recipient_are_used(committed):
          "recipients": "Yemen;Saudi Arabia"},
         {"period_id": "truce", "label": "Truce (2023-)", "start": "2023-01-01", "end": "", "recipients": "Yemen"},
     ])
-    table = eras.periods_from_frame(pd.concat([committed[list(mine.columns)], mine], ignore_index=True))
+    table = periods_from_frame(pd.concat([committed[list(mine.columns)], mine], ignore_index=True))
     got = eras.periods_for("Saudi Arabia", table)
     assert list(got["period_id"]) == ["war"]
     assert list(eras.periods_for("Yemen", table)["period_id"]) == ["war", "truce"]

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from takingstock.data.runcontext import RunContext
-from takingstock.analysis import claims, eras, releases
+from takingstock.analysis import claims, releases
+from takingstock.data.periods import load_periods
 from takingstock.core import paths
 from takingstock.data import sipri_terms
 
@@ -101,7 +102,7 @@ def test_reworded_description_and_tiv_change_by_period(fixture_pair):
     renamed = releases.renamed_descriptions(comp.matching)
     assert renamed[["was", "now", "category", "deals", "kind"]].values.tolist() == [
         ["SAM system", "surface-to-air missile system", "air defence systems", 1, "renamed"]]
-    periods = eras.load_periods()
+    periods = load_periods()
     sub, _ = comp.for_recipients(["Iraq"])
     table = releases.tiv_by_period_supplier(sub, ["Iraq"], periods)
     totals = releases.period_totals(table, periods).set_index("period_id")

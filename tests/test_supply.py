@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from takingstock.analysis import paper_trail, supply
-from takingstock.analysis.eras import periods_from_frame
+from takingstock.data.periods import periods_from_frame
 from takingstock.data.sipri import read_register
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
@@ -83,8 +83,8 @@ def test_imports_by_decade_and_period(deals, periods):
     dec = supply.imports_by_decade(deals, "Iraq")
     assert list(dec["decade"]) == ["1980s", "2010s"]
     assert list(dec["deals"]) == [2, 2] and list(dec["tiv"]) == pytest.approx([402, 680])
-    # the decade labels are takingstock.analysis.eras.decade's, the same as the catalogue's
-    from takingstock.analysis.eras import decade
+    # the decade labels are takingstock.data.periods.decade's, the same as the catalogue's
+    from takingstock.data.periods import decade
     years = supply.yearly_records(deals, "order")["year"]
     labels = supply.imports_by_decade(deals, ["Iraq", "Iran"], "order")["decade"]
     assert set(labels) == set(decade(years)) == {"1980s", "2000s", "2010s"}
@@ -344,7 +344,7 @@ def test_real_iraq_deliveries_by_year_decade_period(real):
 
 def _real_periods():
     from takingstock.core import paths
-    from takingstock.analysis.eras import load_periods
+    from takingstock.data.periods import load_periods
 
     return load_periods(paths.RAW / "periods.csv")
 

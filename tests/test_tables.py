@@ -131,9 +131,9 @@ def test_markup_in_a_catalogue_reaches_markdown_tables_as_text(tmp_path):
     from pathlib import Path
 
     from takingstock.analysis import breakdowns
-    from takingstock.data import catalogue
+    from takingstock.data import cleaning
     fix = Path(__file__).parent / "fixtures" / "catalogue"
-    result = catalogue.clean_catalogues(fix / "catalogue_markup.csv", sources=fix / "sources.csv")
+    result = cleaning.clean_catalogues(fix / "catalogue_markup.csv", sources=fix / "sources.csv")
     rep = result.report.iloc[0]
     assert (rep.raw_rows, rep.clean_rows, rep.rejected_rows) == (3, 3, 0)
     table = breakdowns.published_vs_recomputed(result.clean)

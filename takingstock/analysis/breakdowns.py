@@ -54,7 +54,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from takingstock.data.countries import Crosswalk, load_crosswalk
+
+from takingstock.data.countries import Crosswalk, is_state_code, load_crosswalk
 
 UNKNOWN = "unknown"
 OTHER = "other"
@@ -161,7 +162,7 @@ def select_catalogue(df: pd.DataFrame, catalogue: str) -> pd.DataFrame:
 
 
 def _text_categorical(values: pd.Series) -> bool:
-    """Whether ``values`` is a categorical of text (as :func:`takingstock.data.catalogue.read_processed` reads)."""
+    """Whether ``values`` is a categorical of text (as :func:`takingstock.data.cleaning.read_processed` reads)."""
     return isinstance(values.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(values.cat.categories)
 
 
@@ -232,7 +233,6 @@ def fold_successors(df: pd.DataFrame, crosswalk=None) -> pd.DataFrame:
     both roles (each distinct name resolved once). ``crosswalk``: a ``Crosswalk``, a path to
     one, or None for the committed ``data/raw/country_crosswalk.csv``.
     """
-
     if not isinstance(crosswalk, Crosswalk):
         crosswalk = load_crosswalk(crosswalk)
     out = df.copy()
@@ -355,16 +355,6 @@ def counted_as(df: pd.DataFrame, role: str = "manufacture") -> dict[str, str]:
         out[str(name)] = (f"{together} (combined in the source's count)" if len(part["raw"].unique()) == len(combined)
                           else f"{name} (with {together}, combined in the source's count)")
     return out
-
-
-def is_state_code(iso) -> pd.Series:
-    """True where ``iso`` is a real ISO 3166 alpha-3 code (current or former state).
-
-    Our own ``X..`` codes (non-state actors, organisations, unknown, joint designs) and empty
-    values are not states. Vectorised: takes any sequence, returns a boolean Series.
-    """
-    codes = pd.Series(iso, dtype="string").fillna("")
-    return (codes.str.len() == 3) & codes.str.isalpha() & ~codes.str.upper().str.startswith("X")
 
 
 def distinct_countries(df: pd.DataFrame, role: str = "manufacture") -> dict:
@@ -562,20 +552,4 @@ def unknown_share(table: pd.DataFrame, label: str) -> float:
     """Share (percent) of the "unknown" row of a breakdown table (0.0 when there is none)."""
     row = table[table[label].astype(str) == UNKNOWN]
     return float(row["share"].sum()) if len(row) else 0.0
-
-
-def source_line(df: pd.DataFrame, catalogue: str) -> str:
-    """Figure source line for a catalogue: its title (``labels.catalogue_title``, not its id), its
-    source ids (in order of first appearance) and who calculated. Each distinct ``source_ids``
-    cell is split once (a catalogue of 10^6 rows has few)."""
-    from takingstock.report.labels import catalogue_title
-
-    ids: list[str] = []
-    if "source_ids" in df:
-        for cell in pd.unique(df["source_ids"].dropna().astype(str).to_numpy(dtype=object)):
-            ids += [s.strip() for s in cell.split(";") if s.strip()]
-    first = list(dict.fromkeys(ids))[:4]
-    more = f" and {len(set(ids)) - len(first)} more" if len(set(ids)) > len(first) else ""
-    return (f"Source: catalogue '{catalogue_title(catalogue)}' ({', '.join(first)}{more}; see data/raw/sources.csv); "
-            "calculations by taking-stock")
 

@@ -76,7 +76,7 @@ from takingstock.core import paths
 from takingstock.data import sipri
 from takingstock.data.sipri_format import read_release_date
 from takingstock.analysis import supply
-from takingstock.analysis.eras import decade
+from takingstock.data.periods import decade
 
 __all__ = [
     "MATCH_LEVELS", "REDATE_YEARS", "REVISION_FIELDS", "SUBSTANTIVE_FIELDS", "Comparison", "compare",

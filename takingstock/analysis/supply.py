@@ -39,7 +39,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from takingstock.analysis.eras import decade, period_of_year
+from takingstock.data.periods import decade, period_of_year
 from takingstock.data.sipri import deal_years
 
 __all__ = [
@@ -187,7 +187,7 @@ def _with_period(rec: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
 
 def imports_by_period(deals: pd.DataFrame, recipients, periods: pd.DataFrame,
                       basis: str = "delivery", rates: bool = False) -> pd.DataFrame:
-    """Imports per historical period (``periods`` from ``takingstock.analysis.eras.load_periods``):
+    """Imports per historical period (``periods`` from ``takingstock.data.periods.load_periods``):
     ``period_id, period, deals, items, tiv`` in the periods' order (empty periods shown as 0).
 
     With ``rates``, three columns are added: ``years`` (calendar years of the period inside

@@ -47,6 +47,7 @@ import pandas as pd
 
 from takingstock.core import paths
 from takingstock.core.tabular import read_text_table
+from takingstock.data.countries import is_state_code
 
 __all__ = ["STATUSES", "AttError", "att_file", "load_att", "status_on", "status_in_year", "with_status",
            "status_table", "stale_rows", "origin_states", "ATT_FILE", "SIGNATURE_CLOSED",
@@ -208,8 +209,6 @@ def origin_states(catalogue: pd.DataFrame, crosswalk) -> pd.DataFrame:
     ``catalogue`` needs ``design_iso`` and ``manufacture_iso`` (the processed catalogue's);
     ``crosswalk`` is :func:`takingstock.data.countries.load_crosswalk`'s.
     """
-    from takingstock.analysis.breakdowns import is_state_code
-
     codes = pd.concat([catalogue[c] for c in ("design_iso", "manufacture_iso") if c in catalogue]).astype("string")
     codes = codes[is_state_code(codes).to_numpy()].dropna().unique()
     table = crosswalk.table.drop_duplicates("iso").set_index("iso")

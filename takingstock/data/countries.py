@@ -227,7 +227,7 @@ def iso_problems(crosswalk: Crosswalk) -> list[str]:
     Returns:
         One message per problem (empty when every code checks out).
     """
-    import pycountry  # only the maintainers' check needs it
+    import pycountry  # lazy: only the maintainers' check needs it
 
     problems = []
     for row in crosswalk.table.drop_duplicates("state").itertuples(index=False):
@@ -242,6 +242,18 @@ def iso_problems(crosswalk: Crosswalk) -> list[str]:
         if row.successor != row.state and former is None and current is None:
             problems.append(f"{row.state}: former state with {row.iso}, not an ISO 3166-3 code")
     return problems
+
+
+def is_state_code(iso) -> pd.Series:
+    """True where ``iso`` is a real ISO 3166 alpha-3 code (current or former state).
+
+    Our own ``X..`` codes (non-state actors, organisations, unknown, joint designs: the module
+    docstring's "Kinds and made-up codes") and empty values are not states. A rule of the
+    crosswalk's codes, so it lives here, where the data layer (:mod:`takingstock.data.att`) and
+    the analyses can both use it. Vectorised: takes any sequence, returns a boolean Series.
+    """
+    codes = pd.Series(iso, dtype="string").fillna("")
+    return (codes.str.len() == 3) & codes.str.isalpha() & ~codes.str.upper().str.startswith("X")
 
 
 def load_crosswalk(path: str | Path | None = None) -> Crosswalk:

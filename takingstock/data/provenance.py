@@ -23,8 +23,8 @@ It is a `Frictionless Data Package <https://datapackage.org/>`_: one *resource* 
    resource's file exists, each resource has the properties listed in
    :data:`REQUIRED_PROPERTIES`, and no sidecar of the old ``<file>.meta.yml`` format is left.
 
-The pandera rules of :mod:`takingstock.data.catalogue` stay where they are: they check row-level
-rules (vocabularies, year ranges, cross-file references) that a Table Schema cannot.
+The pandera rules of :mod:`takingstock.data.catalogue_checks` stay where they are: they check
+row-level rules (vocabularies, year ranges, cross-file references) that a Table Schema cannot.
 
 Adding or changing a raw file
     ``python -m takingstock.data.provenance --add data/raw/X`` adds file ``X`` as a resource, or

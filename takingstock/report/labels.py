@@ -18,9 +18,10 @@ Method
   differ``) keeps its words, with a capital first letter. :func:`headers` does a whole table
   and keeps the headers distinct (``period_id`` beside ``period`` reads "Period code").
 * :func:`catalogue_title` turns a catalogue id into its short title (the part of its title in
-  ``data/raw/datapackage.json`` before the colon: ``amnesty_2015`` -> "Amnesty International,
-  Taking Stock (2015)", ``car_2014_ammunition`` -> "Conflict Armament Research (2014)": the
-  part up to the year when that is distinct); a catalogue of the user's own that the data
+  ``data/raw/datapackage.json`` before the colon, as
+  :func:`takingstock.data.catalogue_names.catalogue_titles` reads it: ``amnesty_2015`` ->
+  "Amnesty International, Taking Stock (2015)", ``car_2014_ammunition`` -> "Conflict Armament
+  Research (2014)": the part up to the year when that is distinct); a catalogue of the user's own that the data
   package does not list reads as its id in words (``my_items`` -> "My items").
 * :func:`list_text` joins items as prose ("A, B and C"); :func:`year_ranges` writes years as
   ranges ("1980–1988, 1991, 2003–2005"); :func:`cell_text` applies both to a cell holding a
@@ -41,7 +42,6 @@ The output is plain text; HTML and Markdown escaping stays the job of ``takingst
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from functools import lru_cache
@@ -50,6 +50,9 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+
+from takingstock.core import paths
+from takingstock.data.catalogue_names import catalogue_titles
 
 #: The en dash a reader sees for a missing value (never "nan" or "None").
 MISSING = "\u2013"
@@ -154,22 +157,11 @@ def headers(names: Iterable[object]) -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def _package_titles(datapackage: str) -> dict[str, str]:
-    path = Path(datapackage)
-    if not path.is_file():
-        return {}
-    try:
-        resources = json.loads(path.read_text(encoding="utf-8")).get("resources", [])
-    except (OSError, ValueError):
-        return {}
-    prefix = "catalogue_"
-    full = {
-        str(r["name"])[len(prefix):]: str(r["title"]).split(":")[0].strip()
-        for r in resources
-        if str(r.get("name", "")).startswith(prefix) and r.get("title")
-    }
-    # "Conflict Armament Research (2014), Islamic State Ammunition in Iraq and Syria" reads
-    # "Conflict Armament Research (2014)": the part up to the year, unless two would be equal.
+def _short_titles(titles: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """``{catalogue id: title}`` shortened for readers: "Conflict Armament Research (2014),
+    Islamic State Ammunition in Iraq and Syria" reads "Conflict Armament Research (2014)", the
+    part up to the year, unless two would then be equal (those keep their whole title)."""
+    full = dict(titles)
     short = {k: (re.match(r"^[^,]*\(\d{4}\)", t) or re.match(".*", t)).group(0) for k, t in full.items()}
     clashes = {t for t in short.values() if list(short.values()).count(t) > 1}
     return {k: (full[k] if t in clashes else t) for k, t in short.items()}
@@ -178,11 +170,10 @@ def _package_titles(datapackage: str) -> dict[str, str]:
 def catalogue_title(catalogue_id: object, datapackage: str | Path | None = None) -> str:
     """A catalogue id as a reader's title: ``amnesty_2015`` -> "Amnesty International, Taking
     Stock (2015)"; an id the data package does not list reads as its words (``my_items`` -> "My
-    items"). ``datapackage``: the data package to read titles from (default: the project's)."""
-    from takingstock.core import paths
-
+    items"). ``datapackage``: the data package to read titles from (default: the project's),
+    through :func:`takingstock.data.catalogue_names.catalogue_titles`."""
     cid = str(catalogue_id)
-    titles = _package_titles(str(datapackage or paths.RAW / "datapackage.json"))
+    titles = _short_titles(tuple(catalogue_titles(datapackage or paths.RAW / "datapackage.json").items()))
     if cid in titles:
         return titles[cid]
     return _capital(" ".join(p for p in re.split(r"[_\s]+", cid) if p)) or cid

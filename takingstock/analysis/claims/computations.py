@@ -34,11 +34,10 @@ from typing import Callable
 
 import pandas as pd
 
-from takingstock.analysis import breakdowns, supply
-from takingstock.analysis.breakdowns import is_state_code
+from takingstock.analysis import breakdowns, designs, supply
+from takingstock.data.countries import is_state_code
 
 from .context import ClaimContext
-from takingstock.analysis import designs
 
 __all__ = ["Computed", "Spec", "COMPUTATIONS", "NEEDS", "DATA_MEASURES", "computation", "missing_data"]
 
@@ -479,7 +478,6 @@ def type_designed_by(ctx: ClaimContext, params: dict) -> Computed:
     ``state`` and entered service in or before ``until``, else 0; the detail gives the state,
     the year and their sources (``takingstock.analysis.designs.type_summary``). It dates the *design*,
     never the items: a manufacture-date claim stays not checkable."""
-
     t = designs.type_summary(ctx.weapon_types, params["type_id"], ctx.periods)
     if t["service_year"] is None:
         return Computed(None, missing=f"the reference gives no year of entry into service for {t['designation']}")

@@ -18,12 +18,12 @@ from pathlib import Path
 import pandas as pd
 
 from takingstock.core import paths
+from takingstock.data.cleaning import read_processed
 from takingstock.data.coverage import Coverage
 from takingstock.data.runcontext import RunContext
 from takingstock.data.sipri import deal_years
+from takingstock.data.weapon_types import load_weapon_types
 from takingstock.analysis.supply import select_recipients
-from takingstock.data.catalogue import read_processed
-from takingstock.analysis import designs
 
 __all__ = ["ClaimContext", "build_context", "build_contexts"]
 
@@ -107,9 +107,8 @@ def build_contexts(run: RunContext, use_register: bool = True) -> list[ClaimCont
     Raises:
         takingstock.data.sipri_format.SipriFormatError: an export is damaged or not a SIPRI export.
     """
-
     catalogue = _load_catalogue(run.processed_dir)
-    refs = {"weapon_types": designs.load_weapon_types(run.weapon_types_file), "periods": run.period_table()}
+    refs = {"weapon_types": load_weapon_types(run.weapon_types_file), "periods": run.period_table()}
     found = []
     for path in (run.registers if use_register else ()):
         register = run.read_register(path)
