@@ -45,12 +45,15 @@ Rules and caveats
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import os
 import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+import pandas as pd
 
 from takingstock.core import atomic
 from takingstock.data.provenance import CC_BY, count_rows, frictionless_problems
@@ -128,8 +131,7 @@ def column_type(cells: "pd.Series") -> str:
     (a vectorised test whose every match frictionless reads too); otherwise each cell is read
     by frictionless's own field, stopping at the first cell it refuses.
     """
-    import pandas as pd
-    from frictionless import settings
+    from frictionless import settings  # lazy: frictionless takes ~0.3 s to import; only checks and inference use it
 
     distinct = pd.Series(pd.unique(cells.to_numpy(dtype=object)), dtype=object)
     distinct = distinct[~distinct.isin(MISSING_VALUES)].astype(str)
@@ -150,7 +152,7 @@ def column_type(cells: "pd.Series") -> str:
 @functools.lru_cache(maxsize=None)
 def _reader(kind: str):
     """frictionless's value reader of a candidate type (None for a cell it cannot read)."""
-    from frictionless import Field
+    from frictionless import Field  # lazy: frictionless takes ~0.3 s to import; only checks and inference use it
 
     return Field.from_descriptor({"name": "shared", "type": kind}).create_value_reader()
 
@@ -158,7 +160,6 @@ def _reader(kind: str):
 def infer_fields(csv_path: Path) -> list[dict[str, Any]]:
     """Table Schema fields of a CSV: each column's type as frictionless infers it from every row
     (:func:`column_type`); a header with an empty or repeated name is left to frictionless."""
-    import pandas as pd
 
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
     labels = _header(csv_path)
@@ -168,15 +169,13 @@ def infer_fields(csv_path: Path) -> list[dict[str, Any]]:
 
 
 def _header(csv_path: Path) -> list[str]:
-    import csv
-
     with open(csv_path, encoding="utf-8", newline="") as handle:
         return next(csv.reader(handle), [])
 
 
 def _frictionless_fields(csv_path: Path) -> list[dict[str, Any]]:
     """Table Schema fields inferred by frictionless reading every row (slow: a cell at a time)."""
-    from frictionless import Detector, describe
+    from frictionless import Detector, describe  # lazy: frictionless takes ~0.3 s to import; only checks and inference use it
 
     rows = count_rows(csv_path) or 0
     detector = Detector(sample_size=max(rows + 1, 100), field_confidence=1.0)

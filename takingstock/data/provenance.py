@@ -251,7 +251,7 @@ def _fields_from_dictionary(columns: Any) -> list[dict[str, str]]:
 
 def _inferred_fields(path: Path) -> dict[str, str]:
     """Field name -> type frictionless infers from the file's values."""
-    from frictionless import describe
+    from frictionless import describe  # lazy: frictionless takes ~0.3 s to import; only checks and inference use it
 
     schema = describe(str(path), type="schema")
     return {f.name: f.type for f in schema.fields}
@@ -409,7 +409,7 @@ def frictionless_problems(package_file: str | Path, *, hint_dir: Path | None = N
     its note. With ``hint_dir``, a checksum, size or row-count error says how to re-pin the
     file with ``--add``.
     """
-    from frictionless import validate
+    from frictionless import validate  # lazy: frictionless takes ~0.3 s to import; only checks and inference use it
 
     report = validate(str(package_file))
     problems = [f"{Path(package_file).name}: {e.type}: {e.note or e.message}"
