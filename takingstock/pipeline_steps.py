@@ -30,7 +30,7 @@ TEMPLATES = (str(Path(__file__).resolve().parent / "publish" / "templates").repl
 
 def publish(ctx: StepContext) -> None:
     """Render the briefings, the tables' data package, the downloads folder and the PDF edition."""
-    from takingstock.publish.pages import build_briefings
+    from takingstock.publish.briefings import build_briefings
 
     run = ctx.context
     build_briefings(
@@ -47,7 +47,7 @@ def publish(ctx: StepContext) -> None:
 
 def notebook_page(ctx: StepContext) -> None:
     """Render the page body of the notebook that just ran (early: publish reuses it if still true)."""
-    from takingstock.publish.pages import prerender_body
+    from takingstock.publish.body import prerender_body
 
     run = ctx.context
     for notebook in ctx.executed_notebooks:
@@ -57,14 +57,14 @@ def notebook_page(ctx: StepContext) -> None:
 def start_figure_browser(ctx: StepContext) -> None:
     """Start the browser that draws the static images (and prints the PDF edition) while the
     first notebooks run."""
-    from takingstock.report.figures import start_browser
+    from takingstock.report.images import start_browser
 
     start_browser()
 
 
 def static_figures(ctx: StepContext) -> None:
     """Draw the SVG and PNG of every figure still pending (normally none: see below)."""
-    from takingstock.report.figures import export_pending
+    from takingstock.report.images import export_pending
 
     export_pending(ctx.context.figures_dir)
 
@@ -74,7 +74,7 @@ def notebook_figures(ctx: StepContext) -> None:
 
     The figures are those its summary lists; without a summary, every pending figure.
     """
-    from takingstock.report.figures import export_pending
+    from takingstock.report.images import export_pending
     from takingstock.core.summaries import read_summary
 
     run = ctx.context
