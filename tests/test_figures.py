@@ -183,14 +183,14 @@ def test_images_are_the_figures_stock_kaleido_draws(tmp_path, monkeypatch):
         pytest.skip("no Chromium installed")
     monkeypatch.setattr(images, "_static_disabled", False)
     m = pd.DataFrame({"China": [1, 2], "Soviet Union": [3, 0]}, index=["rifle", "pistol"])
-    charts = [_fig(title="bars"),
-              charts.heatmap(m, title="matrix", source="s", x_title="Country", y_title="Category"),
-              charts.time_series(pd.DataFrame({"year": [1980, 1981, 1982], "tiv": [1.0, 2.0, 0.5]}), x="year",
-                                  y="tiv", title="series", source="s", x_title="Year", y_title="TIV",
-                                  bands=[(1980, 1981, "Iran-Iraq war")])]
-    paths = [tmp_path / f"{i}.{kind}" for i in range(len(charts)) for kind in ("svg", "png")]
-    assert images.export_static([c for c in charts for _ in (0, 1)], paths) == paths
-    for i, fig in enumerate(charts):
+    figs = [_fig(title="bars"),
+            charts.heatmap(m, title="matrix", source="s", x_title="Country", y_title="Category"),
+            charts.time_series(pd.DataFrame({"year": [1980, 1981, 1982], "tiv": [1.0, 2.0, 0.5]}), x="year",
+                               y="tiv", title="series", source="s", x_title="Year", y_title="TIV",
+                               bands=[(1980, 1981, "Iran-Iraq war")])]
+    paths = [tmp_path / f"{i}.{kind}" for i in range(len(figs)) for kind in ("svg", "png")]
+    assert images.export_static([c for c in figs for _ in (0, 1)], paths) == paths
+    for i, fig in enumerate(figs):
         stock = tmp_path / f"stock{i}.png"
         pio.write_image(fig, stock, format="png", width=style.WIDTH, height=style.HEIGHT)
         w, h, ours = _png_pixels((tmp_path / f"{i}.png").read_bytes())
