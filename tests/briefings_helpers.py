@@ -38,7 +38,7 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
     """The source notebook (unexecuted), with a parameters cell of working defaults."""
     params = new_code_cell(
         f"# {CODE_MARKER} parameters\n"
-        "from takingstock import paths\n"
+        "from takingstock.core import paths\n"
         "output_dir = str(paths.OUTPUT)\n"
         f"designation = {XSS!r}\n"
         "stem = 'fixture'\n"
