@@ -50,9 +50,9 @@ def fixture_briefings(tmp_path_factory):
     nbs = [bh.execute_fixture(work, "02_fixture"),
            bh.execute_fixture(work, "05_claims", title="Claims ledger (fixture)")]
     briefings.build_briefings(nbs, summaries_dir=work / "summaries",
-                            briefings_dir=work / "briefings", raw_dir=paths.RAW,
-                            sipri_release="2026-05-18", git_commit="fixture",
-                            tables_dir=work / "tables", figures_dir=work / "figures", pdf=True)
+                              briefings_dir=work / "briefings", raw_dir=paths.RAW,
+                              sipri_release="2026-05-18", git_commit="fixture",
+                              tables_dir=work / "tables", figures_dir=work / "figures", pdf=True)
     return work / "briefings"
 
 

@@ -51,8 +51,8 @@ def _yearly() -> pd.DataFrame:
 
 def year_chart() -> go.Figure:
     return charts.time_series(_yearly(), x="year", y="tiv", title="Arms delivered per year (SIPRI TIV)",
-                               source=SOURCE, x_title="Year of delivery", y_title=TIV_TITLE,
-                               bands=_bands(1950, 2025))
+                              source=SOURCE, x_title="Year of delivery", y_title=TIV_TITLE,
+                              bands=_bands(1950, 2025))
 
 
 def old_year_chart() -> go.Figure:
@@ -76,7 +76,7 @@ def _matrix() -> pd.DataFrame:
 
 def heat_map() -> go.Figure:
     return charts.heatmap(_matrix(), title="Item types by category and country of manufacture", source=SOURCE * 2,
-                           x_title="Country of manufacture", y_title="Category", colorbar_title="Item types")
+                          x_title="Country of manufacture", y_title="Category", colorbar_title="Item types")
 
 
 def old_heat_map() -> go.Figure:
@@ -99,8 +99,8 @@ def period_bars() -> go.Figure:
     rows = [(p, s, 100.0 * (i + 1) * (j + 1)) for i, p in enumerate(labels) for j, s in enumerate(suppliers)]
     df = pd.DataFrame(rows, columns=["period", "supplier", "tiv"])
     return charts.stacked_bars(df, x="period", y="tiv", colour="supplier", x_order=labels,
-                                title="Arms delivered by period and supplier (SIPRI TIV)", source=SOURCE,
-                                x_title="Period of delivery", y_title=TIV_TITLE)
+                               title="Arms delivered by period and supplier (SIPRI TIV)", source=SOURCE,
+                               x_title="Period of delivery", y_title=TIV_TITLE)
 
 
 # --- the layout rules, without a browser -------------------------------------------------------
@@ -120,7 +120,7 @@ def test_close_period_bands_get_their_labels_on_separate_rows():
 
 def test_band_labels_are_escaped_text():
     fig = charts.time_series(_yearly(), x="year", y="tiv", title="t", source=SOURCE, x_title="x", y_title="y",
-                              bands=[(1980, 1988, "<b>war</b>")])
+                             bands=[(1980, 1988, "<b>war</b>")])
     assert [a.text for a in fig.layout.annotations if a.name == charts.BAND_ANNOTATION_NAME] == ["&lt;b&gt;war&lt;/b&gt;"]
 
 
@@ -140,7 +140,7 @@ def test_long_category_labels_are_wrapped_or_turned_and_the_source_moves_below_t
 def test_many_categories_turn_upright():
     names = [f"Country number {i}" for i in range(40)]
     fig = charts.heatmap(pd.DataFrame([range(40)], columns=names, index=["rifle"]), title="t", source=SOURCE,
-                          x_title="Country", y_title="Category")
+                         x_title="Country", y_title="Category")
     assert fig.layout.xaxis.tickangle == -90
 
 
@@ -153,7 +153,7 @@ def test_numeric_axes_and_short_labels_keep_the_old_layout():
 
 def test_long_titles_wrap():
     fig = charts.time_series(_yearly(), x="year", y="tiv", title="What moved between two releases " * 3,
-                              source=SOURCE, x_title="x", y_title=TIV_TITLE + " " + TIV_TITLE)
+                             source=SOURCE, x_title="x", y_title=TIV_TITLE + " " + TIV_TITLE)
     assert fig.layout.title.text.count("<br>") >= 1
     assert fig.layout.yaxis.title.text.count("<br>") >= 1
 

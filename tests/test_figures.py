@@ -211,8 +211,8 @@ def test_heatmap_and_time_series_have_titles():
     style.check_figure(h, "alt")
     assert list(h.data[0].x) == ["China", "Soviet Union"]
     ts = charts.time_series(pd.DataFrame({"year": [1980, 1981], "tiv": [1.0, 2.0]}), x="year", y="tiv",
-                             title="TS", source="s", x_title="Year", y_title="TIV",
-                             bands=[(1980, 1988, "Iran-Iraq war")])
+                            title="TS", source="s", x_title="Year", y_title="TIV",
+                            bands=[(1980, 1988, "Iran-Iraq war")])
     style.check_figure(ts, "alt")
     assert style.source_of(ts) == "s"
 

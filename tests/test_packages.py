@@ -33,12 +33,12 @@ def run_dir(tmp_path):
     tables.save_table(tiv, "03_sipri_iraq_by_decade", tables_dir=tdir, caption="TIV by decade",
                       source=SIPRI_SOURCE_LINE)
     summaries.write_summary(sdir, "03_eras", title="t", summary="s", headlines=[],
-                          parameters={"sipri_register": "/x/register.csv"})
+                            parameters={"sipri_register": "/x/register.csv"})
     summaries.forget_outputs()
     ledger = pd.DataFrame({"id": ["a", "b"], "verdict": ["reproduced", "differs"]})
     tables.save_table(ledger, "05_claims_ledger", tables_dir=tdir, caption="Claims ledger")
     summaries.write_summary(sdir, "05_claims", title="t", summary="s", headlines=[],
-                          parameters={"register": "SIPRI release of 2026-05-18"})
+                            parameters={"register": "SIPRI release of 2026-05-18"})
     summaries.forget_outputs()
     return tmp_path
 
@@ -98,7 +98,7 @@ def test_recorded_table_without_csv_is_named(run_dir):
 
 def test_bad_recorded_name_is_refused(tmp_path):
     summaries.write_summary(tmp_path, "02_x", title="t", summary="s", headlines=[],
-                          outputs={"tables": [{"name": "../etc/passwd", "caption": "c"}]})
+                            outputs={"tables": [{"name": "../etc/passwd", "caption": "c"}]})
     with pytest.raises(packages.PackageError, match=r"02_x.json: table name '../etc/passwd'"):
         packages.table_records(tmp_path, ["02_x"])
 

@@ -93,16 +93,16 @@ def _build(tmp_path: Path):
     nbformat.write(sipri_nb, nbs[2])
     summaries = tmp_path / "summaries"
     write_summary(summaries, "02_fixture", title="Fixture summary",
-                          summary="Ten invented items.",
-                          headlines=[{"label": "invented items", "value": 10},
-                                     {"label": "designation", "value": bh.XSS}],
-                          parameters={"raw_dir": tmp_path})
+                  summary="Ten invented items.",
+                  headlines=[{"label": "invented items", "value": 10},
+                             {"label": "designation", "value": bh.XSS}],
+                  parameters={"raw_dir": tmp_path})
     write_summary(summaries, "05_claims", title="Claims", summary="3 of 4 claims hold.",
-                          headlines=[{"label": "claims supported", "value": "3 of 4"}])
+                  headlines=[{"label": "claims supported", "value": "3 of 4"}])
     raw = _raw_dir(tmp_path)
     out = briefings.build_briefings(nbs, summaries_dir=summaries, briefings_dir=tmp_path / "b",
-                                  raw_dir=raw, sipri_release="2026-05-18",
-                                  git_commit="abc123def", built_at="2026-11-27T12:00:00+00:00")
+                                    raw_dir=raw, sipri_release="2026-05-18",
+                                    git_commit="abc123def", built_at="2026-11-27T12:00:00+00:00")
     return tmp_path, out
 
 
@@ -245,9 +245,9 @@ def test_a_page_shows_only_the_declared_findings_and_opens_with_its_lead(built):
 def test_a_page_leads_with_every_sentence_of_its_lead(tmp_path):
     nb = _write_fake(tmp_path, "03_lead", "Lead (fixture)")
     write_summary(tmp_path / "summaries", "03_lead", title="Lead: Yemen", summary="One.",
-                          lead=["One.", "Two <b>bold</b>.", "Three."], headlines=[])
+                  lead=["One.", "Two <b>bold</b>.", "Three."], headlines=[])
     briefings.build_briefings([nb], summaries_dir=tmp_path / "summaries", briefings_dir=tmp_path / "b",
-                            raw_dir=_raw_dir(tmp_path), git_commit="x")
+                              raw_dir=_raw_dir(tmp_path), git_commit="x")
     page = (tmp_path / "b" / "03_lead.html").read_text()
     assert '<p class="lede">One. Two &lt;b&gt;bold&lt;/b&gt;. Three.</p>' in page
     assert "<h1>Lead: Yemen</h1>" in page and "<title>Lead: Yemen | taking-stock briefing</title>" in page
@@ -265,7 +265,7 @@ def test_a_run_for_another_recipient_keeps_the_pages_of_the_others(tmp_path):
         write_summary(summaries, stem, title=title, summary=f"{title}.", headlines=[])
     raw = _raw_dir(tmp_path)
     written = briefings.build_briefings([yemen], summaries_dir=summaries, briefings_dir=tmp_path / "b",
-                                      raw_dir=raw, git_commit="x")
+                                        raw_dir=raw, git_commit="x")
     assert [p.name for p in written] == ["04_supply_chains.html", "04_supply_chains__yemen.html", "index.html"]
     index = (tmp_path / "b" / "index.html").read_text()
     assert "Supply chains: Iraq" in index and "Supply chains: Yemen" in index and "Unrelated" not in index
@@ -274,7 +274,7 @@ def test_a_run_for_another_recipient_keeps_the_pages_of_the_others(tmp_path):
     lede = re.search(r'<p class="lede">(.*?)</p>', index, re.DOTALL).group(1)
     assert lede.count("Supply chains: Iraq.") == 1 and lede.count("Supply chains: Yemen.") == 1
     only = briefings.build_briefings([yemen], summaries_dir=summaries, briefings_dir=tmp_path / "c",
-                                   raw_dir=raw, git_commit="x", keep_other_runs=False)
+                                     raw_dir=raw, git_commit="x", keep_other_runs=False)
     assert [p.name for p in only] == ["04_supply_chains__yemen.html", "index.html"]
 
 
@@ -286,7 +286,7 @@ def test_failed_render_keeps_old_briefings(fresh):
     nbs = sorted((tmp / "notebooks").glob("*.ipynb"))
     with pytest.raises(pages.BriefingError, match="03_broken.ipynb"):
         briefings.build_briefings(nbs, summaries_dir=tmp / "summaries", briefings_dir=tmp / "b",
-                                raw_dir=tmp / "raw", git_commit="new")
+                                  raw_dir=tmp / "raw", git_commit="new")
     assert _pages(tmp / "b") == before
     assert (tmp / "b" / "plotly.min.js").is_file()
     assert not [p for p in tmp.iterdir() if p.name.startswith(".b.")]
@@ -297,7 +297,7 @@ def test_rebuild_replaces_folder(fresh):
     (tmp / "b" / "stale.html").write_text("old")
     nbs = [tmp / "notebooks" / "02_fixture.ipynb"]
     out = briefings.build_briefings(nbs, summaries_dir=tmp / "summaries", briefings_dir=tmp / "b",
-                                  raw_dir=tmp / "raw", git_commit="new")
+                                    raw_dir=tmp / "raw", git_commit="new")
     assert sorted(p.name for p in (tmp / "b").iterdir()) == [
         "02_fixture.html", "index.html", "plotly.min.js"]
     assert [p.name for p in out] == ["02_fixture.html", "index.html"]
@@ -356,7 +356,7 @@ def test_headings_first_h1_becomes_title_others_demoted():
 def test_write_summary_rejects_bad_headlines(tmp_path):
     with pytest.raises(ValueError, match="headline 1"):
         write_summary(tmp_path, "02_x", title="t", summary="s",
-                              headlines=[{"label": "a", "value": 1}, {"label": "b"}])
+                      headlines=[{"label": "a", "value": 1}, {"label": "b"}])
     with pytest.raises(ValueError, match="'summary' is empty"):
         write_summary(tmp_path, "02_x", title="t", summary=" ", headlines=[])
     assert list(tmp_path.iterdir()) == []
@@ -367,8 +367,8 @@ def test_executed_fixture_has_no_code_and_inert_xss(tmp_path):
     """The fixture executed for real by papermill gives the same guarantees."""
     nb = bh.execute_fixture(tmp_path, "02_fixture")
     briefings.build_briefings([nb], summaries_dir=tmp_path / "summaries",
-                            briefings_dir=tmp_path / "b", raw_dir=_raw_dir(tmp_path),
-                            git_commit="x")
+                              briefings_dir=tmp_path / "b", raw_dir=_raw_dir(tmp_path),
+                              git_commit="x")
     html = (tmp_path / "b" / "02_fixture.html").read_text()
     assert bh.CODE_MARKER not in html and bh.XSS not in html
     assert bh.REMOVED_CELL_MARKER not in html and bh.REMOVED_OUTPUT_MARKER not in html
@@ -474,8 +474,8 @@ def _build_with_downloads(tmp_path: Path, *, svg: bool = True):
             "tables": [{"name": "fixture_items", "caption": f"Items {bh.XSS}", "source": "Source: invented"}],
             "figures": [{"name": "fixture_designations", "alt": bh.FIGURE_ALT, "source": "Source: invented"}]})
     briefings.build_briefings([nb], summaries_dir=tmp_path / "summaries", briefings_dir=tmp_path / "b",
-                            raw_dir=_raw_dir(tmp_path), git_commit="x", tables_dir=tdir,
-                            figures_dir=fdir)
+                              raw_dir=_raw_dir(tmp_path), git_commit="x", tables_dir=tdir,
+                              figures_dir=fdir)
     return tmp_path / "b"
 
 
@@ -539,7 +539,7 @@ def test_pdf_without_chromium_is_skipped_and_not_linked(tmp_path, monkeypatch):
     monkeypatch.setattr(pdf_edition, "find_chromium", lambda: None)
     nb = _write_fake(tmp_path, "02_fixture", "Fixture briefing: invented deals")
     briefings.build_briefings([nb], summaries_dir=tmp_path / "s", briefings_dir=tmp_path / "b",
-                            raw_dir=_raw_dir(tmp_path), git_commit="x", pdf=True)
+                              raw_dir=_raw_dir(tmp_path), git_commit="x", pdf=True)
     assert not (tmp_path / "b" / pdf_edition.PDF_NAME).exists()
     assert pdf_edition.PDF_NAME not in (tmp_path / "b" / "index.html").read_text(encoding="utf-8")
 
