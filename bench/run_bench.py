@@ -212,24 +212,24 @@ FIGURE_COSTS = r"""
 import json, sys, time
 from pathlib import Path
 import plotly.io as pio
-from takingstock.report import figures
+from takingstock.report import images
 specs = sorted(Path(sys.argv[1]).glob("*.json"))
 out = Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
 t = time.perf_counter()
-figures.export_static([pio.from_json(specs[0].read_text())], [out / "warmup.png"])
+images.export_static([pio.from_json(specs[0].read_text())], [out / "warmup.png"])
 start = time.perf_counter() - t
 costs = []
 for spec in specs:
     fig = pio.from_json(spec.read_text(encoding="utf-8"))
-    for fmt in figures.STATIC_FORMATS:
+    for fmt in images.STATIC_FORMATS:
         t = time.perf_counter()
-        figures.export_static([fig], [out / f"{spec.stem}.{fmt}"])
+        images.export_static([fig], [out / f"{spec.stem}.{fmt}"])
         costs.append([f"{spec.stem}.{fmt}", round(time.perf_counter() - t, 4)])
 # every image in one batch: ours, then stock kaleido's through plotly's public batch call
-dicts = [json.loads(spec.read_text(encoding="utf-8")) for spec in specs for _ in figures.STATIC_FORMATS]
-paths = [out / f"batch-{spec.stem}.{fmt}" for spec in specs for fmt in figures.STATIC_FORMATS]
+dicts = [json.loads(spec.read_text(encoding="utf-8")) for spec in specs for _ in images.STATIC_FORMATS]
+paths = [out / f"batch-{spec.stem}.{fmt}" for spec in specs for fmt in images.STATIC_FORMATS]
 t = time.perf_counter()
-figures.export_static(dicts, paths)
+images.export_static(dicts, paths)
 ours = time.perf_counter() - t
 kpaths = [p.with_name("kaleido-" + p.name) for p in paths]
 t = time.perf_counter()

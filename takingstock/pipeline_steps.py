@@ -37,7 +37,7 @@ TEMPLATES = (str(Path(__file__).resolve().parent / "publish" / "templates").repl
 
 def publish(ctx: StepContext) -> None:
     """Render the briefings, the tables' data package, the downloads folder and the PDF edition."""
-    from takingstock.publish.pages import build_briefings  # lazy: ~0.7 s (pandas, nbconvert); no-op runs skip it
+    from takingstock.publish.briefings import build_briefings  # lazy: ~0.7 s (pandas, nbconvert); no-op runs skip it
 
     run = ctx.context
     build_briefings(
@@ -54,7 +54,7 @@ def publish(ctx: StepContext) -> None:
 
 def notebook_page(ctx: StepContext) -> None:
     """Render the page body of the notebook that just ran (early: publish reuses it if still true)."""
-    from takingstock.publish.pages import prerender_body  # lazy: ~0.7 s (pandas, nbconvert); no-op runs skip it
+    from takingstock.publish.body import prerender_body  # lazy: ~0.7 s (pandas, nbconvert); no-op runs skip it
 
     run = ctx.context
     for notebook in ctx.executed_notebooks:
@@ -64,14 +64,14 @@ def notebook_page(ctx: StepContext) -> None:
 def start_figure_browser(ctx: StepContext) -> None:
     """Start the browser that draws the static images (and prints the PDF edition) while the
     first notebooks run."""
-    from takingstock.report.figures import start_browser  # lazy: ~0.65 s (pandas, plotly); no-op runs skip it
+    from takingstock.report.images import start_browser  # lazy: ~0.65 s (pandas, plotly); no-op runs skip it
 
     start_browser()
 
 
 def static_figures(ctx: StepContext) -> None:
     """Draw the SVG and PNG of every figure still pending (normally none: see below)."""
-    from takingstock.report.figures import export_pending  # lazy: ~0.65 s (pandas, plotly); no-op runs skip it
+    from takingstock.report.images import export_pending  # lazy: ~0.65 s (pandas, plotly); no-op runs skip it
 
     export_pending(ctx.context.figures_dir)
 
@@ -81,7 +81,7 @@ def notebook_figures(ctx: StepContext) -> None:
 
     The figures are those its summary lists; without a summary, every pending figure.
     """
-    from takingstock.report.figures import export_pending  # lazy: ~0.65 s (pandas, plotly); no-op runs skip it
+    from takingstock.report.images import export_pending  # lazy: ~0.65 s (pandas, plotly); no-op runs skip it
 
     run = ctx.context
     summary = read_summary(run.summaries_dir, run.stem(Path(ctx.step.notebook).stem))

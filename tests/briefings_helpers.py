@@ -61,17 +61,17 @@ def fixture_notebook(stem_title: str = "Fixture briefing: invented deals") -> nb
     figure_code = (
         f"# {CODE_MARKER} figure\n"
         "import plotly.graph_objects as go\n"
-        "from takingstock.report import figures\n"
+        "from takingstock.report import charts\n"
         "fig = go.Figure(go.Bar(x=[designation, 'AK-47 (invented)'], y=[3, 5]))\n"
-        "figures.finish(fig, title='Invented items by designation', x_title='Designation',\n"
-        "               y_title='Items', source='Source: invented test data')\n"
+        "charts.finish(fig, title='Invented items by designation', x_title='Designation',\n"
+        "              y_title='Items', source='Source: invented test data')\n"
         f"brief.figure(fig, part + '_designations', alt={FIGURE_ALT!r})\n"
     )
     line_code = (
         f"# {CODE_MARKER} second figure\n"
         "fig2 = go.Figure(go.Scatter(x=[1975, 1985, 1995], y=[1, 4, 2], mode='lines'))\n"
-        "figures.finish(fig2, title='Invented items by decade', x_title='Year',\n"
-        "               y_title='Items', source='Source: invented test data')\n"
+        "charts.finish(fig2, title='Invented items by decade', x_title='Year',\n"
+        "              y_title='Items', source='Source: invented test data')\n"
         "brief.figure(fig2, part + '_decades', alt='Line chart: items peak at 4 in 1985.')\n"
     )
     table_code = (
@@ -155,16 +155,16 @@ def fake_executed_notebook(title: str = "Fixture briefing: invented deals") -> n
     import plotly.graph_objects as go
     from nbformat.v4 import new_output
 
-    from takingstock.report import figures, tables
+    from takingstock.report import charts, figures, tables
 
     nb = fixture_notebook(title)
     fig = go.Figure(go.Bar(x=[XSS, "AK-47 (invented)"], y=[3, 5]))
-    figures.finish(fig, title="Invented items by designation", x_title="Designation",
-                   y_title="Items", source="Source: invented test data")
+    charts.finish(fig, title="Invented items by designation", x_title="Designation",
+                  y_title="Items", source="Source: invented test data")
     fig.layout.meta = {"alt": FIGURE_ALT, "name": "fixture_designations"}  # as save_figure sets
     fig2 = go.Figure(go.Scatter(x=[1975, 1985, 1995], y=[1, 4, 2], mode="lines"))
-    figures.finish(fig2, title="Invented items by decade", x_title="Year", y_title="Items",
-                   source="Source: invented test data")
+    charts.finish(fig2, title="Invented items by decade", x_title="Year", y_title="Items",
+                  source="Source: invented test data")
 
     def marked(kind, **data):
         return new_output("display_data", data=data, metadata={"takingstock": {"finding": kind}})

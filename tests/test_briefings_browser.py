@@ -22,7 +22,7 @@ import pytest
 
 import briefings_helpers as bh
 from takingstock.core import atomic, paths
-from takingstock.publish import pages as publish
+from takingstock.publish import briefings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -49,10 +49,10 @@ def fixture_briefings(tmp_path_factory):
     work = tmp_path_factory.mktemp("briefings")
     nbs = [bh.execute_fixture(work, "02_fixture"),
            bh.execute_fixture(work, "05_claims", title="Claims ledger (fixture)")]
-    publish.build_briefings(nbs, summaries_dir=work / "summaries",
-                            briefings_dir=work / "briefings", raw_dir=paths.RAW,
-                            sipri_release="2026-05-18", git_commit="fixture",
-                            tables_dir=work / "tables", figures_dir=work / "figures", pdf=True)
+    briefings.build_briefings(nbs, summaries_dir=work / "summaries",
+                              briefings_dir=work / "briefings", raw_dir=paths.RAW,
+                              sipri_release="2026-05-18", git_commit="fixture",
+                              tables_dir=work / "tables", figures_dir=work / "figures", pdf=True)
     return work / "briefings"
 
 
@@ -265,7 +265,7 @@ def test_real_briefings_links_and_pdf(browser, built_report, tmp_path):
     pdf = folder / "taking-stock.pdf"
     texts = pdf_pages_text(pdf, tmp_path / "pages")
     pages = [folder / "index.html"] + [folder / f"{stem}.html" for stem in
-             publish._page_order(p.stem for p in folder.glob("*.html") if p.stem != "index")]
+             briefings._page_order(p.stem for p in folder.glob("*.html") if p.stem != "index")]
     titles = []
     for page_path in pages:
         h1 = re.search(r"<h1>(.*?)</h1>", page_path.read_text(encoding="utf-8"), re.DOTALL).group(1)

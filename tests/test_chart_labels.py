@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from takingstock.report import figures
+from takingstock.report import charts, style
 from takingstock.core import paths
 from test_briefings_browser import browser  # noqa: F401  (the module's headless Chromium)
 
@@ -50,9 +50,9 @@ def _yearly() -> pd.DataFrame:
 
 
 def year_chart() -> go.Figure:
-    return figures.time_series(_yearly(), x="year", y="tiv", title="Arms delivered per year (SIPRI TIV)",
-                               source=SOURCE, x_title="Year of delivery", y_title=TIV_TITLE,
-                               bands=_bands(1950, 2025))
+    return charts.time_series(_yearly(), x="year", y="tiv", title="Arms delivered per year (SIPRI TIV)",
+                              source=SOURCE, x_title="Year of delivery", y_title=TIV_TITLE,
+                              bands=_bands(1950, 2025))
 
 
 def old_year_chart() -> go.Figure:
@@ -62,11 +62,11 @@ def old_year_chart() -> go.Figure:
     for start, end, label in _bands(1950, 2025):
         fig.add_vrect(x0=start, x1=end, fillcolor="#999999", opacity=0.12, line_width=0,
                       annotation_text=label, annotation_position="top left", annotation_font_size=11)
-    figures.register_template()
-    fig.update_layout(template=figures.TEMPLATE_NAME, title_text="Arms delivered per year (SIPRI TIV)")
+    style.register_template()
+    fig.update_layout(template=style.TEMPLATE_NAME, title_text="Arms delivered per year (SIPRI TIV)")
     fig.update_xaxes(title_text="Year of delivery")
     fig.update_yaxes(title_text=TIV_TITLE)
-    return figures.add_source(fig, SOURCE)
+    return style.add_source(fig, SOURCE)
 
 
 def _matrix() -> pd.DataFrame:
@@ -75,8 +75,8 @@ def _matrix() -> pd.DataFrame:
 
 
 def heat_map() -> go.Figure:
-    return figures.heatmap(_matrix(), title="Item types by category and country of manufacture", source=SOURCE * 2,
-                           x_title="Country of manufacture", y_title="Category", colorbar_title="Item types")
+    return charts.heatmap(_matrix(), title="Item types by category and country of manufacture", source=SOURCE * 2,
+                          x_title="Country of manufacture", y_title="Category", colorbar_title="Item types")
 
 
 def old_heat_map() -> go.Figure:
@@ -85,12 +85,12 @@ def old_heat_map() -> go.Figure:
     fig = go.Figure(go.Heatmap(z=m.to_numpy(), x=COUNTRIES, y=CATEGORIES, colorscale="Cividis",
                                text=m.to_numpy(), texttemplate="%{text:,}",
                                colorbar=dict(title=dict(text="Item types"))))
-    figures.register_template()
-    fig.update_layout(template=figures.TEMPLATE_NAME, title_text="Item types by category and country",
+    style.register_template()
+    fig.update_layout(template=style.TEMPLATE_NAME, title_text="Item types by category and country",
                       height=max(400, 30 * len(CATEGORIES) + 220))
     fig.update_yaxes(autorange="reversed", title_text="Category")
     fig.update_xaxes(title_text="Country of manufacture")
-    return figures.add_source(fig, SOURCE * 2)
+    return style.add_source(fig, SOURCE * 2)
 
 
 def period_bars() -> go.Figure:
@@ -98,9 +98,9 @@ def period_bars() -> go.Figure:
     suppliers = ["Soviet Union", "France", "China", "United States", "Russia", "other", "unknown"]
     rows = [(p, s, 100.0 * (i + 1) * (j + 1)) for i, p in enumerate(labels) for j, s in enumerate(suppliers)]
     df = pd.DataFrame(rows, columns=["period", "supplier", "tiv"])
-    return figures.stacked_bars(df, x="period", y="tiv", colour="supplier", x_order=labels,
-                                title="Arms delivered by period and supplier (SIPRI TIV)", source=SOURCE,
-                                x_title="Period of delivery", y_title=TIV_TITLE)
+    return charts.stacked_bars(df, x="period", y="tiv", colour="supplier", x_order=labels,
+                               title="Arms delivered by period and supplier (SIPRI TIV)", source=SOURCE,
+                               x_title="Period of delivery", y_title=TIV_TITLE)
 
 
 # --- the layout rules, without a browser -------------------------------------------------------
@@ -108,7 +108,7 @@ def period_bars() -> go.Figure:
 
 def test_close_period_bands_get_their_labels_on_separate_rows():
     fig = year_chart()
-    labels = [a for a in fig.layout.annotations if a.name == figures.BAND_ANNOTATION_NAME]
+    labels = [a for a in fig.layout.annotations if a.name == charts.BAND_ANNOTATION_NAME]
     assert [a.text for a in labels] == ["Iran-Iraq war (1980-1988)", "UN embargo (1991-2002)",
                                         "Occupation (2003-2011)"]
     rows = {a.text: a.yshift for a in labels}
@@ -119,9 +119,9 @@ def test_close_period_bands_get_their_labels_on_separate_rows():
 
 
 def test_band_labels_are_escaped_text():
-    fig = figures.time_series(_yearly(), x="year", y="tiv", title="t", source=SOURCE, x_title="x", y_title="y",
-                              bands=[(1980, 1988, "<b>war</b>")])
-    assert [a.text for a in fig.layout.annotations if a.name == figures.BAND_ANNOTATION_NAME] == ["&lt;b&gt;war&lt;/b&gt;"]
+    fig = charts.time_series(_yearly(), x="year", y="tiv", title="t", source=SOURCE, x_title="x", y_title="y",
+                             bands=[(1980, 1988, "<b>war</b>")])
+    assert [a.text for a in fig.layout.annotations if a.name == charts.BAND_ANNOTATION_NAME] == ["&lt;b&gt;war&lt;/b&gt;"]
 
 
 def test_long_category_labels_are_wrapped_or_turned_and_the_source_moves_below_them():
@@ -131,29 +131,29 @@ def test_long_category_labels_are_wrapped_or_turned_and_the_source_moves_below_t
     hm = heat_map()
     assert hm.layout.xaxis.tickangle == -45  # twelve names do not fit level
     assert list(hm.layout.xaxis.tickvals) == COUNTRIES  # the data keep their names
-    source = next(a for a in hm.layout.annotations if a.name == figures.SOURCE_ANNOTATION_NAME)
-    longest = figures.text_width("other (2 countries)")
-    assert -source.yshift >= 0.7 * longest + figures.X_TITLE_PX
-    assert hm.layout.margin.b >= -source.yshift + 2 * figures.SOURCE_LINE_PX
+    source = next(a for a in hm.layout.annotations if a.name == style.SOURCE_ANNOTATION_NAME)
+    longest = charts.text_width("other (2 countries)")
+    assert -source.yshift >= 0.7 * longest + charts.X_TITLE_PX
+    assert hm.layout.margin.b >= -source.yshift + 2 * style.SOURCE_LINE_PX
 
 
 def test_many_categories_turn_upright():
     names = [f"Country number {i}" for i in range(40)]
-    fig = figures.heatmap(pd.DataFrame([range(40)], columns=names, index=["rifle"]), title="t", source=SOURCE,
-                          x_title="Country", y_title="Category")
+    fig = charts.heatmap(pd.DataFrame([range(40)], columns=names, index=["rifle"]), title="t", source=SOURCE,
+                         x_title="Country", y_title="Category")
     assert fig.layout.xaxis.tickangle == -90
 
 
 def test_numeric_axes_and_short_labels_keep_the_old_layout():
-    fig = figures.time_series(_yearly(), x="year", y="tiv", title="t", source=SOURCE, x_title="x", y_title="y")
-    source = next(a for a in fig.layout.annotations if a.name == figures.SOURCE_ANNOTATION_NAME)
-    assert source.yshift == -figures.SOURCE_BELOW_PX and fig.layout.xaxis.tickangle is None
+    fig = charts.time_series(_yearly(), x="year", y="tiv", title="t", source=SOURCE, x_title="x", y_title="y")
+    source = next(a for a in fig.layout.annotations if a.name == style.SOURCE_ANNOTATION_NAME)
+    assert source.yshift == -style.SOURCE_BELOW_PX and fig.layout.xaxis.tickangle is None
     assert fig.layout.height is None
 
 
 def test_long_titles_wrap():
-    fig = figures.time_series(_yearly(), x="year", y="tiv", title="What moved between two releases " * 3,
-                              source=SOURCE, x_title="x", y_title=TIV_TITLE + " " + TIV_TITLE)
+    fig = charts.time_series(_yearly(), x="year", y="tiv", title="What moved between two releases " * 3,
+                             source=SOURCE, x_title="x", y_title=TIV_TITLE + " " + TIV_TITLE)
     assert fig.layout.title.text.count("<br>") >= 1
     assert fig.layout.yaxis.title.text.count("<br>") >= 1
 

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from takingstock.report import browser, figures
+from takingstock.report import browser, charts, figures, images, style
 
 XSS = "<script>alert(1)</script>"
 BREAKOUT = "</script><script>alert(2)</script>"
@@ -25,26 +25,26 @@ def _shares():
 
 
 def _fig(title="Shares", source="Source: test"):
-    return figures.bar_shares(_shares(), label_col="state", title=title, source=source)
+    return charts.bar_shares(_shares(), label_col="state", title=title, source=source)
 
 
 def test_register_template_is_idempotent():
-    assert figures.register_template() == figures.TEMPLATE_NAME
-    first = figures.pio.templates[figures.TEMPLATE_NAME]
-    figures.register_template()
-    assert figures.pio.templates[figures.TEMPLATE_NAME] is first
+    assert style.register_template() == style.TEMPLATE_NAME
+    first = style.pio.templates[style.TEMPLATE_NAME]
+    style.register_template()
+    assert style.pio.templates[style.TEMPLATE_NAME] is first
     assert list(first.layout.colorway)[:2] == ["#0072B2", "#E69F00"]
 
 
 def test_country_colour_is_stable_and_consistent_across_figures():
-    assert figures.country_colour("Soviet Union") == figures.country_colour("USSR") == "#D55E00"
-    assert figures.country_colour(" china ") == figures.country_colour("China")
-    assert figures.country_colour("unknown") == figures.UNKNOWN_COLOUR
-    assert figures.country_colour("other (12 countries)") == figures.OTHER_COLOUR
+    assert style.country_colour("Soviet Union") == style.country_colour("USSR") == "#D55E00"
+    assert style.country_colour(" china ") == style.country_colour("China")
+    assert style.country_colour("unknown") == style.UNKNOWN_COLOUR
+    assert style.country_colour("other (12 countries)") == style.OTHER_COLOUR
     # a name outside the fixed table still gets the same colour every time
-    assert figures.country_colour("Montenegro") == figures.country_colour("montenegro")
+    assert style.country_colour("Montenegro") == style.country_colour("montenegro")
     a = _fig()
-    b = figures.stacked_bars(
+    b = charts.stacked_bars(
         pd.DataFrame({"period": ["1970s", "1970s", "1980s"], "state": ["China", "Soviet Union", "China"],
                       "count": [3, 4, 5]}),
         x="period", y="count", colour="state", title="By period", source="s",
@@ -64,15 +64,15 @@ def test_bar_shares_orders_largest_on_top_and_keeps_unknown():
 
 def test_check_figure_requires_title_axes_source_and_alt():
     fig = go.Figure(go.Bar(x=["a"], y=[1]))
-    with pytest.raises(figures.FigureError, match="no title.*no x-axis title.*no y-axis title.*no source"):
-        figures.check_figure(fig)
+    with pytest.raises(style.FigureError, match="no title.*no x-axis title.*no y-axis title.*no source"):
+        style.check_figure(fig)
     fig = _fig()
-    figures.check_figure(fig, "alt")
-    with pytest.raises(figures.FigureError, match="no alt text"):
-        figures.check_figure(fig, " ")
+    style.check_figure(fig, "alt")
+    with pytest.raises(style.FigureError, match="no alt text"):
+        style.check_figure(fig, " ")
     fig.update_xaxes(title_text="")
-    with pytest.raises(figures.FigureError, match="x-axis"):
-        figures.check_figure(fig)
+    with pytest.raises(style.FigureError, match="x-axis"):
+        style.check_figure(fig)
 
 
 def test_save_figure_html_uses_shared_plotlyjs(tmp_path):
@@ -91,7 +91,7 @@ def test_save_figure_html_uses_shared_plotlyjs(tmp_path):
 def test_escaping_in_figure_html_and_show(tmp_path, monkeypatch):
     df = _shares()
     df.loc[0, "state"] = BREAKOUT
-    fig = figures.bar_shares(df, label_col="state", title=XSS, source=XSS)
+    fig = charts.bar_shares(df, label_col="state", title=XSS, source=XSS)
     html_ = figures.figure_html(fig, alt=XSS)
     assert "<script>alert" not in html_
     assert html_.lower().count("<script") == html_.lower().count("</script") == 1
@@ -109,15 +109,15 @@ def test_escaping_in_figure_html_and_show(tmp_path, monkeypatch):
 
 
 def test_unsafe_json_is_refused():
-    with pytest.raises(figures.FigureError):
+    with pytest.raises(style.FigureError):
         figures._safe_json_html('<div><script>var a="</script><script>x</script>";</script></div>')
 
 
 def test_no_browser_skips_static_with_one_notice(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(browser, "find_browser", lambda: None)
     monkeypatch.setattr(browser, "_session", None)
-    monkeypatch.setattr(figures, "_static_disabled", False)
-    monkeypatch.setattr(figures, "_notice_given", False)
+    monkeypatch.setattr(images, "_static_disabled", False)
+    monkeypatch.setattr(images, "_notice_given", False)
     a = figures.save_figure(_fig(), "nb1", alt="a", source="s", figures_dir=tmp_path)
     b = figures.save_figure(_fig(), "nb2", alt="a", source="s", figures_dir=tmp_path)
     assert set(a) == set(b) == {"html", "json"}  # no svg/png without a browser
@@ -129,13 +129,13 @@ def test_no_browser_skips_static_with_one_notice(tmp_path, monkeypatch, capsys):
 def test_svg_and_png_export_with_chromium(tmp_path, monkeypatch):
     if browser.find_browser() is None:
         pytest.skip("no Chromium installed")
-    monkeypatch.setattr(figures, "_static_disabled", False)
+    monkeypatch.setattr(images, "_static_disabled", False)
     out = figures.save_figure(_fig(title="CAR 2014 shares"), "static", alt="a", source="Source: CAR",
                               figures_dir=tmp_path)
     assert set(out) == {"html", "json", "svg", "png"}
     svg = out["svg"].read_text()
     assert svg.startswith("<svg") and "CAR 2014 shares" in svg and "Source: CAR" in svg
-    assert _png_pixels(out["png"].read_bytes())[:2] == (figures._WIDTH, figures._HEIGHT)
+    assert _png_pixels(out["png"].read_bytes())[:2] == (style.WIDTH, style.HEIGHT)
     assert not list(tmp_path.glob(".*tmp*"))
 
 
@@ -181,20 +181,20 @@ def test_images_are_the_figures_stock_kaleido_draws(tmp_path, monkeypatch):
     bars, a heat map and a time series with bands, drawn in one batch."""
     if browser.find_browser() is None:
         pytest.skip("no Chromium installed")
-    monkeypatch.setattr(figures, "_static_disabled", False)
+    monkeypatch.setattr(images, "_static_disabled", False)
     m = pd.DataFrame({"China": [1, 2], "Soviet Union": [3, 0]}, index=["rifle", "pistol"])
-    charts = [_fig(title="bars"),
-              figures.heatmap(m, title="matrix", source="s", x_title="Country", y_title="Category"),
-              figures.time_series(pd.DataFrame({"year": [1980, 1981, 1982], "tiv": [1.0, 2.0, 0.5]}), x="year",
-                                  y="tiv", title="series", source="s", x_title="Year", y_title="TIV",
-                                  bands=[(1980, 1981, "Iran-Iraq war")])]
-    paths = [tmp_path / f"{i}.{kind}" for i in range(len(charts)) for kind in ("svg", "png")]
-    assert figures.export_static([c for c in charts for _ in (0, 1)], paths) == paths
-    for i, fig in enumerate(charts):
+    figs = [_fig(title="bars"),
+            charts.heatmap(m, title="matrix", source="s", x_title="Country", y_title="Category"),
+            charts.time_series(pd.DataFrame({"year": [1980, 1981, 1982], "tiv": [1.0, 2.0, 0.5]}), x="year",
+                               y="tiv", title="series", source="s", x_title="Year", y_title="TIV",
+                               bands=[(1980, 1981, "Iran-Iraq war")])]
+    paths = [tmp_path / f"{i}.{kind}" for i in range(len(figs)) for kind in ("svg", "png")]
+    assert images.export_static([c for c in figs for _ in (0, 1)], paths) == paths
+    for i, fig in enumerate(figs):
         stock = tmp_path / f"stock{i}.png"
-        pio.write_image(fig, stock, format="png", width=figures._WIDTH, height=figures._HEIGHT)
+        pio.write_image(fig, stock, format="png", width=style.WIDTH, height=style.HEIGHT)
         w, h, ours = _png_pixels((tmp_path / f"{i}.png").read_bytes())
-        assert (w, h) == (figures._WIDTH, figures._HEIGHT)
+        assert (w, h) == (style.WIDTH, style.HEIGHT)
         _, _, theirs = _png_pixels(stock.read_bytes())
         differ = sum(a != b for row, other in zip(ours, theirs) for a, b in zip(row, other))
         assert differ < 0.005 * w * h * 4, (i, differ)
@@ -207,43 +207,43 @@ def test_images_are_the_figures_stock_kaleido_draws(tmp_path, monkeypatch):
 
 def test_heatmap_and_time_series_have_titles():
     m = pd.DataFrame({"China": [1, 2], "Soviet Union": [3, 0]}, index=["rifle", "pistol"])
-    h = figures.heatmap(m, title="Matrix", source="s", x_title="Country", y_title="Category")
-    figures.check_figure(h, "alt")
+    h = charts.heatmap(m, title="Matrix", source="s", x_title="Country", y_title="Category")
+    style.check_figure(h, "alt")
     assert list(h.data[0].x) == ["China", "Soviet Union"]
-    ts = figures.time_series(pd.DataFrame({"year": [1980, 1981], "tiv": [1.0, 2.0]}), x="year", y="tiv",
-                             title="TS", source="s", x_title="Year", y_title="TIV",
-                             bands=[(1980, 1988, "Iran-Iraq war")])
-    figures.check_figure(ts, "alt")
-    assert figures.source_of(ts) == "s"
+    ts = charts.time_series(pd.DataFrame({"year": [1980, 1981], "tiv": [1.0, 2.0]}), x="year", y="tiv",
+                            title="TS", source="s", x_title="Year", y_title="TIV",
+                            bands=[(1980, 1988, "Iran-Iraq war")])
+    style.check_figure(ts, "alt")
+    assert style.source_of(ts) == "s"
 
 
 def test_long_source_line_wraps_and_makes_room_below_the_plot():
     fig = go.Figure(go.Bar(x=["a"], y=[1]))
     long_source = "Source: " + "; ".join(f"outlet-{i}.example (coverage of the report)" for i in range(8))
-    figures.add_source(fig, long_source)
-    ann = [a for a in fig.layout.annotations if a.name == figures.SOURCE_ANNOTATION_NAME][0]
+    style.add_source(fig, long_source)
+    ann = [a for a in fig.layout.annotations if a.name == style.SOURCE_ANNOTATION_NAME][0]
     lines = ann.text.split("<br>")
     assert len(lines) == 4  # 8 x ~43 characters at 110 per line
-    assert all(len(line) <= figures.SOURCE_LINE_WIDTH for line in lines)
-    assert fig.layout.margin.b == figures.SOURCE_BASE_MARGIN + 3 * figures.SOURCE_LINE_PX
-    assert figures.source_of(fig) == long_source
+    assert all(len(line) <= style.SOURCE_LINE_WIDTH for line in lines)
+    assert fig.layout.margin.b == style.SOURCE_BASE_MARGIN + 3 * style.SOURCE_LINE_PX
+    assert style.source_of(fig) == long_source
 
 
 def test_deferred_static_export_is_drawn_later_in_one_batch(tmp_path, monkeypatch):
     """Under pipeline.py notebooks write HTML + spec; the figures step draws SVG and PNG."""
     if browser.find_browser() is None:
         pytest.skip("no Chromium installed")
-    monkeypatch.setattr(figures, "_static_disabled", False)
+    monkeypatch.setattr(images, "_static_disabled", False)
     for name in ("first", "second"):
         out = figures.save_figure(_fig(title=f"{name} chart"), name, alt="a", source="Source: CAR",
                                   figures_dir=tmp_path, static=False)
         assert set(out) == {"html", "json"}
-    assert [image.name for _, image in figures.pending_static(tmp_path)] == [
+    assert [image.name for _, image in images.pending_static(tmp_path)] == [
         "first.svg", "first.png", "second.svg", "second.png"]
-    written = figures.export_pending(tmp_path)
+    written = images.export_pending(tmp_path)
     assert sorted(p.name for p in written) == ["first.png", "first.svg", "second.png", "second.svg"]
     assert "second chart" in (tmp_path / "second.svg").read_text()
-    assert figures.pending_static(tmp_path) == []  # nothing left: a rerun draws nothing
+    assert images.pending_static(tmp_path) == []  # nothing left: a rerun draws nothing
 
 
 def test_page_embeds_figure_html(tmp_path):
@@ -263,7 +263,7 @@ def test_save_figure_refuses_a_figure_without_any_source(tmp_path):
     fig.update_layout(title_text="T")
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
-    with pytest.raises(figures.FigureError, match="no source"):
+    with pytest.raises(style.FigureError, match="no source"):
         figures.save_figure(fig, "nosrc", alt="a", figures_dir=tmp_path, static=False)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from takingstock.report import figures, findings
+from takingstock.report import charts, findings
 from takingstock.report.findings import Briefing, LeadMissingError
 from takingstock.data.runcontext import RunContext
 
@@ -32,7 +32,7 @@ def _brief(tmp_path, **kw) -> Briefing:
 
 def _figure() -> go.Figure:
     fig = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
-    return figures.finish(fig, title="Invented", x_title="Kind", y_title="Items", source="Source: invented")
+    return charts.finish(fig, title="Invented", x_title="Kind", y_title="Items", source="Source: invented")
 
 
 def test_each_call_saves_shows_and_returns_what_it_was_given(tmp_path, shown):

@@ -11,7 +11,6 @@ import pytest
 
 from takingstock.core import atomic, summaries
 from takingstock.data import packages
-from takingstock.publish import pages as publish
 from takingstock.report import tables
 from takingstock.data.sipri_terms import SIPRI_SOURCE_LINE, SIPRI_URL
 
@@ -28,18 +27,18 @@ def run_dir(tmp_path):
     mixed = pd.DataFrame({"year": range(1900, 2050), "code": [str(i) for i in range(149)] + ["n/a"]})
     tables.save_table(mixed, "02_cat_codes", tables_dir=tdir, caption="Codes <b>by</b> year",
                       source="Source: catalogue 'cat'; calculations by taking-stock")
-    publish.write_summary(sdir, "02_origin", title="t", summary="s", headlines=[])
+    summaries.write_summary(sdir, "02_origin", title="t", summary="s", headlines=[])
     summaries.forget_outputs()
     tiv = pd.DataFrame({"decade": ["1970s", "1980s"], "tiv": [1234.5, 2345.25], "share": [34.5, 65.5]})
     tables.save_table(tiv, "03_sipri_iraq_by_decade", tables_dir=tdir, caption="TIV by decade",
                       source=SIPRI_SOURCE_LINE)
-    publish.write_summary(sdir, "03_eras", title="t", summary="s", headlines=[],
-                          parameters={"sipri_register": "/x/register.csv"})
+    summaries.write_summary(sdir, "03_eras", title="t", summary="s", headlines=[],
+                            parameters={"sipri_register": "/x/register.csv"})
     summaries.forget_outputs()
     ledger = pd.DataFrame({"id": ["a", "b"], "verdict": ["reproduced", "differs"]})
     tables.save_table(ledger, "05_claims_ledger", tables_dir=tdir, caption="Claims ledger")
-    publish.write_summary(sdir, "05_claims", title="t", summary="s", headlines=[],
-                          parameters={"register": "SIPRI release of 2026-05-18"})
+    summaries.write_summary(sdir, "05_claims", title="t", summary="s", headlines=[],
+                            parameters={"register": "SIPRI release of 2026-05-18"})
     summaries.forget_outputs()
     return tmp_path
 
@@ -98,8 +97,8 @@ def test_recorded_table_without_csv_is_named(run_dir):
 
 
 def test_bad_recorded_name_is_refused(tmp_path):
-    publish.write_summary(tmp_path, "02_x", title="t", summary="s", headlines=[],
-                          outputs={"tables": [{"name": "../etc/passwd", "caption": "c"}]})
+    summaries.write_summary(tmp_path, "02_x", title="t", summary="s", headlines=[],
+                            outputs={"tables": [{"name": "../etc/passwd", "caption": "c"}]})
     with pytest.raises(packages.PackageError, match=r"02_x.json: table name '../etc/passwd'"):
         packages.table_records(tmp_path, ["02_x"])
 

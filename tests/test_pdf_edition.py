@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 import briefings_helpers as bh
-from takingstock.report import figures
-from takingstock.publish import pdf_edition, pages as publish
+from takingstock.publish import pdf_edition, sanitise
+from takingstock.report import charts, figures
 
 
 FOOTER = '<footer class="colophon"><h2>Sources, credit and licence</h2></footer>'
@@ -18,9 +18,9 @@ def _figure_page(folder, *, name="02_x_shares", alt="Bar chart <of> shares"):
     import plotly.graph_objects as go
 
     fig = go.Figure(go.Bar(x=["a"], y=[1]))
-    figures.finish(fig, title="Shares", x_title="x", y_title="y", source="Source: invented")
+    charts.finish(fig, title="Shares", x_title="x", y_title="y", source="Source: invented")
     fig.layout.meta = {"alt": alt, "name": name}
-    body = publish.sanitize_output_html(figures.figure_html(fig, alt))
+    body = sanitise.sanitize_output_html(figures.figure_html(fig, alt))
     page = folder / "02_x.html"
     page.write_text(f"<!DOCTYPE html><html><head><style>p {{}}</style><script src='plotly.min.js'>"
                     f"</script></head><body><h1>Page two</h1>{body}{FOOTER}</body></html>",

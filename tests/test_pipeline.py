@@ -229,7 +229,7 @@ def test_claims_hashes_the_claims_file_it_is_given(tmp_path):
 
 
 def test_publish_takes_the_release_of_the_run_contexts_primary_register(tmp_path, monkeypatch):
-    from takingstock.publish import pages as publish
+    from takingstock.publish import briefings
     from takingstock.data import sipri, sipri_cache, sipri_format
     from takingstock.data.runcontext import RunContext
 
@@ -238,7 +238,7 @@ def test_publish_takes_the_release_of_the_run_contexts_primary_register(tmp_path
     for name, date in (("older.csv", "13 Mar 2025"), ("newer.csv", "18 May 2026")):
         (raw / "sipri" / name).write_text(f"Data generated: {date} 2:29:20 PM\n{sipri_format.HEADER_START},Rest\n")
     seen = {}
-    monkeypatch.setattr(publish, "build_briefings", lambda notebooks, **kw: seen.update(kw))
+    monkeypatch.setattr(briefings, "build_briefings", lambda notebooks, **kw: seen.update(kw))
     for reader in (sipri, sipri_cache):
         monkeypatch.setattr(reader, "read_register", lambda *a, **k: pytest.fail("deals were parsed"))
     run = RunContext(raw_dir=raw, output_dir=tmp_path / "out")
@@ -309,9 +309,12 @@ def test_a_library_edit_reruns_only_the_steps_that_import_that_module(tmp_path):
         before = after
         return changed
 
-    # the figure code: the notebooks that draw figures, the figures step and publish (which prints
-    # the PDF edition in the figures' browser), not clean or claims
-    assert edit("report/figures.py") == {"origin", "eras", "supply", "releases", "followup", "figures", "publish"}
+    # the chart builders: the notebooks that draw charts, not clean or claims, nor the function steps
+    assert edit("report/charts.py") == {"origin", "eras", "supply", "releases", "followup"}
+    # saving and showing figures: every notebook (each publishes through a Briefing, whose figure
+    # method saves them) and publish (which reads the findings' marker), not the figures step
+    assert edit("report/figures.py") == {"clean", "origin", "eras", "supply", "claims", "releases", "followup",
+                                         "publish"}
     # the SIPRI reader: every step, through the run context (notebook 01 publishes through a
     # Briefing made from the run context too, whose register methods import the reader; the
     # cache reads imports, not which methods a notebook calls, so it reruns to be safe)
@@ -334,9 +337,10 @@ def _used_by(root: Path, step: str) -> set[str]:
 
 def test_which_library_modules_each_step_uses(tmp_path):
     root = _copy_project(tmp_path)
-    figures = {n for n in ("clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures", "publish")
-               if "takingstock/report/figures.py" in _used_by(root, n)}
-    assert figures == {"origin", "eras", "supply", "releases", "followup", "figures", "publish"}
+    charts = {n for n in ("clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures", "publish")
+              if "takingstock/report/charts.py" in _used_by(root, n)}
+    assert charts == {"origin", "eras", "supply", "releases", "followup"}
+    assert "takingstock/report/images.py" in _used_by(root, "figures")
     assert "takingstock/publish/templates/briefing.html.j2" not in _used_by(root, "publish")  # an input, not code
     assert {"takingstock/publish/pages.py", "takingstock/data/runcontext.py", "takingstock/__init__.py"} <= _used_by(root, "publish")
     assert not any(p.startswith("takingstock/runner/") for p in _used_by(root, "clean"))

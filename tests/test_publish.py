@@ -21,7 +21,8 @@ import pytest
 
 import briefings_helpers as bh
 from takingstock.core import atomic
-from takingstock.publish import pages as publish
+from takingstock.core.summaries import write_summary
+from takingstock.publish import body, briefings, pages, sanitise, stamp
 
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
@@ -91,17 +92,17 @@ def _build(tmp_path: Path):
     sipri_nb.metadata["papermill"]["parameters"]["sipri_register"] = ""
     nbformat.write(sipri_nb, nbs[2])
     summaries = tmp_path / "summaries"
-    publish.write_summary(summaries, "02_fixture", title="Fixture summary",
-                          summary="Ten invented items.",
-                          headlines=[{"label": "invented items", "value": 10},
-                                     {"label": "designation", "value": bh.XSS}],
-                          parameters={"raw_dir": tmp_path})
-    publish.write_summary(summaries, "05_claims", title="Claims", summary="3 of 4 claims hold.",
-                          headlines=[{"label": "claims supported", "value": "3 of 4"}])
+    write_summary(summaries, "02_fixture", title="Fixture summary",
+                  summary="Ten invented items.",
+                  headlines=[{"label": "invented items", "value": 10},
+                             {"label": "designation", "value": bh.XSS}],
+                  parameters={"raw_dir": tmp_path})
+    write_summary(summaries, "05_claims", title="Claims", summary="3 of 4 claims hold.",
+                  headlines=[{"label": "claims supported", "value": "3 of 4"}])
     raw = _raw_dir(tmp_path)
-    out = publish.build_briefings(nbs, summaries_dir=summaries, briefings_dir=tmp_path / "b",
-                                  raw_dir=raw, sipri_release="2026-05-18",
-                                  git_commit="abc123def", built_at="2026-11-27T12:00:00+00:00")
+    out = briefings.build_briefings(nbs, summaries_dir=summaries, briefings_dir=tmp_path / "b",
+                                    raw_dir=raw, sipri_release="2026-05-18",
+                                    git_commit="abc123def", built_at="2026-11-27T12:00:00+00:00")
     return tmp_path, out
 
 
@@ -149,7 +150,7 @@ def test_plotlyjs_once_in_folder_and_never_in_a_page(built):
     assert js == ["plotly.min.js"]
     assert (folder / "plotly.min.js").stat().st_size == len(get_plotlyjs().encode())
     for name, html in _pages(folder).items():
-        assert len(html.encode()) < publish.MAX_PAGE_BYTES, name
+        assert len(html.encode()) < pages.MAX_PAGE_BYTES, name
         assert "plotly.js v" not in html, name  # the library's banner is never inlined
         o = outline(html)
         srcs = [s for s in o.scripts if s]
@@ -243,10 +244,10 @@ def test_a_page_shows_only_the_declared_findings_and_opens_with_its_lead(built):
 
 def test_a_page_leads_with_every_sentence_of_its_lead(tmp_path):
     nb = _write_fake(tmp_path, "03_lead", "Lead (fixture)")
-    publish.write_summary(tmp_path / "summaries", "03_lead", title="Lead: Yemen", summary="One.",
-                          lead=["One.", "Two <b>bold</b>.", "Three."], headlines=[])
-    publish.build_briefings([nb], summaries_dir=tmp_path / "summaries", briefings_dir=tmp_path / "b",
-                            raw_dir=_raw_dir(tmp_path), git_commit="x")
+    write_summary(tmp_path / "summaries", "03_lead", title="Lead: Yemen", summary="One.",
+                  lead=["One.", "Two <b>bold</b>.", "Three."], headlines=[])
+    briefings.build_briefings([nb], summaries_dir=tmp_path / "summaries", briefings_dir=tmp_path / "b",
+                              raw_dir=_raw_dir(tmp_path), git_commit="x")
     page = (tmp_path / "b" / "03_lead.html").read_text()
     assert '<p class="lede">One. Two &lt;b&gt;bold&lt;/b&gt;. Three.</p>' in page
     assert "<h1>Lead: Yemen</h1>" in page and "<title>Lead: Yemen | taking-stock briefing</title>" in page
@@ -261,10 +262,10 @@ def test_a_run_for_another_recipient_keeps_the_pages_of_the_others(tmp_path):
     stray = _write_fake(tmp_path, "09_unrelated", "Unrelated")
     for stem, title in (("04_supply_chains", "Supply chains: Iraq"), ("04_supply_chains__yemen", "Supply chains: Yemen"),
                         ("09_unrelated", "Unrelated")):
-        publish.write_summary(summaries, stem, title=title, summary=f"{title}.", headlines=[])
+        write_summary(summaries, stem, title=title, summary=f"{title}.", headlines=[])
     raw = _raw_dir(tmp_path)
-    written = publish.build_briefings([yemen], summaries_dir=summaries, briefings_dir=tmp_path / "b",
-                                      raw_dir=raw, git_commit="x")
+    written = briefings.build_briefings([yemen], summaries_dir=summaries, briefings_dir=tmp_path / "b",
+                                        raw_dir=raw, git_commit="x")
     assert [p.name for p in written] == ["04_supply_chains.html", "04_supply_chains__yemen.html", "index.html"]
     index = (tmp_path / "b" / "index.html").read_text()
     assert "Supply chains: Iraq" in index and "Supply chains: Yemen" in index and "Unrelated" not in index
@@ -272,8 +273,8 @@ def test_a_run_for_another_recipient_keeps_the_pages_of_the_others(tmp_path):
     # the index's lead says a sentence two runs share once
     lede = re.search(r'<p class="lede">(.*?)</p>', index, re.DOTALL).group(1)
     assert lede.count("Supply chains: Iraq.") == 1 and lede.count("Supply chains: Yemen.") == 1
-    only = publish.build_briefings([yemen], summaries_dir=summaries, briefings_dir=tmp_path / "c",
-                                   raw_dir=raw, git_commit="x", keep_other_runs=False)
+    only = briefings.build_briefings([yemen], summaries_dir=summaries, briefings_dir=tmp_path / "c",
+                                     raw_dir=raw, git_commit="x", keep_other_runs=False)
     assert [p.name for p in only] == ["04_supply_chains__yemen.html", "index.html"]
 
 
@@ -283,9 +284,9 @@ def test_failed_render_keeps_old_briefings(fresh):
     broken = tmp / "notebooks" / "03_broken.ipynb"
     broken.write_text("{ not json")
     nbs = sorted((tmp / "notebooks").glob("*.ipynb"))
-    with pytest.raises(publish.BriefingError, match="03_broken.ipynb"):
-        publish.build_briefings(nbs, summaries_dir=tmp / "summaries", briefings_dir=tmp / "b",
-                                raw_dir=tmp / "raw", git_commit="new")
+    with pytest.raises(pages.BriefingError, match="03_broken.ipynb"):
+        briefings.build_briefings(nbs, summaries_dir=tmp / "summaries", briefings_dir=tmp / "b",
+                                  raw_dir=tmp / "raw", git_commit="new")
     assert _pages(tmp / "b") == before
     assert (tmp / "b" / "plotly.min.js").is_file()
     assert not [p for p in tmp.iterdir() if p.name.startswith(".b.")]
@@ -295,8 +296,8 @@ def test_rebuild_replaces_folder(fresh):
     tmp, _ = fresh
     (tmp / "b" / "stale.html").write_text("old")
     nbs = [tmp / "notebooks" / "02_fixture.ipynb"]
-    out = publish.build_briefings(nbs, summaries_dir=tmp / "summaries", briefings_dir=tmp / "b",
-                                  raw_dir=tmp / "raw", git_commit="new")
+    out = briefings.build_briefings(nbs, summaries_dir=tmp / "summaries", briefings_dir=tmp / "b",
+                                    raw_dir=tmp / "raw", git_commit="new")
     assert sorted(p.name for p in (tmp / "b").iterdir()) == [
         "02_fixture.html", "index.html", "plotly.min.js"]
     assert [p.name for p in out] == ["02_fixture.html", "index.html"]
@@ -310,30 +311,30 @@ def _plotly_div(label: str = "AK-47") -> str:
 
 
 def test_sanitiser_keeps_plotly_and_rebuilds_its_script():
-    out = publish.sanitize_output_html(_plotly_div(bh.XSS))
+    out = sanitise.sanitize_output_html(_plotly_div(bh.XSS))
     assert out.count("<script>") == 1 and "Plotly.newPlot(" in out
     assert "window.PLOTLYENV" not in out  # our own script, not plotly's text
     assert bh.XSS not in out
 
 
 def test_sanitiser_escapes_foreign_scripts_and_handlers():
-    with pytest.warns(publish.UnsafeOutputWarning):
-        out = publish.sanitize_output_html(f"<p>x</p>{bh.XSS}")
+    with pytest.warns(sanitise.UnsafeOutputWarning):
+        out = sanitise.sanitize_output_html(f"<p>x</p>{bh.XSS}")
     assert XSS_ESCAPED in out and "<script" not in out
-    out = publish.sanitize_output_html('<img src="x" onerror="alert(1)"><a href="javascript:alert(1)">l</a>')
+    out = sanitise.sanitize_output_html('<img src="x" onerror="alert(1)"><a href="javascript:alert(1)">l</a>')
     assert "onerror" not in out and "javascript:" not in out
 
 
 def test_sanitiser_rejects_a_plotly_call_with_extra_code():
     div = _plotly_div().replace("Plotly.newPlot(", "alert(1);Plotly.newPlot(", 1)
-    with pytest.warns(publish.UnsafeOutputWarning):
-        out = publish.sanitize_output_html(div)
+    with pytest.warns(sanitise.UnsafeOutputWarning):
+        out = sanitise.sanitize_output_html(div)
     assert "<script" not in out
     div = _plotly_div()
     tail = div.replace(")                };", "); alert(1)                };")
     assert tail != div  # the same div, so the replacement really happened
-    with pytest.raises(publish.UnsafeOutputError):
-        publish.parse_plotly_script(re.search(r"<script>(.*)</script>", tail, re.S).group(1))
+    with pytest.raises(sanitise.UnsafeOutputError):
+        sanitise.parse_plotly_script(re.search(r"<script>(.*)</script>", tail, re.S).group(1))
 
 
 def test_sanitiser_drops_inlined_plotlyjs():
@@ -342,22 +343,22 @@ def test_sanitiser_drops_inlined_plotlyjs():
     big = f'<script type="text/javascript">{get_plotlyjs()}</script>'
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert publish.sanitize_output_html(big + "<p>ok</p>") == "<p>ok</p>"
+        assert sanitise.sanitize_output_html(big + "<p>ok</p>") == "<p>ok</p>"
 
 
 def test_headings_first_h1_becomes_title_others_demoted():
     src = "# Title\n\n```\n# not a heading\n```\n## Finding\n# Second"
-    out, dropped = publish.demote_headings(src, drop_first_h1=True)
+    out, dropped = body.demote_headings(src, drop_first_h1=True)
     assert dropped
     assert out == "\n```\n# not a heading\n```\n## Finding\n## Second"
 
 
 def test_write_summary_rejects_bad_headlines(tmp_path):
     with pytest.raises(ValueError, match="headline 1"):
-        publish.write_summary(tmp_path, "02_x", title="t", summary="s",
-                              headlines=[{"label": "a", "value": 1}, {"label": "b"}])
+        write_summary(tmp_path, "02_x", title="t", summary="s",
+                      headlines=[{"label": "a", "value": 1}, {"label": "b"}])
     with pytest.raises(ValueError, match="'summary' is empty"):
-        publish.write_summary(tmp_path, "02_x", title="t", summary=" ", headlines=[])
+        write_summary(tmp_path, "02_x", title="t", summary=" ", headlines=[])
     assert list(tmp_path.iterdir()) == []
 
 
@@ -365,9 +366,9 @@ def test_write_summary_rejects_bad_headlines(tmp_path):
 def test_executed_fixture_has_no_code_and_inert_xss(tmp_path):
     """The fixture executed for real by papermill gives the same guarantees."""
     nb = bh.execute_fixture(tmp_path, "02_fixture")
-    publish.build_briefings([nb], summaries_dir=tmp_path / "summaries",
-                            briefings_dir=tmp_path / "b", raw_dir=_raw_dir(tmp_path),
-                            git_commit="x")
+    briefings.build_briefings([nb], summaries_dir=tmp_path / "summaries",
+                              briefings_dir=tmp_path / "b", raw_dir=_raw_dir(tmp_path),
+                              git_commit="x")
     html = (tmp_path / "b" / "02_fixture.html").read_text()
     assert bh.CODE_MARKER not in html and bh.XSS not in html
     assert bh.REMOVED_CELL_MARKER not in html and bh.REMOVED_OUTPUT_MARKER not in html
@@ -376,13 +377,13 @@ def test_executed_fixture_has_no_code_and_inert_xss(tmp_path):
     for text in (*bh.UNDECLARED, "Traceback", "UserWarning"):
         assert text not in html, text
     assert f"{bh.NOTE}{XSS_ESCAPED}" in html
-    assert len(html.encode()) < publish.MAX_PAGE_BYTES
+    assert len(html.encode()) < pages.MAX_PAGE_BYTES
     summary = json.loads((tmp_path / "summaries" / "02_fixture.json").read_text())
     assert summary["headlines"][0] == {"label": "invented items", "value": "10"}
 
 
 def test_tables_sit_in_focusable_scroll_regions():
-    html = publish.sanitize_output_html(
+    html = sanitise.sanitize_output_html(
         '<table><caption>Items "by" &lt;country&gt;</caption><tr><th>a</th></tr></table>')
     from bs4 import BeautifulSoup
 
@@ -393,28 +394,26 @@ def test_tables_sit_in_focusable_scroll_regions():
 
 
 def test_title_inline_markdown_is_rendered_and_escaped():
-    html, plain = publish.title_markup("The ledger of *Taking Stock* & `<b>` snake_case_name")
+    html, plain = pages.title_markup("The ledger of *Taking Stock* & `<b>` snake_case_name")
     assert str(html) == ("The ledger of <em>Taking Stock</em> &amp; <code>&lt;b&gt;</code> "
                          "snake_case_name")
     assert plain == "The ledger of Taking Stock & <b> snake_case_name"
-    html, _ = publish.title_markup(bh.XSS)
+    html, _ = pages.title_markup(bh.XSS)
     assert str(html) == XSS_ESCAPED
 
 
-def test_importing_publish_does_not_load_nbconvert():
-    """Every notebook kernel imports publish.write_summary: nbconvert must stay out of it."""
+def test_what_a_notebook_imports_loads_no_publisher():
+    """A notebook kernel imports the report layer (Briefing, charts, the summaries): neither
+    nbconvert nor any module of ``takingstock.publish`` may come with it."""
     import subprocess
     import sys
 
-    probe = ("import sys\nfrom takingstock.publish.pages import read_summary, write_summary\n"
-             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'nbconvert'))")
+    probe = ("import sys\nimport takingstock.report.findings, takingstock.report.charts, takingstock.core.summaries\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'nbconvert' or m.startswith('takingstock.publish')))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          timeout=60, check=True, cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "[]"
-    from takingstock.core import summaries
-
-    assert publish.write_summary is summaries.write_summary
-    assert issubclass(publish.BriefingPreprocessor, __import__("nbconvert").preprocessors.Preprocessor)
+    assert issubclass(body.BriefingPreprocessor, __import__("nbconvert").preprocessors.Preprocessor)
 
 
 def _git(root, *args):
@@ -429,13 +428,13 @@ def test_code_version_says_dirty_when_tracked_files_changed(tmp_path):
     (tmp_path / "code.py").write_text("x = 1\n")
     _git(tmp_path, "add", "code.py")
     _git(tmp_path, "commit", "-q", "-m", "one")
-    clean = publish.current_git_commit(tmp_path)
+    clean = stamp.current_git_commit(tmp_path)
     assert re.fullmatch(r"[0-9a-f]{40}", clean)
     (tmp_path / "new.txt").write_text("untracked\n")
-    assert publish.current_git_commit(tmp_path) == clean
+    assert stamp.current_git_commit(tmp_path) == clean
     (tmp_path / "code.py").write_text("x = 2\n")
-    assert publish.current_git_commit(tmp_path) == clean + "+dirty"
-    assert publish.current_git_commit(tmp_path / "no-such-folder") == "unknown"
+    assert stamp.current_git_commit(tmp_path) == clean + "+dirty"
+    assert stamp.current_git_commit(tmp_path / "no-such-folder") == "unknown"
 
 
 def test_raw_data_versions_lists_committed_files_and_sipri_exports(tmp_path):
@@ -446,12 +445,12 @@ def test_raw_data_versions_lists_committed_files_and_sipri_exports(tmp_path):
     (raw / "README.md").write_text("docs\n")
     (raw / "sipri" / "trade-register-2026-05-18.csv").write_text("x\n")
     (raw / "sipri" / "notes.txt").write_text("not an export\n")
-    assert publish.raw_data_versions(raw) == [
+    assert stamp.data_versions_rows(raw) == [
         ("a.csv", atomic.sha256_file(raw / "a.csv")),
         ("sipri/trade-register-2026-05-18.csv",
          atomic.sha256_file(raw / "sipri" / "trade-register-2026-05-18.csv")),
     ]
-    assert publish.raw_data_versions(tmp_path / "missing") == []
+    assert stamp.data_versions_rows(tmp_path / "missing") == []
 
 
 # --- downloads -------------------------------------------------------------------------------
@@ -469,14 +468,14 @@ def _build_with_downloads(tmp_path: Path, *, svg: bool = True):
     if svg:
         (fdir / "fixture_designations.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     (fdir / "fixture_designations.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    publish.write_summary(
+    write_summary(
         tmp_path / "summaries", "02_fixture", title="Fixture", summary="Ten invented items.",
         headlines=[], outputs={
             "tables": [{"name": "fixture_items", "caption": f"Items {bh.XSS}", "source": "Source: invented"}],
             "figures": [{"name": "fixture_designations", "alt": bh.FIGURE_ALT, "source": "Source: invented"}]})
-    publish.build_briefings([nb], summaries_dir=tmp_path / "summaries", briefings_dir=tmp_path / "b",
-                            raw_dir=_raw_dir(tmp_path), git_commit="x", tables_dir=tdir,
-                            figures_dir=fdir)
+    briefings.build_briefings([nb], summaries_dir=tmp_path / "summaries", briefings_dir=tmp_path / "b",
+                              raw_dir=_raw_dir(tmp_path), git_commit="x", tables_dir=tdir,
+                              figures_dir=fdir)
     return tmp_path / "b"
 
 
@@ -521,7 +520,7 @@ def test_summary_lists_what_the_process_saved(tmp_path):
     tables.save_table(pd.DataFrame({"a": [1]}), "02_x_first", tables_dir=tmp_path, caption="First",
                       source="Source: invented")
     tables.save_table(pd.DataFrame({"a": [2]}), "02_x_second", tables_dir=tmp_path, caption="Second")
-    path = publish.write_summary(tmp_path / "s", "02_x", title="t", summary="s", headlines=[])
+    path = write_summary(tmp_path / "s", "02_x", title="t", summary="s", headlines=[])
     summaries.forget_outputs()
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["tables"] == [{"name": "02_x_first", "caption": "First", "source": "Source: invented"},
@@ -539,8 +538,8 @@ def test_pdf_without_chromium_is_skipped_and_not_linked(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pdf_edition, "find_chromium", lambda: None)
     nb = _write_fake(tmp_path, "02_fixture", "Fixture briefing: invented deals")
-    publish.build_briefings([nb], summaries_dir=tmp_path / "s", briefings_dir=tmp_path / "b",
-                            raw_dir=_raw_dir(tmp_path), git_commit="x", pdf=True)
+    briefings.build_briefings([nb], summaries_dir=tmp_path / "s", briefings_dir=tmp_path / "b",
+                              raw_dir=_raw_dir(tmp_path), git_commit="x", pdf=True)
     assert not (tmp_path / "b" / pdf_edition.PDF_NAME).exists()
     assert pdf_edition.PDF_NAME not in (tmp_path / "b" / "index.html").read_text(encoding="utf-8")
 
@@ -553,7 +552,7 @@ def test_the_set_lead_takes_each_pages_first_sentence_once_and_ends_with_the_cav
                {"stem": "04_supply_chains", "lead": ["480 deals to Iraq."]},
                {"stem": "06_release_changes", "lead": ["Releases compared."]},
                {"stem": "07_more", "lead": ["Not said: four sentences are the most."]}]
-    said = publish.set_lead(entries)
+    said = briefings.set_lead(entries)
     assert said[:4] == ["Of 49 claims, 8 reproduced.", "The year is unknown for 87.5%.", "480 deals to Iraq.",
                         "Releases compared."]
     assert len(said) == 5 and "not money" in said[-1]

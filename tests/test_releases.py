@@ -20,6 +20,7 @@ from takingstock.analysis import claims, releases
 from takingstock.data.periods import load_periods
 from takingstock.core import paths
 from takingstock.data import sipri_terms
+from takingstock.report import charts
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sipri" / "invented_register.csv"
 OLD_2025 = "sipri_trade_register_all_2025-03-13_colasdroin.csv"
@@ -114,12 +115,12 @@ def test_reworded_description_and_tiv_change_by_period(fixture_pair):
     assert totals.loc["rearmament", "change"] == pytest.approx(-160.0)
     assert totals.loc["after-mosul", "change"] == pytest.approx(10.0)
     assert totals.loc["un-embargo", "change"] == 0.0
-    fig = releases.change_figure(table, "Iraq", sipri_terms.SIPRI_SOURCE_LINE)
+    fig = charts.release_changes(table, "Iraq", sipri_terms.SIPRI_SOURCE_LINE, tolerance=releases.TIV_TOLERANCE)
     assert fig.layout.barmode == "relative"
     # only the suppliers whose TIV moved get a bar; period names from the data file are inert
     assert sorted(t.name for t in fig.data) == ["Soviet Union", "United States"]
     marked = table.assign(period=table["period"].str.replace("Iran-Iraq war", "<b>Iran-Iraq</b> war"))
-    ticks = releases.change_figure(marked, "Iraq", sipri_terms.SIPRI_SOURCE_LINE).data[0].x
+    ticks = charts.release_changes(marked, "Iraq", sipri_terms.SIPRI_SOURCE_LINE, tolerance=releases.TIV_TOLERANCE).data[0].x
     assert ticks[0] == "&lt;b&gt;Iran-Iraq&lt;/b&gt;<br>war (1980-1988)"
     assert "Occupation (2003-2011): -320.0 (largest: United States -320.0)" in releases.change_alt(table, "Iraq")
 

@@ -51,7 +51,7 @@ def test_notebook_on_real_register(tmp_path, shared_sipri_dir):
     assert round(before["Warsaw Pact states of 1990 and Soviet successors"]) == 72 and max(before.values()) <= 100
     by_year = json.loads((tmp_path / "figures" / "04_iraq_imports_by_year.json").read_text())
     from takingstock.analysis.supply import TIV_LABEL
-    # (figures.fit_y_title wraps a long axis title; the words are the label's)
+    # (charts.fit_y_title wraps a long axis title; the words are the label's)
     assert by_year["layout"]["yaxis"]["title"]["text"].replace("<br>", " ") == TIV_LABEL
 
 

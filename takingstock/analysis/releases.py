@@ -80,7 +80,7 @@ from takingstock.data.periods import decade
 
 __all__ = [
     "MATCH_LEVELS", "REDATE_YEARS", "REVISION_FIELDS", "SUBSTANTIVE_FIELDS", "Comparison", "compare",
-    "release_labels", "change_figure", "change_alt", "TIV_TOLERANCE", "MatchLevel", "Matching",
+    "release_labels", "change_alt", "TIV_TOLERANCE", "MatchLevel", "Matching",
     "ReleaseChoice", "choose_releases", "designations_alike", "match_deals", "revisions", "revision_counts",
     "revised_deals", "deal_list", "tiv_by_period_supplier", "period_totals", "name_changes",
     "renamed_descriptions", "register_facts", "tiv_by_decade", "claims_that_moved",
@@ -820,38 +820,8 @@ def compare(old_path: str | Path, new_path: str | Path, read=None) -> Comparison
     return Comparison(old, new, matching, revisions(matching))
 
 
-def _tick_label(label: str, width: int = 16) -> str:
-    """A period label as a short multi-line tick (escaped: labels come from a data file)."""
-    import html
-    import textwrap
-
-    return "<br>".join(html.escape(part, quote=False) for part in textwrap.wrap(str(label), width) or [""])
-
-
-def change_figure(table: pd.DataFrame, who: str, source: str):
-    """Bars of the change of delivered TIV (new minus old) per period, one colour per
-    supplier, gains above zero and losses below (:func:`tiv_by_period_supplier`'s table).
-
-    Suppliers whose TIV did not change in any period are left out of the bars and the legend;
-    period names are written on horizontal lines under each bar.
-    """
-    from takingstock.report import figures
-
-    cols = [c for c in table.columns if c.startswith("tiv [")]
-    old, new = (c[len("tiv ["):-1] for c in cols)
-    moved = table.groupby("supplier")["change"].transform(lambda c: (c.abs() >= TIV_TOLERANCE).any())
-    data = table[moved].assign(period=table["period"].map(_tick_label))
-    order = [_tick_label(p) for p in dict.fromkeys(table["period"])]
-    fig = figures.stacked_bars(data, x="period", y="change", colour="supplier", x_order=order,
-                               title=f"What moved between SIPRI's releases of {old} and {new}: TIV delivered to {who}",
-                               source=source, x_title="Period of delivery",
-                               y_title=f"Change of TIV ({new} minus {old}), millions; not money")
-    fig.update_layout(barmode="relative")  # the tick labels' layout: figures.fit_x_labels
-    return fig
-
-
 def change_alt(table: pd.DataFrame, who: str) -> str:
-    """Alt text of :func:`change_figure`: the change per period and its largest supplier part."""
+    """Alt text of :func:`takingstock.report.charts.release_changes`: the change per period and its largest supplier part."""
     cols = [c for c in table.columns if c.startswith("tiv [")]
     old, new = (c[len("tiv ["):-1] for c in cols)
     bits = []

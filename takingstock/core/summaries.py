@@ -2,10 +2,9 @@
 
 Each notebook ends with :func:`write_summary`, through
 :meth:`takingstock.report.findings.Briefing.close` (its title, lead, headlines and parameters);
-:mod:`takingstock.publish.pages` reads the summaries back with :func:`read_summary` when it builds the
+:mod:`takingstock.publish.briefings` reads the summaries back with :func:`read_summary` when it builds the
 pages and the index. This module is kept light (standard library and :mod:`takingstock.core.atomic`
-only) because every notebook kernel imports it; ``takingstock.publish.pages`` re-exports both
-functions.
+only) because every notebook kernel imports it.
 
 What a notebook wrote
     :func:`record_output` is called by ``tables.save_table`` and ``figures.save_figure`` in the

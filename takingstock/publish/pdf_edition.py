@@ -2,7 +2,7 @@
 
 Method
 ------
-:func:`write_pdf_edition` is called by ``publish.build_briefings(pdf=True)`` on the pages it
+:func:`start_pdf_edition` is called by ``briefings.build_briefings(pdf=True)`` on the pages it
 has just written (index first, then the briefings in index order):
 
 1. :func:`print_html` reads each page with an HTML parser (BeautifulSoup with Python's own
@@ -11,7 +11,7 @@ has just written (index first, then the briefings in index order):
    repeats (sources, SIPRI's credit, licence) is printed once, as the last part. Every
    interactive plotly figure is replaced by its static SVG from ``downloads/figures/<name>.svg``
    (the name is the one ``figures.save_figure`` put in the figure's ``layout.meta``, read from
-   the figure's script by ``publish.parse_plotly_script``), with the alt text as the image's
+   the figure's script by ``sanitise.parse_plotly_script``), with the alt text as the image's
    ``alt``; every ``<script>`` is dropped, so the document needs no JavaScript. A figure
    without an SVG (no browser drew it) is replaced by its alt text, marked as such. The pages'
    own CSS is kept; its print rules hide the download links and set the breaks.
@@ -47,7 +47,8 @@ from bs4 import BeautifulSoup
 
 from takingstock.core import atomic
 from takingstock.report import browser
-from takingstock.publish import pages as publish
+from takingstock.publish.downloads import figure_name
+from takingstock.publish.sanitise import UnsafeOutputError, parse_plotly_script
 
 PDF_NAME = "taking-stock.pdf"
 PRINT_DOCUMENT = ".print-edition.html"
@@ -73,10 +74,10 @@ def _figure_name(figure) -> str | None:
     """The saved name of the plotly figure inside a parsed ``<figure>`` (None when unknown)."""
     for script in figure.find_all("script"):
         try:
-            _, _, layout, _ = publish.parse_plotly_script(script.get_text())
-        except publish.UnsafeOutputError:
+            _, _, layout, _ = parse_plotly_script(script.get_text())
+        except UnsafeOutputError:
             continue
-        return publish.figure_name({"layout": layout})
+        return figure_name({"layout": layout})
     return None
 
 

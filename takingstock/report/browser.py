@@ -2,7 +2,7 @@
 
 The project installs Debian's ``chromium`` (``scripts/ensure-chromium.sh``); ``BROWSER_PATH``
 names another. :func:`find_browser` says whether there is one; nothing here ever downloads a
-browser: without one, the figure export (:mod:`takingstock.report.figures`) and the PDF edition
+browser: without one, the static images (:mod:`takingstock.report.images`) and the PDF edition
 (:mod:`takingstock.publish.pdf_edition`) say so once and skip.
 
 :func:`session` is the process's one browser, driven through playwright's public sync API
@@ -54,6 +54,9 @@ class Session:
         self._thread.start()
 
     def _serve(self, path: str) -> None:
+        # Imported here: playwright.sync_api costs 0.10-0.17 s (python -X importtime, 2 cores under
+        # load), and every notebook kernel imports this module (findings -> figures -> images)
+        # while under the pipeline none of them draws.
         from playwright.sync_api import sync_playwright
 
         try:

@@ -8,7 +8,7 @@ the run context::
 
     brief = Briefing(run, "04_supply_chains", title=f"Supply chains: {who}")
     suppliers = brief.table(frame, "suppliers", "Suppliers of Iraq, 2014-2016")  # saved, shown, returned
-    fig = brief.figure(figures.time_series(...), "imports_by_year", alt="Bar chart of ...")
+    fig = brief.figure(charts.time_series(...), "imports_by_year", alt="Bar chart of ...")
     peak = brief.headline("Peak year of deliveries", "1984")
     brief.note("The window 'UN embargo' is defined for Iraq only; the section is left out.")
     brief.lead("Sentence one.", "Sentence two.", "Sentence three.")  # the page's opening paragraph
@@ -43,12 +43,13 @@ Caveats: text from data (designations, names) shown through :meth:`Briefing.note
 from __future__ import annotations
 
 import html
-import importlib
 from typing import Any, Mapping, Sequence, TypeVar
 
 import pandas as pd
 
+from takingstock.core.summaries import write_summary
 from takingstock.data.runcontext import RunContext
+from takingstock.report import figures, labels, tables
 
 __all__ = ["Briefing", "MARKER", "KINDS", "LeadMissingError", "finding_kind", "compact_html"]
 
@@ -81,8 +82,6 @@ def compact_html(frame: pd.DataFrame, columns: Sequence[str], caption: str, name
     wide table cut at the page edge. Every header and cell is HTML-escaped; numbers are
     formatted as in every table (:func:`takingstock.report.tables.format_frame`).
     """
-    from takingstock.report import labels, tables
-
     esc = html.escape
     text = tables.format_frame(frame)
     word = {c: labels.header(c) for c in text.columns}  # headers and detail labels in words
@@ -110,6 +109,8 @@ def compact_html(frame: pd.DataFrame, columns: Sequence[str], caption: str, name
 
 def _display(bundle: dict, kind: str, **extra: Any) -> None:
     """Display a raw mime bundle with the finding marker in its output metadata."""
+    # Imported here: IPython.display costs ~0.3 s (python -X importtime, 2 cores under load) in
+    # a process that is not a kernel (the runner imports this module to render the briefings).
     from IPython.display import display
 
     display(bundle, raw=True, metadata={MARKER: {"finding": kind, **extra}})
@@ -159,8 +160,6 @@ class Briefing:
         ``compact``: the columns a reader scans; every other column of a row is one click away
         (:func:`compact_html`: a ``<details>`` per row on screen, a block per row on paper).
         """
-        from takingstock.report import tables
-
         stem = self.name(name)
         if save:
             tables.save_table(frame, stem, tables_dir=self.run.tables_dir, caption=caption, source=source)
@@ -178,11 +177,6 @@ class Briefing:
     def figure(self, fig, name: str, alt: str):
         """Save ``fig`` (HTML and JSON; SVG and PNG when the run draws static figures), show it
         with its alt text and return it."""
-        # Imported by name, not by an import statement: the runner's cache reads import
-        # statements to know which steps a module's edit reruns, and only the notebooks that
-        # draw figures (and import takingstock.report.figures themselves) depend on the figure code.
-        figures = importlib.import_module("takingstock.report.figures")
-
         stem = self.name(name)
         figures.save_figure(fig, stem, alt=alt, figures_dir=self.run.figures_dir, static=self.run.static_figures)
         self.saved["figures"].append(stem)
@@ -215,8 +209,6 @@ class Briefing:
     def close(self, parameters: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Write the summary the index reads (title, lead, headlines, parameters, what was saved);
         return the headlines as a table."""
-        from takingstock.core.summaries import write_summary
-
         if not self.sentences:
             raise LeadMissingError(f"{self.notebook}: call brief.lead(...) before brief.close()")
         write_summary(self.run.summaries_dir, self.run.stem(self.notebook), title=self.title,

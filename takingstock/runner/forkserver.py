@@ -97,7 +97,7 @@ PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "i
 #: preloads: work every kernel would otherwise repeat on first use (plotly checks every property
 #: of a new figure against validators it builds, and caches, the first time it meets them).
 #: Kernels forked later inherit what they cached; one that fails is skipped.
-WARM_UPS = ("takingstock.report.figures:warm_up",)
+WARM_UPS = ("takingstock.report.style:warm_up",)
 
 #: pyarrow's jemalloc settings with its background thread off (read when pyarrow loads).
 JEMALLOC_CONF = "oversize_threshold:0,dirty_decay_ms:1000,muzzy_decay_ms:1000,background_thread:false"
