@@ -16,8 +16,8 @@ imports nothing) and fails on:
 - a module longer than :data:`MAX_LINES` lines;
 - an import cycle between modules, counting every ``takingstock`` import wherever it stands;
 - an import of a layer above the importing module's own (``data`` never imports ``analysis``);
-- an import placed inside a function or class without a ``# lazy:`` comment on its line or the
-  line above saying why (a measured cost, or a dependency only one path needs), so a module's
+- an import placed inside a function or class without a ``# lazy:`` comment on its line or in
+  the comment lines right above it saying why (a measured cost, or a dependency only one path needs), so a module's
   dependencies can be read at its top;
 - a module-level ``__getattr__`` (attributes built lazily hide what a module offers).
 
@@ -104,6 +104,19 @@ def _is_module_level(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     return True
 
 
+def _marked(lines: list[str], lineno: int) -> bool:
+    """Whether the import on line ``lineno`` (1-based) carries the lazy mark: on its own line or
+    in the block of comment lines right above it."""
+    if LAZY_MARK in lines[lineno - 1]:
+        return True
+    i = lineno - 2
+    while i >= 0 and lines[i].lstrip().startswith("#"):
+        if LAZY_MARK in lines[i]:
+            return True
+        i -= 1
+    return False
+
+
 def read_modules(package_dir: Path = PACKAGE_DIR) -> dict[str, Module]:
     """Every module of the package under ``package_dir``, parsed (not imported)."""
     files = sorted(p for p in package_dir.rglob("*.py") if "__pycache__" not in p.parts)
@@ -123,7 +136,7 @@ def read_modules(package_dir: Path = PACKAGE_DIR) -> dict[str, Module]:
                     if target != name:
                         module.imports.setdefault(target, node.lineno)
                 if not at_top:
-                    marked = any(LAZY_MARK in lines[i - 1] for i in (node.lineno, node.lineno - 1) if i >= 1)
+                    marked = _marked(lines, node.lineno)
                     if not marked:
                         module.unmarked_inner.append((node.lineno, lines[node.lineno - 1].strip()))
             elif isinstance(node, ast.FunctionDef) and node.name == "__getattr__" and node in tree.body:

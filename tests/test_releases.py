@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from takingstock.data.runcontext import RunContext
-from takingstock.analysis import claims, releases
+from takingstock.analysis import claims, release_changes, releases
 from takingstock.data.periods import load_periods
 from takingstock.core import paths
 from takingstock.data import sipri_terms
@@ -100,13 +100,13 @@ def test_a_redated_revalued_deal_is_revised_in_exactly_those_fields(fixture_pair
 
 def test_reworded_description_and_tiv_change_by_period(fixture_pair):
     comp = releases.compare(*fixture_pair)
-    renamed = releases.renamed_descriptions(comp.matching)
+    renamed = release_changes.renamed_descriptions(comp.matching)
     assert renamed[["was", "now", "category", "deals", "kind"]].values.tolist() == [
         ["SAM system", "surface-to-air missile system", "air defence systems", 1, "renamed"]]
     periods = load_periods()
     sub, _ = comp.for_recipients(["Iraq"])
-    table = releases.tiv_by_period_supplier(sub, ["Iraq"], periods)
-    totals = releases.period_totals(table, periods).set_index("period_id")
+    table = release_changes.tiv_by_period_supplier(sub, ["Iraq"], periods)
+    totals = release_changes.period_totals(table, periods).set_index("period_id")
     # Testhawk-7: 400 -> 440 TIV over 1982-85 (Iran-Iraq war period); M-1A1 dropped: 480 TIV spread
     # over 2010-12, so -320 in the occupation and -160 in the rearmament (2012); Testdrone-1 added:
     # +10 in 2014, whose midpoint (2 July) is after the fall of Mosul (10 June 2014)
@@ -122,7 +122,7 @@ def test_reworded_description_and_tiv_change_by_period(fixture_pair):
     marked = table.assign(period=table["period"].str.replace("Iran-Iraq war", "<b>Iran-Iraq</b> war"))
     ticks = charts.release_changes(marked, "Iraq", sipri_terms.SIPRI_SOURCE_LINE, tolerance=releases.TIV_TOLERANCE).data[0].x
     assert ticks[0] == "&lt;b&gt;Iran-Iraq&lt;/b&gt;<br>war (1980-1988)"
-    assert "Occupation (2003-2011): -320.0 (largest: United States -320.0)" in releases.change_alt(table, "Iraq")
+    assert "Occupation (2003-2011): -320.0 (largest: United States -320.0)" in release_changes.change_alt(table, "Iraq")
 
 
 def test_choose_releases_takes_the_two_newest_by_preamble_date(fixture_pair, tmp_path):
@@ -183,19 +183,19 @@ def test_real_releases_whole_register_and_vocabulary(real):
     assert counts["unmatched in 2025-03-13 (dropped)"] == 740
     assert counts["unmatched in 2026-05-18 (added)"] == 1141
     assert sum(v for k, v in counts.items() if not k.startswith("unmatched")) + 740 == 29515
-    renamed = releases.renamed_descriptions(real.matching)
+    renamed = release_changes.renamed_descriptions(real.matching)
     # 53 wordings of 2025 are used by no deal of 2026; 50 of them live on in matched deals
     assert (renamed["kind"] == "renamed").sum() == 50 and len(renamed) == 79
     top = renamed.iloc[0]
     assert (top["was"], top["now"], top["deals"], top["kind"]) == ("APC", "armoured personnel carrier", 2112, "renamed")
     kept = renamed[renamed["was"] == "trainer aircraft"].iloc[0]  # still used in 2026: not a renaming
     assert (kept["now"], kept["kind"]) == ("(armed) trainer aircraft", "re-described")
-    names = releases.name_changes(real.matching)
+    names = release_changes.name_changes(real.matching)
     uae = names[(names["name"] == "UAE") & (names["role"] == "recipient")].iloc[0]
     assert (uae["change"], uae["other spelling"]) == ("re-spelt", "United Arab Emirates")
-    facts = releases.register_facts(real.matching).set_index("fact")
+    facts = release_changes.register_facts(real.matching).set_index("fact")
     assert facts.loc["deals"].tolist() == ["29,515", "29,916", "+401"]
-    decades = releases.tiv_by_decade(real.matching).set_index("decade")
+    decades = release_changes.tiv_by_decade(real.matching).set_index("decade")
     assert decades.loc["2020s", "change"] == pytest.approx(35695.3, abs=0.1)
 
 
@@ -216,7 +216,7 @@ def test_real_releases_an_altered_deal_is_reported_as_revised(real):
 def test_real_releases_claims_that_moved(real):
     claim_list = claims.load_claims()
     ledger = claims.evaluate_releases(claim_list, real.claim_contexts())
-    moved = releases.claims_that_moved(ledger, claim_list, real.matching, real.revs).set_index("id")
+    moved = release_changes.claims_that_moved(ledger, claim_list, real.matching, real.revs).set_index("id")
     # (the two claims after the report move because the newer release counts one more year, 2025)
     assert sorted(moved.index) == ["flood-after-2003", "iraq-arms-kept-flowing", "iraq-tiv-1980-88-total",
                                    "iraq-ussr-share-1980-88", "syria-deliveries-after-report"]

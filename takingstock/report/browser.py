@@ -54,7 +54,7 @@ class Session:
         self._thread.start()
 
     def _serve(self, path: str) -> None:
-        # Imported here: playwright.sync_api costs 0.10-0.17 s (python -X importtime, 2 cores under
+        # lazy: playwright.sync_api costs 0.10-0.17 s (python -X importtime, 2 cores under
         # load), and every notebook kernel imports this module (findings -> figures -> images)
         # while under the pipeline none of them draws.
         from playwright.sync_api import sync_playwright

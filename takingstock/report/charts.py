@@ -401,7 +401,7 @@ def _tick_label(label: str, width: int = 16) -> str:
 def release_changes(table: pd.DataFrame, who: str, source: str, *, tolerance: float) -> go.Figure:
     """Bars of the change of delivered TIV (new minus old) per period, one colour per
     supplier, gains above zero and losses below
-    (:func:`takingstock.analysis.releases.tiv_by_period_supplier`'s table).
+    (:func:`takingstock.analysis.release_changes.tiv_by_period_supplier`'s table).
 
     Suppliers whose TIV did not change by at least ``tolerance`` in any period
     (``releases.TIV_TOLERANCE``) are left out of the bars and the legend; period names are

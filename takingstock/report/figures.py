@@ -138,7 +138,7 @@ def show(fig: go.Figure, alt: str) -> None:
     ``<figure>``; the briefing page loads the shared plotly.min.js in its ``<head>``) and
     ``text/plain`` (the alt text).
     """
-    # Imported here: IPython.display costs ~0.3 s (python -X importtime, 2 cores under load) in
+    # lazy: IPython.display costs ~0.3 s (python -X importtime, 2 cores under load) in
     # a process that is not a kernel (the runner, which imports it through the briefings).
     from IPython.display import display
 

@@ -109,7 +109,7 @@ def compact_html(frame: pd.DataFrame, columns: Sequence[str], caption: str, name
 
 def _display(bundle: dict, kind: str, **extra: Any) -> None:
     """Display a raw mime bundle with the finding marker in its output metadata."""
-    # Imported here: IPython.display costs ~0.3 s (python -X importtime, 2 cores under load) in
+    # lazy: IPython.display costs ~0.3 s (python -X importtime, 2 cores under load) in
     # a process that is not a kernel (the runner imports this module to render the briefings).
     from IPython.display import display
 

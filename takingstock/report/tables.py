@@ -267,7 +267,7 @@ def show(df: pd.DataFrame, caption: str, max_rows: int = SHOW_MAX_ROWS) -> None:
     this process saved an equal table (:func:`save_table`), the HTML names it, so the briefing
     links its CSV and Markdown under the table.
     """
-    # Imported here: IPython.display costs ~0.3 s (python -X importtime, 2 cores under load) in
+    # lazy: IPython.display costs ~0.3 s (python -X importtime, 2 cores under load) in
     # a process that is not a kernel (the runner imports this module to render the briefings).
     from IPython.display import display
 
