@@ -61,7 +61,7 @@ Caveats
     imports the module itself and fails in the cell that imports it, as a fresh kernel would).
     Module-level state read from the environment at import (``PLOTLY_RENDERER``) is the
     runner's, which every kernel shares anyway; a module imported for one notebook is imported
-    in every kernel (``takingstock.report.figures`` sets plotly's default template when imported: the
+    in every kernel (``takingstock.report.style`` sets plotly's default template when imported: the
     cleaning notebook, which draws nothing, has it too).
 """
 
