@@ -23,6 +23,14 @@ from takingstock.data.runcontext import RunContext
 __all__ = ["ClaimContext", "build_context", "build_contexts"]
 
 
+#: The deal columns :attr:`ClaimContext.deal_years` keeps: those the computations read of the
+#: deal-years (who and what, TIV; the recipient columns ``select_recipients`` matches on) and
+#: those :func:`takingstock.data.sipri.deal_years` spreads over the years.
+DEAL_YEAR_COLUMNS = ("deal_id", "recipient", "recipient_state", "recipient_kind", "supplier", "supplier_state",
+                     "supplier_kind", "supplier_bloc", "supplier_iso", "delivery_years", "number_delivered",
+                     "tiv_delivered")
+
+
 @dataclass
 class ClaimContext:
     """The data one ledger column is computed from. Any part is ``None`` when absent.
@@ -49,10 +57,14 @@ class ClaimContext:
 
     @cached_property
     def deal_years(self) -> pd.DataFrame:
-        """:func:`takingstock.data.sipri.deal_years` of ``deals``, spread once for every computation."""
+        """:func:`takingstock.data.sipri.deal_years` of ``deals``, spread once for every computation.
+
+        Only the columns the computations read of it (:data:`DEAL_YEAR_COLUMNS`) are spread: the
+        whole register's other columns would be copied into every deal-year for nothing.
+        """
         from takingstock.data.sipri import deal_years
 
-        return deal_years(self.deals)
+        return deal_years(self.deals[[c for c in DEAL_YEAR_COLUMNS if c in self.deals]])
 
     def deals_to(self, recipients, *, years: bool = False) -> pd.DataFrame:
         """The deals (with ``years``: the deal-years, :attr:`deal_years`) to ``recipients``
