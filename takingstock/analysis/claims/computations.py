@@ -335,8 +335,9 @@ def units_ordered(ctx: ClaimContext, params: dict) -> Computed:
     first, last = _window(params)
     cats = params["category"] if isinstance(params["category"], list) else [params["category"]]
     d = ctx.deals_to(params["recipient"])
-    d = d[(d["supplier_state"] == params["supplier"])
-          & d["designation"].astype(str).str.contains(params["designation"], case=False, regex=True)]
+    d = d.loc[d["supplier_state"] == params["supplier"],  # the columns read below, the supplier's deals
+              ["designation", "category", "description", "source_line", "order_year", "number_ordered"]]
+    d = d[d["designation"].astype(str).str.contains(params["designation"], case=False, regex=True)]
     unmapped = d[d["category"] == "unmapped"]
     if len(unmapped):
         return Computed(None, missing=f"the weapon-category mapping lacks SIPRI's description "
