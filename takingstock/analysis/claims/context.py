@@ -25,7 +25,8 @@ __all__ = ["ClaimContext", "build_context", "build_contexts"]
 
 #: The deal columns :attr:`ClaimContext.deal_years` keeps: those the computations read of the
 #: deal-years (who and what, TIV; the recipient columns ``select_recipients`` matches on) and
-#: those :func:`takingstock.data.sipri.deal_years` spreads over the years.
+#: those :func:`takingstock.data.sipri.deal_years` spreads over the years. The whole register's
+#: other columns would be copied into every deal-year for nothing.
 DEAL_YEAR_COLUMNS = ("deal_id", "recipient", "recipient_state", "recipient_kind", "supplier", "supplier_state",
                      "supplier_kind", "supplier_bloc", "supplier_iso", "delivery_years", "number_delivered",
                      "tiv_delivered")
@@ -55,13 +56,9 @@ class ClaimContext:
         if self.deals is not None and self.coverage is None:
             raise ValueError("ClaimContext: deals need their coverage (takingstock.data.coverage.Coverage)")
 
-    @cached_property
+    @cached_property  # of the columns the computations read only (DEAL_YEAR_COLUMNS)
     def deal_years(self) -> pd.DataFrame:
-        """:func:`takingstock.data.sipri.deal_years` of ``deals``, spread once for every computation.
-
-        Only the columns the computations read of it (:data:`DEAL_YEAR_COLUMNS`) are spread: the
-        whole register's other columns would be copied into every deal-year for nothing.
-        """
+        """:func:`takingstock.data.sipri.deal_years` of ``deals``, spread once for every computation."""
         from takingstock.data.sipri import deal_years
 
         return deal_years(self.deals[[c for c in DEAL_YEAR_COLUMNS if c in self.deals]])
