@@ -49,7 +49,7 @@ def notebook_page(ctx: StepContext) -> None:
     """Render the page body of the notebook that just ran, and infer its tables' schemas for the
     data package (early: publish reuses both if still true, instead of doing them at the end)."""
     from takingstock.core.summaries import read_summary
-    from takingstock.data.packages import infer_fields
+    from takingstock.data.packages import table_fields
     from takingstock.publish.pages import prerender_body
 
     run = ctx.context
@@ -59,7 +59,7 @@ def notebook_page(ctx: StepContext) -> None:
             name = str(record.get("name") or "") if isinstance(record, dict) else ""
             table = run.tables_dir / f"{name}.csv"
             if name and table.parent == run.tables_dir and table.is_file():
-                infer_fields(table)
+                table_fields(table)
 
 
 def start_figure_browser(ctx: StepContext) -> None:

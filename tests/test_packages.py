@@ -133,11 +133,11 @@ def test_inferred_fields_are_remembered_per_file_version(tmp_path):
     # the same file gives the same answer (a copy), a rewritten one is read again
     path = tmp_path / "t.csv"
     path.write_text("a,b\n1,x\n2,y\n", encoding="utf-8")
-    first = packages.infer_fields(path)
+    first = packages.table_fields(path)
     first[0]["type"] = "changed by a caller"
-    assert [f["type"] for f in packages.infer_fields(path)] == ["integer", "string"]
+    assert [f["type"] for f in packages.table_fields(path)] == ["integer", "string"]
     path.write_text("a,b\n1.5,4\n2,3\n", encoding="utf-8")
-    assert [f["type"] for f in packages.infer_fields(path)] == ["number", "integer"]
+    assert [f["type"] for f in packages.table_fields(path)] == ["number", "integer"]
 
 
 def test_real_tables_package_validates(built_report):

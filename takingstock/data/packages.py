@@ -45,7 +45,6 @@ Rules and caveats
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import os
@@ -156,24 +155,9 @@ def _reader(kind: str):
     return Field.from_descriptor({"name": "shared", "type": kind}).create_value_reader()
 
 
-#: :func:`infer_fields`'s answers by file version (path, inode, size, modification time): the pipeline
-#: infers a notebook's tables as soon as it is done (``pipeline_steps.notebook_page``), so the
-#: publish step at the run's end finds them here.
-_FIELDS: dict[tuple[str, int, int, int], list[dict[str, Any]]] = {}
-
-
 def infer_fields(csv_path: Path) -> list[dict[str, Any]]:
     """Table Schema fields of a CSV: each column's type as frictionless infers it from every row
-    (:func:`column_type`); a header with an empty or repeated name is left to frictionless.
-    Remembered per file version for the rest of the process (a changed file is read again)."""
-    st = Path(csv_path).stat()
-    key = (str(Path(csv_path).resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
-    if key not in _FIELDS:
-        _FIELDS[key] = _infer_fields(Path(csv_path))
-    return copy.deepcopy(_FIELDS[key])
-
-
-def _infer_fields(csv_path: Path) -> list[dict[str, Any]]:
+    (:func:`column_type`); a header with an empty or repeated name is left to frictionless."""
     import pandas as pd
 
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
@@ -198,6 +182,22 @@ def _frictionless_fields(csv_path: Path) -> list[dict[str, Any]]:
     detector = Detector(sample_size=max(rows + 1, 100), field_confidence=1.0)
     schema = describe(str(csv_path), type="schema", detector=detector)
     return [field.to_descriptor() for field in schema.fields]
+
+
+#: :func:`table_fields`' answers by file version (path, inode, size, modification time), as JSON
+#: text (each caller gets its own copy): the pipeline infers a notebook's tables as soon as it is
+#: done (``pipeline_steps.notebook_page``), so the publish step at the run's end finds them here.
+_FIELDS: dict[tuple[str, int, int, int], str] = {}
+
+
+def table_fields(csv_path: Path) -> list[dict[str, Any]]:
+    """:func:`infer_fields`, remembered per file version for the rest of the process (a changed
+    file is read again)."""
+    st = Path(csv_path).stat()
+    key = (str(Path(csv_path).resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _FIELDS:
+        _FIELDS[key] = json.dumps(infer_fields(Path(csv_path)))
+    return json.loads(_FIELDS[key])
 
 
 def table_resource(record: Mapping[str, Any], tables_dir: Path) -> dict[str, Any]:
@@ -233,7 +233,7 @@ def table_resource(record: Mapping[str, Any], tables_dir: Path) -> dict[str, Any
     if record["sipri_derived"]:
         sources.append({"title": "SIPRI Arms Transfers Database", "path": SIPRI_URL})
         resource["credit"] = f"{SIPRI_CREDIT} {TIV_NOTE}"
-    resource["schema"] = {"fields": infer_fields(csv_path)}
+    resource["schema"] = {"fields": table_fields(csv_path)}
     return resource
 
 
