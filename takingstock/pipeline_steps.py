@@ -53,12 +53,20 @@ def publish(ctx: StepContext) -> None:
 
 
 def notebook_page(ctx: StepContext) -> None:
-    """Render the page body of the notebook that just ran (early: publish reuses it if still true)."""
-    from takingstock.publish.body import prerender_body  # lazy: ~0.7 s (pandas, nbconvert); no-op runs skip it
+    """Render the page body of the notebook that just ran, and infer its tables' schemas for the
+    data package (early: publish reuses both if still true, instead of doing them at the end)."""
+    # lazy: ~0.7 s (pandas, nbconvert, frictionless on first use); no-op runs skip them
+    from takingstock.data.packages import table_fields
+    from takingstock.publish.body import prerender_body  # lazy: as above
 
     run = ctx.context
     for notebook in ctx.executed_notebooks:
         prerender_body(notebook, run.summaries_dir, tables_dir=run.tables_dir, figures_dir=run.figures_dir)
+        for record in (read_summary(run.summaries_dir, notebook.stem) or {}).get("tables") or []:
+            name = str(record.get("name") or "") if isinstance(record, dict) else ""
+            table = run.tables_dir / f"{name}.csv"
+            if name and table.parent == run.tables_dir and table.is_file():
+                table_fields(table)
 
 
 def start_figure_browser(ctx: StepContext) -> None:

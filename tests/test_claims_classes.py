@@ -132,6 +132,16 @@ def test_whole_deal_tiv_flips_the_1980s_total(real_ctx, all_claims):
 
 
 @pytest.mark.sipri
+def test_a_ledger_without_readings_keeps_every_value_and_verdict(real_ctx, all_claims):
+    # notebook 06 reads only values and verdicts: it skips the readings, and nothing else changes
+    full = claims.evaluate(list(all_claims.values()), real_ctx)
+    bare = claims.evaluate(list(all_claims.values()), real_ctx, readings=False)
+    assert full["robustness"].str.startswith("fragile").sum() > 0 and (bare["robustness"] == "").all()
+    pd.testing.assert_frame_equal(bare.drop(columns="robustness"), full.drop(columns="robustness"))
+    assert bare.attrs["parts"] == full.attrs["parts"]
+
+
+@pytest.mark.sipri
 def test_a_robust_verdict_stays_robust_and_one_deal_can_make_it_fragile(real_ctx, all_claims):
     claim = all_claims["us-largest-supplier-after-2003"]
     row = _row(claim, real_ctx)

@@ -127,6 +127,18 @@ def test_schema_types_are_frictionless_own_on_every_row(tmp_path):
     assert [f["type"] for f in packages.infer_fields(big)] == ["string", "integer", "number"]
 
 
+def test_inferred_fields_are_remembered_per_file_version(tmp_path):
+    # the pipeline infers a notebook's tables when it ends and publish asks again at the end:
+    # the same file gives the same answer (a copy), a rewritten one is read again
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,x\n2,y\n", encoding="utf-8")
+    first = packages.table_fields(path)
+    first[0]["type"] = "changed by a caller"
+    assert [f["type"] for f in packages.table_fields(path)] == ["integer", "string"]
+    path.write_text("a,b\n1.5,4\n2,3\n", encoding="utf-8")
+    assert [f["type"] for f in packages.table_fields(path)] == ["number", "integer"]
+
+
 def test_real_tables_package_validates(built_report):
     folder = built_report / "tables"
     path = folder / packages.PACKAGE_FILE

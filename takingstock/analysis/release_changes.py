@@ -196,13 +196,16 @@ def _in_scope(deals: pd.DataFrame, params: dict) -> pd.Series:
     names = [params[k] for k in ("recipient", "other") if k in params]
     mask = supply.select_recipients(deals, names).index if names else deals.index
     keep = deals.index.isin(mask)
+    at = np.flatnonzero(keep)  # the other tests read the recipient's deals only (not the whole register)
+    sel, ok = deals.iloc[at], np.ones(len(at), dtype=bool)
     if "supplier" in params:
-        keep &= (deals["supplier_state"] == params["supplier"]).to_numpy()
+        ok &= (sel["supplier_state"] == params["supplier"]).to_numpy()
     if "designation" in params:
-        keep &= deals["designation"].astype(str).str.contains(params["designation"], case=False, regex=True).to_numpy()
+        ok &= sel["designation"].astype(str).str.contains(params["designation"], case=False, regex=True).to_numpy()
     wins = _windows(params)
     if wins:
-        keep &= _year_in_windows(deals, wins)
+        ok &= _year_in_windows(sel, wins)
+    keep[at[~ok]] = False
     return pd.Series(keep, index=deals.index)
 
 

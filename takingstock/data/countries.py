@@ -191,8 +191,8 @@ def _validate(table: pd.DataFrame, source: str) -> pd.DataFrame:
     t = table[COLUMNS].astype("string").fillna("")
     t = t.apply(lambda col: col.str.strip())
     problems = []
-    for i, row in t.iterrows():
-        line = i + 2
+    for i, *cells in zip(t.index, *(t[col].tolist() for col in COLUMNS)):  # plain values: iterrows took 0.2 s
+        line, row = i + 2, dict(zip(COLUMNS, cells))
         for col in COLUMNS:
             if not row[col]:
                 problems.append(f"row {line}: column {col} is empty")

@@ -183,6 +183,22 @@ def _frictionless_fields(csv_path: Path) -> list[dict[str, Any]]:
     return [field.to_descriptor() for field in schema.fields]
 
 
+#: :func:`table_fields`' answers by file version (path, inode, size, modification time), as JSON
+#: text (each caller gets its own copy): the pipeline infers a notebook's tables as soon as it is
+#: done (``pipeline_steps.notebook_page``), so the publish step at the run's end finds them here.
+_FIELDS: dict[tuple[str, int, int, int], str] = {}
+
+
+def table_fields(csv_path: Path) -> list[dict[str, Any]]:
+    """:func:`infer_fields`, remembered per file version for the rest of the process (a changed
+    file is read again)."""
+    st = Path(csv_path).stat()
+    key = (str(Path(csv_path).resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _FIELDS:
+        _FIELDS[key] = json.dumps(infer_fields(Path(csv_path)))
+    return json.loads(_FIELDS[key])
+
+
 def table_resource(record: Mapping[str, Any], tables_dir: Path) -> dict[str, Any]:
     """The package resource of one recorded table (see the module docstring)."""
     name = record["name"]
@@ -216,7 +232,7 @@ def table_resource(record: Mapping[str, Any], tables_dir: Path) -> dict[str, Any
     if record["sipri_derived"]:
         sources.append({"title": "SIPRI Arms Transfers Database", "path": SIPRI_URL})
         resource["credit"] = f"{SIPRI_CREDIT} {TIV_NOTE}"
-    resource["schema"] = {"fields": infer_fields(csv_path)}
+    resource["schema"] = {"fields": table_fields(csv_path)}
     return resource
 
 

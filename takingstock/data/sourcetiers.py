@@ -63,11 +63,11 @@ def load_sources(path: str | Path) -> pd.DataFrame:
 
 def best_tier(ids, sources: pd.DataFrame) -> tuple[str, list[str]]:
     """``(tier, ids)``: the best tier among the sources ``ids`` that were read (``read`` yes or
-    partly), and the ids at that tier; ``("", [])`` when none of them was read."""
-    read = sources.loc[[i for i in ids if i in sources.index]]
-    read = read[read["read"] != "no"]
+    partly), and the ids at that tier; ``("", [])`` when none of them was read. (Looked up one id
+    at a time: the claims file asks this of a handful of ids per claim.)"""
+    read = [i for i in ids if i in sources.index and sources.at[i, "read"] != "no"]
     for tier in TIERS:
-        at = list(read.index[read["tier"] == tier])
+        at = [i for i in read if sources.at[i, "tier"] == tier]
         if at:
             return tier, at
     return "", []

@@ -131,6 +131,15 @@ def _window(params: dict, key: str = "years") -> tuple[int, int]:
     return int(first), int(last)
 
 
+#: The columns the computations read of :func:`_delivered`'s rows (besides ``tiv``): only these
+#: are copied when a window is cut from the deal-years of the whole register.
+_DELIVERED_COLUMNS = ["supplier_state", "supplier_kind", "supplier_bloc", "recipient_state", "recipient_kind"]
+
+
+def _kept(frame: pd.DataFrame, tiv: str) -> list[str]:
+    return [c for c in _DELIVERED_COLUMNS if c in frame] + [tiv]
+
+
 def _delivered(ctx: ClaimContext, params: dict, key: str = "years", everyone: bool = False) -> pd.DataFrame:
     """TIV delivered to the claim's recipient (or every recipient) in ``params[key]``, in a
     ``tiv`` column.
@@ -138,16 +147,17 @@ def _delivered(ctx: ClaimContext, params: dict, key: str = "years", everyone: bo
     ``tiv: spread`` (the default): deal-years, each deal's TIV spread evenly over its delivery
     years, the years in the window counted. ``tiv: whole``: each deal with a delivery year in
     the window, its whole TIV delivered counted. ``parties: states`` keeps state recipients only.
+    The rows keep only ``tiv`` and the columns the computations read (:data:`_DELIVERED_COLUMNS`).
     """
     first, last = _window(params, key)
     if params.get("tiv", "spread") == "whole":
         deals = ctx.deals if everyone else ctx.deals_to(params["recipient"])
-        out = deals[supply.in_window(deals, "delivery", first, last)]
-        out = out.assign(tiv=out["tiv_delivered"].astype("float64").fillna(0.0))
+        out = deals.loc[supply.in_window(deals, "delivery", first, last), _kept(deals, "tiv_delivered")]
+        out = out.assign(tiv=out.pop("tiv_delivered").astype("float64").fillna(0.0))
     else:
         years = ctx.deal_years
         rec = years if everyone else ctx.deals_to(params["recipient"], years=True)
-        out = rec[rec["year"].between(first, last)]
+        out = rec.loc[rec["year"].between(first, last), _kept(rec, "tiv")]
     if params.get("parties") == "states":
         out = out[out["recipient_kind"] == "state"]
     return out
@@ -325,8 +335,9 @@ def units_ordered(ctx: ClaimContext, params: dict) -> Computed:
     first, last = _window(params)
     cats = params["category"] if isinstance(params["category"], list) else [params["category"]]
     d = ctx.deals_to(params["recipient"])
-    d = d[(d["supplier_state"] == params["supplier"])
-          & d["designation"].astype(str).str.contains(params["designation"], case=False, regex=True)]
+    d = d.loc[d["supplier_state"] == params["supplier"],  # the columns read below, the supplier's deals
+              ["designation", "category", "description", "source_line", "order_year", "number_ordered"]]
+    d = d[d["designation"].astype(str).str.contains(params["designation"], case=False, regex=True)]
     unmapped = d[d["category"] == "unmapped"]
     if len(unmapped):
         return Computed(None, missing=f"the weapon-category mapping lacks SIPRI's description "

@@ -28,6 +28,15 @@ from takingstock.analysis.supply import select_recipients
 __all__ = ["ClaimContext", "build_context", "build_contexts"]
 
 
+#: The deal columns :attr:`ClaimContext.deal_years` keeps: those the computations read of the
+#: deal-years (who and what, TIV; the recipient columns ``select_recipients`` matches on) and
+#: those :func:`takingstock.data.sipri.deal_years` spreads over the years. The whole register's
+#: other columns would be copied into every deal-year for nothing.
+DEAL_YEAR_COLUMNS = ("deal_id", "recipient", "recipient_state", "recipient_kind", "supplier", "supplier_state",
+                     "supplier_kind", "supplier_bloc", "supplier_iso", "delivery_years", "number_delivered",
+                     "tiv_delivered")
+
+
 @dataclass
 class ClaimContext:
     """The data one ledger column is computed from. Any part is ``None`` when absent.
@@ -52,11 +61,11 @@ class ClaimContext:
         if self.deals is not None and self.coverage is None:
             raise ValueError("ClaimContext: deals need their coverage (takingstock.data.coverage.Coverage)")
 
-    @cached_property
+    @cached_property  # of the columns the computations read only (DEAL_YEAR_COLUMNS)
     def deal_years(self) -> pd.DataFrame:
         """:func:`takingstock.data.sipri.deal_years` of ``deals``, spread once for every computation."""
 
-        return deal_years(self.deals)
+        return deal_years(self.deals[[c for c in DEAL_YEAR_COLUMNS if c in self.deals]])
 
     def deals_to(self, recipients, *, years: bool = False) -> pd.DataFrame:
         """The deals (with ``years``: the deal-years, :attr:`deal_years`) to ``recipients``

@@ -81,7 +81,8 @@ def followup_supplier_count(ctx: ClaimContext, params: dict) -> Computed:
     (first, last), why = _clipped(ctx, params, "years")
     if why:
         return Computed(None, missing=why)
-    years = followup.in_window(followup.deal_years(ctx.deals, params["recipient"]), first, last)
+    mine = ctx.deals_to(params["recipient"])  # selected once for every reading
+    years = followup.in_window(followup.deal_years(mine, params["recipient"]), first, last)
     ranked = followup.suppliers_ranked(years)
     ranked = ranked[ranked["supplier"] != followup.UNKNOWN]
     return Computed(float(len(ranked)),

@@ -157,9 +157,14 @@ def claim_robustness(claim: Claim, ctx: ClaimContext, verdict: str) -> str:
     return robustness(verdict, judge_alternatives(claim.computation, claim.readings, claim.params, run))
 
 
-def evaluate(claims: list[Claim], context: ClaimContext) -> pd.DataFrame:
+def evaluate(claims: list[Claim], context: ClaimContext, *, readings: bool = True) -> pd.DataFrame:
     """Compute every claim on one context: the ledger, one row per claim (``LEDGER_COLUMNS``),
-    with ``parts`` kept in ``ledger.attrs["parts"]`` ({id: parts})."""
+    with ``parts`` kept in ``ledger.attrs["parts"]`` ({id: parts}).
+
+    ``readings=False`` leaves ``robustness`` empty instead of recomputing each claim under its
+    alternative readings (most of the ledger's cost), for a caller that reads only the values
+    and verdicts (notebook 06's claims that moved between releases).
+    """
     rows, parts = [], {}
     for c in claims:
         computed = compute(c, context)
@@ -168,7 +173,7 @@ def evaluate(claims: list[Claim], context: ClaimContext) -> pd.DataFrame:
         rows.append({
             "id": c.id, "group": c.group, "claim": c.claim, "stated": c.stated_text,
             "computed": format_value(computed.value, c.unit), "verdict": verdict,
-            "robustness": claim_robustness(c, context, verdict), "reason": reason,
+            "robustness": claim_robustness(c, context, verdict) if readings else "", "reason": reason,
             "rule": c.rule, "threshold": c.threshold.describe() if c.threshold else "",
             "check": c.check, "source": c.source, "source_tier": c.source_tier, "tier_flag": c.tier_flag,
             "confidence": c.confidence,
@@ -242,15 +247,15 @@ def _across(primary: Mapping, other: Mapping, parts_p: dict, parts_o: dict,
     return f"{head}. Moved by: {moved}" if moved else f"{head}. Same parts; rounding or spread moved the value."
 
 
-def evaluate_releases(claims: list[Claim], contexts: list[ClaimContext]) -> pd.DataFrame:
+def evaluate_releases(claims: list[Claim], contexts: list[ClaimContext], *, readings: bool = True) -> pd.DataFrame:
     """The ledger on every release at hand, side by side (primary release first).
 
     Returns the primary context's ledger plus, for every context, ``computed [label]`` and
     ``verdict [label]`` columns, and ``across_releases`` (empty where every release agrees).
     ``attrs["releases"]`` lists the labels in order, ``attrs["coverage"]`` their coverage
-    sentences, ``attrs["per_release"]`` each release's own ledger.
+    sentences, ``attrs["per_release"]`` each release's own ledger. ``readings``: as :func:`evaluate`.
     """
-    ledgers = [evaluate(claims, ctx) for ctx in contexts]
+    ledgers = [evaluate(claims, ctx, readings=readings) for ctx in contexts]
     main = ledgers[0].copy()
     labels = [ctx.label for ctx in contexts]
     for label, led in zip(labels, ledgers):
