@@ -22,7 +22,8 @@ from takingstock.runner import Step, StepContext
 
 # The processed catalogue. The steps that hold all of it in memory say so (`holds`): with a
 # large one (over `Config.large_file_mb` on disk) they run one at a time, not side by side.
-CATALOGUE = "{processed_dir}/catalogue.parquet"
+CATALOGUE = paths.processed_pattern("catalogue")
+SUMMARY = paths.output_pattern("summaries", "{stem}.json")  # what each notebook writes for its page
 # The notebooks whose pages the end-of-run notices name (a notice may serve another step too).
 CLEAN_NOTEBOOK = "notebooks/01_clean_catalogue.ipynb"
 RELEASES_NOTEBOOK = "notebooks/06_release_changes.ipynb"
@@ -100,7 +101,7 @@ def notebook_figures(ctx: StepContext) -> None:
 def cleaning_counts(processed_dir: Path) -> dict[str, int]:
     """Step 01's row counts over every catalogue file (``raw_rows``, ``clean_rows``,
     ``rejected_rows``), from the cleaning report it wrote in ``processed_dir``."""
-    with open(processed_dir / "cleaning_report.csv", newline="", encoding="utf-8") as handle:
+    with open(paths.processed_file(processed_dir, "cleaning_report"), newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return {column: sum(int(r[column] or 0) for r in rows) for column in ("raw_rows", "clean_rows", "rejected_rows")}
 
@@ -113,7 +114,7 @@ def some_rows_clean(ctx: StepContext) -> str | None:
     if counts["clean_rows"]:
         return None
     return (f"step {ctx.step.name!r}: none of the {counts['raw_rows']:,} catalogue rows is clean (all rejected); "
-            f"the reason for each is in {run.processed_dir / 'rejected.csv'} (per file: "
+            f"the reason for each is in {paths.processed_file(run.processed_dir, 'rejected')} (per file: "
             f"{run.processed_dir / 'cleaning_report.csv'}). Fix the catalogue, or pass --accept {ctx.step.name} "
             "to publish pages without items")
 
@@ -135,7 +136,7 @@ def rows_rejected(ctx: StepContext) -> str | None:
     if not counts["rejected_rows"]:
         return None
     return (f"{counts['rejected_rows']:,} of {counts['raw_rows']:,} catalogue rows rejected: the reason for each "
-            f"is in {ctx.shown(run.processed_dir / 'rejected.csv')}{_page(ctx, CLEAN_NOTEBOOK)}")
+            f"is in {ctx.shown(paths.processed_file(run.processed_dir, 'rejected'))}{_page(ctx, CLEAN_NOTEBOOK)}")
 
 
 #: What the claims ledger's ``reason`` says of a claim it could not check for want of an export
@@ -191,28 +192,28 @@ STEPS = [
     Step(
         "clean", CLEAN_NOTEBOOK,
         inputs=("{catalogues}", "{crosswalk}", "{periods}", "{sources}", "{own_sources}", "{weapon_types}"),
-        outputs=(CATALOGUE, "{processed_dir}/rejected.csv", "{processed_dir}/cleaning_report.csv"),
+        outputs=(CATALOGUE, paths.processed_pattern("rejected"), paths.processed_pattern("cleaning_report")),
         description="validate every raw catalogue row; clean rows to parquet, the rest to rejected.csv",
         check=some_rows_clean, notice=rows_rejected,
     ),
     Step(
         "origin", "notebooks/02_country_of_origin.ipynb", needs=("clean",),
         inputs=(CATALOGUE, "{crosswalk}"),
-        outputs=("{output_dir}/summaries/{stem}.json",),
+        outputs=(SUMMARY,),
         description="items by country of manufacture and design, blocs, successor states",
         holds=(CATALOGUE,),
     ),
     Step(
         "eras", "notebooks/03_eras.ipynb", needs=("clean",),
         inputs=(CATALOGUE, "{periods}", "{windows}", "{weapon_types}", "{sipri}", *SIPRI_REFERENCE),
-        outputs=("{output_dir}/summaries/{stem}.json",),
+        outputs=(SUMMARY,),
         description="items by decade and period of manufacture and of design, against arms flows into the recipient",
         holds=(CATALOGUE,),
     ),
     Step(
         "supply", "notebooks/04_supply_chains.ipynb", needs=("clean",),
         inputs=(CATALOGUE, "{sipri}", "{aliases}", "{crosswalk}", "{windows}", "{periods}", *SIPRI_REFERENCE),
-        outputs=("{output_dir}/summaries/{stem}.json",),
+        outputs=(SUMMARY,),
         description="SIPRI transfers to the recipient(s) by supplier and era; item-to-transfer links",
         holds=(CATALOGUE,),
         notice=no_sipri_export,
@@ -224,7 +225,7 @@ STEPS = [
         inputs=("{processed_dir}/*", "{claims_path}", "{raw_dir}/claims_accepted.csv",
                 "{sipri}", *SIPRI_REFERENCE, "{windows}", "{country_groups}", "{weapon_types}",
                 "{periods}", "{crosswalk}", "{sources}"),
-        outputs=("{output_dir}/summaries/{stem}.json", "{processed_dir}/claims_ledger.csv"),
+        outputs=(SUMMARY, paths.processed_pattern("ledger")),
         description="check each claim of the report against the rebuilt evidence",
         holds=(CATALOGUE,),
         notice=no_sipri_export,
@@ -234,7 +235,7 @@ STEPS = [
         # the exports given, else those at hand (the run context's; the two newest releases are used)
         inputs=("{old_release_file}", "{new_release_file}", "{sipri}", "{claims_path}", "{periods}",
                 "{windows}", "{country_groups}", "{crosswalk}", "{sources}", *SIPRI_REFERENCE),
-        outputs=("{output_dir}/summaries/{stem}.json",),
+        outputs=(SUMMARY,),
         description="what changed between two SIPRI releases: deals matched, added, dropped, revised; claims that moved",
         notice=comparison_skipped,
     ),
@@ -242,24 +243,24 @@ STEPS = [
         "followup", "notebooks/07_after_the_report.ipynb", needs=("clean",),
         inputs=(CATALOGUE, "{sipri}", "{crosswalk}", "{windows}", "{country_groups}", "{raw_dir}/att_status.csv",
                 *SIPRI_REFERENCE),
-        outputs=("{output_dir}/summaries/{stem}.json",),
+        outputs=(SUMMARY,),
         description="after the report: the recipient's imports since 2016 against 2003-2015, new and stopped "
                     "suppliers, and the ATT status of suppliers and of the arsenal's states of origin",
         holds=(CATALOGUE,),
     ),
     Step(
         "figures", None, needs=("origin", "eras", "supply", "releases", "followup"),
-        inputs=("{output_dir}/figures/*.json",),
-        outputs=("{output_dir}/figures/*.svg", "{output_dir}/figures/*.png"),
+        inputs=(paths.output_pattern("figures", "*.json"),),
+        outputs=(paths.output_pattern("figures", "*.svg"), paths.output_pattern("figures", "*.png")),
         func=static_figures, early=notebook_figures, prepare=start_figure_browser,
         description="static SVG and PNG of every figure, each notebook's drawn as soon as it is done (plotly.js in Chromium)",
     ),
     Step(
         "publish", None, needs=("clean", "origin", "eras", "supply", "claims", "releases", "followup", "figures"),
-        inputs=("{output_dir}/notebooks/*.ipynb", "{output_dir}/summaries/*.json",
-                "{output_dir}/tables/*.csv", "{output_dir}/tables/*.md",
-                "{output_dir}/figures/*.svg", "{output_dir}/figures/*.png", TEMPLATES),
-        outputs=("{output_dir}/briefings/*.html", "{output_dir}/tables/datapackage.json"),
+        inputs=(paths.output_pattern("notebooks", "*.ipynb"), paths.output_pattern("summaries", "*.json"),
+                paths.output_pattern("tables", "*.csv"), paths.output_pattern("tables", "*.md"),
+                paths.output_pattern("figures", "*.svg"), paths.output_pattern("figures", "*.png"), TEMPLATES),
+        outputs=(paths.output_pattern("briefings", "*.html"), paths.output_pattern("tables", "datapackage.json")),
         func=publish, early=notebook_page,
         description="HTML briefings and index, downloads folder, tables data package, PDF edition "
                     "(each notebook's page body rendered as soon as it is done)",

@@ -65,7 +65,13 @@ OUTPUT_LAYOUT = {
     "cache": ".cache",             # the runner's memos and the parsed registers (data only)
 }
 #: The files a run writes in its processed-data folder (kind -> file name).
-PROCESSED_LAYOUT = {"catalogue": "catalogue.parquet", "ledger": "claims_ledger.csv"}
+PROCESSED_LAYOUT = {
+    "catalogue": "catalogue.parquet",            # every clean catalogue row
+    "rejected": "rejected.csv",                  # every rejected row with its reasons
+    "cleaning_report": "cleaning_report.csv",    # rows read, kept and rejected per file
+    "problems": "problems.csv",                  # one line per problem found
+    "ledger": "claims_ledger.csv",               # the claims ledger
+}
 
 
 def output_folder(output_dir: str | os.PathLike, kind: str) -> Path:
@@ -76,6 +82,11 @@ def output_folder(output_dir: str | os.PathLike, kind: str) -> Path:
 def output_pattern(kind: str, pattern: str, root: str = "{output_dir}") -> str:
     """A step's input or output template for one kind of output: ``{output_dir}/figures/*.svg``."""
     return f"{root}/{OUTPUT_LAYOUT[kind]}/{pattern}"
+
+
+def processed_pattern(kind: str, root: str = "{processed_dir}") -> str:
+    """A step's input or output template for one processed file: ``{processed_dir}/rejected.csv``."""
+    return f"{root}/{PROCESSED_LAYOUT[kind]}"
 
 
 def processed_file(processed_dir: str | os.PathLike, kind: str) -> Path:

@@ -264,12 +264,12 @@ def write_outputs(result: CleaningResult, processed_dir: str | Path | None = Non
     """Write catalogue.parquet, rejected.csv, cleaning_report.csv (and problems.csv) atomically."""
     out = Path(processed_dir) if processed_dir is not None else paths.PROCESSED
     written = {}
-    with atomic.atomic_path(out / "catalogue.parquet") as tmp:
+    written["catalogue"] = paths.processed_file(out, "catalogue")
+    with atomic.atomic_path(written["catalogue"]) as tmp:
         result.clean.to_parquet(tmp, index=False)
-    written["catalogue"] = out / "catalogue.parquet"
     for key, frame in (("rejected", result.rejected), ("cleaning_report", result.report),
                        ("problems", result.problems)):
-        written[key] = atomic.write_text(out / f"{key}.csv", frame.to_csv(index=False))
+        written[key] = atomic.write_text(paths.processed_file(out, key), frame.to_csv(index=False))
     release_memory()
     return written
 
@@ -315,7 +315,7 @@ def load_processed(processed_dir: str | Path | None = None, raw_dir: str | Path 
     ``raw_dir``'s own ``country_crosswalk.csv``, ``periods.csv`` and (when present)
     ``sources.csv`` and ``weapon_types.csv``, as step 01 does by default.
     """
-    parquet = Path(processed_dir if processed_dir is not None else paths.PROCESSED) / "catalogue.parquet"
+    parquet = paths.processed_file(processed_dir if processed_dir is not None else paths.PROCESSED, "catalogue")
     if parquet.exists():
         return read_processed(parquet)
     raw = Path(raw_dir if raw_dir is not None else paths.RAW)
