@@ -32,6 +32,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
@@ -43,13 +44,12 @@ from takingstock.data import packages
 from takingstock.publish import pdf_edition
 from takingstock.publish.downloads import (
     DOWNLOADS_DIR,
-    Downloads,
     collect_downloads,
     copy_downloads,
     copy_package,
     outputs_of_pages,
 )
-from takingstock.publish.pages import BriefingError, render_page, template_env
+from takingstock.publish.pages import BriefingError, BuildInfo, render_page, template_env
 from takingstock.publish.stamp import current_git_commit, data_versions_rows, read_sources, relative_paths
 from takingstock.report import images
 from takingstock.report.images import PLOTLYJS_NAME
@@ -78,34 +78,24 @@ def set_lead(entries: list[dict], most: int = 5) -> list[str]:
                    "only and its trend-indicator values measure military capability, not money."]
 
 
-def render_index(
-    entries: list[dict],
-    *,
-    data_versions: list[tuple[str, str]],
-    sources: list[dict],
-    built_at: str,
-    git_commit: str,
-    sipri_release: str | None,
-    downloads: Downloads | None = None,
-    package_href: str | None = None,
-    pdf_href: str | None = None,
-) -> str:
+def render_index(entries: list[dict], *, build: BuildInfo) -> str:
     """The ``index.html`` listing every page (entries already in display order).
 
-    ``package_href`` and ``pdf_href`` (relative links to the tables' data package and the PDF
-    edition) are offered in its Downloads section when given.
+    ``build.package_href`` and ``build.pdf_href`` (relative links to the tables' data package and
+    the PDF edition) are offered in its Downloads section when given; the index lists no
+    single table or figure (each page does).
     """
     return template_env().get_template("index.html.j2").render(
         pages=entries,
         lead=" ".join(set_lead(entries)) if entries else "",
-        built_at=built_at,
-        git_commit=git_commit,
-        sipri_release=sipri_release,
-        data_versions=data_versions,
-        sources=sources,
+        built_at=build.built_at,
+        git_commit=build.git_commit,
+        sipri_release=build.sipri_release,
+        data_versions=build.data_versions,
+        sources=build.sources,
         downloads=None,
-        package_href=package_href,
-        pdf_href=pdf_href,
+        package_href=build.package_href,
+        pdf_href=build.pdf_href,
     )
 
 
@@ -151,11 +141,11 @@ def _write_tables_package(tables, tables_dir, summaries_dir, order, common) -> N
     packages.write_tables_package(tables, tables_dir, run=run)
 
 
-def _render_pages(order, by_stem, summaries_dir, common, links, tmp_dir: Path, final: Path):
+def _render_pages(order, by_stem, summaries_dir, build: BuildInfo, tmp_dir: Path, final: Path):
     """Write every briefing page into ``tmp_dir``; return (index entries, final paths)."""
     entries, written = [], []
     for stem in order:
-        page, entry = render_page(by_stem[stem], summary=read_summary(summaries_dir, stem), **common, **links)
+        page, entry = render_page(by_stem[stem], summary=read_summary(summaries_dir, stem), build=build)
         atomic.write_text(tmp_dir / entry["href"], page)
         entries.append(entry)
         written.append(final / entry["href"])
@@ -239,16 +229,16 @@ def build_briefings(
             tables = packages.table_records(summaries_dir, order)
             package_href = f"{DOWNLOADS_DIR}/tables/{packages.PACKAGE_FILE}" if tables else None
         downloads = collect_downloads(records, tables_dir=tables_dir, figures_dir=figures_dir)
-    links = {"downloads": downloads, "package_href": package_href}  # the PDF: index only
+    build = BuildInfo(**common, downloads=downloads, package_href=package_href)  # the PDF: index only
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
         os.chmod(tmp_dir, 0o755)
-        entries, written = _render_pages(order, by_stem, summaries_dir, common, links, tmp_dir, final)
+        entries, written = _render_pages(order, by_stem, summaries_dir, build, tmp_dir, final)
         atomic.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
         if downloads is not None:
             copy_downloads(downloads, tmp_dir, tables_dir=tables_dir, figures_dir=figures_dir, package=False)
-        atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links, pdf_href=pdf_href))
+        atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, build=replace(build, pdf_href=pdf_href)))
         # Chromium prints the PDF edition while the tables' package is written
         job = None
         if pdf_href:
@@ -261,7 +251,7 @@ def build_briefings(
                 copy_package(tmp_dir, tables_dir)
         if pdf_href and (job is None or job.result() is None):
             # Chromium failed: the index must not offer a missing PDF
-            atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, **common, **links))
+            atomic.write_text(tmp_dir / INDEX_NAME, render_index(entries, build=build))
         _swap_in(tmp_dir, final)
     finally:
         if tmp_dir.exists():

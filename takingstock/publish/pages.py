@@ -29,6 +29,7 @@ import functools
 import html as _html
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -99,24 +100,29 @@ def _stem_title(stem: str) -> str:
     return re.sub(r"^\d+_", "", stem).replace("_", " ").strip().capitalize() or stem
 
 
-def render_page(
-    nb_path: str | os.PathLike,
-    *,
-    summary: Mapping | None,
-    data_versions: list[tuple[str, str]],
-    sources: list[dict],
-    built_at: str,
-    git_commit: str,
-    sipri_release: str | None,
-    downloads: Downloads | None = None,
-    package_href: str | None = None,
-    pdf_href: str | None = None,
-) -> tuple[str, dict]:
+@dataclass(frozen=True)
+class BuildInfo:
+    """What every page and the index say about the build they belong to: the raw files'
+    checksums (``data_versions``: ``(file, sha256)``), the sources read, when and from which
+    code it was built, the SIPRI release, and the relative links of the downloads folder
+    (``downloads``), the tables' data package and the PDF edition (each ``None`` when absent)."""
+
+    data_versions: list[tuple[str, str]]
+    sources: list[dict]
+    built_at: str
+    git_commit: str
+    sipri_release: str | None
+    downloads: Downloads | None = None
+    package_href: str | None = None
+    pdf_href: str | None = None
+
+
+def render_page(nb_path: str | os.PathLike, *, summary: Mapping | None, build: BuildInfo) -> tuple[str, dict]:
     """Render one executed notebook to a full HTML page.
 
-    With ``downloads``, each saved table and figure links its files and the page ends with a
-    Downloads section listing its notebook's tables and figures; ``package_href`` and
-    ``pdf_href`` (relative links) are offered there too.
+    With ``build.downloads``, each saved table and figure links its files and the page ends with
+    a Downloads section listing its notebook's tables and figures; ``build.package_href`` and
+    ``build.pdf_href`` (relative links) are offered there too.
 
     Returns the page HTML and an index entry ``{stem, href, title, summary, headlines}``.
     """
@@ -134,9 +140,9 @@ def render_page(
     if not params and isinstance(summary.get("parameters"), Mapping):
         params = dict(summary["parameters"])
     try:
-        body = prerendered_body(nb_path, downloads)
+        body = prerendered_body(nb_path, build.downloads)
         if body is None:
-            body = render_body(nb, downloads)
+            body = render_body(nb, build.downloads)
     except Exception as exc:
         raise BriefingError(f"{nb_path}: rendering failed: {exc}") from exc
     headlines = [
@@ -152,17 +158,17 @@ def render_page(
         summary=summary.get("summary", ""),
         lead=" ".join(summary_lead(summary)),
         headlines=headlines,
-        built_at=built_at,
-        git_commit=git_commit,
-        sipri_release=sipri_release if uses_sipri else None,
+        built_at=build.built_at,
+        git_commit=build.git_commit,
+        sipri_release=build.sipri_release if uses_sipri else None,
         parameters=display_parameters(params),
-        data_versions=data_versions,
-        sources=sources,
+        data_versions=build.data_versions,
+        sources=build.sources,
         plotlyjs=PLOTLYJS_NAME,
         body=markupsafe.Markup(body),  # built by nbconvert from sanitised outputs
-        downloads=downloads.page_items(stem) if downloads is not None else None,
-        package_href=package_href,
-        pdf_href=pdf_href,
+        downloads=build.downloads.page_items(stem) if build.downloads is not None else None,
+        package_href=build.package_href,
+        pdf_href=build.pdf_href,
     )
     entry = {
         "stem": stem,
