@@ -67,6 +67,7 @@ from urllib.parse import urlparse
 import yaml
 
 from takingstock.core import atomic, paths
+from takingstock.core.tabular import read_yaml_mapping
 
 PACKAGE_FILE = "datapackage.json"
 PACKAGE_NAME = "taking-stock-raw-data"
@@ -362,12 +363,7 @@ def refresh_resource(data_path: str | Path, **properties: Any) -> dict[str, Any]
         package["resources"].append(resource)
     sidecar = data_path.with_name(data_path.name + SIDECAR_SUFFIX)
     if sidecar.is_file():
-        try:
-            meta = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ProvenanceError(f"{sidecar}: cannot be read as UTF-8 YAML ({exc})") from exc
-        if not isinstance(meta, dict):
-            raise ProvenanceError(f"{sidecar}: expected a YAML mapping at the top level")
+        meta = read_yaml_mapping(sidecar, ProvenanceError)
         resource.update(_from_sidecar(meta, data_path))
     resource.update(properties)
     _measure(resource, data_path)

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 from filelock import FileLock
 
-from takingstock.core import atomic, paths
+from takingstock.core import atomic, paths, tabular
 from takingstock.data import (
     countries,
     sipri,
@@ -53,7 +53,7 @@ __all__ = ["read_register_cached", "register_cache_key", "REGISTER_CACHE_VERSION
 
 #: The modules whose source a cached read depends on (besides this one).
 _READER_MODULES = (sipri, sipri_format, sipri_records, sipri_releases, sipri_columns, sipri_weapons,
-                   countries, paths)
+                   countries, paths, tabular)
 
 REGISTER_CACHE_VERSION = "2"
 

@@ -48,9 +48,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from takingstock.core import paths
+from takingstock.core.tabular import read_yaml_mapping
 from takingstock.data.sipri_format import SipriFormatError, declared_scope, value_error
 from takingstock.data.sipri_records import order_key, record_keys
 
@@ -175,12 +174,7 @@ def check_sidecar(path: Path, file_sha: str, n_deals: int | None) -> None:
     side = path.with_name(path.name + ".meta.yml")
     if not side.is_file():
         return
-    try:
-        meta = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SipriFormatError(f"{side}: the sidecar of {path.name} is not valid YAML ({exc})") from exc
-    if not isinstance(meta, dict):
-        raise SipriFormatError(f"{side}: the sidecar of {path.name} is not a mapping")
+    meta = read_yaml_mapping(side, SipriFormatError, what=f"the sidecar of {path.name} ")
     want = str(meta.get("sha256") or "").strip().lower()
     if n_deals is None:
         if want and want != file_sha:
