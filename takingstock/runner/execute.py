@@ -33,8 +33,6 @@ from takingstock.runner.cells import source_cell_number
 from takingstock.runner.steps import Config, StepContext, StepFailed, Task, cut
 import logging
 import errno
-import zmq
-import psutil
 from takingstock.runner import forkserver
 
 
@@ -125,7 +123,9 @@ START_ATTEMPTS = 3
 def _start_failure(exc: BaseException) -> bool:
     """Whether ``exc`` is a kernel that never started: its address taken (``EADDRINUSE``), or
     dead or silent before its first answer. No cell ran, so starting another is safe."""
-
+    # lazy: zmq costs ~10 ms to import and a run with nothing to do starts no kernel (the warm
+    # no-change run's target is 0.2 s in all)
+    import zmq
 
     if isinstance(exc, zmq.ZMQError):
         return exc.errno == errno.EADDRINUSE
@@ -284,6 +284,7 @@ def timed(func, *args) -> float:
 
 def stop_child_processes(grace: float = 3.0) -> None:
     """Terminate every process this one started (kernels, kaleido's browser); kill stragglers."""
+    import psutil  # lazy: ~10 ms to import, for an interrupted run only (see zmq above)
 
     children = psutil.Process().children(recursive=True)
     for child in children:
