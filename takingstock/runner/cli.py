@@ -26,13 +26,12 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
 
 from takingstock.core import paths
 from takingstock.runner.grid import parse_grid_option
 from takingstock.runner.lock import LockHeld
 from takingstock.runner.cells import notebook_parameters
-from takingstock.runner.params import describe, load_yaml
+from takingstock.runner.params import YamlProblem, describe, load_yaml
 from takingstock.runner.schedule import Pipeline
 from takingstock.runner.steps import (DEFAULT_CELL_TIMEOUT, DEFAULT_COMMAND, DEFAULT_JOBS, DEFAULT_LARGE_FILE_MB,
                                       DEFAULT_START_TIMEOUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED,
@@ -107,11 +106,9 @@ def _yaml_value(text: str) -> Any:
         raise ParameterError(f"-p: a value of {len(text):,} characters; at most {MAX_VALUE_CHARS:,}")
     try:
         return load_yaml(text)
-    except yaml.composer.ComposerError as exc:
-        if "aliases" in str(exc):
+    except YamlProblem as exc:
+        if exc.alias:
             raise ParameterError(f"-p {cut(text, 60)!r}: {exc.problem}") from exc
-        return text
-    except yaml.YAMLError:
         return text
 
 
@@ -163,7 +160,7 @@ def read_params_file(config: Config, steps: set[str], file: str) -> None:
         line = raw[:exc.start].count(b"\n") + 1
         raise ParameterError(f"--params {file}, line {line}: not UTF-8 text (byte {raw[exc.start]:#04x} at "
                              f"offset {exc.start}); save the file as UTF-8") from None
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, YamlProblem) as exc:
         raise ParameterError(f"--params {file}: cannot read it: {cut(exc, 500)}") from exc
     if not isinstance(data, dict):
         raise ParameterError(f"--params {file}: expected a mapping of NAME: value")

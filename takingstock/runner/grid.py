@@ -27,10 +27,9 @@ import re
 import unicodedata
 from typing import Any, Mapping, Sequence
 
-import yaml
 
 from takingstock.runner.cells import Param
-from takingstock.runner.params import Problem, load_yaml, shown
+from takingstock.runner.params import Problem, YamlProblem, load_yaml, shown
 from takingstock.runner.steps import ParameterError, Step
 
 
@@ -52,14 +51,14 @@ def parse_grid_values(text: str) -> list[Any]:
     if text.startswith("["):
         try:
             values = load_yaml(text)
-        except yaml.YAMLError as exc:
+        except YamlProblem as exc:
             raise ParameterError(f"--grid: cannot read {shown(text)} as a list: {shown(str(exc), 300)}") from exc
         return list(values or [])
 
     def scalar(part: str) -> Any:
         try:
             value = load_yaml(part)
-        except yaml.YAMLError:
+        except YamlProblem:
             return part
         return part if isinstance(value, (list, dict)) or value is None else value
 

@@ -26,12 +26,12 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
+import functools
 import os
 import reprlib
 from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
 
-import yaml
 
 from takingstock.core import paths
 from takingstock.runner.cells import NO_VALUE, Param
@@ -333,9 +333,24 @@ def describe(params: Mapping[str, Param], root: Path = paths.ROOT) -> str:
                      + (f" - {p.help}" if p.help else "") for p in params.values())
 
 
+class YamlProblem(ValueError):
+    """A value or file that is not YAML the runner accepts; ``alias`` when it used an alias
+    (``*name``), which is refused outright, ``problem`` the parser's short reason."""
+
+    def __init__(self, message: str, *, alias: bool = False, problem: str = ""):
+        super().__init__(message)
+        self.alias = alias
+        self.problem = problem
+
+
+@functools.lru_cache(maxsize=1)
 def _no_alias_loader():
     """A safe YAML loader that refuses aliases (``*name``): a few hundred bytes of nested
     aliases expand to gigabytes (a "billion laughs"), and no parameter needs one."""
+    # lazy: yaml costs 10-20 ms to import and only values given with -p, --params or --grid
+    # need it; a run with nothing to do (target 0.2 s in all) is given none
+    import yaml
+
     class NoAliasLoader(yaml.SafeLoader):
         def compose_node(self, parent, index):
             if self.check_event(yaml.AliasEvent):
@@ -344,12 +359,18 @@ def _no_alias_loader():
                     None, None, "aliases (*name) are not accepted in parameters", mark)
             return super().compose_node(parent, index)
 
-    return NoAliasLoader
+    return yaml, NoAliasLoader
 
 
 def load_yaml(text: str) -> Any:
-    """``text`` read as YAML, safely and without aliases (:func:`_no_alias_loader`)."""
-    return yaml.load(text, Loader=_no_alias_loader())  # noqa: S506 - a SafeLoader subclass
+    """``text`` read as YAML, safely and without aliases (:func:`_no_alias_loader`); raises
+    :class:`YamlProblem` for text that is not YAML or uses an alias."""
+    yaml, loader = _no_alias_loader()
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        alias = isinstance(exc, yaml.composer.ComposerError) and "aliases" in str(exc)
+        raise YamlProblem(str(exc), alias=alias, problem=str(getattr(exc, "problem", "") or "")) from exc
 
 
 #: At most this many problems are listed, each cut to this many characters: a message stays
