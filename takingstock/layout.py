@@ -174,7 +174,6 @@ def find_cycles(modules: dict[str, Module]) -> list[list[str]]:
             if len(group) > 1:
                 groups.append(sorted(group))
 
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
     for name in sorted(graph):
         if name not in index:
             visit(name)
