@@ -18,6 +18,7 @@ from pathlib import Path
 
 from takingstock.core import paths
 from takingstock.core.summaries import read_summary
+from takingstock.data.sipri_terms import NO_REGISTER
 from takingstock.runner import Step, StepContext
 
 # The processed catalogue. The steps that hold all of it in memory say so (`holds`): with a
@@ -57,16 +58,18 @@ def notebook_page(ctx: StepContext) -> None:
     """Render the page body of the notebook that just ran, and infer its tables' schemas for the
     data package (early: publish reuses both if still true, instead of doing them at the end)."""
     # lazy: ~0.7 s (pandas, nbconvert, frictionless on first use); no-op runs skip them
-    from takingstock.data.packages import table_fields
+    from takingstock.data.packages import PackageError, table_fields, table_records
     from takingstock.publish.body import prerender_body  # lazy: as above
 
     run = ctx.context
     for notebook in ctx.executed_notebooks:
         prerender_body(notebook, run.summaries_dir, tables_dir=run.tables_dir, figures_dir=run.figures_dir)
-        for record in (read_summary(run.summaries_dir, notebook.stem) or {}).get("tables") or []:
-            name = str(record.get("name") or "") if isinstance(record, dict) else ""
-            table = run.tables_dir / f"{name}.csv"
-            if name and table.parent == run.tables_dir and table.is_file():
+        try:
+            records = table_records(run.summaries_dir, [notebook.stem])
+        except PackageError:
+            continue  # a bad table name: the publish step reports it, naming the summary
+        for table in (run.tables_dir / f"{record['name']}.csv" for record in records):
+            if table.is_file():
                 table_fields(table)
 
 
@@ -115,7 +118,7 @@ def some_rows_clean(ctx: StepContext) -> str | None:
         return None
     return (f"step {ctx.step.name!r}: none of the {counts['raw_rows']:,} catalogue rows is clean (all rejected); "
             f"the reason for each is in {paths.processed_file(run.processed_dir, 'rejected')} (per file: "
-            f"{run.processed_dir / 'cleaning_report.csv'}). Fix the catalogue, or pass --accept {ctx.step.name} "
+            f"{paths.processed_file(run.processed_dir, 'cleaning_report')}). Fix the catalogue, or pass --accept {ctx.step.name} "
             "to publish pages without items")
 
 
@@ -139,11 +142,6 @@ def rows_rejected(ctx: StepContext) -> str | None:
             f"is in {ctx.shown(paths.processed_file(run.processed_dir, 'rejected'))}{_page(ctx, CLEAN_NOTEBOOK)}")
 
 
-#: What the claims ledger's ``reason`` says of a claim it could not check for want of an export
-#: (:func:`takingstock.analysis.claims.computations.missing_data`; a test holds the two together).
-NO_REGISTER_REASON = "no SIPRI register in this run"
-
-
 def claims_without_register(ledger: Path) -> tuple[int, int]:
     """(claims not checkable for want of a SIPRI export, claims) in the ledger step 05 wrote;
     (0, 0) when there is no ledger."""
@@ -151,7 +149,7 @@ def claims_without_register(ledger: Path) -> tuple[int, int]:
         return 0, 0
     with open(ledger, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    lacking = sum(r["verdict"] == "not checkable" and r["reason"].startswith(NO_REGISTER_REASON) for r in rows)
+    lacking = sum(r["verdict"] == "not checkable" and r["reason"].startswith(NO_REGISTER) for r in rows)
     return lacking, len(rows)
 
 

@@ -18,6 +18,7 @@ import pytest
 from takingstock import pipeline_steps, runner
 from takingstock.core import paths
 from takingstock.core.summaries import write_summary
+from takingstock.data import sipri_terms
 from takingstock.runner import Step
 
 CONFTEST = Path(__file__).with_name("conftest.py")
@@ -242,4 +243,4 @@ def test_the_ledger_reason_for_a_missing_export_is_the_one_the_notice_counts():
     from takingstock.analysis.claims.context import ClaimContext
 
     spec = Spec(lambda ctx, params: None, (), ("register",))
-    assert missing_data(spec, ClaimContext(), {}) == pipeline_steps.NO_REGISTER_REASON
+    assert missing_data(spec, ClaimContext(), {}) == sipri_terms.NO_REGISTER

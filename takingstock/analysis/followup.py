@@ -41,6 +41,7 @@ import pandas as pd
 
 from takingstock.analysis import supply
 from takingstock.data import att
+from takingstock.data.sipri_terms import NO_REGISTER
 
 __all__ = ["BEFORE", "AFTER", "clip", "lacks", "why_not", "deal_years", "in_window", "period_totals",
            "yearly_series", "suppliers_ranked", "supplier_changes", "by_category",
@@ -64,7 +65,7 @@ def lacks(coverage, recipients, first: int, last: int) -> str:
     last year is not covered at all.
     """
     if coverage is None:
-        return "no SIPRI register in this run"
+        return NO_REGISTER
     names = [recipients] if isinstance(recipients, str) else list(recipients)
     if (why := coverage.lacks_recipients(names)):
         return why
@@ -80,7 +81,7 @@ def why_not(coverage, recipients, *spans, missing: str = "") -> str:
     (:meth:`takingstock.data.runcontext.RunContext.missing_register`).
     """
     if coverage is None:
-        return missing or "Not checkable: no SIPRI register in this run."
+        return missing or f"Not checkable: {NO_REGISTER}."
     why = lacks(coverage, recipients, min(s[0] for s in spans), max(s[1] for s in spans))
     return f"Not checkable: {why}." if why else ""
 

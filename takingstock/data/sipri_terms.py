@@ -14,7 +14,7 @@ from pathlib import Path
 
 from takingstock.core import paths
 
-__all__ = ["SIPRI_URL", "SIPRI_CREDIT", "SIPRI_SOURCE_LINE", "SIPRI_TERMS", "missing_register_message"]
+__all__ = ["SIPRI_URL", "SIPRI_CREDIT", "SIPRI_SOURCE_LINE", "SIPRI_TERMS", "NO_REGISTER", "missing_register_message"]
 
 #: SIPRI's landing page for the database (every credit below points here).
 SIPRI_URL = "https://www.sipri.org/databases/armstransfers"
@@ -34,6 +34,9 @@ SIPRI_TERMS = (
     "Credit SIPRI; calculations made from the data are not SIPRI's; no commercial use "
     "without SIPRI's agreement. Do not commit this file."
 )
+#: Why a finding that needs the register is not checkable in a run without one: the reason the
+#: claims ledger and the follow-up sections give, and the one the end-of-run note counts.
+NO_REGISTER = "no SIPRI register in this run"
 
 
 def missing_register_message(sipri_dir: str | Path = paths.SIPRI_RAW) -> str:

@@ -36,6 +36,7 @@ import pandas as pd
 
 from takingstock.analysis import breakdowns, designs, supply
 from takingstock.data.countries import is_state_code
+from takingstock.data.sipri_terms import NO_REGISTER
 
 from .context import ClaimContext
 
@@ -112,7 +113,7 @@ def missing_data(spec: Spec, ctx: ClaimContext, params: dict) -> str:
             if ctx.weapon_types is None:
                 return "no weapon-types reference in this run"
         elif ctx.deals is None or ctx.coverage is None:
-            return "no SIPRI register in this run"
+            return NO_REGISTER
         elif need in ("recipient", "other"):
             if (why := ctx.coverage.lacks_recipient(params[need])):
                 return why
