@@ -346,6 +346,27 @@ def test_which_library_modules_each_step_uses(tmp_path):
     assert not any(p.startswith("takingstock/runner/") for p in _used_by(root, "clean"))
 
 
+def test_a_notebook_import_added_after_a_run_is_seen_through_the_memo(tmp_path):
+    """What each notebook imports is memoised in the output folder by the notebook file: an
+    import added to a code cell after a run must still make the step depend on that module."""
+    root = _copy_project(tmp_path)
+    pipe = runner.Pipeline(pipeline.STEPS, runner.Config(root=root))
+    for task in pipe.plan.tasks:
+        pipe.cache_key(task)
+    pipe.cache.save_memos()
+    memo = json.loads((root / "output" / ".cache" / "imports.json").read_text(encoding="utf-8"))
+    assert any(k.startswith("cells ") and k.endswith("02_country_of_origin.ipynb") for k in memo)
+    assert any(k.startswith("function ") for k in memo)  # the function steps' imports too
+    assert "takingstock/data/fetch.py" not in _used_by(root, "origin")
+
+    path = root / "notebooks" / "02_country_of_origin.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code" and "import" in "".join(c["source"]))
+    code["source"] = "from takingstock.data import fetch\n" + "".join(code["source"])
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert "takingstock/data/fetch.py" in _used_by(root, "origin")
+
+
 # ------------------------------------------------------------------------ a real grid
 
 

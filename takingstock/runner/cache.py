@@ -74,10 +74,13 @@ class Memo:
             self.memo = {}
         self.dirty = False
 
-    def get(self, path: Path, compute: Callable[[Path], Any]) -> Any:
-        """``compute(path)``, or the value memoised for the file's current size and mtime."""
+    def get(self, path: Path, compute: Callable[[Path], Any], tag: str = "") -> Any:
+        """``compute(path)``, or the value memoised for the file's current size and mtime.
+
+        ``tag`` tells apart several values kept for one file (a function's imports beside its
+        module's)."""
         st = path.stat()
-        key = str(path)
+        key = f"{tag} {path}" if tag else str(path)
         with self._lock:
             hit = self.memo.get(key)
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
@@ -194,6 +197,10 @@ def notebook_imports(nb: Mapping) -> set[str] | None:
     return out
 
 
+def _sorted_or_none(names: set[str] | None) -> list[str] | None:
+    return None if names is None else sorted(names)
+
+
 def function_imports(func: Callable) -> set[str]:
     """The package names a function's body imports, or that it uses from its module's imports."""
     try:
@@ -275,12 +282,12 @@ class StepCache:
         """The package files a task's code uses (see the module docstring), and the pins."""
         step = task.step
         if nb is not None:
-            names = notebook_imports(nb)
+            names = self._notebook_imports(task, nb)
             files = self.modules.whole_package() if names is None else self.modules.closure(names)
         elif step.func is not None:
             # it is handed a RunContext, so the run context's code is its code too
-            extra = set().union(*(function_imports(f) for f in (step.early, step.prepare) if f is not None))
-            files = self.modules.closure(function_imports(step.func) | extra | {RUN_CONTEXT})
+            extra = set().union(*(self._function_imports(f) for f in (step.early, step.prepare) if f is not None))
+            files = self.modules.closure(self._function_imports(step.func) | extra | {RUN_CONTEXT})
             with_source = inspect.getsourcefile(step.func)
             # resolved: run through runpy, the file may be named relative to the working folder
             files = sorted(set(files) | ({Path(with_source).resolve()} if with_source else set()))
@@ -288,6 +295,24 @@ class StepCache:
             files = []
         pins = (self.root / name for name in REQUIREMENTS)
         return files + [req for req in pins if req.is_file()]
+
+    def _notebook_imports(self, task, nb: Mapping) -> set[str] | None:
+        """:func:`notebook_imports`, memoised by the notebook file (parsing every code cell is
+        about half of a run with nothing to do)."""
+        path = self.root / task.step.notebook if task.step.notebook else None
+        if path is None or not path.is_file():
+            return notebook_imports(nb)
+        names = self.modules.imports.get(path, lambda _: _sorted_or_none(notebook_imports(nb)), tag="cells")
+        return None if names is None else set(names)
+
+    def _function_imports(self, func: Callable) -> set[str]:
+        """:func:`function_imports`, memoised by the file that defines the function."""
+        try:
+            path = Path(inspect.getsourcefile(func))
+        except TypeError:
+            return set()
+        return set(self.modules.imports.get(path, lambda _: sorted(function_imports(func)),
+                                            tag=f"function {func.__qualname__}"))
 
     def key(self, task, nb: Mapping | None) -> str:
         """The task's cache key (see the module docstring)."""
