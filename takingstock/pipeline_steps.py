@@ -51,6 +51,7 @@ def publish(ctx: StepContext) -> None:
         tables_dir=run.tables_dir,
         figures_dir=run.figures_dir,
         pdf=True,
+        body_cache=run.body_cache_dir,
     )
 
 
@@ -59,11 +60,12 @@ def notebook_page(ctx: StepContext) -> None:
     data package (early: publish reuses both if still true, instead of doing them at the end)."""
     # lazy: ~0.7 s (pandas, nbconvert, frictionless on first use); no-op runs skip them
     from takingstock.data.packages import PackageError, table_fields, table_records
-    from takingstock.publish.body import prerender_body  # lazy: as above
+    from takingstock.publish.rendered import prerender_body  # lazy: as above
 
     run = ctx.context
     for notebook in ctx.executed_notebooks:
-        prerender_body(notebook, run.summaries_dir, tables_dir=run.tables_dir, figures_dir=run.figures_dir)
+        prerender_body(notebook, run.summaries_dir, tables_dir=run.tables_dir, figures_dir=run.figures_dir,
+                       cache_dir=run.body_cache_dir)
         try:
             records = table_records(run.summaries_dir, [notebook.stem])
         except PackageError:

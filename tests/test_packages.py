@@ -139,6 +139,33 @@ def test_inferred_fields_are_remembered_per_file_version(tmp_path):
     assert [f["type"] for f in packages.table_fields(path)] == ["number", "integer"]
 
 
+def test_an_unchanged_table_keeps_the_fields_of_the_package_already_there(run_dir, monkeypatch):
+    # a later run (a grid over new recipients) rewrites the package: the tables it did not
+    # rewrite are not inferred again; a rewritten one, and one whose recorded fields do not
+    # name its header, are
+    recs = packages.table_records(run_dir / "summaries", ["02_origin", "03_eras", "05_claims"])
+    first = json.loads(packages.write_tables_package(recs, run_dir / "tables", run=RUN).read_text(encoding="utf-8"))
+    inferred = []
+    real = packages.table_fields
+    monkeypatch.setattr(packages, "table_fields", lambda path: inferred.append(path.name) or real(path))
+    second = json.loads(packages.write_tables_package(recs, run_dir / "tables", run=RUN).read_text(encoding="utf-8"))
+    assert inferred == [] and second["resources"] == first["resources"]
+
+    tdir = run_dir / "tables"
+    (tdir / "05_claims_ledger.csv").write_text("id,verdict\na,12\n", encoding="utf-8")
+    package = json.loads((tdir / packages.PACKAGE_FILE).read_text(encoding="utf-8"))
+    codes = next(r for r in package["resources"] if r["path"] == "02_cat_codes.csv")
+    codes["schema"]["fields"] = [{"name": "planted", "type": "integer"}]
+    (tdir / packages.PACKAGE_FILE).write_text(json.dumps(package), encoding="utf-8")
+    third = json.loads(packages.write_tables_package(recs, tdir, run=RUN).read_text(encoding="utf-8"))
+    assert sorted(inferred) == ["02_cat_codes.csv", "05_claims_ledger.csv"]
+    res = {r["path"]: r for r in third["resources"]}
+    assert [(f["name"], f["type"]) for f in res["05_claims_ledger.csv"]["schema"]["fields"]] == [
+        ("id", "string"), ("verdict", "integer")]
+    assert [f["name"] for f in res["02_cat_codes.csv"]["schema"]["fields"]] == ["year", "code"]
+    assert packages.validate(tdir / packages.PACKAGE_FILE) == []
+
+
 def test_real_tables_package_validates(built_report):
     folder = built_report / "tables"
     path = folder / packages.PACKAGE_FILE

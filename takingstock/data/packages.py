@@ -20,7 +20,9 @@ Each resource (one per CSV) carries
   sample missed). :func:`infer_fields` reads the CSV once as text (pandas) and tries the
   candidates on each column's *distinct* values, the common integer and decimal forms
   recognised at once, so a table of 10^6 rows costs about a second, not minutes of
-  frictionless reading every cell;
+  frictionless reading every cell. A table whose content hash is the one the package already
+  in the folder gives (a table no step rewrote since) keeps that package's fields, provided
+  they name exactly its header (:func:`known_fields`);
 * ``licenses``: CC BY 4.0 (our tables); ``sources``: the source line and, for a table derived
   from SIPRI's register, SIPRI's database;
 * the project's own properties: ``caption``, ``source`` (the line as stated),
@@ -199,8 +201,31 @@ def table_fields(csv_path: Path) -> list[dict[str, Any]]:
     return json.loads(_FIELDS[key])
 
 
-def table_resource(record: Mapping[str, Any], tables_dir: Path) -> dict[str, Any]:
-    """The package resource of one recorded table (see the module docstring)."""
+def known_fields(tables_dir: str | os.PathLike) -> dict[str, list[dict[str, Any]]]:
+    """The schema fields the package already in ``tables_dir`` gives each table, by the table's
+    content hash (``sha256:...``), so an unchanged table is not inferred again ({} when there is
+    no readable package). Data only: :func:`table_resource` takes them only for a file with that
+    very hash and a header of the same names."""
+    try:
+        package = json.loads((Path(tables_dir) / PACKAGE_FILE).read_text(encoding="utf-8"))
+        resources = package["resources"]
+        return {r["hash"]: r["schema"]["fields"] for r in resources
+                if isinstance(r, dict) and isinstance(r.get("hash"), str)
+                and isinstance(r.get("schema", {}).get("fields"), list)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _reusable(fields: Any, csv_path: Path) -> bool:
+    """``fields`` name exactly the CSV's header, each with a Table Schema type."""
+    return (isinstance(fields, list) and all(isinstance(f, dict) and isinstance(f.get("type"), str) for f in fields)
+            and [f.get("name") for f in fields] == _header(csv_path))
+
+
+def table_resource(record: Mapping[str, Any], tables_dir: Path,
+                   known: Mapping[str, list] | None = None) -> dict[str, Any]:
+    """The package resource of one recorded table (see the module docstring); its schema is taken
+    from ``known`` (:func:`known_fields`) when the file is unchanged, else inferred."""
     name = record["name"]
     csv_path = tables_dir / f"{name}.csv"
     if not csv_path.is_file():
@@ -232,7 +257,8 @@ def table_resource(record: Mapping[str, Any], tables_dir: Path) -> dict[str, Any
     if record["sipri_derived"]:
         sources.append({"title": "SIPRI Arms Transfers Database", "path": SIPRI_URL})
         resource["credit"] = f"{SIPRI_CREDIT} {TIV_NOTE}"
-    resource["schema"] = {"fields": table_fields(csv_path)}
+    fields = (known or {}).get(resource["hash"])
+    resource["schema"] = {"fields": fields if _reusable(fields, csv_path) else table_fields(csv_path)}
     return resource
 
 
@@ -244,7 +270,8 @@ def tables_package(
 ) -> dict[str, Any]:
     """The package descriptor of ``records`` in ``tables_dir``, with ``run`` as provenance."""
     tables_dir = Path(tables_dir)
-    resources = [table_resource(rec, tables_dir) for rec in records]
+    known = known_fields(tables_dir)
+    resources = [table_resource(rec, tables_dir, known) for rec in records]
     names = [r["name"] for r in resources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

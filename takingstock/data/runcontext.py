@@ -366,6 +366,12 @@ class RunContext:
         """Where parsed exports are cached (``cache_dir/registers``; see :mod:`takingstock.data.sipri_cache`)."""
         return self.cache_dir / "registers"
 
+    @property
+    def body_cache_dir(self) -> Path:
+        """Where rendered page bodies are kept between runs (``cache_dir/bodies``; see
+        :mod:`takingstock.publish.rendered`)."""
+        return self.cache_dir / "bodies"
+
     def read_register(self, path: str | Path):
         """Any export, read through the parsed-register cache (a new ``Register`` each call)."""
         # lazy: the reader loads pandas and pyarrow, measured +1.6-2.9 s (see _read_register)

@@ -21,10 +21,8 @@ Method
   ``# Title`` once, then one ``## Finding`` per finding.
 * **Downloads.** Given the page's :class:`takingstock.publish.downloads.Downloads`, each saved
   table and figure is followed by its download links.
-* **Rendered ahead.** The runner renders a notebook's body as soon as the notebook is done
-  (:func:`prerender_body`, while the next notebooks run); the page takes it
-  (:func:`prerendered_body`) only if the notebook file is unchanged and every download link the
-  render consulted is the same in the final :class:`Downloads`, otherwise it renders again.
+* **Rendered once.** Bodies rendered while the run goes on, and kept between runs, are
+  :mod:`takingstock.publish.rendered`'s business.
 
 Caveats: output HTML is not byte-reproducible (plotly div ids); images referenced by URL in
 Markdown would be fetched by the browser, so notebooks must not use them.
@@ -33,17 +31,14 @@ Markdown would be fetched by the browser, so notebooks must not use them.
 from __future__ import annotations
 
 import functools
-import os
 import re
 import threading
-from pathlib import Path
 
-import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from traitlets.config import Config
 
-from takingstock.publish.downloads import Downloads, collect_downloads, figure_name, outputs_of_pages
+from takingstock.publish.downloads import Downloads, figure_name
 from takingstock.publish.sanitise import PLOTLY_MIMETYPE, clean_markup, figure_from_json, sanitize_output_html
 from takingstock.report.findings import finding_kind
 
@@ -187,58 +182,3 @@ def render_body(nb, downloads: "Downloads | None" = None) -> str:
         cells.downloads = downloads
         body, _ = exporter.from_notebook_node(nb)
     return body
-
-
-class _Consulted(Downloads):
-    """The same links as ``downloads`` (none for ``None``), recording every lookup a render makes."""
-
-    def __init__(self, downloads: "Downloads | None"):
-        if downloads is None:
-            super().__init__({}, {})
-        else:
-            super().__init__(downloads.tables, downloads.figures, downloads.records)
-        self.seen: dict[tuple[str, str], tuple[str, ...]] = {}
-
-    def links(self, kind: str, name: str) -> list[dict[str, str]]:
-        got = super().links(kind, name)
-        self.seen[(kind, name)] = tuple(link["href"] for link in got)
-        return got
-
-
-#: Bodies rendered ahead (:func:`prerender_body`), by notebook file: (size, mtime_ns, the
-#: download links the render consulted, the body).
-_BODIES: dict[str, tuple[int, int, dict, str]] = {}
-
-
-def _file_version(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
-
-
-def prerender_body(nb_path: str | os.PathLike, summaries_dir, tables_dir=None, figures_dir=None) -> None:
-    """Render an executed notebook's body now (while the run goes on) for its page.
-
-    The links it would carry are taken from the files present now; the page uses
-    the body only if the notebook file is unchanged and every link the render consulted is
-    the same in the final :class:`Downloads` (:func:`prerendered_body`), otherwise it renders
-    again. Nothing is written.
-    """
-    nb_path = Path(nb_path)
-    version = _file_version(nb_path)
-    records = outputs_of_pages(summaries_dir, [nb_path.stem])
-    consulted = _Consulted(collect_downloads(records, tables_dir=tables_dir, figures_dir=figures_dir))
-    body = render_body(nbformat.read(nb_path, as_version=4), consulted)
-    _BODIES[str(nb_path.resolve())] = (*version, consulted.seen, body)
-
-
-def prerendered_body(nb_path: Path, downloads: "Downloads | None") -> str | None:
-    """The body :func:`prerender_body` made for ``nb_path``, if it still holds (else None)."""
-    memo = _BODIES.pop(str(nb_path.resolve()), None)
-    if memo is None or memo[:2] != _file_version(nb_path):
-        return None
-    final = _Consulted(downloads)
-    for (kind, name), hrefs in memo[2].items():
-        final.links(kind, name)
-        if final.seen[(kind, name)] != hrefs:
-            return None
-    return memo[3]

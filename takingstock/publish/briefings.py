@@ -141,11 +141,12 @@ def _write_tables_package(tables, tables_dir, summaries_dir, order, common) -> N
     packages.write_tables_package(tables, tables_dir, run=run)
 
 
-def _render_pages(order, by_stem, summaries_dir, build: BuildInfo, tmp_dir: Path, final: Path):
+def _render_pages(order, by_stem, summaries_dir, build: BuildInfo, tmp_dir: Path, final: Path, body_cache):
     """Write every briefing page into ``tmp_dir``; return (index entries, final paths)."""
     entries, written = [], []
     for stem in order:
-        page, entry = render_page(by_stem[stem], summary=read_summary(summaries_dir, stem), build=build)
+        page, entry = render_page(by_stem[stem], summary=read_summary(summaries_dir, stem), build=build,
+                                  body_cache=body_cache)
         atomic.write_text(tmp_dir / entry["href"], page)
         entries.append(entry)
         written.append(final / entry["href"])
@@ -165,6 +166,7 @@ def build_briefings(
     figures_dir: str | os.PathLike | None = None,
     pdf: bool = False,
     keep_other_runs: bool = True,
+    body_cache: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Render the executed notebooks into ``briefings_dir`` (see the module docstring).
 
@@ -187,6 +189,9 @@ def build_briefings(
             for another recipient or grid value of the same notebooks (``04_supply_chains__yemen``
             beside ``04_supply_chains``; :func:`other_runs`), so a run for one recipient never
             removes another's page.
+        body_cache: a folder where page bodies are kept between runs (the pipeline's
+            ``output/.cache/bodies``): the body of a notebook that did not change since is taken
+            from there (:mod:`takingstock.publish.rendered`). ``None``: every body is rendered.
 
     Returns:
         The pages written, in index order, then ``index.html`` (the PDF is not listed).
@@ -234,7 +239,7 @@ def build_briefings(
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
         os.chmod(tmp_dir, 0o755)
-        entries, written = _render_pages(order, by_stem, summaries_dir, build, tmp_dir, final)
+        entries, written = _render_pages(order, by_stem, summaries_dir, build, tmp_dir, final, body_cache)
         atomic.write_text(tmp_dir / PLOTLYJS_NAME, get_plotlyjs())
         if downloads is not None:
             copy_downloads(downloads, tmp_dir, tables_dir=tables_dir, figures_dir=figures_dir, package=False)

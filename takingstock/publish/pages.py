@@ -38,7 +38,8 @@ import markupsafe
 import nbformat
 
 from takingstock.data.sipri_terms import SIPRI_CREDIT
-from takingstock.publish.body import notebook_title, prerendered_body, render_body
+from takingstock.publish.body import notebook_title
+from takingstock.publish.rendered import body_for_page
 from takingstock.publish.downloads import Downloads
 from takingstock.publish.stamp import display_parameters
 from takingstock.report.images import PLOTLYJS_NAME
@@ -117,12 +118,14 @@ class BuildInfo:
     pdf_href: str | None = None
 
 
-def render_page(nb_path: str | os.PathLike, *, summary: Mapping | None, build: BuildInfo) -> tuple[str, dict]:
+def render_page(nb_path: str | os.PathLike, *, summary: Mapping | None, build: BuildInfo,
+                body_cache: str | os.PathLike | None = None) -> tuple[str, dict]:
     """Render one executed notebook to a full HTML page.
 
     With ``build.downloads``, each saved table and figure links its files and the page ends with
     a Downloads section listing its notebook's tables and figures; ``build.package_href`` and
-    ``build.pdf_href`` (relative links) are offered there too.
+    ``build.pdf_href`` (relative links) are offered there too. With ``body_cache``, the body is
+    taken from, or kept in, that folder (:mod:`takingstock.publish.rendered`).
 
     Returns the page HTML and an index entry ``{stem, href, title, summary, headlines}``.
     """
@@ -140,9 +143,7 @@ def render_page(nb_path: str | os.PathLike, *, summary: Mapping | None, build: B
     if not params and isinstance(summary.get("parameters"), Mapping):
         params = dict(summary["parameters"])
     try:
-        body = prerendered_body(nb_path, build.downloads)
-        if body is None:
-            body = render_body(nb, build.downloads)
+        body = body_for_page(nb_path, nb, build.downloads, body_cache)
     except Exception as exc:
         raise BriefingError(f"{nb_path}: rendering failed: {exc}") from exc
     headlines = [
