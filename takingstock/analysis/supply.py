@@ -35,10 +35,8 @@ All calculations are ours, not SIPRI's.
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import Iterable
 
-import numpy as np
 import pandas as pd
 
 from takingstock.data.periods import decade, period_of_year
@@ -348,19 +346,8 @@ def in_window(deals: pd.DataFrame, basis: str, start: int, end: int) -> pd.Serie
     ordered = deals["order_year"].between(start, end).fillna(False).astype(bool)
     if basis == "order":
         return ordered
-    delivered = pd.Series(_delivered_in(deals["delivery_years"], start, end), index=deals.index)
+    delivered = deals["delivery_years"].map(lambda years: any(start <= y <= end for y in years)).astype(bool)
     return delivered if basis == "delivery" else ordered | delivered
-
-
-def _delivered_in(delivery_years: pd.Series, start: int, end: int) -> np.ndarray:
-    """Whether each deal's list of delivery years has one in ``start..end``: the lists laid end
-    to end in one array, compared at once and counted back per deal (the claims ledger asks
-    this of the whole register for each reading of a window)."""
-    lists = delivery_years.to_numpy()
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    years = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(lengths.sum()))
-    owner = np.repeat(np.arange(len(lists)), lengths)
-    return np.bincount(owner[(years >= start) & (years <= end)], minlength=len(lists)) > 0
 
 
 def suppliers_in_window(deals: pd.DataFrame, recipient: str, start: int, end: int,
