@@ -16,9 +16,10 @@ notebook 06 compares them. In one run it measures:
 3. **warm**: ``pipeline.py`` again with nothing changed; then **one notebook edited**
    (a Markdown cell added to notebook 03): only it and its dependants rerun;
 4. **grid**: ``--grid supply.recipients=...`` over 1, 5 and 10 recipients (distinct names, so
-   no run is cached), whole runs (supply per recipient, claims once beside them, then figures
-   and publish); the cost
-   of each extra recipient is ``(T(10) - T(1)) / 9``;
+   no run is cached), whole runs (supply per recipient, then figures and publish), each
+   starting from the plain run's pages alone (the notebooks and summaries of the grid runs
+   before it removed, so T(10) does not print their pages too); the cost of each extra
+   recipient is ``(T(10) - T(1)) / 9``;
 5. **scale**: a synthetic catalogue (bench/make_catalogue.py) of 10^4, 10^5, 10^6 rows, the
    whole pipeline on it through a ``--params`` file (own processed and output folders).
 
@@ -190,6 +191,15 @@ def env_for(root: Path) -> dict:
     env["PYTHONPATH"] = str(root)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+def forget_grid_runs(root: Path) -> None:
+    """Remove the executed notebooks and summaries of earlier grid runs, so that each grid run
+    starts from the plain run's pages alone: the publish step keeps (renders and prints) every
+    other run's page it finds, which would charge T(10) for the pages of the runs before it."""
+    for folder, suffix in (("notebooks", ".ipynb"), ("summaries", ".json")):
+        for path in (root / "output" / folder).glob(f"*__*{suffix}"):
+            path.unlink()
 
 
 def naive(root: Path, memory: bool = True) -> dict:
@@ -400,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_grid:
             grid = {}
             for k, names in GRID_RECIPIENTS.items():
+                forget_grid_runs(project)
                 option = "supply.recipients=[" + ", ".join(names) + "]"
                 grid[k] = keep(f"grid {k}", measure(run + ["--grid", option], project, env_for(project)))
                 rep.add(f"grid over {k} recipient(s): whole run", grid[k]["seconds"], grid[k]["peak_mib"])
