@@ -10,8 +10,8 @@ Method
 * **Between runs.** Given a folder (the publish step passes ``output/.cache/bodies``), each
   body rendered is also written there, one JSON file per notebook stem: the SHA-256 of the
   executed notebook it came from, the renderer it came from (:func:`renderer_version`: the
-  source of the modules that shape a body and the versions of nbconvert, bleach and
-  BeautifulSoup), the links it consulted, and the body. A later run whose publish step reruns
+  source of the modules that shape a body and the versions of nbconvert, nbformat, mistune,
+  jinja2, bleach, tinycss2 and BeautifulSoup), the links it consulted, and the body. A later run whose publish step reruns
   (a grid over new recipients, one notebook edited) takes the bodies of the notebooks that did
   not rerun from there instead of rendering them again. A file that does not match in every
   one of these is ignored, and so is one that is damaged.
@@ -24,8 +24,10 @@ Method
   written by hand, are rendered again. Without a usable key folder nothing is kept on disk.
 
 Caveats: the memo in memory is per process, the one on disk per output folder; a body depends
-on the template and the download links, never on the page's masthead (lead, headlines, build
-stamp), which is rendered for every page on every run.
+on the notebook, the renderer and the download links, never on the page's masthead (lead,
+headlines, build stamp), which is rendered for every page on every run. An upgrade of another
+library that changes how a body renders is not seen; ``--force`` reruns the notebooks (new
+executed files, so new bodies), and deleting ``output/.cache/bodies`` is always safe.
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ from takingstock.core import atomic
 from takingstock.publish.downloads import Downloads, collect_downloads, outputs_of_pages
 from takingstock.publish.body import render_body
 
-#: The modules whose source shapes a body (:func:`renderer_version`).
+#: The modules whose source shapes a body, and the packages whose versions do (:func:`renderer_version`).
 _RENDERER_MODULES = ("body", "sanitise", "downloads")
+_RENDERER_PACKAGES = ("nbconvert", "nbformat", "mistune", "jinja2", "bleach", "tinycss2", "beautifulsoup4")
 
 
 class Consulted(Downloads):
@@ -73,7 +76,7 @@ def _links_hold(seen: dict[tuple[str, str], tuple[str, ...]], downloads: "Downlo
 @functools.lru_cache(maxsize=1)
 def renderer_version() -> str:
     """SHA-256 of what shapes a body besides the notebook: our renderer modules' source, the
-    findings' markers and the versions of nbconvert, bleach and bs4."""
+    findings' markers and the versions of the packages that render, sanitise and parse it."""
     import importlib.metadata as metadata  # lazy: only when a body is kept or looked up on disk
 
     here = Path(__file__).resolve().parent
@@ -81,7 +84,7 @@ def renderer_version() -> str:
     for name in _RENDERER_MODULES:
         digest.update((here / f"{name}.py").read_bytes())
     digest.update((here.parent / "report" / "findings.py").read_bytes())
-    for package in ("nbconvert", "bleach", "beautifulsoup4"):
+    for package in _RENDERER_PACKAGES:
         try:
             digest.update(f"{package}={metadata.version(package)}".encode())
         except metadata.PackageNotFoundError:
