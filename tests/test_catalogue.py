@@ -615,9 +615,13 @@ def test_load_processed_reads_step_01_output_or_cleans_in_memory(tmp_path, capsy
     assert set(saved["catalogue"]) == {"car_2014_ammunition"} and saved["count"].sum() == 1730
 
 
-def test_processed_catalogue_is_read_with_categorical_text_and_the_same_values(tmp_path):
+@pytest.mark.parametrize("columnwise", [False, True], ids=["in one read", "a column at a time"])
+def test_processed_catalogue_is_read_with_categorical_text_and_the_same_values(tmp_path, monkeypatch, columnwise):
+    from takingstock.data import cleaning
     from takingstock.data.cleaning import clean_catalogues, read_processed, write_outputs
 
+    if columnwise:  # the way of a large file (10^6 rows), here on the committed catalogue
+        monkeypatch.setattr(cleaning, "COLUMNWISE_BYTES", 0)
     write_outputs(clean_catalogues(str(paths.RAW / "catalogue_*.csv")), tmp_path)
     plain = pd.read_parquet(tmp_path / "catalogue.parquet")
     got = read_processed(tmp_path / "catalogue.parquet")

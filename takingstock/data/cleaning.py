@@ -278,6 +278,11 @@ def write_outputs(result: CleaningResult, processed_dir: str | Path | None = Non
 UNIQUE_TEXT_COLUMNS = ("record_id",)
 
 
+#: A processed catalogue file at least this big is read a column at a time (memory; see
+#: :func:`read_processed`), a smaller one in one read.
+COLUMNWISE_BYTES = 8_000_000
+
+
 def read_processed(parquet: str | Path) -> pd.DataFrame:
     """The processed catalogue from its parquet file, text columns as categoricals.
 
@@ -291,13 +296,16 @@ def read_processed(parquet: str | Path) -> pd.DataFrame:
     text = [f.name for f in schema if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
             and f.name not in UNIQUE_TEXT_COLUMNS]
     stored_index = [c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)]
-    if stored_index:  # a file written with its index: read whole, so the index comes back as one
+    if stored_index or Path(parquet).stat().st_size < COLUMNWISE_BYTES:
+        # a small file (every catalogue but a synthetic one), or one written with its index
+        # (read whole, so the index comes back as one): the whole table in one read
         frame = pq.read_table(parquet, read_dictionary=text).to_pandas(self_destruct=True)
         release_memory()
         return frame
-    # One column at a time, its read buffers handed back before the next: at 10^6 rows the
-    # whole-table read peaked at ~430 MB above the kernel's start for a frame of ~160 MB; a
-    # column at a time peaks at the frame itself. The columns are kept as read (no copy).
+    # A large file one column at a time, its read buffers handed back before the next: at 10^6
+    # rows the whole-table read peaked at ~430 MB above the kernel's start for a frame of
+    # ~160 MB; a column at a time peaks at the frame itself. The columns are kept as read (no
+    # copy). On the committed catalogue (68 rows, 42 columns) it took 55 ms against 6.5 ms.
     source = pq.ParquetFile(parquet, read_dictionary=text)
     columns = {}
     for name in schema.names:
