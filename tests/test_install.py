@@ -168,6 +168,9 @@ def test_the_wheel_installs_every_module_and_runs_a_project(tmp_path):
     injected = next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
     assert f"raw_dir = \"{project}/data/raw\"" in "".join(injected["source"])
     # the cache indexed the installed package (the code the kernel ran), not a checkout's
-    modules = json.loads((project / "output" / ".cache" / "imports.json").read_text())
+    memo = json.loads((project / "output" / ".cache" / "imports.json").read_text())
+    modules = [k for k in memo if k.startswith("/")]  # "cells <notebook>", "function <name> <file>": the others
     assert modules and all(Path(m).is_relative_to(venv) for m in modules)
+    cells = [k.split(" ", 1)[1] for k in memo if k.startswith("cells ")]
+    assert cells and all(Path(c).is_relative_to(project / "notebooks") for c in cells)
     assert not (project / "takingstock").exists()
