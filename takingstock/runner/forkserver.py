@@ -84,7 +84,6 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Iterable
-import traitlets
 import time
 from queue import Empty
 import traceback
@@ -231,6 +230,7 @@ class ForkServer(Kernels):
 def _manager_class(kernels: Kernels, log: str | None):
     # lazy: jupyter_client costs ~0.5 s to import and only a run that starts kernels needs it
     from jupyter_client import AsyncKernelManager
+    import traitlets  # lazy: as jupyter_client (its config system); ~10 ms of a run with nothing to do
 
     forked = isinstance(kernels, ForkServer)
 
