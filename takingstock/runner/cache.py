@@ -21,8 +21,10 @@ recorded in ``steps.json``): an output edited or removed outside the runner (a p
 parquet changed by hand) makes its producer stale, and the run says which file (the scheduler
 adds: no step it needs reran).
 
-Memos. Hashes and the import lists of modules are memoised in ``<output_dir>/.cache/``
-(``files.json``, ``imports.json``) by (size, mtime in ns): an unchanged file is not read again
+Memos. Hashes, and what each module, each notebook's code cells and each function step
+import, are memoised in ``<output_dir>/.cache/`` (``files.json``, ``imports.json``; parsing the
+notebooks' cells was half of a run with nothing to do) by (size, mtime in ns) of the file they
+come from: an unchanged file is not read again
 (an edit that keeps both exactly is missed; ``--force`` covers it). Run state is
 ``steps.json``. Caveats: an import the code does not write as an ``import`` statement
 (``importlib.import_module("takingstock.x")``) is not seen; a code cell that is not valid
