@@ -58,6 +58,7 @@ from make_catalogue import make_catalogue  # noqa: E402
 
 from takingstock.core import atomic  # noqa: E402
 from takingstock.core.paths import SHARED_SIPRI  # noqa: E402
+from takingstock.data.runcontext import GRID_STEM_SEP  # noqa: E402
 
 #: Recipients of the grid runs: 1, then 5, then 10 others (disjoint, so no task is cached).
 GRID_RECIPIENTS = {
@@ -198,7 +199,7 @@ def forget_grid_runs(root: Path) -> None:
     starts from the plain run's pages alone: the publish step keeps (renders and prints) every
     other run's page it finds, which would charge T(10) for the pages of the runs before it."""
     for folder, suffix in (("notebooks", ".ipynb"), ("summaries", ".json")):
-        for path in (root / "output" / folder).glob(f"*__*{suffix}"):
+        for path in (root / "output" / folder).glob(f"*{GRID_STEM_SEP}*{suffix}"):
             path.unlink()
 
 

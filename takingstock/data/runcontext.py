@@ -76,6 +76,9 @@ __all__ = ["RunContext", "Window", "WindowError", "load_windows_table", "DEFAULT
 #: The recipient a run is for when none is given (the report's subject); a run for others is
 #: told apart by its briefing stem (:meth:`RunContext.stem`).
 DEFAULT_RECIPIENTS = ("Iraq",)
+#: Between a notebook's stem and a run's name in a briefing stem (:meth:`RunContext.stem`):
+#: ``04_supply_chains__yemen`` is the Yemen run of a grid.
+GRID_STEM_SEP = "__"
 
 
 class WindowError(ValueError):
@@ -327,9 +330,9 @@ class RunContext:
         ``04_supply_chains__yemen`` for one run of a grid (its variant) or a run for another
         recipient (its tag), so a run for Yemen never replaces the pages of Iraq."""
         if self.variant:
-            return f"{notebook_stem}__{self.variant}"
+            return f"{notebook_stem}{GRID_STEM_SEP}{self.variant}"
         if self.recipients != DEFAULT_RECIPIENTS:
-            return f"{notebook_stem}__{self.tag()}"
+            return f"{notebook_stem}{GRID_STEM_SEP}{self.tag()}"
         return notebook_stem
 
     # ------------------------------------------------------------------ the SIPRI register

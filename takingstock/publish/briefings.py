@@ -41,6 +41,7 @@ from plotly.offline import get_plotlyjs
 from takingstock.core import atomic
 from takingstock.core.summaries import read_summary
 from takingstock.data import packages
+from takingstock.data.runcontext import GRID_STEM_SEP
 from takingstock.publish import pdf_edition
 from takingstock.publish.downloads import (
     DOWNLOADS_DIR,
@@ -59,7 +60,6 @@ INDEX_NAME = "index.html"
 INDEX_FIRST = ("05_claims",)
 #: Pages whose lead says how the data was prepared, not what it shows: left out of the index's lead.
 INDEX_LEAD_SKIP = ("01_clean_catalogue",)
-GRID_STEM_SEP = "__"  # RunContext.stem: "04_supply_chains__yemen" is the Yemen run of a grid
 
 
 def _page_order(stems: Iterable[str]) -> list[str]:

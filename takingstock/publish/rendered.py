@@ -97,24 +97,27 @@ def _key_file() -> Path:
     return Path(base) / "taking-stock" / "body-key"
 
 
-def _user_key() -> bytes | None:
-    """This user's key for the bodies' MACs (made on first use), or None when it cannot be had."""
-    path = _key_file()
+def _read_key(path: Path) -> bytes | None:
     try:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
     except (OSError, ValueError):
-        pass
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(32))
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except (OSError, ValueError):  # another process made it first, or no writable home
+        return None
+
+
+def _user_key() -> bytes | None:
+    """This user's key for the bodies' MACs (made on first use), or None when it cannot be had."""
+    path = _key_file()
+    key = _read_key(path)
+    if key is None:
         try:
-            return bytes.fromhex(path.read_text(encoding="ascii").strip())
-        except (OSError, ValueError):
-            return None
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_hex(32))
+        except OSError:  # another process made it first, or no writable home
+            pass
+        key = _read_key(path)
+    return key
 
 
 def _mac(key: bytes, fields: dict) -> str:
@@ -138,12 +141,12 @@ def keep_body(cache_dir: str | os.PathLike | None, nb_path: Path, seen: dict, bo
 def kept_body(cache_dir: str | os.PathLike | None, nb_path: Path, downloads: "Downloads | None") -> str | None:
     """The body a run before kept for this very notebook file and renderer, if its MAC verifies
     and its links still hold; else None."""
-    if cache_dir is None or not _entry_file(Path(cache_dir), nb_path).is_file():
+    if cache_dir is None:
         return None
-    key = _user_key()
     try:
         entry = json.loads(_entry_file(Path(cache_dir), nb_path).read_text(encoding="utf-8"))
         mac = entry.pop("mac")
+        key = _user_key()
         if key is None or not hmac.compare_digest(str(mac), _mac(key, entry)):
             return None
         if entry["notebook"] != atomic.sha256_file(nb_path) or entry["renderer"] != renderer_version():
@@ -186,11 +189,12 @@ def prerender_body(nb_path: str | os.PathLike, summaries_dir, tables_dir=None, f
 def prerendered_body(nb_path: Path, downloads: "Downloads | None",
                      cache_dir: str | os.PathLike | None = None) -> str | None:
     """The body rendered ahead for ``nb_path`` in this run, else the one kept by an earlier run
-    (:func:`kept_body`), if it still holds; else None."""
+    (:func:`kept_body`), if it still holds; else None. A body rendered ahead that no longer
+    holds is not looked up on disk: the kept one is that same render."""
     memo = _BODIES.pop(str(nb_path.resolve()), None)
-    if memo is not None and memo[:2] == _file_version(nb_path) and _links_hold(memo[2], downloads):
-        return memo[3]
-    return kept_body(cache_dir, nb_path, downloads)
+    if memo is None:
+        return kept_body(cache_dir, nb_path, downloads)
+    return memo[3] if memo[:2] == _file_version(nb_path) and _links_hold(memo[2], downloads) else None
 
 
 def body_for_page(nb_path: Path, nb, downloads: "Downloads | None",

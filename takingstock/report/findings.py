@@ -48,7 +48,7 @@ from typing import Any, Mapping, Sequence, TypeVar
 import pandas as pd
 
 from takingstock.core.summaries import write_summary
-from takingstock.data.runcontext import RunContext
+from takingstock.data.runcontext import GRID_STEM_SEP, RunContext
 from takingstock.report import figures, labels, tables
 
 __all__ = ["Briefing", "MARKER", "KINDS", "LeadMissingError", "finding_kind", "compact_html"]
@@ -143,7 +143,7 @@ class Briefing:
         a grid run whose variant is not the recipient's tag)."""
         stem = f"{self.prefix}_{part}"
         variant = self.run.variant
-        return f"{stem}__{variant}" if variant and variant != self.run.tag() else stem
+        return f"{stem}{GRID_STEM_SEP}{variant}" if variant and variant != self.run.tag() else stem
 
     # ------------------------------------------------------------------ findings
 

@@ -301,8 +301,8 @@ class StepCache:
     def _notebook_imports(self, task, nb: Mapping) -> set[str] | None:
         """:func:`notebook_imports`, memoised by the notebook file (parsing every code cell is
         about half of a run with nothing to do)."""
-        path = self.root / task.step.notebook if task.step.notebook else None
-        if path is None or not path.is_file():
+        path = self.root / task.step.notebook
+        if not path.is_file():
             return notebook_imports(nb)
         names = self.modules.imports.get(path, lambda _: _sorted_or_none(notebook_imports(nb)), tag="cells")
         return None if names is None else set(names)
@@ -310,7 +310,7 @@ class StepCache:
     def _function_imports(self, func: Callable) -> set[str]:
         """:func:`function_imports`, memoised by the file that defines the function."""
         try:
-            path = Path(inspect.getsourcefile(func))
+            path = Path(inspect.getsourcefile(func)).resolve()  # run through runpy, it may be relative
         except TypeError:
             return set()
         return set(self.modules.imports.get(path, lambda _: sorted(function_imports(func)),
