@@ -56,6 +56,18 @@ def test_notebook_on_real_register(tmp_path, shared_sipri_dir):
 
 
 @pytest.mark.slow
+@pytest.mark.sipri
+def test_the_paper_trail_is_not_checkable_on_an_export_without_its_recipients(tmp_path, shared_sipri_dir):
+    # the Iran subset holds no deal to Iraq, Syria or the Syrian rebels: no "0 of 48 items" trail
+    summary = _run(tmp_path, sipri_register=str(shared_sipri_dir / "sipri_trade_register_iran.csv"))
+    assert not any("paper trail" in h["label"] for h in summary["headlines"])
+    assert not any("name a weapon type SIPRI records" in s for s in summary["lead"])
+    out = (tmp_path / "out.ipynb").read_text()
+    assert "Not checkable: the paper trail looks for deals to Iraq, Syria, Syria rebels*, and this export holds" in out
+    assert not (tmp_path / "tables" / "04_paper_trail_matches.csv").exists()
+
+
+@pytest.mark.slow
 def test_notebook_without_register(tmp_path):
     no_exports = tmp_path / "raw"  # a raw folder with no sipri/ exports in it
     no_exports.mkdir()
